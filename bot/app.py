@@ -1,0 +1,168 @@
+"""The composition root: `create_app` wires settings, store, clock, adapter, bot and notifier."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botframework.connector.auth import BotFrameworkAuthentication
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from bot.clock import SystemClock
+from bot.conversations import ConversationRegistry
+from bot.handler import ReviewBot
+from bot.http import error_middleware, messages_handler
+from bot.middleware import DeduplicationMiddleware
+from bot.notifier import Notifier
+from bot.settings import Settings
+from cards import wording
+from safeguarding.clocks import Clock
+from safeguarding.partnerships import Partnerships, load_partnerships
+from storage.base import ConflictError, Store
+from storage.botstate import StoreStorage
+from storage.tinydb_store import TinyDBStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    """The attribute names the SDK's ConfigurationBotFrameworkAuthentication reads."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+
+
+@dataclass
+class Services:
+    """What a running app holds; built when the app starts, closed when it stops."""
+
+    settings: Settings
+    partnerships: Partnerships
+    store: Store
+    clock: Clock
+    adapter: CloudAdapter
+    conversations: ConversationRegistry
+    notifier: Notifier
+    bot: ReviewBot
+
+
+SETTINGS = web.AppKey("settings", Settings)
+PARTNERSHIPS = web.AppKey("partnerships", Partnerships)
+SERVICES = web.AppKey("services", Services)
+
+
+def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
+    """Bot Framework authentication from settings (empty app id: auth off, loopback only)."""
+    config = AdapterConfig(
+        APP_ID=settings.app_id,
+        APP_PASSWORD=settings.app_password,
+        # The SDK only accepts an empty app id (authentication off) under MultiTenant.
+        APP_TYPE=settings.app_type if settings.app_id else "MultiTenant",
+        APP_TENANTID=settings.app_tenant_id,
+    )
+    return ConfigurationBotFrameworkAuthentication(config)
+
+
+def _services(app: web.Application) -> Services:
+    return app[SERVICES]
+
+
+async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    activity = context.activity
+    if isinstance(error, ConflictError):
+        logger.warning("turn conflict on activity %s: %s", activity.id, error.collection)
+        await context.send_activity(wording.TURN_CONFLICT)
+        return
+    logger.error(
+        "turn failed: activity %s type %s",
+        activity.id,
+        activity.type,
+        exc_info=(type(error), error, error.__traceback__),
+    )
+    try:
+        await context.send_activity(wording.TURN_FAILED)
+    except (ClientRequestError, HttpOperationError):
+        # The connector itself failed: there is no way to tell the user; the log has it.
+        logger.warning("could not send the failure notice for activity %s", activity.id)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    connector: BotFrameworkAuthentication | None = None,
+) -> web.Application:
+    """Build the aiohttp application; the store opens on startup and closes on cleanup."""
+    partnerships = load_partnerships(settings.partnerships)
+    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[PARTNERSHIPS] = partnerships
+    authentication = connector or build_authentication(settings)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        owned = store is None
+        active_store: Store = store if store is not None else TinyDBStore(settings.data_dir)
+        adapter = CloudAdapter(authentication)
+        adapter.on_turn_error = _on_turn_error
+        adapter.use(DeduplicationMiddleware())
+        conversations = ConversationRegistry(active_store)
+        conversation_state = ConversationState(StoreStorage(active_store))
+        app[SERVICES] = Services(
+            settings=settings,
+            partnerships=partnerships,
+            store=active_store,
+            clock=clock or SystemClock(),
+            adapter=adapter,
+            conversations=conversations,
+            notifier=Notifier(
+                adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
+            ),
+            bot=ReviewBot(
+                partnerships=partnerships,
+                conversations=conversations,
+                conversation_state=conversation_state,
+            ),
+        )
+        logger.info("bot ready: %d partnerships", len(partnerships.partnerships))
+        yield
+        if owned:
+            await active_store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        services = request.app.get(SERVICES)
+        checks: dict[str, Any] = {
+            "partnerships": len(request.app[PARTNERSHIPS].partnerships),
+            "store": services is not None and await services.store.is_ready(),
+        }
+        ready = bool(checks["partnerships"]) and checks["store"] is True
+        return web.json_response(
+            {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
+        )
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_post(
+        "/api/messages",
+        messages_handler(
+            lambda request: _services(request.app).adapter,
+            lambda request: _services(request.app).bot,
+        ),
+    )
+    return app

@@ -1,0 +1,102 @@
+"""The `review-bot` command: serve, check-config, and the tools later issues add."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from aiohttp import web
+
+from bot.settings import SettingsError, configure_logging, load_settings
+from safeguarding.partnerships import PartnershipsFileError, load_partnerships
+
+logger = logging.getLogger("review_bot")
+
+EXIT_USAGE = 2
+
+
+def _serve(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    from bot.app import create_app
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        stderr.write("review-bot: cannot start, " + str(exc) + "\n")
+        return EXIT_USAGE
+    configure_logging(settings)
+    try:
+        app = create_app(settings)
+    except PartnershipsFileError as exc:
+        stderr.write("review-bot: cannot start, the partnerships file is invalid:\n")
+        stderr.writelines(f"  {exc.source}: {p}\n" for p in exc.problems)
+        return EXIT_USAGE
+    mode = (
+        "authentication ON" if settings.authentication_enabled else "authentication OFF (loopback)"
+    )
+    logger.info(
+        "serving on http://%s:%d/api/messages, %s, data in %s",
+        settings.host,
+        settings.port,
+        mode,
+        settings.data_dir,
+    )
+    # run_app handles SIGINT and SIGTERM: it stops accepting, then runs cleanup (closes the store).
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def _check_config(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    path = Path(args.file)
+    try:
+        partnerships = load_partnerships(path)
+    except PartnershipsFileError as exc:
+        stderr.write(f"{exc.source}: invalid, {len(exc.problems)} problem(s)\n")
+        stderr.writelines(f"  {p}\n" for p in exc.problems)
+        return 1
+    stdout.write(f"{path}: OK, {len(partnerships.partnerships)} partnership(s)\n")
+    for partnership in partnerships.partnerships.values():
+        channel = (
+            "review channel set" if partnership.review_channel.channel_id else "no review channel"
+        )
+        stdout.write(
+            f"  {partnership.id}: {partnership.name} ({', '.join(partnership.areas)});"
+            f" {len(partnership.leads)} lead(s); {channel}\n"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="review-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the bot (settings from the environment and .env)")
+    serve.set_defaults(handler=_serve)
+    check = sub.add_parser("check-config", help="validate a partnerships file")
+    check.add_argument("file", help="path of the partnerships TOML file")
+    check.set_defaults(handler=_check_config)
+    return parser
+
+
+def run(argv: Sequence[str], *, stdout: TextIO, stderr: TextIO) -> int:
+    """Run one CLI invocation; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    code: int = args.handler(args, stdout=stdout, stderr=stderr)
+    return code
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        code = run(sys.argv[1:], stdout=sys.stdout, stderr=sys.stderr)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The Teams activity handler: thin, it records where it is and routes each activity."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import (
+    CardFactory,
+    ConversationState,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+)
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+
+from bot.conversations import ConversationRecord, ConversationRegistry
+from cards import wording
+from cards.welcome import welcome_card
+from safeguarding.partnerships import Partnerships
+
+logger = logging.getLogger(__name__)
+
+HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "menu", "?"})
+REFER_WORDS = frozenset({"refer", "referral", "start a referral", "new referral"})
+
+
+def message_text(context: TurnContext) -> str | None:
+    """The user's text with any @mention of the bot removed; None for card submits."""
+    activity = context.activity
+    if activity.text is None:
+        return None
+    text = TurnContext.remove_recipient_mention(activity)
+    if text is None:
+        return None
+    # Teams sends HTML-ish spacing after mentions; collapse it.
+    return " ".join(text.replace("&nbsp;", " ").split())
+
+
+def submitted_action(activity: Activity) -> str | None:
+    """The `action` an Action.Submit card button carried, if any."""
+    value = activity.value
+    if isinstance(value, dict):
+        action = value.get("action")
+        return action if isinstance(action, str) else None
+    return None
+
+
+class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
+    """Routes Teams activities; the domain, dialogs and cards do the work."""
+
+    def __init__(
+        self,
+        *,
+        partnerships: Partnerships,
+        conversations: ConversationRegistry,
+        conversation_state: ConversationState,
+    ) -> None:
+        super().__init__()
+        self._partnerships = partnerships
+        self._conversations = conversations
+        self._conversation_state = conversation_state
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Record the conversation, handle the activity, then save state once."""
+        await self._conversations.remember(turn_context.activity)
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+
+    def _welcome(self) -> Activity:
+        card = welcome_card(list(self._partnerships.partnerships.values()))
+        activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        activity.summary = wording.WELCOME_TITLE
+        return activity
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """Answer a typed message or a card submit."""
+        text = message_text(turn_context)
+        if text is None or not text:
+            await self._on_card_submit(turn_context)
+            return
+        lowered = text.casefold().strip(" .!")
+        if lowered in HELP_WORDS:
+            await turn_context.send_activity(self._welcome())
+        elif lowered in REFER_WORDS:
+            await turn_context.send_activity(wording.REFERRAL_NOT_YET_AVAILABLE)
+        else:
+            await turn_context.send_activity(wording.DID_NOT_UNDERSTAND)
+
+    async def _on_card_submit(self, turn_context: TurnContext) -> None:
+        action = submitted_action(turn_context.activity)
+        logger.info("card submit: action=%s", action or "(none)")
+        if action == "help":
+            await turn_context.send_activity(self._welcome())
+        elif action == "start_referral":
+            await turn_context.send_activity(wording.REFERRAL_NOT_YET_AVAILABLE)
+        else:
+            await turn_context.send_activity(wording.CARD_NOT_RECOGNISED)
+
+    async def _greet(self, turn_context: TurnContext) -> None:
+        record = await self._conversations.remember(turn_context.activity)
+        if record is None or not await self._conversations.mark_greeted(record):
+            return
+        if record.kind == "personal":
+            await turn_context.send_activity(self._welcome())
+        elif record.kind == "channel":
+            await turn_context.send_activity(self._channel_introduction(record))
+
+    def _channel_introduction(self, record: ConversationRecord) -> str:
+        for partnership in self._partnerships.partnerships.values():
+            if record.team_id and partnership.review_channel.team_id == record.team_id:
+                logger.info("added to the review team of %s", partnership.id)
+                return wording.CHANNEL_INTRODUCTION.format(partnership=partnership.name)
+        logger.info("added to a team that is no partnership's review channel")
+        return wording.CHANNEL_UNASSIGNED
+
+    async def on_teams_members_added(
+        self,
+        teams_members_added: list[TeamsChannelAccount],
+        team_info: TeamInfo,
+        turn_context: TurnContext,
+    ) -> None:
+        """Greet once when the bot itself joins a chat or team."""
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in teams_members_added):
+            await self._greet(turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        """Greet once when the bot joins a conversation outside Teams' team events."""
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await self._greet(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        """Greet once when the app is installed in a personal chat or a team."""
+        await self._greet(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Handle Action.Execute ourselves: the SDK's model cannot carry a message response."""
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            response: InvokeResponse = await super().on_invoke_activity(turn_context)
+            return response
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action")
+        verb = action.get("verb") if isinstance(action, dict) else None
+        logger.info("card action: verb=%s", verb or "(none)")
+        # Universal Actions' message response: the client shows the text in place of the card.
+        return InvokeResponse(
+            status=200,
+            body={
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": wording.CARD_NOT_RECOGNISED,
+            },
+        )
+
+    async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> Any:
+        """Ignore activity types the bot has no use for."""
+        logger.debug("ignored activity type %s", turn_context.activity.type)

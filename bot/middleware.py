@@ -1,0 +1,32 @@
+"""Cross-cutting turn rules, as botbuilder middleware."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import Middleware, TurnContext
+
+logger = logging.getLogger(__name__)
+
+
+class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
+    """Drops an activity Teams delivers a second time (it retries after ~15 s without a reply)."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._max = max_entries
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        """Run the turn unless this activity id was already handled by this process."""
+        activity = context.activity
+        key = f"{activity.conversation.id if activity.conversation else ''}|{activity.id}"
+        if activity.id and activity.type in ("message", "invoke"):
+            if key in self._seen:
+                logger.info("duplicate activity %s dropped", activity.id)
+                return
+            self._seen[key] = None
+            if len(self._seen) > self._max:
+                self._seen.popitem(last=False)
+        await logic()

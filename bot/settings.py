@@ -1,0 +1,151 @@
+"""Settings, read once from the environment (and an optional .env file), validated, passed down."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PARTNERSHIPS = PROJECT_ROOT / "examples" / "partnerships.toml"
+
+AppType = Literal["SingleTenant", "UserAssignedMSI", "MultiTenant"]
+
+
+class SettingsError(ValueError):
+    """Settings that cannot start the bot; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid settings:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _alias(*names: str) -> Any:
+    return Field(validation_alias=AliasChoices(*names))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Everything the bot needs to start; names are the environment variables'."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("REVIEW_BOT_HOST"))
+    port: int = Field(
+        default=3978, ge=1, le=65535, validation_alias=AliasChoices("REVIEW_BOT_PORT")
+    )
+    data_dir: Path = Field(
+        default=Path("data"), validation_alias=AliasChoices("REVIEW_BOT_DATA_DIR")
+    )
+    partnerships: Path = Field(
+        default=EXAMPLE_PARTNERSHIPS, validation_alias=AliasChoices("REVIEW_BOT_PARTNERSHIPS")
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias=AliasChoices("REVIEW_BOT_LOG_LEVEL")
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        le=10 * 1024 * 1024,
+        validation_alias=AliasChoices("REVIEW_BOT_MAX_BODY_BYTES"),
+    )
+    app_id: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFTAPPID")
+    )
+    app_password: str = Field(
+        default="", repr=False, validation_alias=AliasChoices("MicrosoftAppPassword")
+    )
+    app_type: AppType = Field(
+        default="SingleTenant", validation_alias=AliasChoices("MicrosoftAppType")
+    )
+    app_tenant_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppTenantId"))
+    # Only tests point this elsewhere (a loopback fake of the Bot Framework's token keys).
+    openid_metadata_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REVIEW_BOT_OPENID_METADATA_URL")
+    )
+
+    @field_validator("app_id", "app_password", "app_tenant_id", "host")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _safe(self) -> Settings:
+        problems: list[str] = []
+        if not self.app_id:
+            if not is_loopback(self.host):
+                problems.append(
+                    f"REVIEW_BOT_HOST: {self.host} is not a loopback address and MicrosoftAppId is"
+                    " empty; authentication would be off for anyone who can reach the bot."
+                    " Set MicrosoftAppId (and its credentials) or bind 127.0.0.1"
+                )
+        else:
+            if self.app_type != "MultiTenant" and not self.app_tenant_id:
+                problems.append(
+                    f"MicrosoftAppTenantId: required when MicrosoftAppType is {self.app_type}"
+                )
+            if self.app_type != "UserAssignedMSI" and not self.app_password:
+                problems.append(
+                    f"MicrosoftAppPassword: required when MicrosoftAppType is {self.app_type}"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def authentication_enabled(self) -> bool:
+        """Whether incoming requests must carry a valid Bot Framework token."""
+        return bool(self.app_id)
+
+
+_ENV_NAMES = {
+    name: (
+        field.validation_alias.choices[0]
+        if isinstance(field.validation_alias, AliasChoices)
+        else name
+    )
+    for name, field in Settings.model_fields.items()
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and .env; SettingsError has one line per problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems: list[str] = []
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if loc:
+                problems.append(f"{_ENV_NAMES.get(loc[0], loc[0])}: {msg}")
+            else:
+                problems.extend(line for line in msg.splitlines() if line)
+        raise SettingsError(problems) from None
+
+
+def configure_logging(settings: Settings) -> None:
+    """Set up plain-text logging; records carry ids only, never referral content."""
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )

@@ -1,0 +1,1 @@
+"""Pure functions from domain models to Adaptive Card 1.5 JSON."""

@@ -1,0 +1,18 @@
+"""Making text safe to show: user text must never become links, mentions or formatting."""
+
+from __future__ import annotations
+
+import re
+
+# Characters the Adaptive Card / Teams markdown subset gives meaning to.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def escape_markdown(text: str, *, max_length: int = 2000) -> str:
+    """Escape text for a TextBlock or FactSet so it shows literally; clip overlong text."""
+    cleaned = _CONTROL.sub("", text)
+    if len(cleaned) > max_length:
+        cleaned = cleaned[: max_length - 1] + "…"
+    # '@' is broken with a zero-width joiner so it can never read as a mention handle.
+    return _MARKDOWN.sub(r"\\\1", cleaned).replace("@", "@\u2060")

@@ -1,0 +1,1 @@
+"""The domain: partnerships, cases, the statutory clock and triage; plain Python, no botbuilder."""

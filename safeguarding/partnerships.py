@@ -1,0 +1,277 @@
+"""Safeguarding Children Partnerships: areas, front doors, review channels, leads, clock options."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+PARTNERSHIP_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+# UK numbers as partnerships publish them: digits, spaces, an optional leading +.
+_PHONE = re.compile(r"^\+?[0-9][0-9 ]{5,18}[0-9]$")
+
+
+class PartnershipsFileError(ValueError):
+    """A partnerships file that cannot be read or fails validation; one line per problem."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+class Partner(StrEnum):
+    """The three statutory safeguarding partners."""
+
+    LOCAL_AUTHORITY = "local_authority"
+    HEALTH = "health"
+    POLICE = "police"
+
+
+class Weekday(StrEnum):
+    """Days of the week as they are written in the partnerships file."""
+
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @classmethod
+    def of(cls, day: date) -> Weekday:
+        """The weekday of a date."""
+        return list(cls)[day.weekday()]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+PhoneNumber = Annotated[str, Field(pattern=_PHONE.pattern, description="a dialable phone number")]
+NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class OpeningHours(_Model):
+    """The hours a line is staffed on one day, e.g. 08:30-17:30."""
+
+    opens: time
+    closes: time
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = _HOURS.match(value.strip())
+            if not match:
+                raise ValueError(f"'{value}' is not of the form HH:MM-HH:MM")
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            try:
+                return {"opens": time(h1, m1), "closes": time(h2, m2)}
+            except ValueError as exc:
+                raise ValueError(f"'{value}' is not a valid time range") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OpeningHours:
+        if self.closes <= self.opens:
+            raise ValueError("closing time must be after opening time")
+        return self
+
+    def covers(self, moment: time) -> bool:
+        """Whether a local time of day falls inside these hours (closing time excluded)."""
+        return self.opens <= moment < self.closes
+
+
+class FrontDoor(_Model):
+    """The LA's children's front door (MASH, EHaSH, iART...) and its out-of-hours line."""
+
+    name: NonEmpty
+    office_hours_number: PhoneNumber
+    office_hours: dict[Weekday, OpeningHours] = Field(min_length=1)
+    out_of_hours_name: NonEmpty = "Emergency Duty Team"
+    out_of_hours_number: PhoneNumber
+    web_page: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+
+
+class ReviewChannel(_Model):
+    """The review subgroup's Teams channel, where case cards and reminders are posted."""
+
+    name: NonEmpty = "Review subgroup"
+    team_id: str | None = None
+    channel_id: str | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> ReviewChannel:
+        if bool(self.team_id) != bool(self.channel_id):
+            raise ValueError("give both team_id and channel_id, or neither")
+        return self
+
+
+class Lead(_Model):
+    """A person who may confirm decisions for the partnership."""
+
+    name: NonEmpty
+    role: NonEmpty
+    partner: Partner | None = None
+    aad_object_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")] | None = None
+    upn: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> Lead:
+        if not self.aad_object_id and not self.upn:
+            raise ValueError("a lead needs aad_object_id or upn so the bot can recognise them")
+        return self
+
+
+class RapidReviewSteps(_Model):
+    """Internal rapid-review steps, in working days from the rapid review's start."""
+
+    ias_requests: int = Field(default=1, ge=0, le=15)
+    ias_returns: int = Field(default=10, ge=0, le=15)
+    draft: int = Field(default=12, ge=0, le=15)
+    sign_off: int = Field(default=14, ge=0, le=15)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RapidReviewSteps:
+        steps = [self.ias_requests, self.ias_returns, self.draft, self.sign_off]
+        if steps != sorted(steps):
+            raise ValueError(
+                "steps must be in order: ias_requests <= ias_returns <= draft <= sign_off"
+            )
+        return self
+
+
+class ClockOptions(_Model):
+    """Where this partnership's statutory clocks start, and its local additions to the calendar."""
+
+    sin_counts_from: Literal["aware", "incident"] = "aware"
+    rapid_review_counts_from: Literal["sin", "aware"] = "sin"
+    rapid_review_steps: RapidReviewSteps = RapidReviewSteps()
+    extra_closure_days: tuple[date, ...] = ()
+    publication_available_years: int = Field(default=1, ge=1, le=5)
+
+
+class BusinessUnit(_Model):
+    """How practitioners reach the partnership team about the review process (not about a child)."""
+
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    phone: PhoneNumber | None = None
+    web_page: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+
+
+class Partnership(_Model):
+    """One Safeguarding Children Partnership as configured for this deployment."""
+
+    id: Annotated[str, Field(pattern=PARTNERSHIP_ID.pattern)]
+    name: NonEmpty
+    reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")]
+    areas: tuple[NonEmpty, ...] = Field(min_length=1)
+    front_door: FrontDoor
+    business_unit: BusinessUnit = BusinessUnit()
+    review_channel: ReviewChannel = ReviewChannel()
+    leads: tuple[Lead, ...] = ()
+    clock: ClockOptions = ClockOptions()
+
+    def leads_for(self, partner: Partner) -> tuple[Lead, ...]:
+        """The leads who represent one of the three partners."""
+        return tuple(lead for lead in self.leads if lead.partner is partner)
+
+
+class Partnerships(_Model):
+    """Every partnership this deployment serves, keyed by id."""
+
+    partnerships: dict[str, Partnership] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ids_from_keys(cls, value: Any) -> Any:
+        # In the file each partnership is a table named by its id; the id is not repeated inside.
+        if isinstance(value, dict) and isinstance(value.get("partnerships"), dict):
+            tables = value["partnerships"]
+            value = {
+                **value,
+                "partnerships": {
+                    key: {"id": key, **table} if isinstance(table, dict) else table
+                    for key, table in tables.items()
+                },
+            }
+        return value
+
+    @field_validator("partnerships")
+    @classmethod
+    def _unique(cls, value: dict[str, Partnership]) -> dict[str, Partnership]:
+        prefixes: dict[str, str] = {}
+        areas: dict[str, str] = {}
+        for pid, partnership in value.items():
+            other = prefixes.setdefault(partnership.reference_prefix, pid)
+            if other != pid:
+                raise ValueError(
+                    f"{pid}: reference_prefix {partnership.reference_prefix} is already used"
+                    f" by {other}"
+                )
+            for area in partnership.areas:
+                other = areas.setdefault(area.casefold(), pid)
+                if other != pid:
+                    raise ValueError(f"{pid}: area '{area}' is already covered by {other}")
+        return value
+
+    def get(self, partnership_id: str) -> Partnership | None:
+        """The partnership with this id, if configured."""
+        return self.partnerships.get(partnership_id)
+
+    def for_area(self, area: str) -> Partnership | None:
+        """The partnership covering a local authority area (case-insensitive)."""
+        wanted = area.strip().casefold()
+        for partnership in self.partnerships.values():
+            if any(a.casefold() == wanted for a in partnership.areas):
+                return partnership
+        return None
+
+    def all_areas(self) -> list[tuple[str, Partnership]]:
+        """Every configured local authority area with its partnership, sorted by area."""
+        pairs = [(a, p) for p in self.partnerships.values() for a in p.areas]
+        return sorted(pairs, key=lambda pair: pair[0].casefold())
+
+
+def _describe(error_loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in error_loc]
+    if len(parts) >= 2 and parts[0] == "partnerships":
+        return f"{parts[1]}: " + (".".join(parts[2:]) or "(the partnership)")
+    return ".".join(parts) or "(file)"
+
+
+def parse_partnerships(data: dict[str, Any], *, source: str = "partnerships") -> Partnerships:
+    """Validate parsed partnerships data; errors name the partnership and the field."""
+    try:
+        return Partnerships.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_describe(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise PartnershipsFileError(source, problems) from None
+
+
+def load_partnerships(path: Path) -> Partnerships:
+    """Read and validate a partnerships TOML file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PartnershipsFileError(str(path), [f"cannot read the file ({exc.strerror})"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PartnershipsFileError(str(path), [f"not valid TOML: {exc}"]) from None
+    return parse_partnerships(data, source=str(path))

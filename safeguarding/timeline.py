@@ -1,0 +1,645 @@
+"""The statutory clock of a case: every milestone's due date, basis, status, slips and completion.
+
+`compute_timeline` is a pure function of the case's dates, the partnership's clock options, the
+working-day calendar, the recorded slips and completions, and `today`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safeguarding.calendar import WorkingDayCalendar, add_calendar_months, add_years
+from safeguarding.partnerships import ClockOptions, Partner
+
+SIN_WORKING_DAYS = 5
+NOTIFY_PARTNERS_WORKING_DAYS = 5
+RAPID_REVIEW_WORKING_DAYS = 15
+PANEL_REPLY_WORKING_DAYS = 10
+CSPR_REPORT_MONTHS = 6
+COPY_TO_PANEL_WORKING_DAYS = 7
+DEFAULT_DUE_SOON_WORKING_DAYS = 2
+
+ALL_PARTNERS = (Partner.LOCAL_AUTHORITY, Partner.HEALTH, Partner.POLICE)
+
+
+class TimelineInputError(ValueError):
+    """Case dates or milestone events that contradict each other."""
+
+
+class MilestoneKey(StrEnum):
+    """The milestones of a case, in the order they are shown."""
+
+    SIN = "sin"
+    NOTIFY_PARTNERS = "notify_partners"
+    RR_IAS_REQUESTS = "rr_ias_requests"
+    RR_IAS_RETURNS = "rr_ias_returns"
+    RR_DRAFT = "rr_draft"
+    RR_SIGN_OFF = "rr_sign_off"
+    RAPID_REVIEW = "rapid_review"
+    PANEL_REPLY = "panel_reply"
+    REPORT_COPY_TO_PANEL = "report_copy_to_panel"
+    CSPR_FINAL_REPORT = "cspr_final_report"
+    REPORT_AVAILABLE_UNTIL = "report_available_until"
+
+
+class MilestoneStatus(StrEnum):
+    """Where a milestone stands on `today`."""
+
+    NOT_DUE_YET = "not_due_yet"
+    DUE_SOON = "due_soon"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+    DONE = "done"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+
+
+class CaseDates(_Frozen):
+    """The dates known so far for one case; each is None until it is known."""
+
+    incident: date | None = None
+    la_aware: date | None = None
+    sin_made: date | None = None
+    rapid_review_sent: date | None = None
+    decision_to_review: date | None = None
+    planned_publication: date | None = None
+    published: date | None = None
+
+
+class Slip(_Frozen):
+    """A new due date for a milestone, with the reason and the day it was recorded."""
+
+    to: date
+    reason: Reason
+    recorded_on: date
+
+
+class Completion(_Frozen):
+    """The day a milestone was actually met."""
+
+    on: date
+
+
+class MilestoneEvents(_Frozen):
+    """What has been recorded against one milestone: its slips, in order, and its completion."""
+
+    slips: tuple[Slip, ...] = ()
+    completion: Completion | None = None
+
+
+class SlipRecord(_Frozen):
+    """One entry of a milestone's slip history: from which due date to which, and why."""
+
+    from_due: date | None
+    to_due: date
+    reason: str
+    recorded_on: date
+
+
+class Milestone(_Frozen):
+    """One milestone of a case as it stands on `today`."""
+
+    key: MilestoneKey
+    title: str
+    statutory: bool
+    kind: Literal["deadline", "minimum_period"] = "deadline"
+    due: date | None
+    original_due: date | None
+    basis: str
+    basis_date: date | None
+    basis_projected: bool
+    alternative_due: date | None = None
+    alternative_basis: str | None = None
+    responsible: str
+    partners: tuple[Partner, ...] = ()
+    status: MilestoneStatus
+    working_days_left: int | None
+    slips: tuple[SlipRecord, ...] = ()
+    completed_on: date | None = None
+    on_time: bool | None = None
+    met_original: bool | None = None
+    note: str | None = None
+
+
+class Timeline(_Frozen):
+    """Every milestone of one case, computed for `today`."""
+
+    today: date
+    milestones: tuple[Milestone, ...]
+
+    def get(self, key: MilestoneKey | str) -> Milestone:
+        """The milestone with this key; KeyError if there is none."""
+        for milestone in self.milestones:
+            if milestone.key == key:
+                return milestone
+        raise KeyError(key)
+
+    def needing_attention(self) -> tuple[Milestone, ...]:
+        """The milestones that are due soon, due today or overdue."""
+        wanted = {MilestoneStatus.DUE_SOON, MilestoneStatus.DUE_TODAY, MilestoneStatus.OVERDUE}
+        return tuple(m for m in self.milestones if m.status in wanted)
+
+
+_LABELS = {
+    "incident": "the incident",
+    "la_aware": "the LA became aware",
+    "sin_made": "the SIN was made",
+    "rapid_review_sent": "the rapid review was sent",
+    "decision_to_review": "the decision to hold a CSPR",
+    "planned_publication": "the planned publication",
+    "published": "publication",
+}
+
+# Each chain must be in date order wherever two of its dates are known.
+_CHAINS = (
+    ("incident", "la_aware", "sin_made", "rapid_review_sent"),
+    ("incident", "la_aware", "decision_to_review", "planned_publication"),
+    ("incident", "la_aware", "decision_to_review", "published"),
+)
+
+# These milestones are completed by a case date, not by a recorded completion.
+_COMPLETED_BY_DATE = {
+    MilestoneKey.SIN: "sin_made",
+    MilestoneKey.RAPID_REVIEW: "rapid_review_sent",
+    MilestoneKey.CSPR_FINAL_REPORT: "published",
+}
+
+
+def validate_case_dates(dates: CaseDates) -> None:
+    """Raise TimelineInputError if two known dates of the case are in an impossible order."""
+    for chain in _CHAINS:
+        for i, earlier in enumerate(chain):
+            first = getattr(dates, earlier)
+            if first is None:
+                continue
+            for later in chain[i + 1 :]:
+                second = getattr(dates, later)
+                if second is not None and second < first:
+                    raise TimelineInputError(
+                        f"{_LABELS[later]} ({second.isoformat()}) cannot be before "
+                        f"{_LABELS[earlier]} ({first.isoformat()})"
+                    )
+
+
+def _validate_events(
+    dates: CaseDates, events: Mapping[str, MilestoneEvents]
+) -> dict[MilestoneKey, MilestoneEvents]:
+    checked: dict[MilestoneKey, MilestoneEvents] = {}
+    for raw_key, recorded in events.items():
+        try:
+            key = MilestoneKey(raw_key)
+        except ValueError:
+            raise TimelineInputError(f"no milestone is called {raw_key!r}") from None
+        field_name = _COMPLETED_BY_DATE.get(key)
+        if field_name and recorded.completion is not None:
+            actual = getattr(dates, field_name)
+            if actual != recorded.completion.on:
+                raise TimelineInputError(
+                    f"{key.value} is completed by the case's {field_name} date "
+                    f"({actual.isoformat() if actual else 'not set'}), "
+                    f"not by a completion on {recorded.completion.on.isoformat()}"
+                )
+        checked[key] = recorded
+    return checked
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """A date a clock is counted from, described for people."""
+
+    day: date
+    text: str
+    projected: bool = False
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A milestone before slips, completion and status are applied."""
+
+    key: MilestoneKey
+    title: str
+    statutory: bool
+    responsible: str
+    partners: tuple[Partner, ...]
+    due: date | None
+    basis: str
+    anchor: _Anchor | None = None
+    alternative_due: date | None = None
+    alternative_basis: str | None = None
+    kind: Literal["deadline", "minimum_period"] = "deadline"
+    applicable: bool = True
+    completed_by_date: date | None = None
+    superseded_note: str | None = None
+
+
+_NOT_DECIDED = "applies once a local CSPR is decided"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class _Builder:
+    """Holds the inputs while each milestone is planned, finished and appended in order."""
+
+    def __init__(
+        self,
+        dates: CaseDates,
+        options: ClockOptions,
+        calendar: WorkingDayCalendar,
+        today: date,
+        events: dict[MilestoneKey, MilestoneEvents],
+        due_soon_days: int,
+    ) -> None:
+        self.dates = dates
+        self.options = options
+        self.calendar = calendar
+        self.today = today
+        self.events = events
+        self.due_soon_days = due_soon_days
+        self.done: dict[MilestoneKey, Milestone] = {}
+
+    # --- anchors ---
+
+    def aware(self) -> _Anchor | None:
+        d = self.dates.la_aware
+        return _Anchor(d, f"the LA becoming aware ({d.isoformat()})") if d else None
+
+    def incident(self) -> _Anchor | None:
+        d = self.dates.incident
+        return _Anchor(d, f"the incident ({d.isoformat()})") if d else None
+
+    def sin(self) -> _Anchor | None:
+        if self.dates.sin_made:
+            return _Anchor(self.dates.sin_made, f"the SIN ({self.dates.sin_made.isoformat()})")
+        due = self.done[MilestoneKey.SIN].due
+        if due is None:
+            return None
+        return _Anchor(due, f"the SIN's due date ({due.isoformat()}; SIN not made yet)", True)
+
+    def rapid_review_sent(self) -> _Anchor | None:
+        sent = self.dates.rapid_review_sent
+        if sent:
+            return _Anchor(sent, f"the rapid review's submission ({sent.isoformat()})")
+        due = self.done[MilestoneKey.RAPID_REVIEW].due
+        if due is None:
+            return None
+        text = f"the rapid review's due date ({due.isoformat()}; not sent yet)"
+        return _Anchor(due, text, True)
+
+    def publication(self) -> _Anchor | None:
+        if self.dates.published:
+            return _Anchor(
+                self.dates.published, f"publication ({self.dates.published.isoformat()})"
+            )
+        planned = self.dates.planned_publication
+        if planned:
+            return _Anchor(planned, f"the planned publication ({planned.isoformat()})", True)
+        due = self.done[MilestoneKey.CSPR_FINAL_REPORT].due
+        if due is None:
+            return None
+        return _Anchor(due, f"the final report's due date ({due.isoformat()})", True)
+
+    def working_days_from(self, anchor: _Anchor | None, n: int) -> tuple[date | None, str]:
+        if anchor is None:
+            return None, ""
+        return (
+            self.calendar.add_working_days(anchor.day, n),
+            f"{_plural(n, 'working day')} from {anchor.text}",
+        )
+
+    # --- planning, one milestone at a time ---
+
+    def choose(
+        self,
+        preferred: _Anchor | None,
+        fallback: _Anchor | None,
+        missing: str,
+    ) -> tuple[_Anchor | None, str]:
+        """The preferred anchor, or the fallback with a note when the preferred is unknown."""
+        if preferred is not None:
+            return preferred, ""
+        if fallback is not None:
+            return fallback, f" ({missing} is not known)"
+        return None, ""
+
+    def plan_sin(self) -> _Plan:
+        national = self.aware()
+        if self.options.sin_counts_from == "incident":
+            anchor, note = self.choose(self.incident(), national, "the incident date")
+        else:
+            anchor, note = self.choose(national, None, "")
+        due, basis = self.working_days_from(anchor, SIN_WORKING_DAYS)
+        alt_due: date | None = None
+        alt_basis: str | None = None
+        if anchor is not national and national is not None:
+            alt_due, alt_basis = self.working_days_from(national, SIN_WORKING_DAYS)
+            alt_basis = f"national rule: {alt_basis}"
+        return _Plan(
+            key=MilestoneKey.SIN,
+            title="Serious incident notification (SIN) to the Panel",
+            statutory=True,
+            responsible="the local authority",
+            partners=(Partner.LOCAL_AUTHORITY,),
+            due=due,
+            basis=basis + note if due else "needs the date the LA became aware",
+            anchor=anchor,
+            alternative_due=alt_due if alt_due != due else None,
+            alternative_basis=alt_basis if alt_due != due else None,
+            completed_by_date=self.dates.sin_made,
+        )
+
+    def plan_notify_partners(self) -> _Plan:
+        anchor = self.aware()
+        due, basis = self.working_days_from(anchor, NOTIFY_PARTNERS_WORKING_DAYS)
+        return _Plan(
+            key=MilestoneKey.NOTIFY_PARTNERS,
+            title="Tell the safeguarding partners",
+            statutory=True,
+            responsible="the local authority",
+            partners=(Partner.LOCAL_AUTHORITY,),
+            due=due,
+            basis=basis or "needs the date the LA became aware",
+            anchor=anchor,
+        )
+
+    def rapid_review_anchors(self) -> tuple[_Anchor | None, str, _Anchor | None]:
+        """The rapid review's start, a note if it fell back, and the national-rule anchor."""
+        national = self.sin()
+        if self.options.rapid_review_counts_from == "aware":
+            anchor, note = self.choose(self.aware(), national, "the date the LA became aware")
+        else:
+            anchor, note = self.choose(national, None, "")
+        return anchor, note, national
+
+    def plan_rapid_review(self) -> _Plan:
+        anchor, note, national = self.rapid_review_anchors()
+        due, basis = self.working_days_from(anchor, RAPID_REVIEW_WORKING_DAYS)
+        alt_due: date | None = None
+        alt_basis: str | None = None
+        if anchor is not national and national is not None:
+            alt_due, alt_basis = self.working_days_from(national, RAPID_REVIEW_WORKING_DAYS)
+            alt_basis = f"national default: {alt_basis}"
+        return _Plan(
+            key=MilestoneKey.RAPID_REVIEW,
+            title="Rapid review sent to the Panel",
+            statutory=True,
+            responsible="the three safeguarding partners",
+            partners=ALL_PARTNERS,
+            due=due,
+            basis=basis + note if due else "needs the SIN or the date the LA became aware",
+            anchor=anchor,
+            alternative_due=alt_due if alt_due != due else None,
+            alternative_basis=alt_basis if alt_due != due else None,
+            completed_by_date=self.dates.rapid_review_sent,
+        )
+
+    def plan_rr_step(
+        self,
+        key: MilestoneKey,
+        title: str,
+        days: int,
+        responsible: str,
+        partners: tuple[Partner, ...],
+    ) -> _Plan:
+        anchor, note, _ = self.rapid_review_anchors()
+        due: date | None = None
+        basis = "needs the rapid review's start"
+        if anchor is not None:
+            due = self.calendar.add_working_days(anchor.day, days)
+            basis = f"day {days} of the rapid review, counted from {anchor.text}{note}"
+        sent = self.dates.rapid_review_sent
+        return _Plan(
+            key=key,
+            title=title,
+            statutory=False,
+            responsible=responsible,
+            partners=partners,
+            due=due,
+            basis=basis,
+            anchor=anchor,
+            superseded_note=(
+                f"the rapid review was sent on {sent.isoformat()}" if sent is not None else None
+            ),
+        )
+
+    def plan_panel_reply(self) -> _Plan:
+        anchor = self.rapid_review_sent()
+        due, basis = self.working_days_from(anchor, PANEL_REPLY_WORKING_DAYS)
+        return _Plan(
+            key=MilestoneKey.PANEL_REPLY,
+            title="Panel's reply (not statutory)",
+            statutory=False,
+            responsible="the Child Safeguarding Practice Review Panel",
+            partners=(),
+            due=due,
+            basis=f"about {basis}" if due else "needs the rapid review's due date",
+            anchor=anchor,
+        )
+
+    def cspr_decided(self) -> bool:
+        d = self.dates
+        return any((d.decision_to_review, d.planned_publication, d.published))
+
+    def plan_cspr_final_report(self) -> _Plan:
+        decision = self.dates.decision_to_review
+        due = add_calendar_months(decision, CSPR_REPORT_MONTHS) if decision else None
+        basis = (
+            f"{CSPR_REPORT_MONTHS} calendar months from the decision to hold a CSPR "
+            f"({decision.isoformat()})"
+            if decision
+            else "needs the date of the decision to hold a CSPR"
+        )
+        return _Plan(
+            key=MilestoneKey.CSPR_FINAL_REPORT,
+            title="CSPR final report published",
+            statutory=True,
+            responsible="the three safeguarding partners",
+            partners=ALL_PARTNERS,
+            due=due,
+            basis=basis if self.cspr_decided() else _NOT_DECIDED,
+            anchor=_Anchor(decision, "the decision") if decision else None,
+            applicable=self.cspr_decided(),
+            completed_by_date=self.dates.published,
+        )
+
+    def plan_copy_to_panel(self) -> _Plan:
+        anchor = self.publication()
+        due: date | None = None
+        basis = "needs a planned publication date or the decision to hold a CSPR"
+        if anchor is not None:
+            due = self.calendar.subtract_working_days(anchor.day, COPY_TO_PANEL_WORKING_DAYS)
+            basis = f"{_plural(COPY_TO_PANEL_WORKING_DAYS, 'working day')} before {anchor.text}"
+        return _Plan(
+            key=MilestoneKey.REPORT_COPY_TO_PANEL,
+            title="Report copied to Panel and SoS",
+            statutory=True,
+            responsible="the three safeguarding partners",
+            partners=ALL_PARTNERS,
+            due=due,
+            basis=basis if self.cspr_decided() else _NOT_DECIDED,
+            anchor=anchor,
+            applicable=self.cspr_decided(),
+        )
+
+    def plan_available_until(self) -> _Plan:
+        anchor = self.publication()
+        years = self.options.publication_available_years
+        due: date | None = None
+        basis = "needs publication, a planned publication date or the decision to hold a CSPR"
+        if anchor is not None:
+            due = add_years(anchor.day, years)
+            basis = f"at least {_plural(years, 'year')} from {anchor.text}"
+        return _Plan(
+            key=MilestoneKey.REPORT_AVAILABLE_UNTIL,
+            title="Report kept public at least until",
+            statutory=True,
+            responsible="the three safeguarding partners",
+            partners=ALL_PARTNERS,
+            due=due,
+            basis=basis if self.cspr_decided() else _NOT_DECIDED,
+            anchor=anchor,
+            kind="minimum_period",
+            applicable=self.cspr_decided(),
+        )
+
+    # --- slips, completion and status ---
+
+    def finish(self, plan: _Plan) -> Milestone:
+        recorded = self.events.get(plan.key, MilestoneEvents())
+        current = plan.due
+        history: list[SlipRecord] = []
+        for slip in sorted(recorded.slips, key=lambda s: s.recorded_on):
+            history.append(
+                SlipRecord(
+                    from_due=current,
+                    to_due=slip.to,
+                    reason=slip.reason,
+                    recorded_on=slip.recorded_on,
+                )
+            )
+            current = slip.to
+        completed_on = plan.completed_by_date or (
+            recorded.completion.on if recorded.completion else None
+        )
+        status, left, note = self.status(plan, current, completed_on)
+        on_time = met_original = None
+        if completed_on is not None and plan.kind == "deadline":
+            on_time = current is not None and completed_on <= current
+            met_original = plan.due is not None and completed_on <= plan.due
+        milestone = Milestone(
+            key=plan.key,
+            title=plan.title,
+            statutory=plan.statutory,
+            kind=plan.kind,
+            due=current,
+            original_due=plan.due,
+            basis=plan.basis,
+            basis_date=plan.anchor.day if plan.anchor else None,
+            basis_projected=plan.anchor.projected if plan.anchor else False,
+            alternative_due=plan.alternative_due,
+            alternative_basis=plan.alternative_basis,
+            responsible=plan.responsible,
+            partners=plan.partners,
+            status=status,
+            working_days_left=left,
+            slips=tuple(history),
+            completed_on=completed_on,
+            on_time=on_time,
+            met_original=met_original,
+            note=note,
+        )
+        self.done[plan.key] = milestone
+        return milestone
+
+    def status(
+        self, plan: _Plan, due: date | None, completed_on: date | None
+    ) -> tuple[MilestoneStatus, int | None, str | None]:
+        if completed_on is not None:
+            return MilestoneStatus.DONE, None, None
+        if not plan.applicable:
+            return MilestoneStatus.NOT_APPLICABLE, None, None
+        if plan.superseded_note is not None:
+            return MilestoneStatus.DONE, None, plan.superseded_note
+        if due is None:
+            return MilestoneStatus.NOT_DUE_YET, None, None
+        left = self.calendar.working_days_between(self.today, due)
+        if plan.kind == "minimum_period":
+            if self.dates.published is not None and self.today >= due:
+                return MilestoneStatus.DONE, None, "the minimum period has passed"
+            return MilestoneStatus.NOT_DUE_YET, max(left, 0), None
+        if self.today > due:
+            # Overdue on a weekend after a Friday deadline has lost no working day yet; still late.
+            return MilestoneStatus.OVERDUE, min(left, -1), None
+        if self.today == due:
+            return MilestoneStatus.DUE_TODAY, 0, None
+        if left <= self.due_soon_days:
+            return MilestoneStatus.DUE_SOON, left, None
+        return MilestoneStatus.NOT_DUE_YET, left, None
+
+
+def compute_timeline(
+    dates: CaseDates,
+    options: ClockOptions,
+    calendar: WorkingDayCalendar,
+    today: date,
+    events: Mapping[str, MilestoneEvents] | None = None,
+    *,
+    due_soon_days: int = DEFAULT_DUE_SOON_WORKING_DAYS,
+) -> Timeline:
+    """Every milestone of a case on `today`, from its dates, clock options and events."""
+    if due_soon_days < 0:
+        raise TimelineInputError(f"due_soon_days must be 0 or more, not {due_soon_days}")
+    validate_case_dates(dates)
+    checked = _validate_events(dates, events or {})
+    b = _Builder(dates, options, calendar, today, checked, due_soon_days)
+    steps = options.rapid_review_steps
+    subgroup = "the review subgroup"
+    # Order matters: later plans read the current (slipped) due dates of earlier milestones.
+    planners: list[Callable[[], _Plan]] = [
+        b.plan_sin,
+        b.plan_notify_partners,
+        lambda: b.plan_rr_step(
+            MilestoneKey.RR_IAS_REQUESTS,
+            "Rapid review: summaries requested",
+            steps.ias_requests,
+            subgroup,
+            (),
+        ),
+        lambda: b.plan_rr_step(
+            MilestoneKey.RR_IAS_RETURNS,
+            "Rapid review: agency summaries in",
+            steps.ias_returns,
+            "each agency involved",
+            (),
+        ),
+        lambda: b.plan_rr_step(
+            MilestoneKey.RR_DRAFT, "Rapid review: draft outcome", steps.draft, subgroup, ()
+        ),
+        lambda: b.plan_rr_step(
+            MilestoneKey.RR_SIGN_OFF,
+            "Rapid review: partners sign off",
+            steps.sign_off,
+            "the three safeguarding partners",
+            ALL_PARTNERS,
+        ),
+        b.plan_rapid_review,
+        b.plan_panel_reply,
+        b.plan_cspr_final_report,
+        b.plan_copy_to_panel,
+        b.plan_available_until,
+    ]
+    milestones = tuple(b.finish(plan()) for plan in planners)
+    return Timeline(today=today, milestones=milestones)

@@ -1,0 +1,1 @@
+"""Reminder planning (pure) and its APScheduler wiring."""

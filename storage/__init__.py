@@ -1,0 +1,1 @@
+"""Persistence: the Store interface, its backends and the botbuilder state adapter."""

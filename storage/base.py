@@ -1,0 +1,128 @@
+"""The one storage interface every backend implements, with optimistic concurrency by e-tag."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+JsonDict = dict[str, Any]
+
+_KEY = re.compile(r"^[\w.:;@+=/-]{1,400}$")
+
+
+class Collection(StrEnum):
+    """What the product keeps. Hot, small data is kept apart from records that grow for years."""
+
+    STATE = "state"  # dialog and user state: read and written on every turn
+    CONVERSATIONS = "conversations"  # conversation references for proactive messages
+    CASES = "cases"  # referrals and the cases they become
+    AUDIT = "audit"  # append-only trail of decisions, refusals and slippage
+    DELIVERIES = "deliveries"  # reminder delivery log
+
+
+class StoreError(Exception):
+    """Base class for storage failures."""
+
+
+class ConflictError(StoreError):
+    """A conditional write lost a race: the stored e-tag is not the one the writer read."""
+
+    def __init__(self, collection: str, key: str, *, expected: str | None, actual: str | None):
+        self.collection = collection
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+        if expected is None:
+            detail = "it already exists"
+        elif actual is None:
+            detail = "it no longer exists"
+        else:
+            detail = "it was changed by someone else"
+        super().__init__(f"{collection}/{key}: write refused, {detail}")
+
+
+class InvalidKeyError(StoreError, ValueError):
+    """A key that storage backends cannot keep safely."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"invalid storage key {key[:40]!r}")
+
+
+class StoreClosedError(StoreError):
+    """The store was used after it was closed."""
+
+    def __init__(self) -> None:
+        super().__init__("the store is closed")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A stored JSON document and the e-tag of its current version."""
+
+    key: str
+    data: JsonDict
+    etag: str
+
+
+def check_key(key: str) -> str:
+    """Validate a storage key; raise InvalidKeyError for empty, overlong or odd keys."""
+    if not _KEY.match(key):
+        raise InvalidKeyError(key)
+    return key
+
+
+class Store(Protocol):
+    """Documents by collection and key.
+
+    `put` with `if_match` writes only over that exact version; with `if_none_match` only when
+    the key is new. Either condition failing raises ConflictError and changes nothing.
+    Every acknowledged write is durable.
+    """
+
+    async def get(self, collection: Collection, key: str) -> Document | None:
+        """The document under key, or None."""
+        ...
+
+    async def put(
+        self,
+        collection: Collection,
+        key: str,
+        data: Mapping[str, Any],
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        """Write a document; return its new e-tag."""
+        ...
+
+    async def delete(
+        self, collection: Collection, key: str, *, if_match: str | None = None
+    ) -> bool:
+        """Delete a document; return whether it existed."""
+        ...
+
+    async def list(
+        self, collection: Collection, *, where: Mapping[str, Any] | None = None
+    ) -> list[Document]:
+        """Documents of a collection, optionally those whose top-level fields equal `where`."""
+        ...
+
+    async def is_ready(self) -> bool:
+        """Whether the store is open and usable."""
+        ...
+
+    async def close(self) -> None:
+        """Release the store's resources."""
+        ...
+
+
+def safe_key(prefix: str, raw: str) -> str:
+    """A storage key for an outside id; ids with characters we do not keep are hashed."""
+    candidate = f"{prefix}:{raw}"
+    if _KEY.match(candidate):
+        return candidate
+    return f"{prefix}:sha256:{hashlib.sha256(raw.encode()).hexdigest()}"

@@ -1,0 +1,73 @@
+"""A local fake of the Bot Connector service: records what the bot posts and answers like it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Sent:
+    """One call the bot made to the connector."""
+
+    method: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any]
+
+    @property
+    def text(self) -> str | None:
+        """The activity's text, if any."""
+        value = self.body.get("text")
+        return value if isinstance(value, str) else None
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        """The Adaptive Cards the activity carries."""
+        return [
+            a["content"]
+            for a in self.body.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
+
+
+@dataclass
+class FakeConnector:
+    """Records POST/PUT /v3/conversations/... and returns ids as the real service does."""
+
+    url: str = ""
+    sent: list[Sent] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.app = web.Application()
+        self.app.router.add_post("/v3/conversations/{conv}/activities", self._post)
+        self.app.router.add_post("/v3/conversations/{conv}/activities/{reply_to}", self._post)
+        self.app.router.add_put("/v3/conversations/{conv}/activities/{activity_id}", self._put)
+        self.app.router.add_get("/v3/conversations/{conv}/members/{member}", self._member)
+
+    async def _post(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        activity_id = f"activity-{next(self._ids)}"
+        self.sent.append(
+            Sent("POST", request.match_info["conv"], request.match_info.get("reply_to"), body)
+        )
+        return web.json_response({"id": activity_id}, status=201)
+
+    async def _put(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.sent.append(
+            Sent("PUT", request.match_info["conv"], request.match_info["activity_id"], body)
+        )
+        return web.json_response({"id": request.match_info["activity_id"]})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = request.match_info["member"]
+        return web.json_response({"id": member, "name": "Member", "aadObjectId": member})
+
+    def to(self, conversation_id: str) -> list[Sent]:
+        """What was sent into one conversation."""
+        return [s for s in self.sent if s.conversation_id == conversation_id]

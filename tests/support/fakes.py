@@ -1,0 +1,26 @@
+"""Fakes used across the tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("FakeClock needs an aware datetime")
+        self.current = start
+
+    def now(self) -> datetime:
+        """The fake current moment."""
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward by a timedelta's keyword arguments."""
+        self.current += timedelta(**delta)
+
+    def set(self, moment: datetime) -> None:
+        """Jump to a moment."""
+        self.current = moment

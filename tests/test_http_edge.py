@@ -1,0 +1,133 @@
+"""The HTTP edge: statuses for bad input, request ids, and invoke bodies serialized once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from botbuilder.schema import AdaptiveCardInvokeResponse
+
+from bot.http import invoke_body
+from storage.base import Collection
+from storage.tinydb_store import TinyDBStore
+from tests.support import activities
+from tests.support.connector import FakeConnector
+
+Client = TestClient[Any, Any]
+
+
+async def _post(client: Client, body: Any, **headers: str) -> Any:
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return await client.post(
+        "/api/messages",
+        data=data,
+        headers={"Content-Type": "application/json", **headers},
+    )
+
+
+async def test_health_and_readiness(bot: Client) -> None:
+    health = await bot.get("/healthz")
+    assert health.status == 200
+    ready = await bot.get("/readyz")
+    assert ready.status == 200
+    body = await ready.json()
+    assert body["status"] == "ready"
+    assert body["partnerships"] == 4
+    assert body["store"] is True
+
+
+async def test_readiness_fails_when_the_store_is_closed(bot: Client, store: TinyDBStore) -> None:
+    await store.close()
+    ready = await bot.get("/readyz")
+    assert ready.status == 503
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        ("{not json", {}, 400),
+        ("[1, 2, 3]", {}, 400),
+        ('"a string"', {}, 400),
+        ({"text": "no type"}, {}, 400),
+        ({"type": 5, "serviceUrl": "http://x", "conversation": {"id": "c"}}, {}, 400),
+        ({"type": "message", "text": "no conversation"}, {}, 400),
+        (b"\xff\xfe\x00garbage", {}, 400),
+        ({"type": "message"}, {"Content-Type": "text/plain"}, 415),
+        ({"type": "message"}, {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+    ],
+)
+async def test_bad_input_gets_its_status_and_changes_nothing(
+    bot: Client,
+    store: TinyDBStore,
+    connector: FakeConnector,
+    body: Any,
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    response = await _post(bot, body, **headers)
+    assert response.status == status
+    payload = await response.json()
+    assert payload["requestId"] == response.headers["X-Request-Id"]
+    assert "Traceback" not in payload["error"]
+    assert await store.list(Collection.CONVERSATIONS) == []
+    assert await store.list(Collection.STATE) == []
+    assert connector.sent == []
+
+
+async def test_missing_content_type_is_415_not_404(bot: Client) -> None:
+    response = await bot.post("/api/messages", data=b"{}", skip_auto_headers=["Content-Type"])
+    assert response.status == 415
+
+
+async def test_oversized_body_is_413(bot: Client, connector: FakeConnector) -> None:
+    big = activities.message(connector.url, "x" * (300 * 1024))
+    response = await _post(bot, big)
+    assert response.status == 413
+    assert connector.sent == []
+
+
+async def test_garbage_token_with_authentication_off_is_401_not_500(
+    bot: Client, connector: FakeConnector, store: TinyDBStore
+) -> None:
+    response = await _post(
+        bot, activities.message(connector.url, "help"), Authorization="Bearer not-a-jwt"
+    )
+    assert response.status == 401
+    assert connector.sent == []
+    assert await store.list(Collection.CONVERSATIONS) == []
+
+
+async def test_get_on_messages_is_405(bot: Client) -> None:
+    response = await bot.get("/api/messages")
+    assert response.status == 405
+
+
+async def test_invoke_with_a_body_returns_200_and_the_body_once(
+    bot: Client, connector: FakeConnector
+) -> None:
+    response = await _post(bot, activities.action_execute(connector.url, "unknown", {"x": 1}))
+    assert response.status == 200
+    body = await response.json()
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+    assert "no longer active" in body["value"]
+
+
+def test_invoke_body_serializes_models_and_passes_json_through() -> None:
+    model = AdaptiveCardInvokeResponse(status_code=200, type="t", value={"a": 1})
+    assert invoke_body(model) == {"statusCode": 200, "type": "t", "value": {"a": 1}}
+    already = {"statusCode": 200, "type": "t", "value": {"a": 1}}
+    assert invoke_body(already) is already
+    assert invoke_body(None) is None
+
+
+async def test_a_message_gets_a_reply_through_the_connector(
+    bot: Client, connector: FakeConnector
+) -> None:
+    response = await _post(bot, activities.message(connector.url, "what is this"))
+    assert response.status == 201
+    assert len(connector.sent) == 1
+    assert connector.sent[0].text is not None
+    assert "help" in connector.sent[0].text
