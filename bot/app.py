@@ -43,6 +43,17 @@ class AdapterConfig:
     APP_TENANTID: str
 
 
+BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
+
+
+@dataclass(frozen=True)
+class PinnedKeysConfig(AdapterConfig):
+    """Adapter settings that verify tokens against another OpenID metadata document."""
+
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str
+
+
 @dataclass
 class Services:
     """What a running app holds; built when the app starts, closed when it stops."""
@@ -71,6 +82,12 @@ def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
         APP_TYPE=settings.app_type if settings.app_id else "MultiTenant",
         APP_TENANTID=settings.app_tenant_id,
     )
+    if settings.openid_metadata_url:
+        config = PinnedKeysConfig(
+            **vars(config),
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url,
+            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=BOT_FRAMEWORK_ISSUER,
+        )
     return ConfigurationBotFrameworkAuthentication(config)
 
 

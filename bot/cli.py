@@ -11,7 +11,10 @@ from typing import TextIO
 
 from aiohttp import web
 
+from bot import cli_timeline
+from bot.clock import SystemClock
 from bot.settings import SettingsError, configure_logging, load_settings
+from safeguarding.clocks import london_time
 from safeguarding.partnerships import PartnershipsFileError, load_partnerships
 
 logger = logging.getLogger("review_bot")
@@ -69,6 +72,12 @@ def _check_config(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -
     return 0
 
 
+def _timeline(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    # Deadlines are days in England: "today" is the date in Europe/London, not UTC.
+    today = london_time(SystemClock().now()).date()
+    return cli_timeline.run(args, stdout=stdout, stderr=stderr, today=today)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="review-bot", description=__doc__)
@@ -78,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a partnerships file")
     check.add_argument("file", help="path of the partnerships TOML file")
     check.set_defaults(handler=_check_config)
+    cli_timeline.add_parser(sub)
+    sub.choices[cli_timeline.COMMAND].set_defaults(handler=_timeline)
     return parser
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from bot.settings import EXAMPLE_PARTNERSHIPS
 from safeguarding.calendar import (
     BankHoliday,
     HolidayFileError,
@@ -29,7 +30,7 @@ from safeguarding.timeline import (
 COMMAND = "timeline"
 EXIT_OK = 0
 EXIT_USAGE = 2
-DEFAULT_PARTNERSHIPS = Path(__file__).resolve().parent.parent / "examples" / "partnerships.toml"
+DEFAULT_PARTNERSHIPS = EXAMPLE_PARTNERSHIPS
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # (option, CaseDates field) for every date the command accepts besides --today.

@@ -54,6 +54,9 @@ class Notifier:
         sent: list[str] = []
 
         async def callback(context: TurnContext) -> None:
+            # The continuation activity has a made-up id; sending would make our post a reply
+            # to it. Without one the connector creates a new top-level post.
+            context.activity.id = None
             response = await context.send_activity(activity)
             if response is not None and response.id:
                 sent.append(response.id)

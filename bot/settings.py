@@ -7,7 +7,14 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,10 +29,6 @@ class SettingsError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid settings:\n" + "\n".join(f"  {p}" for p in problems))
-
-
-def _alias(*names: str) -> Any:
-    return Field(validation_alias=AliasChoices(*names))
 
 
 def is_loopback(host: str) -> bool:
@@ -88,17 +91,23 @@ class Settings(BaseSettings):
     def _strip(cls, value: str) -> str:
         return value.strip()
 
+    @field_validator("app_id")
+    @classmethod
+    def _no_open_bot_beyond_loopback(cls, value: str, info: ValidationInfo) -> str:
+        # A field check (not a model check) so it is reported alongside other field problems.
+        host = info.data.get("host")
+        if not value and host is not None and not is_loopback(host):
+            raise ValueError(
+                f"empty, so authentication is off, but REVIEW_BOT_HOST {host} is not a loopback"
+                " address: anyone who can reach the bot could talk to it. Set MicrosoftAppId"
+                " (and its credentials) or bind 127.0.0.1"
+            )
+        return value
+
     @model_validator(mode="after")
     def _safe(self) -> Settings:
         problems: list[str] = []
-        if not self.app_id:
-            if not is_loopback(self.host):
-                problems.append(
-                    f"REVIEW_BOT_HOST: {self.host} is not a loopback address and MicrosoftAppId is"
-                    " empty; authentication would be off for anyone who can reach the bot."
-                    " Set MicrosoftAppId (and its credentials) or bind 127.0.0.1"
-                )
-        else:
+        if self.app_id:
             if self.app_type != "MultiTenant" and not self.app_tenant_id:
                 problems.append(
                     f"MicrosoftAppTenantId: required when MicrosoftAppType is {self.app_type}"

@@ -607,7 +607,8 @@ def compute_timeline(
     b = _Builder(dates, options, calendar, today, checked, due_soon_days)
     steps = options.rapid_review_steps
     subgroup = "the review subgroup"
-    # Order matters: later plans read the current (slipped) due dates of earlier milestones.
+    # Order matters: later plans read the current (slipped) due dates of earlier milestones;
+    # the result is then shown in MilestoneKey order.
     planners: list[Callable[[], _Plan]] = [
         b.plan_sin,
         b.plan_notify_partners,
@@ -641,5 +642,5 @@ def compute_timeline(
         b.plan_copy_to_panel,
         b.plan_available_until,
     ]
-    milestones = tuple(b.finish(plan()) for plan in planners)
-    return Timeline(today=today, milestones=milestones)
+    computed = {m.key: m for m in (b.finish(plan()) for plan in planners)}
+    return Timeline(today=today, milestones=tuple(computed[key] for key in MilestoneKey))

@@ -8,7 +8,11 @@ from typing import Any
 _ids = itertools.count(1)
 
 BOT = {"id": "28:bot-id", "name": "Case Review Referrals"}
-USER = {"id": "29:user-1", "name": "A Practitioner", "aadObjectId": "00000000-0000-0000-0000-000000000001"}
+USER = {
+    "id": "29:user-1",
+    "name": "A Practitioner",
+    "aadObjectId": "00000000-0000-0000-0000-000000000001",
+}
 TENANT = "tenant-1"
 
 
@@ -51,9 +55,7 @@ def card_submit(service_url: str, value: dict[str, Any]) -> dict[str, Any]:
 
 def personal_install(service_url: str) -> dict[str, Any]:
     """The bot added to a personal chat (conversationUpdate with the bot in membersAdded)."""
-    return _base(
-        service_url, personal(service_url), type="conversationUpdate", membersAdded=[BOT]
-    )
+    return _base(service_url, personal(service_url), type="conversationUpdate", membersAdded=[BOT])
 
 
 def installation_add(service_url: str) -> dict[str, Any]:
@@ -108,5 +110,8 @@ def action_execute(service_url: str, verb: str, data: dict[str, Any]) -> dict[st
         personal(service_url),
         type="invoke",
         name="adaptiveCard/action",
-        value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+        value={
+            "action": {"type": "Action.Execute", "verb": verb, "data": data},
+            "trigger": "manual",
+        },
     )

@@ -1,0 +1,190 @@
+"""One contract for every Store backend: each test runs against each implementation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from storage.base import Collection, ConflictError, InvalidKeyError, Store, StoreClosedError
+from storage.tinydb_store import TinyDBStore
+
+StoreFactory = Callable[[], Awaitable[Store]]
+
+
+@pytest.fixture(params=["tinydb"])
+async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+    """Opens a store of the backend under test; several opens see the same data."""
+    opened: list[Store] = []
+
+    async def factory() -> Store:
+        if request.param == "tinydb":
+            store: Store = TinyDBStore(tmp_path / "store")
+        else:  # pragma: no cover - new backends are added here
+            raise AssertionError(request.param)
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        await store.close()
+
+
+@pytest.fixture
+async def store(open_store: StoreFactory) -> Store:
+    return await open_store()
+
+
+async def test_put_then_get_returns_the_data_and_etag(store: Store) -> None:
+    etag = await store.put(Collection.CASES, "COV-2026-001", {"a": 1, "nested": {"b": [1, 2]}})
+    doc = await store.get(Collection.CASES, "COV-2026-001")
+    assert doc is not None
+    assert doc.data == {"a": 1, "nested": {"b": [1, 2]}}
+    assert doc.etag == etag
+
+
+async def test_missing_key_is_none(store: Store) -> None:
+    assert await store.get(Collection.CASES, "nothing") is None
+
+
+async def test_every_write_changes_the_etag(store: Store) -> None:
+    first = await store.put(Collection.STATE, "k", {"v": 1})
+    second = await store.put(Collection.STATE, "k", {"v": 1})
+    assert first != second
+
+
+async def test_collections_are_separate(store: Store) -> None:
+    await store.put(Collection.CASES, "same-key", {"where": "cases"})
+    await store.put(Collection.STATE, "same-key", {"where": "state"})
+    cases = await store.get(Collection.CASES, "same-key")
+    state = await store.get(Collection.STATE, "same-key")
+    assert cases is not None
+    assert state is not None
+    assert (cases.data["where"], state.data["where"]) == ("cases", "state")
+
+
+async def test_returned_data_is_a_copy(store: Store) -> None:
+    await store.put(Collection.CASES, "k", {"list": [1]})
+    doc = await store.get(Collection.CASES, "k")
+    assert doc is not None
+    doc.data["list"].append(2)
+    again = await store.get(Collection.CASES, "k")
+    assert again is not None
+    assert again.data == {"list": [1]}
+
+
+async def test_if_match_with_the_current_etag_writes(store: Store) -> None:
+    etag = await store.put(Collection.CASES, "k", {"v": 1})
+    await store.put(Collection.CASES, "k", {"v": 2}, if_match=etag)
+    doc = await store.get(Collection.CASES, "k")
+    assert doc is not None
+    assert doc.data == {"v": 2}
+
+
+async def test_if_match_with_a_stale_etag_conflicts_and_changes_nothing(store: Store) -> None:
+    stale = await store.put(Collection.CASES, "k", {"v": 1})
+    await store.put(Collection.CASES, "k", {"v": 2}, if_match=stale)
+    with pytest.raises(ConflictError) as info:
+        await store.put(Collection.CASES, "k", {"v": 3}, if_match=stale)
+    assert info.value.key == "k"
+    doc = await store.get(Collection.CASES, "k")
+    assert doc is not None
+    assert doc.data == {"v": 2}
+
+
+async def test_if_match_on_a_missing_document_conflicts(store: Store) -> None:
+    with pytest.raises(ConflictError):
+        await store.put(Collection.CASES, "gone", {"v": 1}, if_match="some-etag")
+    assert await store.get(Collection.CASES, "gone") is None
+
+
+async def test_if_none_match_creates_only_once(store: Store) -> None:
+    await store.put(Collection.CASES, "COV-2026-001", {"v": 1}, if_none_match=True)
+    with pytest.raises(ConflictError):
+        await store.put(Collection.CASES, "COV-2026-001", {"v": 2}, if_none_match=True)
+    doc = await store.get(Collection.CASES, "COV-2026-001")
+    assert doc is not None
+    assert doc.data == {"v": 1}
+
+
+async def test_concurrent_writers_with_the_same_etag_one_wins(store: Store) -> None:
+    etag = await store.put(Collection.CASES, "k", {"decided_by": None})
+
+    async def decide(who: str) -> str:
+        try:
+            await store.put(Collection.CASES, "k", {"decided_by": who}, if_match=etag)
+        except ConflictError:
+            return "conflict"
+        return "won"
+
+    results = await asyncio.gather(*(decide(f"lead-{i}") for i in range(8)))
+    assert sorted(results) == ["conflict"] * 7 + ["won"]
+    doc = await store.get(Collection.CASES, "k")
+    assert doc is not None
+    winner = results.index("won")
+    assert doc.data == {"decided_by": f"lead-{winner}"}
+
+
+async def test_concurrent_creators_one_wins(store: Store) -> None:
+    async def create(n: int) -> bool:
+        try:
+            await store.put(Collection.CASES, "COV-2026-002", {"n": n}, if_none_match=True)
+        except ConflictError:
+            return False
+        return True
+
+    results = await asyncio.gather(*(create(n) for n in range(5)))
+    assert results.count(True) == 1
+
+
+async def test_delete(store: Store) -> None:
+    etag = await store.put(Collection.STATE, "k", {"v": 1})
+    with pytest.raises(ConflictError):
+        await store.delete(Collection.STATE, "k", if_match="stale")
+    assert await store.delete(Collection.STATE, "k", if_match=etag) is True
+    assert await store.get(Collection.STATE, "k") is None
+    assert await store.delete(Collection.STATE, "k") is False
+
+
+async def test_list_filters_on_top_level_fields(store: Store) -> None:
+    await store.put(Collection.CASES, "COV-2026-001", {"partnership": "coventry", "open": True})
+    await store.put(Collection.CASES, "COV-2026-002", {"partnership": "coventry", "open": False})
+    await store.put(Collection.CASES, "HUL-2026-001", {"partnership": "hull", "open": True})
+    everything = await store.list(Collection.CASES)
+    assert [d.key for d in everything] == ["COV-2026-001", "COV-2026-002", "HUL-2026-001"]
+    open_coventry = await store.list(
+        Collection.CASES, where={"partnership": "coventry", "open": True}
+    )
+    assert [d.key for d in open_coventry] == ["COV-2026-001"]
+
+
+async def test_data_survives_reopening(open_store: StoreFactory) -> None:
+    first = await open_store()
+    etag = await first.put(Collection.CASES, "COV-2026-001", {"v": "kept"})
+    await first.close()
+    second = await open_store()
+    doc = await second.get(Collection.CASES, "COV-2026-001")
+    assert doc is not None
+    assert (doc.data, doc.etag) == ({"v": "kept"}, etag)
+
+
+async def test_invalid_keys_are_refused(store: Store) -> None:
+    for key in ["", "x" * 500, "has space", "new\nline"]:
+        with pytest.raises(InvalidKeyError):
+            await store.put(Collection.CASES, key, {})
+
+
+async def test_non_json_data_is_refused_and_nothing_written(store: Store) -> None:
+    with pytest.raises(TypeError):
+        await store.put(Collection.CASES, "k", {"when": object()})
+    assert await store.get(Collection.CASES, "k") is None
+
+
+async def test_closed_store_refuses_work_and_is_not_ready(store: Store) -> None:
+    assert await store.is_ready() is True
+    await store.close()
+    assert await store.is_ready() is False
+    with pytest.raises(StoreClosedError):
+        await store.get(Collection.CASES, "k")
