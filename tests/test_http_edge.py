@@ -131,3 +131,27 @@ async def test_a_message_gets_a_reply_through_the_connector(
     assert len(connector.sent) == 1
     assert connector.sent[0].text is not None
     assert "help" in connector.sent[0].text
+
+
+async def test_errors_are_logged_with_a_request_id_and_without_the_body(
+    bot: Client, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "Child Jane Doe born 2019"
+    body = activities.message(connector.url, secret)
+    body["type"] = 7  # invalid
+    caplog.set_level("DEBUG")
+    response = await _post(bot, body)
+    assert response.status == 400
+    request_id = response.headers["X-Request-Id"]
+    assert any(request_id in record.getMessage() for record in caplog.records)
+    assert all(secret not in record.getMessage() for record in caplog.records)
+
+
+async def test_a_turn_logs_ids_but_never_the_text(
+    bot: Client, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "Child Jane Doe born 2019"
+    caplog.set_level("DEBUG")
+    assert (await _post(bot, activities.message(connector.url, secret))).status == 201
+    assert caplog.records
+    assert all(secret not in record.getMessage() for record in caplog.records)
