@@ -11,7 +11,7 @@ from typing import TextIO
 
 from aiohttp import web
 
-from bot import cli_timeline
+from bot import cli_timeline, cli_triage
 from bot.clock import SystemClock
 from bot.settings import SettingsError, configure_logging, load_settings
 from safeguarding.clocks import london_time
@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_check_config)
     cli_timeline.add_parser(sub)
     sub.choices[cli_timeline.COMMAND].set_defaults(handler=_timeline)
+    cli_triage.add_parser(sub)
+    sub.choices["triage"].set_defaults(handler=cli_triage.run)
     return parser
 
 

@@ -76,7 +76,9 @@ def _load_messages(path: Path) -> list[Message]:
 def render_report(report: EvalReport, *, source: str) -> str:
     """The evaluation as text: per-label scores, the safety figures and every safety miss."""
     out = [f"triage evaluation of {source}: {report.count} messages", ""]
-    out.append(f"{'label':<20} {'precision':>9} {'recall':>7} {'f1':>6} {'gold':>5} {'predicted':>9}")
+    out.append(
+        f"{'label':<20} {'precision':>9} {'recall':>7} {'f1':>6} {'gold':>5} {'predicted':>9}"
+    )
     out.extend(
         f"{s.label.value:<20} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f} "
         f"{s.support:>5} {s.predicted:>9}"

@@ -236,7 +236,9 @@ _TOKEN_MAP: dict[str, str] = {
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 _CASE_REF = re.compile(r"\b[a-z]{2,4}-\d{4}-\d{1,4}\b")
-_AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:yo|y/o|y\.o\.?|yrs? olds?|years? olds?|yr|yrs)\b(?!\s+ago)")
+_AGE = re.compile(
+    r"\b(\d{1,2})\s*-?\s*(?:yo|y/o|y\.o\.?|yrs? olds?|years? olds?|yr|yrs)\b(?!\s+ago)"
+)
 _SCHOOL_YEAR = re.compile(r"\b(?:y|yr|year)\s?(\d{1,2})s?\b")
 _PRONOUN_IS = re.compile(r"\b(he|she|it|there|that|what|who|where|here|how|when)'s\b")
 _CONTRACTIONS = (
@@ -321,9 +323,7 @@ _VIOLENT_PAST = (
     r"punched|hit (?:her|him|them|the)|kicked|strangled|stabbed|attacked|pushed|thrown|beaten"
     r"|slapped|assaulted|shot|battered|choked|head ?butted"
 )
-_MONTHS = (
-    r"january|february|march|april|may|june|july|august|september|october|november|december"
-)
+_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 
 # Emergency cues that are about now whatever the tense of the rest: they fire unless the message
 # is plainly a report of something over (a death, a review), with no sign of now.
@@ -668,7 +668,8 @@ _SUSPICION = _cue(
     r"neglect\w*|abuse[ds]?|abusive|non accidental|suspected|suspicious|unexplained",
     r"no explanation|police (?:investigat\w*|involved)|investigat\w+|arrested|charged|bail",
     r"concerns?|known to (?:the )?(?:children social care|social care|services|police|youth"
-    r" justice|csc|mash|early help)|child protection|exploit\w*|under the influence|intoxicated|drunk",
+    r" justice|csc|mash|early help)|child protection|exploit\w*|under the influence",
+    r"intoxicated|drunk",
     r"drugs?|unsupervised|missed (?:chances|opportunities|signs)|agencies|shaken|assault\w*",
     r"co sleeping|unsafe sleeping|open to|previous referrals|disclosed|supervision|sex offender",
     r"starv\w*|malnourish\w*|squalor|cigarette burns|gangs?|staff|custody|children social care",
@@ -798,8 +799,8 @@ _LADO_ROLE = (
 _LADO_ACT = (
     r"messag\w*|texting|sending|kissing|touching|touched|relationship with|inappropriate\w*"
     r"|hit|hitting|hits|smack\w*|slap\w*|grab\w*|shook|shaking|restrain\w*|force fed|assault\w*"
-    r"|abus\w*|viewing|looking at|indecent|sexual\w*|groom\w*|arrested|accused|alleged\w*|took photos"
-    r"|snapchat\w*"
+    r"|abus\w*|viewing|looking at|indecent|sexual\w*|groom\w*|arrested|accused|alleged\w*"
+    r"|took photos|snapchat\w*"
     r"|behaved|comments|rough\w*|shout\w* at|pushed|punched|kicked|photos|pics|images"
 )
 _LADO = _cue(
@@ -879,6 +880,7 @@ _DOMAIN = _cue(
     negatable=False,
 )
 _SAR = _cue("other:safeguarding_adults_review", 2, r"sar", negatable=False)
+_BARE_REFERRAL = re.compile(r"(?:i (?:want|would like|need) to )?(?:make a )?refer(?:ral)?")
 _CHILD_AGE = re.compile(r"(?<![0-9])(?:[0-9]|1[0-7]) year old|aged (?:[0-9]|1[0-7])\b")
 _PRESS = _cue(
     "other:press",
@@ -997,9 +999,9 @@ _ONGOING_RISK = _cue(
     1,
     r"(?:siblings?|brothers?|sisters?|twins?|other (?:\w+ )?(?:child|children|toddlers|residents)"
     r"|older (?:child|brother|sister|sibling)|younger (?:children|child|brother|sister|sibling)"
-    r"|\d+ year old|children aged|other two|residents)(?: (?:\w+|\|)){0,5} (?:still|remains?|at home"
-    r"|living|in the home|at the (?:address|property|house)|with (?:mum|dad|the parents|both"
-    r" parents|parents|the same))",
+    r"|\d+ year old|children aged|other two|residents)(?: (?:\w+|\|)){0,5}"
+    r" (?:still|remains?|at home|living|in the home|at the (?:address|property|house)"
+    r"|with (?:mum|dad|the parents|both parents|parents|the same))",
     r"(?:still|back) (?:living|at home|at the address|in the house|there)",
     r"released on bail|not (?:been )?arrested|moved back in|other children (?:at home|there)",
     r"(?:other|more) children (?:aged|in the home)|at home with (?:mum|dad|the parents|both)",
@@ -1058,137 +1060,157 @@ def _emergency(norm: str) -> list[_Hit]:
     return []
 
 
-def classify(text: str | None) -> Triage:
-    """Triage one message: the label, whether to show the safety signpost, and why."""
-    norm = normalise(text)
-    words = [w for w in norm.split() if w != "|"]
-    if not words:
-        return Triage(TriageLabel.CHIT_CHAT, False, ("empty",))
-    emergency = _emergency(norm)
-    if emergency:
-        return Triage(TriageLabel.EMERGENCY, True, tuple(h.name for h in emergency))
+class _Reading:
+    """One message's normalised text, with each cue evaluated at most once."""
 
-    scores: dict[TriageLabel, float] = dict.fromkeys(TriageLabel, 0.0)
-    cues: list[str] = []
+    def __init__(self, norm: str) -> None:
+        self.norm = norm
+        self.words = [w for w in norm.split() if w != "|"]
+        self._seen: dict[str, bool] = {}
 
-    def add(label: TriageLabel, name: str, weight: float) -> None:
-        scores[label] += weight
-        cues.append(name)
+    def has(self, cue: _Cue) -> bool:
+        if cue.name not in self._seen:
+            self._seen[cue.name] = _fires(cue, self.norm)
+        return self._seen[cue.name]
 
-    def has(cue: _Cue) -> bool:
-        return _fires(cue, norm)
+    def child_age(self) -> bool:
+        return _CHILD_AGE.search(self.norm) is not None
 
-    about_child = _fires(_ABOUT_CHILD, norm)
-    adult_only = (
-        has(_ADULT)
-        and not _CHILD_AGE.search(norm)
-        and (not about_child or has(_ADULT_STRONG))
+
+class _Scores:
+    """Running scores per label and the names of the cues that added to them."""
+
+    def __init__(self) -> None:
+        self.by_label: dict[TriageLabel, float] = dict.fromkeys(TriageLabel, 0.0)
+        self.cues: list[str] = []
+
+    def add(self, label: TriageLabel, name: str, weight: float) -> None:
+        self.by_label[label] += weight
+        self.cues.append(name)
+
+    def cap(self, label: TriageLabel, below: TriageLabel) -> None:
+        """Keep `label` under `below`: a decision rule overrides the raw scores."""
+        self.by_label[label] = min(self.by_label[label], self.by_label[below] - 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the message is about, read once and shared by the scoring steps."""
+
+    about_child: bool
+    adult_only: bool
+    outcome: bool
+    suspicion: bool
+    no_suspicion: bool
+    death: bool
+    front_door: bool
+    worry: tuple[_Cue, ...]
+    specific: bool
+    generic_question: bool
+    general_opener: bool
+    lado: bool
+
+
+def _facts(r: _Reading) -> _Facts:
+    about_child = r.has(_ABOUT_CHILD)
+    adult_only = r.has(_ADULT) and not r.child_age() and (not about_child or r.has(_ADULT_STRONG))
+    death = r.has(_DEATH)
+    worry = tuple(c for c in (_CONCERN, _HARM_SIGNS, _CHILD_CASE) if r.has(c))
+    specific = r.has(_SPECIFIC_CASE) or r.child_age() or (about_child and bool(worry))
+    return _Facts(
+        about_child=about_child,
+        adult_only=adult_only,
+        # Death or serious harm of a child: an adult's death is for other reviews.
+        outcome=(death or r.has(_HARM)) and not adult_only and not r.has(_ADULT_VICTIM),
+        suspicion=r.has(_SUSPICION),
+        no_suspicion=r.has(_NO_SUSPICION),
+        death=death,
+        front_door=r.has(_REFER_FRONT_DOOR),
+        worry=worry,
+        specific=specific,
+        # A question about how things work, not about a particular child or case.
+        generic_question=_QUESTION_START.search(r.norm) is not None and not specific,
+        general_opener=_GENERAL_OPENER.search(r.norm) is not None and not specific,
+        lado=r.has(_LADO) and not r.has(_PROFESSIONAL_SELF),
     )
-    if has(_ADULT_VICTIM) and not _CHILD_AGE.search(norm):
-        add(TriageLabel.OTHER_SERVICE, _ADULT_VICTIM.name, 2)
-    death, harm = has(_DEATH), has(_HARM)
-    suspicion, no_suspicion = has(_SUSPICION), has(_NO_SUSPICION)
-    outcome = (death or harm) and not adult_only and not has(_ADULT_VICTIM)
-    front_door = has(_REFER_FRONT_DOOR)
-    worry = [c for c in (_CONCERN, _HARM_SIGNS, _CHILD_CASE) if has(c)]
-    specific = (
-        has(_SPECIFIC_CASE)
-        or bool(_CHILD_AGE.search(norm))
-        or (about_child and bool(worry))
-    )
-    # A question about how things work, not about a particular child or case.
-    generic_question = bool(_QUESTION_START.search(norm)) and not specific
 
-    # Review referral: a serious outcome with abuse or neglect, or work on a review.
-    if not generic_question:
+
+def _score_review(r: _Reading, f: _Facts, s: _Scores) -> None:
+    if not f.generic_question:
         for cue in (_REVIEW_WORK, _REFER_FOR_REVIEW, _REVIEW_WORDS):
-            if has(cue):
-                add(TriageLabel.REVIEW_REFERRAL, cue.name, cue.weight)
-        if outcome and suspicion:
-            add(TriageLabel.REVIEW_REFERRAL, "review:serious_outcome_and_suspicion", 4)
-        elif outcome and not no_suspicion:
-            add(TriageLabel.REVIEW_REFERRAL, "review:serious_outcome", 2)
-    if re.fullmatch(r"(?:i (?:want|would like|need) to )?(?:make a )?refer(?:ral)?", norm):
-        add(TriageLabel.REVIEW_REFERRAL, "review:bare_referral", 3)
+            if r.has(cue):
+                s.add(TriageLabel.REVIEW_REFERRAL, cue.name, cue.weight)
+        if f.outcome and f.suspicion:
+            s.add(TriageLabel.REVIEW_REFERRAL, "review:serious_outcome_and_suspicion", 4)
+        elif f.outcome and not f.no_suspicion:
+            s.add(TriageLabel.REVIEW_REFERRAL, "review:serious_outcome", 2)
+    if _BARE_REFERRAL.fullmatch(r.norm):
+        s.add(TriageLabel.REVIEW_REFERRAL, "review:bare_referral", 3)
 
-    # Other services.
-    if death and no_suspicion and not suspicion:
-        add(TriageLabel.OTHER_SERVICE, "other:child_death_without_suspicion", 5)
+
+def _score_other_service(r: _Reading, f: _Facts, s: _Scores) -> None:
+    if f.death and f.no_suspicion and not f.suspicion:
+        s.add(TriageLabel.OTHER_SERVICE, "other:child_death_without_suspicion", 5)
     for cue in (_CDOP_WORD, _DHR, _PRESS, _FOI, _COMPLAINT, _JOB, _LADO_WORD, _SAR):
-        if has(cue):
-            add(TriageLabel.OTHER_SERVICE, cue.name, cue.weight)
-    lado = has(_LADO) and not has(_PROFESSIONAL_SELF)
-    if lado:
-        add(TriageLabel.OTHER_SERVICE, _LADO.name, _LADO.weight)
-    if adult_only:
-        add(TriageLabel.OTHER_SERVICE, _ADULT.name, _ADULT.weight)
+        if r.has(cue):
+            s.add(TriageLabel.OTHER_SERVICE, cue.name, cue.weight)
+    if f.lado:
+        s.add(TriageLabel.OTHER_SERVICE, _LADO.name, _LADO.weight)
+    if f.adult_only:
+        s.add(TriageLabel.OTHER_SERVICE, _ADULT.name, _ADULT.weight)
+    if r.has(_ADULT_VICTIM) and not r.child_age():
+        s.add(TriageLabel.OTHER_SERVICE, _ADULT_VICTIM.name, 2)
 
-    # A concern about a particular child; a general question about referring is not one.
-    if front_door:
-        add(TriageLabel.INDIVIDUAL_CONCERN, _REFER_FRONT_DOOR.name, _REFER_FRONT_DOOR.weight)
-    if not generic_question or front_door:
-        for cue in worry:
-            add(TriageLabel.INDIVIDUAL_CONCERN, cue.name, cue.weight)
-    if about_child and worry:
-        add(TriageLabel.INDIVIDUAL_CONCERN, "concern:a_particular_child", 1.5)
 
-    # Case status and process questions.
-    general = _GENERAL_OPENER.search(norm) is not None and not specific
-    if has(_STATUS):
-        add(TriageLabel.CASE_STATUS, _STATUS.name, _STATUS.weight / 2 if general else _STATUS.weight)
-    if has(_STATUS) or (has(_STATUS_QUESTION) and has(_SPECIFIC_CASE)):
+def _score_concern(f: _Facts, s: _Scores) -> None:
+    if f.front_door:
+        s.add(TriageLabel.INDIVIDUAL_CONCERN, _REFER_FRONT_DOOR.name, _REFER_FRONT_DOOR.weight)
+    # A general question about, say, neglect is not a worry about a particular child.
+    if not f.generic_question or f.front_door:
+        for cue in f.worry:
+            s.add(TriageLabel.INDIVIDUAL_CONCERN, cue.name, cue.weight)
+    if f.about_child and f.worry:
+        s.add(TriageLabel.INDIVIDUAL_CONCERN, "concern:a_particular_child", 1.5)
+
+
+def _score_questions(r: _Reading, f: _Facts, s: _Scores) -> None:
+    status = r.has(_STATUS)
+    if status:
+        # "Does the referrer get told the outcome?" asks how things work, not about a case.
+        weight = _STATUS.weight / 2 if f.general_opener else _STATUS.weight
+        s.add(TriageLabel.CASE_STATUS, _STATUS.name, weight)
+    if status or (r.has(_STATUS_QUESTION) and r.has(_SPECIFIC_CASE)):
         for cue in (_STATUS_QUESTION, _SPECIFIC_CASE):
-            if has(cue):
-                add(TriageLabel.CASE_STATUS, cue.name, cue.weight)
-    if "casereference" in words:
-        add(TriageLabel.CASE_STATUS, "status:case_reference", 1.5)
-    if has(_PROCESS):
-        add(TriageLabel.PROCESS_QUESTION, _PROCESS.name, _PROCESS.weight)
-    if has(_PROCESS_QUESTION) and (has(_PROCESS) or has(_DOMAIN)):
-        add(TriageLabel.PROCESS_QUESTION, _PROCESS_QUESTION.name, _PROCESS_QUESTION.weight)
-        if general:
-            add(TriageLabel.PROCESS_QUESTION, "process:general_opener", 1)
+            if r.has(cue):
+                s.add(TriageLabel.CASE_STATUS, cue.name, cue.weight)
+    if "casereference" in r.words:
+        s.add(TriageLabel.CASE_STATUS, "status:case_reference", 1.5)
+    if r.has(_PROCESS):
+        s.add(TriageLabel.PROCESS_QUESTION, _PROCESS.name, _PROCESS.weight)
+    if r.has(_PROCESS_QUESTION) and (r.has(_PROCESS) or r.has(_DOMAIN)):
+        s.add(TriageLabel.PROCESS_QUESTION, _PROCESS_QUESTION.name, _PROCESS_QUESTION.weight)
+        if f.general_opener:
+            s.add(TriageLabel.PROCESS_QUESTION, "process:general_opener", 1)
+    if len(r.words) <= 6 and r.has(_CHAT) and not r.has(_DOMAIN):
+        s.add(TriageLabel.CHIT_CHAT, _CHAT.name, _CHAT.weight)
 
-    if len(words) <= 6 and has(_CHAT) and not has(_DOMAIN):
-        add(TriageLabel.CHIT_CHAT, _CHAT.name, _CHAT.weight)
 
+def _apply_rules(r: _Reading, f: _Facts, s: _Scores) -> None:
     # A death or serious harm with abuse or neglect suspected is a review, whatever the worry
     # words around it, unless the writer asks for the front door.
-    if outcome and suspicion and not front_door and not generic_question:
-        scores[TriageLabel.INDIVIDUAL_CONCERN] = min(
-            scores[TriageLabel.INDIVIDUAL_CONCERN], scores[TriageLabel.REVIEW_REFERRAL] - 0.5
-        )
-
+    if f.outcome and f.suspicion and not f.front_door and not f.generic_question:
+        s.cap(TriageLabel.INDIVIDUAL_CONCERN, below=TriageLabel.REVIEW_REFERRAL)
     # Asking for the front door is a concern about a child, even with serious injuries in it.
-    if front_door and not has(_REVIEW_DESTINATION):
-        scores[TriageLabel.REVIEW_REFERRAL] = min(
-            scores[TriageLabel.REVIEW_REFERRAL], scores[TriageLabel.INDIVIDUAL_CONCERN] - 0.5
-        )
-    # Asking where a known case has got to is status, unless it also carries the review's work
-    # or a new incident.
-    status = scores[TriageLabel.CASE_STATUS]
-    if status >= 3 and not has(_REVIEW_WORK) and not (outcome and suspicion):
-        scores[TriageLabel.REVIEW_REFERRAL] = min(scores[TriageLabel.REVIEW_REFERRAL], status - 0.5)
-
-    label = _decide(
-        scores, about_child=about_child or has(_SAFETY_WORDS), n_words=len(words)
-    )
-    if label is TriageLabel.INDIVIDUAL_CONCERN and scores[label] <= 0:
-        cues.append("fallback:text_about_a_child")
-    signpost = label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN)
-    if not signpost and has(_ONGOING_RISK):
-        signpost = True
-        cues.append(_ONGOING_RISK.name)
-    if label is TriageLabel.OTHER_SERVICE and lado and not has(_LADO_REMOVED):
-        signpost = True
-        cues.append("signpost:professional_still_in_contact")
-    if not signpost and has(_HYPOTHETICAL) and (has(_ACUTE_DANGER) or has(_SAFETY_WORDS)):
-        signpost = True
-        cues.append("signpost:question_about_a_child_in_danger")
-    if label is TriageLabel.REVIEW_REFERRAL and "review:bare_referral" in cues:
-        signpost = True
-        cues.append("signpost:referral_may_be_about_a_child")
-    return Triage(label, signpost, tuple(cues))
+    if f.front_door and not r.has(_REVIEW_DESTINATION):
+        s.cap(TriageLabel.REVIEW_REFERRAL, below=TriageLabel.INDIVIDUAL_CONCERN)
+    # Asking where a known case has got to is status, unless the message also carries the
+    # review's work or a new incident.
+    if (
+        s.by_label[TriageLabel.CASE_STATUS] >= 3
+        and not r.has(_REVIEW_WORK)
+        and not (f.outcome and f.suspicion)
+    ):
+        s.cap(TriageLabel.REVIEW_REFERRAL, below=TriageLabel.CASE_STATUS)
 
 
 # Ties go to the label that is safer to over-answer.
@@ -1202,10 +1224,48 @@ _PRIORITY = (
 )
 
 
-def _decide(scores: dict[TriageLabel, float], *, about_child: bool, n_words: int) -> TriageLabel:
-    best = max(_PRIORITY, key=lambda label: (scores[label], -_PRIORITY.index(label)))
-    if scores[best] > 0:
+def _decide(r: _Reading, f: _Facts, s: _Scores) -> TriageLabel:
+    best = max(_PRIORITY, key=lambda label: (s.by_label[label], -_PRIORITY.index(label)))
+    if s.by_label[best] > 0:
         return best
-    if about_child and n_words >= 3:
+    # Nothing matched: text about a child, or with safety words, is treated as a worry.
+    if (f.about_child or r.has(_SAFETY_WORDS)) and len(r.words) >= 3:
+        s.cues.append("fallback:text_about_a_child")
         return TriageLabel.INDIVIDUAL_CONCERN
     return TriageLabel.CHIT_CHAT
+
+
+def _signpost(label: TriageLabel, r: _Reading, f: _Facts, cues: list[str]) -> bool:
+    if label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN):
+        return True
+    reasons: list[str] = []
+    if r.has(_ONGOING_RISK):
+        reasons.append(_ONGOING_RISK.name)
+    if label is TriageLabel.OTHER_SERVICE and f.lado and not r.has(_LADO_REMOVED):
+        reasons.append("signpost:professional_still_in_contact")
+    if r.has(_HYPOTHETICAL) and (r.has(_ACUTE_DANGER) or r.has(_SAFETY_WORDS)):
+        reasons.append("signpost:question_about_a_child_in_danger")
+    if label is TriageLabel.REVIEW_REFERRAL and "review:bare_referral" in cues:
+        reasons.append("signpost:referral_may_be_about_a_child")
+    cues.extend(reasons)
+    return bool(reasons)
+
+
+def classify(text: str | None) -> Triage:
+    """Triage one message: the label, whether to show the safety signpost, and why."""
+    reading = _Reading(normalise(text))
+    if not reading.words:
+        return Triage(TriageLabel.CHIT_CHAT, False, ("empty",))
+    emergency = _emergency(reading.norm)
+    if emergency:
+        return Triage(TriageLabel.EMERGENCY, True, tuple(dict.fromkeys(h.name for h in emergency)))
+    facts = _facts(reading)
+    scores = _Scores()
+    _score_review(reading, facts, scores)
+    _score_other_service(reading, facts, scores)
+    _score_concern(facts, scores)
+    _score_questions(reading, facts, scores)
+    _apply_rules(reading, facts, scores)
+    label = _decide(reading, facts, scores)
+    signpost = _signpost(label, reading, facts, scores.cues)
+    return Triage(label, signpost, tuple(scores.cues))

@@ -195,7 +195,9 @@ def evaluate(
     )
     return EvalReport(
         count=len(examples),
-        accuracy=_ratio(sum(pairs[(label, label)] for label in TriageLabel), len(examples), empty=0),
+        accuracy=_ratio(
+            sum(pairs[(label, label)] for label in TriageLabel), len(examples), empty=0
+        ),
         per_label=tuple(per_label),
         macro_f1=macro_f1,
         signpost_recall=_ratio(

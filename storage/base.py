@@ -22,6 +22,7 @@ class Collection(StrEnum):
     CASES = "cases"  # referrals and the cases they become
     AUDIT = "audit"  # append-only trail of decisions, refusals and slippage
     DELIVERIES = "deliveries"  # reminder delivery log
+    COUNTERS = "counters"  # per-partnership, per-year case reference numbers
 
 
 class StoreError(Exception):

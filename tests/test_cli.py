@@ -50,3 +50,12 @@ def test_serve_refuses_a_bad_partnerships_file(
     out, err = io.StringIO(), io.StringIO()
     assert run(["serve"], stdout=out, stderr=err) == 2
     assert "x: reference_prefix: Field required" in err.getvalue()
+
+
+def test_triage_is_wired_into_review_bot() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(
+        ["triage", "dad has a knife and the kids are in the house now"], stdout=out, stderr=err
+    )
+    assert code == 0, err.getvalue()
+    assert "label: emergency" in out.getvalue()

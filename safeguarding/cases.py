@@ -1,0 +1,104 @@
+"""Cases: a filed referral with its reference, screening and what the partnership has done since."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safeguarding.referral import Child, Referral, Screening
+from safeguarding.timeline import CaseDates
+
+REFERENCE = re.compile(r"^(?P<prefix>[A-Z]{2,5})-(?P<year>\d{4})-(?P<number>\d{3,})$")
+DUPLICATE_WINDOW_DAYS = 30
+
+
+class CaseStatus(StrEnum):
+    """Where a case is on the path of DOMAIN.md."""
+
+    REFERRED = "referred"
+    RAPID_REVIEW = "rapid_review"
+    NO_SERIOUS_INCIDENT = "no_serious_incident"
+    LOCAL_REVIEW = "local_review"
+    LEARNING_REVIEW = "learning_review"
+    NATIONAL_REVIEW = "national_review"
+    NO_FURTHER_REVIEW = "no_further_review"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+class ReferrerIdentity(BaseModel):
+    """Who filed the referral in Teams, so only they (and leads) see its progress."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    aad_object_id: str | None = None
+
+
+class Case(BaseModel):
+    """A filed referral and its progress."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(pattern=REFERENCE.pattern)
+    partnership_id: str
+    status: CaseStatus = CaseStatus.REFERRED
+    referral: Referral
+    screening: Screening
+    submitted_by: ReferrerIdentity
+    submitted_at: datetime
+    dates: CaseDates
+    channel_activity_id: str | None = None
+    version: int = 1
+
+    @property
+    def year(self) -> int:
+        """The year in the reference."""
+        match = REFERENCE.match(self.reference)
+        assert match is not None
+        return int(match["year"])
+
+
+def format_reference(prefix: str, year: int, number: int) -> str:
+    """A case reference like COV-2026-001 (per partnership, per year)."""
+    return f"{prefix}-{year:04d}-{number:03d}"
+
+
+def same_child(a: Child, b: Child) -> bool:
+    """Same initials and the same date of birth (or expected date)."""
+    born_a = a.date_of_birth or a.expected_date
+    born_b = b.date_of_birth or b.expected_date
+    return a.initials == b.initials and born_a is not None and born_a == born_b
+
+
+def looks_like(case: Case, referral: Referral) -> bool:
+    """Whether a new referral looks like an existing case: same child, incident within 30 days."""
+    if case.partnership_id != referral.area.partnership_id:
+        return False
+    gap = abs((case.referral.incident.date - referral.incident.date).days)
+    if gap > DUPLICATE_WINDOW_DAYS:
+        return False
+    return any(same_child(old, new) for old in case.referral.children for new in referral.children)
+
+
+def initial_dates(referral: Referral) -> CaseDates:
+    """The clock's dates known when a referral is filed."""
+    return CaseDates(incident=referral.incident.date, la_aware=referral.incident.la_aware)
+
+
+def age_label(child: Child, on: date) -> str:
+    """Initials and age for places where a name must not appear: 'JD, 3 years', 'unborn'."""
+    if child.unborn:
+        return f"{child.initials}, unborn"
+    age = child.age_at(on)
+    if age is None:
+        return child.initials
+    if age == 0 and child.date_of_birth is not None:
+        months = (on.year - child.date_of_birth.year) * 12 + on.month - child.date_of_birth.month
+        if on.day < child.date_of_birth.day:
+            months -= 1
+        return f"{child.initials}, {max(months, 0)} months"
+    return f"{child.initials}, {age} {'year' if age == 1 else 'years'}"

@@ -1,0 +1,56 @@
+"""Which children's front-door number applies at a given moment: office hours or out of hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from safeguarding.calendar import WorkingDayCalendar
+from safeguarding.clocks import london_time
+from safeguarding.partnerships import Partnership, Weekday
+
+EMERGENCY_NUMBER = "999"
+
+
+@dataclass(frozen=True, slots=True)
+class FrontDoorContact:
+    """The line to call now about a child in one partnership's area."""
+
+    partnership_id: str
+    areas: tuple[str, ...]
+    kind: Literal["office_hours", "out_of_hours"]
+    name: str
+    number: str
+    web_page: str | None
+
+
+def front_door_now(
+    partnership: Partnership, moment: datetime, calendar: WorkingDayCalendar
+) -> FrontDoorContact:
+    """The number in force at `moment` (Europe/London); bank holidays are out of hours."""
+    local = london_time(moment)
+    door = partnership.front_door
+    hours = door.office_hours.get(Weekday.of(local.date()))
+    open_now = (
+        hours is not None
+        and calendar.is_working_day(local.date())
+        and hours.covers(local.time().replace(tzinfo=None))
+    )
+    if open_now:
+        return FrontDoorContact(
+            partnership.id,
+            partnership.areas,
+            "office_hours",
+            door.name,
+            door.office_hours_number,
+            door.web_page,
+        )
+    return FrontDoorContact(
+        partnership.id,
+        partnership.areas,
+        "out_of_hours",
+        door.out_of_hours_name,
+        door.out_of_hours_number,
+        door.web_page,
+    )

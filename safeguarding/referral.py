@@ -1,0 +1,378 @@
+"""A referral for a serious case review: sections, validation, drafts and the screening."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from safeguarding.calendar import add_years
+
+_Date = date  # Incident has a field named `date`
+ShortText = Annotated[str, Field(min_length=1, max_length=120)]
+LongText = Annotated[str, Field(min_length=1, max_length=1500)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ReferralError(ValueError):
+    """A referral section that does not hold together; `field` names the input to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class Step(StrEnum):
+    """The steps of the referral, in order."""
+
+    SAFETY = "safety"
+    AREA = "area"
+    REFERRER = "referrer"
+    CHILD = "child"
+    INCIDENT = "incident"
+    AGENCIES = "agencies"
+    CRITERIA = "criteria"
+    ACTIONS = "actions"
+    REVIEW = "review"
+
+
+SECTION_STEPS: tuple[Step, ...] = (
+    Step.AREA,
+    Step.REFERRER,
+    Step.CHILD,
+    Step.INCIDENT,
+    Step.AGENCIES,
+    Step.CRITERIA,
+    Step.ACTIONS,
+)
+
+
+class Area(_Section):
+    """Where the child lives, which decides the partnership."""
+
+    area: ShortText
+    partnership_id: ShortText
+    # A child living outside the partnership's area: that area is told too.
+    other_area: Annotated[str, Field(max_length=120)] | None = None
+
+
+class Referrer(_Section):
+    """Who is referring, and whether their agency's safeguarding lead has agreed."""
+
+    name: ShortText
+    role: ShortText
+    agency: ShortText
+    contact: Annotated[str, Field(min_length=5, max_length=120)]
+    lead_agreed: bool
+
+    @model_validator(mode="after")
+    def _contact_reachable(self) -> Referrer:
+        digits = re.sub(r"\D", "", self.contact)
+        if "@" not in self.contact and len(digits) < 10:
+            raise ReferralError("contact", "give an email address or a phone number")
+        return self
+
+
+Sex = Literal["female", "male", "other", "not_known"]
+YesNoUnknown = Literal["yes", "no", "not_known"]
+ChildStatus = Literal["looked_after", "child_protection_plan", "child_in_need", "care_leaver"]
+
+
+class Child(_Section):
+    """One child the referral is about."""
+
+    name: ShortText  # name or initials
+    unborn: bool = False
+    date_of_birth: date | None = None
+    expected_date: date | None = None
+    sex: Sex = "not_known"
+    ethnicity: Annotated[str, Field(max_length=80)] | None = None
+    disability: YesNoUnknown = "not_known"
+    statuses: tuple[ChildStatus, ...] = ()
+
+    @model_validator(mode="after")
+    def _dates(self) -> Child:
+        if self.unborn:
+            if self.expected_date is None:
+                raise ReferralError("expected_date", "give the expected date of birth")
+        elif self.date_of_birth is None:
+            raise ReferralError("date_of_birth", "give the date of birth (or mark unborn)")
+        return self
+
+    @property
+    def initials(self) -> str:
+        """Initials only, for channel posts and duplicate checks: 'Jane Doe' -> 'JD'."""
+        words: list[str] = re.findall(r"[A-Za-z]+", self.name)
+        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
+            return words[0]  # already initials, e.g. "JD"
+        return "".join(w[0].upper() for w in words)[:4] or "?"
+
+    def age_at(self, day: date) -> int | None:
+        """Whole years of age on a day; None for an unborn child."""
+        if self.unborn or self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+IncidentKind = Literal["death", "serious_harm", "other"]
+
+
+class Incident(_Section):
+    """What happened, and when."""
+
+    date: _Date
+    la_aware: _Date | None = None
+    kind: IncidentKind
+    location: Annotated[str, Field(max_length=200)] | None = None
+    description: LongText
+
+
+AGENCIES: dict[str, str] = {
+    "childrens_social_care": "Children's social care",
+    "police": "Police",
+    "health_visiting": "Health visiting / midwifery",
+    "gp": "GP",
+    "hospital": "Hospital / A&E",
+    "mental_health": "Mental health (CAMHS / adult)",
+    "school": "School / college",
+    "early_years": "Early years / nursery",
+    "early_help": "Early help",
+    "youth_justice": "Youth justice",
+    "probation": "Probation",
+    "housing": "Housing",
+    "substance_misuse": "Substance misuse services",
+    "domestic_abuse": "Domestic abuse services",
+}
+
+
+class Agencies(_Section):
+    """The agencies involved with the child and family."""
+
+    involved: tuple[str, ...] = ()
+    other: Annotated[str, Field(max_length=300)] | None = None
+    still_involved: YesNoUnknown = "not_known"
+
+    @model_validator(mode="after")
+    def _some(self) -> Agencies:
+        unknown = [a for a in self.involved if a not in AGENCIES]
+        if unknown:
+            raise ReferralError("involved", "choose agencies from the list")
+        if not self.involved and not self.other:
+            raise ReferralError("involved", "choose at least one agency, or name it under other")
+        return self
+
+
+AbuseOrNeglect = Literal["known", "suspected", "not_suspected"]
+Criterion = Literal["improvements", "recurrent_themes", "agencies_working_together", "panel_view"]
+
+CRITERIA: dict[str, str] = {
+    "improvements": "Highlights improvements needed to safeguard children",
+    "recurrent_themes": "Highlights recurrent themes",
+    "agencies_working_together": "Concerns about two or more agencies working together",
+    "panel_view": "The Panel considers a local review more appropriate",
+}
+
+
+class Criteria(_Section):
+    """The referrer's view against the serious-case test and the statutory criteria."""
+
+    abuse_or_neglect: AbuseOrNeglect
+    about_a_professional: bool = False
+    criteria: tuple[Criterion, ...] = ()
+    reasons: LongText
+
+
+ParallelProcess = Literal["police", "coroner", "cdop", "domestic_homicide_review"]
+PARALLEL_PROCESSES: dict[str, str] = {
+    "police": "Police investigation",
+    "coroner": "Coroner",
+    "cdop": "Child death review (CDOP)",
+    "domestic_homicide_review": "Domestic homicide review",
+}
+
+
+class Actions(_Section):
+    """What has been done to keep children safe, other processes running, and media interest."""
+
+    safety_actions: LongText
+    parallel: tuple[ParallelProcess, ...] = ()
+    media_interest: YesNoUnknown = "not_known"
+
+
+def check_children_against_incident(
+    children: tuple[Child, ...], incident: Incident, *, adult_confirmed: bool
+) -> None:
+    """Each date of birth is before the incident; an 18-or-over "child" needs confirming."""
+    for child in children:
+        if child.date_of_birth is not None and child.date_of_birth > incident.date:
+            raise ReferralError(
+                "date", f"{child.initials} was born after this date: check the incident date"
+            )
+    adults = [c for c in children if (age := c.age_at(incident.date)) is not None and age >= 18]
+    if adults and not adult_confirmed:
+        raise ReferralError(
+            "confirm_adult",
+            f"{adults[0].initials} was 18 or over on this date. This service is for children;"
+            " for an adult, contact adult safeguarding. Tick the box if the dates are right.",
+        )
+
+
+def check_dates(
+    today: date, *, child: Child | None = None, incident: Incident | None = None
+) -> None:
+    """Dates are real and not in the future; the LA's awareness is not before the incident."""
+    if child is not None and child.date_of_birth and child.date_of_birth > today:
+        raise ReferralError("date_of_birth", "the date of birth cannot be in the future")
+    if (
+        child is not None
+        and child.unborn
+        and child.expected_date
+        and child.expected_date > add_years(today, 1)
+    ):
+        raise ReferralError("expected_date", "the expected date is more than a year away")
+    if incident is not None:
+        if incident.date > today:
+            raise ReferralError("date", "the incident date cannot be in the future")
+        if incident.la_aware is not None:
+            if incident.la_aware > today:
+                raise ReferralError("la_aware", "this date cannot be in the future")
+            if incident.la_aware < incident.date:
+                raise ReferralError("la_aware", "the LA cannot have known before the incident")
+
+
+class Outcome(StrEnum):
+    """Where the screening suggests the case belongs."""
+
+    RAPID_REVIEW = "rapid_review"
+    LEARNING_REVIEW = "learning_review"
+    CDOP = "cdop"
+    LADO = "lado"
+    ADULT_REVIEW = "adult_review"
+
+
+class Screening(BaseModel):
+    """The suggested route and the one sentence that explains it; it never blocks a referral."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    explanation: str
+
+
+class Referral(_Section):
+    """A complete referral, ready to be filed."""
+
+    area: Area
+    referrer: Referrer
+    children: tuple[Child, ...] = Field(min_length=1, max_length=12)
+    incident: Incident
+    agencies: Agencies
+    criteria: Criteria
+    actions: Actions
+
+
+class Draft(BaseModel):
+    """A referral being written: what has been answered so far, kept between turns and devices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: Step = Step.SAFETY
+    safety_answer: Literal["incident", "danger", "worry"] | None = None
+    area: Area | None = None
+    referrer: Referrer | None = None
+    children: tuple[Child, ...] = ()
+    incident: Incident | None = None
+    agencies: Agencies | None = None
+    criteria: Criteria | None = None
+    actions: Actions | None = None
+    adult_confirmed: bool = False
+    # Set when the practitioner chose Edit on the review card: after the edit, back to review.
+    editing: bool = False
+
+    def section_done(self, step: Step) -> bool:
+        """Whether a section step has been answered."""
+        if step is Step.CHILD:
+            return bool(self.children)
+        value = {
+            Step.AREA: self.area,
+            Step.REFERRER: self.referrer,
+            Step.INCIDENT: self.incident,
+            Step.AGENCIES: self.agencies,
+            Step.CRITERIA: self.criteria,
+            Step.ACTIONS: self.actions,
+        }.get(step)
+        return value is not None
+
+    def next_step(self) -> Step:
+        """The first unanswered section, or the review once everything is answered."""
+        if self.safety_answer is None:
+            return Step.SAFETY
+        for step in SECTION_STEPS:
+            if not self.section_done(step):
+                return step
+        return Step.REVIEW
+
+    def to_referral(self) -> Referral:
+        """The complete referral; raises ReferralError naming the first missing section."""
+        missing = [step for step in SECTION_STEPS if not self.section_done(step)]
+        if missing:
+            raise ReferralError(missing[0].value, "this section is not answered yet")
+        assert self.area is not None  # section_done said so; for the type checker
+        assert self.referrer is not None
+        assert self.incident is not None
+        assert self.agencies is not None
+        assert self.criteria is not None
+        assert self.actions is not None
+        return Referral(
+            area=self.area,
+            referrer=self.referrer,
+            children=self.children,
+            incident=self.incident,
+            agencies=self.agencies,
+            criteria=self.criteria,
+            actions=self.actions,
+        )
+
+
+def screen(referral: Referral) -> Screening:
+    """Check the answers against the serious-case test and say, in one sentence, why."""
+    incident = referral.incident
+    ages = [child.age_at(incident.date) for child in referral.children]
+    if ages and all(age is not None and age >= 18 for age in ages):
+        return Screening(
+            outcome=Outcome.ADULT_REVIEW,
+            explanation="The person was 18 or over at the incident, so this belongs to adult"
+            " safeguarding and a possible Safeguarding Adults Review.",
+        )
+    if referral.criteria.about_a_professional:
+        return Screening(
+            outcome=Outcome.LADO,
+            explanation="It concerns the conduct of someone who works with children, which the"
+            " Local Authority Designated Officer (LADO) must hear about.",
+        )
+    suspected = referral.criteria.abuse_or_neglect in ("known", "suspected")
+    if incident.kind == "death" and not suspected:
+        return Screening(
+            outcome=Outcome.CDOP,
+            explanation="A child death with no abuse or neglect known or suspected is reviewed"
+            " by the Child Death Overview Panel (CDOP).",
+        )
+    if suspected and incident.kind in ("death", "serious_harm"):
+        return Screening(
+            outcome=Outcome.RAPID_REVIEW,
+            explanation="Abuse or neglect is known or suspected and the child has died or been"
+            " seriously harmed: this meets the serious-case test for a rapid review.",
+        )
+    return Screening(
+        outcome=Outcome.LEARNING_REVIEW,
+        explanation="It does not meet the serious-case test (abuse or neglect with death or"
+        " serious harm), but the partnership may still hold a learning review.",
+    )

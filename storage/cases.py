@@ -1,0 +1,162 @@
+"""Cases and drafts in the Store: reference numbers, duplicate checks, the audit trail, drafts."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from safeguarding.cases import Case, format_reference, looks_like
+from safeguarding.referral import Draft, Referral
+from storage.base import Collection, ConflictError, Store, safe_key
+
+logger = logging.getLogger(__name__)
+
+# Concurrent filings of one partnership retry the counter this many times before giving up.
+_COUNTER_ATTEMPTS = 20
+
+
+class CaseExistsError(ConflictError):
+    """A case with this reference is already on file."""
+
+
+class CaseRepository:
+    """Files cases, allocates their references and keeps their audit trail."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def allocate_reference(self, prefix: str, year: int) -> str:
+        """The next reference for a partnership and year, unique under concurrent filings."""
+        key = f"{prefix}-{year:04d}"
+        for _ in range(_COUNTER_ATTEMPTS):
+            doc = await self._store.get(Collection.COUNTERS, key)
+            number = (doc.data["last"] if doc else 0) + 1
+            try:
+                await self._store.put(
+                    Collection.COUNTERS,
+                    key,
+                    {"last": number},
+                    if_match=doc.etag if doc else None,
+                    if_none_match=doc is None,
+                )
+            except ConflictError:
+                continue
+            return format_reference(prefix, year, number)
+        raise ConflictError(Collection.COUNTERS, key, expected=None, actual=None)
+
+    async def create(self, case: Case) -> str:
+        """Store a new case; return its e-tag."""
+        try:
+            return await self._store.put(
+                Collection.CASES, case.reference, case.model_dump(mode="json"), if_none_match=True
+            )
+        except ConflictError:
+            raise CaseExistsError(
+                Collection.CASES, case.reference, expected=None, actual="exists"
+            ) from None
+
+    async def get(self, reference: str) -> tuple[Case, str] | None:
+        """A case and its e-tag."""
+        doc = await self._store.get(Collection.CASES, reference)
+        return (Case.model_validate(doc.data), doc.etag) if doc else None
+
+    async def save(self, case: Case, etag: str) -> str:
+        """Write a changed case over exactly the version read; ConflictError if it moved."""
+        return await self._store.put(
+            Collection.CASES, case.reference, case.model_dump(mode="json"), if_match=etag
+        )
+
+    async def for_partnership(self, partnership_id: str) -> list[Case]:
+        """Every case of one partnership."""
+        docs = await self._store.list(Collection.CASES, where={"partnership_id": partnership_id})
+        return [Case.model_validate(d.data) for d in docs]
+
+    async def duplicates_of(self, referral: Referral) -> list[str]:
+        """References of existing cases that look like this referral."""
+        cases = await self.for_partnership(referral.area.partnership_id)
+        return [case.reference for case in cases if looks_like(case, referral)]
+
+    async def audit(
+        self, reference: str, *, at: datetime, actor: str, role: str, what: str, **detail: Any
+    ) -> None:
+        """Append an entry to a case's audit trail; entries are never changed."""
+        key = f"{reference}/{at.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+        entry = {
+            "reference": reference,
+            "at": at.isoformat(),
+            "actor": actor,
+            "role": role,
+            "what": what,
+            **detail,
+        }
+        await self._store.put(Collection.AUDIT, key, entry, if_none_match=True)
+
+    async def audit_trail(self, reference: str) -> list[dict[str, Any]]:
+        """A case's audit entries, oldest first."""
+        docs = await self._store.list(Collection.AUDIT, where={"reference": reference})
+        return [d.data for d in docs]
+
+
+class StoredDraft(BaseModel):
+    """A draft as kept between turns, with its timestamps and its filing claim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    draft: Draft
+    started: datetime
+    updated: datetime
+    filing_since: datetime | None = None
+    filed_reference: str | None = None
+
+
+class DraftConflictError(ConflictError):
+    """The draft was changed elsewhere (another device, a double click) since it was read."""
+
+
+class DraftRepository:
+    """One draft per user, expiring after a configurable time without changes."""
+
+    def __init__(self, store: Store, *, ttl: timedelta) -> None:
+        self._store = store
+        self._ttl = ttl
+
+    @staticmethod
+    def key(user_key: str) -> str:
+        """The storage key of a user's draft."""
+        return safe_key("draft", user_key)
+
+    async def load(self, user_key: str, now: datetime) -> tuple[StoredDraft, str] | None:
+        """The user's draft and its e-tag; an expired draft is deleted and None returned."""
+        key = self.key(user_key)
+        doc = await self._store.get(Collection.STATE, key)
+        if doc is None:
+            return None
+        stored = StoredDraft.model_validate(doc.data)
+        if stored.filed_reference is None and now - stored.updated > self._ttl:
+            await self._store.delete(Collection.STATE, key, if_match=doc.etag)
+            logger.info("expired draft deleted")
+            return None
+        return stored, doc.etag
+
+    async def save(self, user_key: str, stored: StoredDraft, etag: str | None) -> str:
+        """Write the draft over the version read (or create it); DraftConflictError otherwise."""
+        try:
+            return await self._store.put(
+                Collection.STATE,
+                self.key(user_key),
+                stored.model_dump(mode="json"),
+                if_match=etag,
+                if_none_match=etag is None,
+            )
+        except ConflictError as exc:
+            raise DraftConflictError(
+                exc.collection, exc.key, expected=exc.expected, actual=exc.actual
+            ) from None
+
+    async def discard(self, user_key: str) -> None:
+        """Delete the user's draft (cancel, or start again)."""
+        await self._store.delete(Collection.STATE, self.key(user_key))
