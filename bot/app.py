@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -16,18 +18,26 @@ from botbuilder.integration.aiohttp import (
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.answers import Answers
 from bot.clock import SystemClock
 from bot.conversations import ConversationRegistry
 from bot.handler import ReviewBot
 from bot.http import error_middleware, messages_handler
 from bot.middleware import DeduplicationMiddleware
 from bot.notifier import Notifier
+from bot.safety import SafetyDesk
 from bot.settings import Settings
 from cards import wording
+from cards.welcome import welcome_card
+from dialogs.referral import CaseAnnouncer, ReferralDialog, ReferralServices
+from safeguarding.calendar import PartnershipCalendars, load_bank_holiday_events
 from safeguarding.clocks import Clock
+from safeguarding.faq import FaqEntry, load_faq_file
 from safeguarding.partnerships import Partnerships, load_partnerships
 from storage.base import ConflictError, Store
 from storage.botstate import StoreStorage
+from storage.cases import CaseRepository, DraftRepository
+from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
 
 logger = logging.getLogger(__name__)
@@ -114,6 +124,66 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
         logger.warning("could not send the failure notice for activity %s", activity.id)
 
 
+def load_faqs(partnerships: Partnerships, base: Path) -> dict[str, tuple[FaqEntry, ...]]:
+    """Each partnership's own FAQ entries (paths relative to the partnerships file)."""
+    return {
+        p.id: load_faq_file(base / p.faq_file)
+        for p in partnerships.partnerships.values()
+        if p.faq_file
+    }
+
+
+def compose_bot(
+    *,
+    settings: Settings,
+    partnerships: Partnerships,
+    store: Store,
+    clock: Clock,
+    calendars: PartnershipCalendars,
+    announcer: CaseAnnouncer,
+    conversations: ConversationRegistry,
+    faqs: Mapping[str, tuple[FaqEntry, ...]] | None = None,
+) -> ReviewBot:
+    """The activity handler with its dialogs and services (also used by dialog tests)."""
+    drafts = DraftRepository(store, ttl=timedelta(days=settings.draft_ttl_days))
+    cases = CaseRepository(store)
+    redirects = RedirectCounter(store)
+    safety = SafetyDesk(
+        partnerships=partnerships,
+        calendars=calendars,
+        drafts=drafts,
+        redirects=redirects,
+        clock=clock,
+    )
+    referral = ReferralDialog(
+        ReferralServices(
+            partnerships=partnerships,
+            drafts=drafts,
+            cases=cases,
+            announcer=announcer,
+            clock=clock,
+            calendars=calendars,
+        ),
+        safety=safety,
+        help_card=lambda: welcome_card(list(partnerships.partnerships.values())),
+    )
+    return ReviewBot(
+        partnerships=partnerships,
+        conversations=conversations,
+        conversation_state=ConversationState(StoreStorage(store)),
+        referral=referral,
+        safety=safety,
+        answers=Answers(
+            partnerships=partnerships,
+            faqs=faqs or {},
+            cases=cases,
+            drafts=drafts,
+            redirects=redirects,
+            clock=clock,
+        ),
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -127,6 +197,11 @@ def create_app(
     app[SETTINGS] = settings
     app[PARTNERSHIPS] = partnerships
     authentication = connector or build_authentication(settings)
+    extra_holidays = (
+        load_bank_holiday_events(settings.bank_holidays) if settings.bank_holidays else ()
+    )
+    calendars = PartnershipCalendars(extra_holidays)
+    faqs = load_faqs(partnerships, settings.partnerships.parent)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         owned = store is None
@@ -135,22 +210,29 @@ def create_app(
         adapter.on_turn_error = _on_turn_error
         adapter.use(DeduplicationMiddleware())
         conversations = ConversationRegistry(active_store)
-        conversation_state = ConversationState(StoreStorage(active_store))
+        active_clock = clock or SystemClock()
+        notifier = Notifier(
+            adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
+        )
+        bot = compose_bot(
+            settings=settings,
+            partnerships=partnerships,
+            store=active_store,
+            clock=active_clock,
+            calendars=calendars,
+            announcer=notifier,
+            conversations=conversations,
+            faqs=faqs,
+        )
         app[SERVICES] = Services(
             settings=settings,
             partnerships=partnerships,
             store=active_store,
-            clock=clock or SystemClock(),
+            clock=active_clock,
             adapter=adapter,
             conversations=conversations,
-            notifier=Notifier(
-                adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
-            ),
-            bot=ReviewBot(
-                partnerships=partnerships,
-                conversations=conversations,
-                conversation_state=conversation_state,
-            ),
+            notifier=notifier,
+            bot=bot,
         )
         logger.info("bot ready: %d partnerships", len(partnerships.partnerships))
         yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,10 +13,15 @@ from typing import TextIO
 from aiohttp import web
 
 from bot import cli_timeline, cli_triage
+from bot.app import load_faqs
 from bot.clock import SystemClock
 from bot.settings import SettingsError, configure_logging, load_settings
+from safeguarding.calendar import HolidayFileError
 from safeguarding.clocks import london_time
+from safeguarding.faq import FaqFileError
 from safeguarding.partnerships import PartnershipsFileError, load_partnerships
+from storage.stats import RedirectCounter
+from storage.tinydb_store import TinyDBStore
 
 logger = logging.getLogger("review_bot")
 
@@ -36,6 +42,9 @@ def _serve(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
     except PartnershipsFileError as exc:
         stderr.write("review-bot: cannot start, the partnerships file is invalid:\n")
         stderr.writelines(f"  {exc.source}: {p}\n" for p in exc.problems)
+        return EXIT_USAGE
+    except (HolidayFileError, FaqFileError) as exc:
+        stderr.write(f"review-bot: cannot start: {exc}\n")
         return EXIT_USAGE
     mode = (
         "authentication ON" if settings.authentication_enabled else "authentication OFF (loopback)"
@@ -60,6 +69,11 @@ def _check_config(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -
         stderr.write(f"{exc.source}: invalid, {len(exc.problems)} problem(s)\n")
         stderr.writelines(f"  {p}\n" for p in exc.problems)
         return 1
+    try:
+        faqs = load_faqs(partnerships, path.parent)
+    except FaqFileError as exc:
+        stderr.write(f"{path}: invalid FAQ file: {exc}\n")
+        return 1
     stdout.write(f"{path}: OK, {len(partnerships.partnerships)} partnership(s)\n")
     for partnership in partnerships.partnerships.values():
         channel = (
@@ -67,7 +81,8 @@ def _check_config(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -
         )
         stdout.write(
             f"  {partnership.id}: {partnership.name} ({', '.join(partnership.areas)});"
-            f" {len(partnership.leads)} lead(s); {channel}\n"
+            f" {len(partnership.leads)} lead(s); {channel};"
+            f" {len(faqs.get(partnership.id, ()))} own FAQ answer(s)\n"
         )
     return 0
 
@@ -76,6 +91,29 @@ def _timeline(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> in
     # Deadlines are days in England: "today" is the date in Europe/London, not UTC.
     today = london_time(SystemClock().now()).date()
     return cli_timeline.run(args, stdout=stdout, stderr=stderr, today=today)
+
+
+def _redirects(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        stderr.write(f"review-bot: {exc}\n")
+        return EXIT_USAGE
+    rows = asyncio.run(_redirect_rows(settings.data_dir, args.month))
+    if not rows:
+        stdout.write("no redirects recorded\n")
+        return 0
+    stdout.write(f"{'month':<8} {'partnership':<16} {'label':<40} count\n")
+    stdout.writelines(f"{m:<8} {p:<16} {label:<40} {n}\n" for m, p, label, n in rows)
+    return 0
+
+
+async def _redirect_rows(data_dir: Path, month: str | None) -> list[tuple[str, str, str, int]]:
+    store = TinyDBStore(data_dir)
+    try:
+        return await RedirectCounter(store).report(month)
+    finally:
+        await store.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_check_config)
     cli_timeline.add_parser(sub)
     sub.choices[cli_timeline.COMMAND].set_defaults(handler=_timeline)
+    redirects = sub.add_parser(
+        "redirects", help="how often practitioners were sent to 999, the front door or elsewhere"
+    )
+    redirects.add_argument("--month", metavar="YYYY-MM", help="one month only")
+    redirects.set_defaults(handler=_redirects)
     cli_triage.add_parser(sub)
     sub.choices["triage"].set_defaults(handler=cli_triage.run)
     return parser

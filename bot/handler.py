@@ -13,18 +13,27 @@ from botbuilder.core import (
     TurnContext,
 )
 from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.dialogs import DialogContext, DialogSet
 from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
+from bot.answers import Answers
 from bot.conversations import ConversationRecord, ConversationRegistry
+from bot.safety import SafetyDesk
 from cards import wording
+from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
+from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
 from safeguarding.partnerships import Partnerships
+from safeguarding.triage import TriageLabel
 
 logger = logging.getLogger(__name__)
 
 HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "menu", "?"})
-REFER_WORDS = frozenset({"refer", "referral", "start a referral", "new referral"})
+
+REFER_WORDS = frozenset(
+    {"refer", "referral", "start a referral", "new referral", "start referral", "my draft"}
+)
 
 
 def message_text(context: TurnContext) -> str | None:
@@ -57,11 +66,18 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         partnerships: Partnerships,
         conversations: ConversationRegistry,
         conversation_state: ConversationState,
+        referral: ReferralDialog,
+        safety: SafetyDesk,
+        answers: Answers,
     ) -> None:
         super().__init__()
         self._partnerships = partnerships
         self._conversations = conversations
         self._conversation_state = conversation_state
+        self._safety = safety
+        self._answers = answers
+        self._dialogs = DialogSet(conversation_state.create_property("dialog_state"))
+        self._dialogs.add(referral)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Record the conversation, handle the activity, then save state once."""
@@ -76,26 +92,59 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         return activity
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        """Answer a typed message or a card submit."""
+        """Continue the active dialog, or answer a typed message or a card submit."""
+        dc = await self._dialogs.create_context(turn_context)
+        if dc.active_dialog is not None:
+            await dc.continue_dialog()
+            return
         text = message_text(turn_context)
-        if text is None or not text:
-            await self._on_card_submit(turn_context)
+        if not text:
+            await self._on_card_submit(turn_context, dc)
             return
         lowered = text.casefold().strip(" .!")
         if lowered in HELP_WORDS:
             await turn_context.send_activity(self._welcome())
         elif lowered in REFER_WORDS:
-            await turn_context.send_activity(wording.REFERRAL_NOT_YET_AVAILABLE)
+            await dc.begin_dialog(REFERRAL_DIALOG)
+        else:
+            await self._on_typed(turn_context, text)
+
+    async def _on_typed(self, turn_context: TurnContext, text: str) -> None:
+        # Safety first: 999 or the front door goes out before anything else is said.
+        triage = await self._safety.signpost(turn_context, text, in_referral=False)
+        label = triage.label
+        if label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN):
+            return
+        if label is TriageLabel.REVIEW_REFERRAL:
+            await turn_context.send_activity(self._offer_referral())
+        elif label is TriageLabel.PROCESS_QUESTION:
+            await self._answers.process_question(turn_context, text)
+        elif label is TriageLabel.CASE_STATUS:
+            await self._answers.case_status(turn_context, text)
+        elif label is TriageLabel.OTHER_SERVICE:
+            await self._answers.other_service(turn_context, triage)
         else:
             await turn_context.send_activity(wording.DID_NOT_UNDERSTAND)
 
-    async def _on_card_submit(self, turn_context: TurnContext) -> None:
+    def _offer_referral(self) -> Activity:
+        card = adaptive_card(
+            [text_block(wording.OFFER_REFERRAL)],
+            [submit_action(wording.START_REFERRAL, "start_referral")],
+        )
+        activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        return activity
+
+    async def _on_card_submit(self, turn_context: TurnContext, dc: DialogContext) -> None:
         action = submitted_action(turn_context.activity)
         logger.info("card submit: action=%s", action or "(none)")
         if action == "help":
             await turn_context.send_activity(self._welcome())
         elif action == "start_referral":
-            await turn_context.send_activity(wording.REFERRAL_NOT_YET_AVAILABLE)
+            await dc.begin_dialog(REFERRAL_DIALOG)
+        elif action in ("referral", "referral_resume", "referral_cancel"):
+            # A referral card pressed after the dialog ended (or its state was lost): the
+            # draft in the store decides what happens.
+            await dc.begin_dialog(REFERRAL_DIALOG, {"replay": True})
         else:
             await turn_context.send_activity(wording.CARD_NOT_RECOGNISED)
 

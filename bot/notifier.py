@@ -7,15 +7,24 @@ from typing import Any
 
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.conversations import ConversationRecord, ConversationRegistry
+from dialogs.referral import AnnouncementError
 from safeguarding.partnerships import Partnership
 
 logger = logging.getLogger(__name__)
 
 
-class NotifierError(Exception):
+class NotifierError(AnnouncementError):
     """A proactive message that cannot be sent; the message says what is missing."""
+
+
+class DeliveryFailedError(NotifierError):
+    """The Bot Connector refused or could not be reached."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"could not post to {what}: {reason}")
 
 
 class ChannelNotConfiguredError(NotifierError):
@@ -30,6 +39,11 @@ class ConversationUnknownError(NotifierError):
 
     def __init__(self, what: str) -> None:
         super().__init__(f"the bot has no conversation with {what}; is it installed there?")
+
+
+def _where(reference: ConversationReference) -> str:
+    conversation = reference.conversation
+    return f"conversation {conversation.id if conversation else '?'}"
 
 
 def card_activity(card: dict[str, Any], *, summary: str | None = None) -> Activity:
@@ -61,7 +75,13 @@ class Notifier:
             if response is not None and response.id:
                 sent.append(response.id)
 
-        await self._adapter.continue_conversation(reference, callback, self._bot_app_id)
+        try:
+            await self._adapter.continue_conversation(reference, callback, self._bot_app_id)
+        except HttpOperationError as exc:
+            status = exc.response.status_code if exc.response is not None else "no response"
+            raise DeliveryFailedError(_where(reference), f"HTTP {status}") from None
+        except ClientRequestError:
+            raise DeliveryFailedError(_where(reference), "connector unreachable") from None
         return sent[0] if sent else ""
 
     async def _channel_reference(self, partnership: Partnership) -> ConversationReference:

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         le=10 * 1024 * 1024,
         validation_alias=AliasChoices("REVIEW_BOT_MAX_BODY_BYTES"),
     )
+    draft_ttl_days: int = Field(
+        default=14, ge=1, le=365, validation_alias=AliasChoices("REVIEW_BOT_DRAFT_TTL_DAYS")
+    )
+    bank_holidays: Path | None = Field(
+        default=None, validation_alias=AliasChoices("REVIEW_BOT_BANK_HOLIDAYS")
+    )
     app_id: str = Field(
         default="", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFTAPPID")
     )

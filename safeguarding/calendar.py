@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import holidays
 
+from safeguarding.partnerships import Partnership
+
 ENGLAND_AND_WALES = "england-and-wales"
 CLOSURE_DAY_NAME = "Partnership closure day"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -241,3 +243,27 @@ def load_bank_holiday_events(path: Path) -> tuple[BankHoliday, ...]:
 def load_bank_holidays_file(path: Path) -> tuple[date, ...]:
     """Read a gov.uk-format bank-holidays JSON file; the England and Wales dates only."""
     return tuple(holiday.date for holiday in load_bank_holiday_events(path))
+
+
+class PartnershipCalendars:
+    """One calendar per partnership: national bank holidays, proclaimed additions, its closures."""
+
+    def __init__(self, extra_holidays: Iterable[date | BankHoliday] = ()) -> None:
+        self._extra = tuple(extra_holidays)
+        self._national = WorkingDayCalendar.for_england(self._extra)
+        self._by_partnership: dict[str, WorkingDayCalendar] = {}
+
+    @property
+    def national(self) -> WorkingDayCalendar:
+        """England and Wales bank holidays plus proclaimed additions."""
+        return self._national
+
+    def for_partnership(self, partnership: Partnership) -> WorkingDayCalendar:
+        """The calendar a partnership's clocks are counted on."""
+        found = self._by_partnership.get(partnership.id)
+        if found is None:
+            found = WorkingDayCalendar.for_england(
+                self._extra, closure_days=partnership.clock.extra_closure_days
+            )
+            self._by_partnership[partnership.id] = found
+        return found

@@ -64,6 +64,8 @@ class _Model(BaseModel):
 
 PhoneNumber = Annotated[str, Field(pattern=_PHONE.pattern, description="a dialable phone number")]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+WebPage = Annotated[str, Field(pattern=r"^https://\S+$")]
 
 
 class OpeningHours(_Model):
@@ -105,7 +107,7 @@ class FrontDoor(_Model):
     office_hours: dict[Weekday, OpeningHours] = Field(min_length=1)
     out_of_hours_name: NonEmpty = "Emergency Duty Team"
     out_of_hours_number: PhoneNumber
-    web_page: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+    web_page: WebPage | None = None
 
 
 class ReviewChannel(_Model):
@@ -129,7 +131,7 @@ class Lead(_Model):
     role: NonEmpty
     partner: Partner | None = None
     aad_object_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")] | None = None
-    upn: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    upn: Email | None = None
 
     @model_validator(mode="after")
     def _identified(self) -> Lead:
@@ -169,9 +171,26 @@ class ClockOptions(_Model):
 class BusinessUnit(_Model):
     """How practitioners reach the partnership team about the review process (not about a child)."""
 
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: Email | None = None
     phone: PhoneNumber | None = None
-    web_page: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+    web_page: WebPage | None = None
+
+
+class ServiceContact(_Model):
+    """Another service practitioners are sent to (LADO, CDOP, adult safeguarding)."""
+
+    name: NonEmpty
+    phone: PhoneNumber | None = None
+    email: Email | None = None
+    web_page: WebPage | None = None
+
+
+class OtherServices(_Model):
+    """Where messages that belong to another service are sent."""
+
+    lado: ServiceContact | None = None
+    cdop: ServiceContact | None = None
+    adult_safeguarding: ServiceContact | None = None
 
 
 class Partnership(_Model):
@@ -186,6 +205,9 @@ class Partnership(_Model):
     review_channel: ReviewChannel = ReviewChannel()
     leads: tuple[Lead, ...] = ()
     clock: ClockOptions = ClockOptions()
+    other_services: OtherServices = OtherServices()
+    # A TOML file of [[faq]] entries, relative to the partnerships file.
+    faq_file: Annotated[str, Field(pattern=r"^[\w./-]+\.toml$")] | None = None
 
     def leads_for(self, partner: Partner) -> tuple[Lead, ...]:
         """The leads who represent one of the three partners."""

@@ -109,7 +109,8 @@ class Child(_Section):
     @property
     def initials(self) -> str:
         """Initials only, for channel posts and duplicate checks: 'Jane Doe' -> 'JD'."""
-        words: list[str] = re.findall(r"[A-Za-z]+", self.name)
+        # Letters of any script, so "Zoë Ñúñez" is "ZÑ", not "ZN".
+        words: list[str] = re.findall(r"[^\W\d_]+", self.name)
         if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
             return words[0]  # already initials, e.g. "JD"
         return "".join(w[0].upper() for w in words)[:4] or "?"

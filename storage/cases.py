@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,7 +83,6 @@ class CaseRepository:
         self, reference: str, *, at: datetime, actor: str, role: str, what: str, **detail: Any
     ) -> None:
         """Append an entry to a case's audit trail; entries are never changed."""
-        key = f"{reference}/{at.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
         entry = {
             "reference": reference,
             "at": at.isoformat(),
@@ -93,7 +91,21 @@ class CaseRepository:
             "what": what,
             **detail,
         }
-        await self._store.put(Collection.AUDIT, key, entry, if_none_match=True)
+        # Sequence numbers keep the trail in order even when entries share a timestamp;
+        # create-only writes mean two writers can never take the same number.
+        for _ in range(_COUNTER_ATTEMPTS):
+            sequence = len(await self._store.list(Collection.AUDIT, where={"reference": reference}))
+            try:
+                await self._store.put(
+                    Collection.AUDIT,
+                    f"{reference}/{sequence + 1:06d}",
+                    {**entry, "sequence": sequence + 1},
+                    if_none_match=True,
+                )
+            except ConflictError:
+                continue
+            return
+        raise ConflictError(Collection.AUDIT, reference, expected=None, actual=None)
 
     async def audit_trail(self, reference: str) -> list[dict[str, Any]]:
         """A case's audit entries, oldest first."""

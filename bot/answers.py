@@ -1,0 +1,174 @@
+"""Answers to typed messages outside a referral: process questions, case status, other services."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+
+from botbuilder.core import TurnContext
+
+from cards import wording
+from dialogs.referral import user_key
+from safeguarding.cases import Case
+from safeguarding.clocks import Clock
+from safeguarding.faq import FaqEntry, match, merged
+from safeguarding.partnerships import BusinessUnit, Partnership, Partnerships, ServiceContact
+from safeguarding.triage import Triage
+from storage.cases import CaseRepository, DraftRepository
+from storage.stats import RedirectCounter
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_IN_TEXT = re.compile(r"\b([A-Za-z]{2,5})[-\s]?(\d{4})[-\s]?(\d{3,})\b")
+_SERVICE_OF_CUE = {
+    "other:cdop": "cdop",
+    "other:child_death_without_suspicion": "cdop",
+    "other:lado": "lado",
+    "other:lado_allegation": "lado",
+    "other:adult": "adult_safeguarding",
+    "other:adult_victim": "adult_safeguarding",
+    "other:safeguarding_adults_review": "adult_safeguarding",
+    "other:domestic_homicide_review": "adult_safeguarding",
+}
+
+
+def _contact_line(contact: BusinessUnit | ServiceContact | None) -> str:
+    if contact is None:
+        return ""
+    parts = [p for p in (contact.phone, contact.email, contact.web_page) if p]
+    return ", ".join(parts)
+
+
+class Answers:
+    """Answers process questions, case-status requests and other-service messages."""
+
+    def __init__(
+        self,
+        *,
+        partnerships: Partnerships,
+        faqs: Mapping[str, tuple[FaqEntry, ...]],
+        cases: CaseRepository,
+        drafts: DraftRepository,
+        redirects: RedirectCounter,
+        clock: Clock,
+    ) -> None:
+        self._partnerships = partnerships
+        self._faqs = faqs
+        self._cases = cases
+        self._drafts = drafts
+        self._redirects = redirects
+        self._clock = clock
+
+    async def partnership_of(self, context: TurnContext) -> Partnership | None:
+        """The user's partnership, from their draft or their latest referral, if any."""
+        loaded = await self._drafts.load(user_key(context), self._clock.now())
+        if loaded and loaded[0].draft.area:
+            return self._partnerships.get(loaded[0].draft.area.partnership_id)
+        own = await self._own_cases(context)
+        if own:
+            return self._partnerships.get(own[-1].partnership_id)
+        if len(self._partnerships.partnerships) == 1:
+            return next(iter(self._partnerships.partnerships.values()))
+        return None
+
+    async def process_question(self, context: TurnContext, text: str) -> None:
+        """Answer from the partnership's FAQ (national defaults otherwise), or say who to ask."""
+        partnership = await self.partnership_of(context)
+        entries = self._faqs.get(partnership.id, ()) if partnership else ()
+        entry = match(text, merged(entries))
+        unit = partnership.business_unit if partnership else None
+        if entry is None:
+            logger.info("process question: no answer found")
+            contact = _contact_line(unit)
+            await context.send_activity(
+                wording.FAQ_UNKNOWN_WITH_CONTACT.format(contact=contact)
+                if contact
+                else wording.FAQ_UNKNOWN
+            )
+            return
+        logger.info("process question: answered with %s", entry.id)
+        reply = f"**{entry.question}**\n\n{entry.answer}"
+        if unit and unit.web_page:
+            reply += "\n\n" + wording.FAQ_MORE.format(page=unit.web_page)
+        await context.send_activity(reply)
+
+    async def _own_cases(self, context: TurnContext) -> list[Case]:
+        sender = context.activity.from_property
+        if sender is None:
+            return []
+        found: list[Case] = []
+        for partnership_id in self._partnerships.partnerships:
+            for case in await self._cases.for_partnership(partnership_id):
+                by = case.submitted_by
+                if by.user_id == sender.id or (
+                    sender.aad_object_id and by.aad_object_id == sender.aad_object_id
+                ):
+                    found.append(case)
+        return sorted(found, key=lambda c: c.submitted_at)
+
+    def _is_lead(self, context: TurnContext, partnership: Partnership) -> bool:
+        sender = context.activity.from_property
+        aad = sender.aad_object_id if sender else None
+        return bool(aad) and any(lead.aad_object_id == aad for lead in partnership.leads)
+
+    async def case_status(self, context: TurnContext, text: str) -> None:
+        """Tell the referrer or a lead where a case is; tell anyone else only who to ask."""
+        found = REFERENCE_IN_TEXT.search(text)
+        if found:
+            reference = f"{found[1].upper()}-{found[2]}-{found[3]}"
+            loaded = await self._cases.get(reference)
+            case = loaded[0] if loaded else None
+            partnership = self._partnerships.get(case.partnership_id) if case else None
+            mine = {c.reference for c in await self._own_cases(context)}
+            entitled = case is not None and (
+                case.reference in mine
+                or (partnership is not None and self._is_lead(context, partnership))
+            )
+            if case is None or not entitled:
+                # The same answer whether or not the case exists: existence is not disclosed.
+                logger.info("case status: refused or unknown reference")
+                await context.send_activity(wording.CASE_STATUS_NOT_YOURS)
+                return
+            logger.info("case status: %s shown", case.reference)
+            await context.send_activity(self._status_line(case))
+            return
+        own = await self._own_cases(context)
+        if not own:
+            await context.send_activity(wording.CASE_STATUS_NONE)
+            return
+        await context.send_activity("\n\n".join(self._status_line(case) for case in own[-5:]))
+
+    @staticmethod
+    def _status_line(case: Case) -> str:
+        return wording.CASE_STATUS_LINE.format(
+            reference=case.reference,
+            status=wording.CASE_STATUSES.get(case.status.value, case.status.value),
+            submitted=f"{case.submitted_at:%d %B %Y}",
+        )
+
+    async def other_service(self, context: TurnContext, triage: Triage) -> None:
+        """Send the message's writer to the service it belongs to, from the configured contacts."""
+        service = next((_SERVICE_OF_CUE[c] for c in triage.cues if c in _SERVICE_OF_CUE), None)
+        partnership = await self.partnership_of(context)
+        await self._redirects.count(
+            label=f"other_service:{service or 'business_unit'}",
+            partnership_id=partnership.id if partnership else None,
+            at=self._clock.now(),
+        )
+        logger.info("other service: %s", service or "business unit")
+        if service is None:
+            contact = _contact_line(partnership.business_unit if partnership else None)
+            await context.send_activity(
+                wording.OTHER_SERVICE_BUSINESS_UNIT.format(contact=contact or wording.YOUR_COUNCIL)
+            )
+            return
+        configured = (
+            getattr(partnership.other_services, service) if partnership is not None else None
+        )
+        contact = (
+            f"{configured.name}: {_contact_line(configured)}"
+            if configured
+            else wording.YOUR_COUNCIL
+        )
+        await context.send_activity(wording.OTHER_SERVICES[service].format(contact=contact))

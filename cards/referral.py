@@ -1,0 +1,947 @@
+"""Referral intake cards: pure functions from the referral models to Adaptive Card 1.5 JSON.
+
+Two rules hold everywhere here. Text someone typed (and, to be safe, configured text) only ever
+reaches a TextBlock or FactSet through `escape_markdown`, so it shows literally and can never
+become a link, a mention or formatting. Input values are the exception: an input box shows its
+value as plain text, and escaping it would add backslashes to the answer each time it is sent
+back. Every Action.Submit carries `"action"` and `"step"` so the dialog can route it, and every
+input id is the section model's field name, so a parser message lands under its input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from annotated_types import MaxLen
+from pydantic import BaseModel
+
+from cards import wording
+from cards.common import Card, adaptive_card, submit_action, text_block
+from cards.text import escape_markdown
+from safeguarding.cases import REFERENCE, Case, age_label
+from safeguarding.clocks import london_time
+from safeguarding.frontdoor import FrontDoorContact
+from safeguarding.partnerships import Partnership, Partnerships
+from safeguarding.referral import (
+    AGENCIES,
+    CRITERIA,
+    PARALLEL_PROCESSES,
+    SECTION_STEPS,
+    Child,
+    Draft,
+    Outcome,
+    Referral,
+    Screening,
+    Step,
+)
+from safeguarding.timeline import Milestone, MilestoneKey, Timeline
+
+Element = dict[str, Any]
+
+ACTION = "referral"
+RESUME_ACTION = "referral_resume"
+CANCEL_ACTION = "referral_cancel"
+
+# Input limits, matching the section models (the server checks again).
+SHORT_TEXT = 120
+ETHNICITY_TEXT = 80
+LOCATION_TEXT = 200
+OTHER_AGENCY_TEXT = 300
+LONG_TEXT = 1500
+# Teams refuses a message over about 28 KB; keep a margin for the activity around the card.
+CARD_BUDGET = 27 * 1024
+# The review card's limits for (long, short) answers, tried in turn until the card fits. The
+# first fits any ordinary referral; the rest only matter for twelve children with long, heavily
+# escaped answers. The full text is always one Edit away.
+REVIEW_LIMITS = ((1500, 2000), (700, 120), (400, 60), (200, 30), (100, 20))
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_YES_NO = {"true": wording.YES, "false": wording.NO}
+_YES_NO_UNKNOWN = {"yes": wording.YES, "no": wording.NO, "not_known": wording.NOT_KNOWN}
+
+
+def _max_children() -> int:
+    # Read from the model so the card and the model cannot disagree.
+    for rule in Referral.model_fields["children"].metadata:
+        if isinstance(rule, MaxLen):
+            return int(rule.max_length)
+    return 12
+
+
+MAX_CHILDREN = _max_children()
+
+
+# --- small pieces ---
+
+
+def _esc(text: str, *, clip: int = 2000) -> str:
+    return escape_markdown(text, max_length=clip)
+
+
+def _ref(reference: str) -> str:
+    """A case reference shown as is when it has the expected form, escaped otherwise."""
+    return reference if REFERENCE.match(reference) else _esc(reference)
+
+
+def long_date(day: date) -> str:
+    """A date as people write it, whatever the server's locale: 'Monday 4 January 2027'."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _submit(title: str, step: str, **data: Any) -> Element:
+    return submit_action(title, ACTION, step=step, **data)
+
+
+def _cancel_action() -> Element:
+    # No inputs go with it, so an unfinished form (required fields empty) can still be left.
+    action = _submit(wording.CANCEL_REFERRAL, "cancel")
+    action["associatedInputs"] = "None"
+    return action
+
+
+def _heading(text: str, **options: Any) -> Element:
+    return text_block(text, size="Large", weight="Bolder", style="heading", **options)
+
+
+def _subheading(text: str, **options: Any) -> Element:
+    return text_block(text, weight="Bolder", **options)
+
+
+def _facts(pairs: Iterable[tuple[str, str]]) -> Element:
+    """A FactSet; titles are our wording, values must already be escaped."""
+    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
+
+
+def _container(items: list[Element], **options: Any) -> Element:
+    return {"type": "Container", "items": items, **options}
+
+
+def _action_set(actions: list[Element]) -> Element:
+    return {"type": "ActionSet", "actions": actions}
+
+
+def _date_text(day: date | None) -> str:
+    return long_date(day) if day is not None else wording.DATE_NOT_KNOWN
+
+
+def _labels(keys: Iterable[str], names: Mapping[str, str]) -> str:
+    chosen = [names.get(key, key) for key in keys]
+    return _esc(", ".join(chosen)) if chosen else wording.NONE_CHOSEN
+
+
+def _as_text(raw: Any) -> str:
+    """A submitted value as the string an input shows; anything odd shows as empty."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int | float):
+        return str(raw)
+    if isinstance(raw, list | tuple) and all(isinstance(item, str) for item in raw):
+        return ",".join(raw)
+    return ""
+
+
+def _model_values(section: BaseModel | None) -> dict[str, str]:
+    """A saved section as the strings its card's inputs hold."""
+    if section is None:
+        return {}
+    values: dict[str, str] = {}
+    for name, raw in section:
+        if raw is None:
+            continue
+        if isinstance(raw, date):
+            values[name] = raw.isoformat()
+        elif isinstance(raw, tuple):
+            values[name] = ",".join(str(item) for item in raw)
+        else:
+            values[name] = _as_text(raw)
+    return values
+
+
+# --- inputs ---
+
+
+class _Form:
+    """Builds one section card's inputs, each followed by its message when it has one."""
+
+    def __init__(self, step: Step, prefill: Mapping[str, str], errors: Mapping[str, str]) -> None:
+        self.step = step
+        self.prefill = prefill
+        self.errors = errors
+        self.ids: set[str] = set()
+        self.body: list[Element] = []
+
+    def add(self, element: Element) -> None:
+        """Add an input (with its server message below it) or any other element."""
+        self.body.append(element)
+        input_id = element.get("id")
+        if isinstance(input_id, str) and element["type"].startswith("Input."):
+            self.ids.add(input_id)
+            message = self.errors.get(input_id)
+            if message:
+                self.body.append(
+                    text_block(
+                        _esc(message),
+                        color="Attention",
+                        spacing="None",
+                        id=f"{input_id}_error",
+                    )
+                )
+
+    def note(self, text: str) -> None:
+        self.body.append(text_block(text, isSubtle=True, spacing="Small"))
+
+    def _input(self, kind: str, input_id: str, label: str, *, required: bool) -> Element:
+        element: Element = {"type": kind, "id": input_id, "label": label}
+        if required:
+            key = f"{self.step.value}.{input_id}"
+            element["isRequired"] = True
+            element["errorMessage"] = wording.REQUIRED_MESSAGES.get(key, wording.ERR_REQUIRED)
+        return element
+
+    def text(
+        self,
+        input_id: str,
+        label: str,
+        *,
+        max_length: int,
+        required: bool = False,
+        multiline: bool = False,
+        placeholder: str | None = None,
+    ) -> None:
+        element = self._input("Input.Text", input_id, label, required=required)
+        element["maxLength"] = max_length
+        if multiline:
+            element["isMultiline"] = True
+        if placeholder:
+            element["placeholder"] = placeholder
+        value = self.prefill.get(input_id, "")
+        if value:
+            # A value longer than the box allows cannot have come from the card; keep the size.
+            element["value"] = value[:max_length]
+        self.add(element)
+
+    def day(self, input_id: str, label: str, *, required: bool = False) -> None:
+        element = self._input("Input.Date", input_id, label, required=required)
+        value = self.prefill.get(input_id, "")
+        if _ISO_DATE.match(value):
+            element["value"] = value
+        self.add(element)
+
+    def choice(
+        self,
+        input_id: str,
+        label: str,
+        choices: Mapping[str, str],
+        *,
+        required: bool = False,
+        multi: bool = False,
+        compact: bool = False,
+        placeholder: str | None = None,
+    ) -> None:
+        element = self._input("Input.ChoiceSet", input_id, label, required=required)
+        element["choices"] = [{"title": title, "value": key} for key, title in choices.items()]
+        element["style"] = "compact" if compact else "expanded"
+        element["wrap"] = True
+        if multi:
+            element["isMultiSelect"] = True
+        if placeholder:
+            element["placeholder"] = placeholder
+        raw = self.prefill.get(input_id, "")
+        chosen = [part.strip() for part in raw.split(",") if part.strip() in choices]
+        if chosen:
+            element["value"] = ",".join(chosen) if multi else chosen[0]
+        self.add(element)
+
+    def toggle(self, input_id: str, title: str) -> None:
+        element: Element = {
+            "type": "Input.Toggle",
+            "id": input_id,
+            "title": title,
+            "valueOn": "true",
+            "valueOff": "false",
+            "wrap": True,
+        }
+        on = self.prefill.get(input_id, "").strip().casefold() in ("true", "yes")
+        element["value"] = "true" if on else "false"
+        self.add(element)
+
+
+# --- the sections ---
+
+
+def _area_inputs(form: _Form, partnerships: Partnerships) -> None:
+    choices = {area: area for area, _ in partnerships.all_areas()}
+    form.choice(
+        "area",
+        wording.AREA_LABEL,
+        choices,
+        required=True,
+        compact=True,
+        placeholder=wording.AREA_PLACEHOLDER,
+    )
+    form.note(wording.AREA_NOTE)
+    form.text("other_area", wording.OTHER_AREA_LABEL, max_length=SHORT_TEXT)
+
+
+def _referrer_inputs(form: _Form) -> None:
+    for input_id, label in (
+        ("name", wording.REFERRER_NAME_LABEL),
+        ("role", wording.REFERRER_ROLE_LABEL),
+        ("agency", wording.REFERRER_AGENCY_LABEL),
+        ("contact", wording.REFERRER_CONTACT_LABEL),
+    ):
+        form.text(
+            input_id,
+            label,
+            max_length=SHORT_TEXT,
+            required=True,
+        )
+    form.choice(
+        "lead_agreed",
+        wording.LEAD_AGREED_LABEL,
+        _YES_NO,
+        required=True,
+    )
+    form.note(wording.LEAD_AGREED_NOTE)
+
+
+def _child_inputs(form: _Form, *, name_required: bool) -> None:
+    form.text(
+        "name",
+        wording.CHILD_NAME_LABEL,
+        max_length=SHORT_TEXT,
+        required=name_required,
+    )
+    form.note(wording.CHILD_NAME_NOTE)
+    form.toggle("unborn", wording.CHILD_UNBORN_TITLE)
+    form.day("date_of_birth", wording.CHILD_DOB_LABEL)
+    form.day("expected_date", wording.CHILD_EXPECTED_LABEL)
+    form.choice("sex", wording.CHILD_SEX_LABEL, wording.SEX_CHOICES, compact=True)
+    form.text("ethnicity", wording.CHILD_ETHNICITY_LABEL, max_length=ETHNICITY_TEXT)
+    form.choice("disability", wording.CHILD_DISABILITY_LABEL, _YES_NO_UNKNOWN)
+    form.choice("statuses", wording.CHILD_STATUSES_LABEL, wording.CHILD_STATUS_CHOICES, multi=True)
+
+
+def _incident_inputs(form: _Form, *, ask_adult: bool) -> None:
+    form.day(
+        "date",
+        wording.INCIDENT_DATE_LABEL,
+        required=True,
+    )
+    if ask_adult:
+        form.toggle("confirm_adult", wording.CONFIRM_ADULT_TITLE)
+    form.day("la_aware", wording.LA_AWARE_LABEL)
+    form.choice(
+        "kind",
+        wording.INCIDENT_KIND_LABEL,
+        wording.INCIDENT_KIND_CHOICES,
+        required=True,
+    )
+    form.text("location", wording.INCIDENT_LOCATION_LABEL, max_length=LOCATION_TEXT)
+    form.text(
+        "description",
+        wording.INCIDENT_DESCRIPTION_LABEL,
+        max_length=LONG_TEXT,
+        required=True,
+        multiline=True,
+        placeholder=wording.INCIDENT_DESCRIPTION_PLACEHOLDER,
+    )
+
+
+def _agencies_inputs(form: _Form) -> None:
+    form.choice("involved", wording.AGENCIES_INVOLVED_LABEL, AGENCIES, multi=True)
+    form.text("other", wording.AGENCIES_OTHER_LABEL, max_length=OTHER_AGENCY_TEXT)
+    form.choice("still_involved", wording.STILL_INVOLVED_LABEL, _YES_NO_UNKNOWN)
+
+
+def _criteria_inputs(form: _Form) -> None:
+    form.choice(
+        "abuse_or_neglect",
+        wording.ABUSE_OR_NEGLECT_LABEL,
+        wording.ABUSE_OR_NEGLECT_CHOICES,
+        required=True,
+    )
+    form.choice(
+        "about_a_professional",
+        wording.ABOUT_A_PROFESSIONAL_LABEL,
+        _YES_NO,
+        required=True,
+    )
+    form.choice("criteria", wording.CRITERIA_LABEL, CRITERIA, multi=True)
+    form.text(
+        "reasons",
+        wording.REASONS_LABEL,
+        max_length=LONG_TEXT,
+        required=True,
+        multiline=True,
+    )
+
+
+def _actions_inputs(form: _Form) -> None:
+    form.text(
+        "safety_actions",
+        wording.SAFETY_ACTIONS_LABEL,
+        max_length=LONG_TEXT,
+        required=True,
+        multiline=True,
+    )
+    form.choice("parallel", wording.PARALLEL_LABEL, PARALLEL_PROCESSES, multi=True)
+    form.choice("media_interest", wording.MEDIA_INTEREST_LABEL, _YES_NO_UNKNOWN)
+
+
+def _saved_section(step: Step, draft: Draft, child_index: int | None) -> BaseModel | None:
+    if step is Step.CHILD:
+        if child_index is not None and 0 <= child_index < len(draft.children):
+            return draft.children[child_index]
+        return None
+    saved: dict[Step, BaseModel | None] = {
+        Step.AREA: draft.area,
+        Step.REFERRER: draft.referrer,
+        Step.INCIDENT: draft.incident,
+        Step.AGENCIES: draft.agencies,
+        Step.CRITERIA: draft.criteria,
+        Step.ACTIONS: draft.actions,
+    }
+    return saved.get(step)
+
+
+def _progress(step: Step) -> Element:
+    steps = [*SECTION_STEPS, Step.REVIEW]
+    number = steps.index(step) + 1 if step in steps else 0
+    title = wording.STEP_TITLES.get(step.value, step.value)
+    return text_block(
+        wording.PROGRESS.format(number=number, total=len(steps), title=title), isSubtle=True
+    )
+
+
+def _child_label(child: Child, on: date | None) -> str:
+    if on is None and not child.unborn:
+        return child.initials  # no day to count an age from yet
+    # For an unborn child age_label ignores the day.
+    return age_label(child, on if on is not None else date.min)
+
+
+def section_card(
+    step: Step,
+    *,
+    partnerships: Partnerships,
+    draft: Draft,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    child_index: int | None = None,
+    today: date | None = None,
+) -> Card:
+    """One section of the referral as a form, prefilled, with any messages under their inputs."""
+    # `values` are the raw answers just sent, shown again after an error; without them the
+    # inputs show the draft's saved section. `today` only helps show the ages of children
+    # already added before the incident date is known.
+    errors = errors or {}
+    if values is not None:
+        prefill = {str(key): _as_text(raw) for key, raw in values.items()}
+    else:
+        prefill = _model_values(_saved_section(step, draft, child_index))
+    editing = (
+        step is Step.CHILD and child_index is not None and 0 <= child_index < len(draft.children)
+    )
+    form = _Form(step, prefill, errors)
+    actions: list[Element] = []
+    intro: list[Element] = []
+    if step is Step.AREA:
+        _area_inputs(form, partnerships)
+    elif step is Step.REFERRER:
+        _referrer_inputs(form)
+    elif step is Step.CHILD:
+        added = draft.children
+        on = draft.incident.date if draft.incident is not None else today
+        if added:
+            labels = "; ".join(_child_label(child, on) for child in added)
+            intro.append(text_block(_esc(wording.CHILDREN_ADDED.format(children=labels))))
+        if editing:
+            assert child_index is not None  # editing says so; for the type checker
+            intro.append(
+                text_block(
+                    wording.CHILD_EDITING.format(number=child_index + 1, total=len(added)),
+                    weight="Bolder",
+                )
+            )
+        elif added:
+            intro.append(text_block(wording.CHILD_BLANK_TO_CONTINUE, isSubtle=True))
+        # With children already added, a blank form means "no more": it must be sendable.
+        _child_inputs(form, name_required=editing or not added)
+        extra = {"child_index": child_index} if editing else {}
+        room = len(added) + (0 if editing else 1) < MAX_CHILDREN
+        if room:
+            actions.append(
+                _submit(wording.CHILD_ADD_ANOTHER, step.value, next="add_child", **extra)
+            )
+        actions.append(_submit(wording.CONTINUE, step.value, next="continue", **extra))
+    elif step is Step.INCIDENT:
+        ask_adult = "confirm_adult" in errors or (values is not None and "confirm_adult" in values)
+        _incident_inputs(form, ask_adult=ask_adult)
+    elif step is Step.AGENCIES:
+        _agencies_inputs(form)
+    elif step is Step.CRITERIA:
+        _criteria_inputs(form)
+    elif step is Step.ACTIONS:
+        _actions_inputs(form)
+    if not actions:
+        actions.append(_submit(wording.CONTINUE, step.value))
+    actions.append(_cancel_action())
+
+    body: list[Element] = [
+        _progress(step),
+        _heading(wording.STEP_TITLES.get(step.value, step.value)),
+    ]
+    if errors:
+        summary = [
+            text_block(wording.ERRORS_SUMMARY, color="Attention", weight="Bolder", id="errors")
+        ]
+        summary += [
+            text_block(_esc(message), color="Attention")
+            for key, message in errors.items()
+            if key not in form.ids and message
+        ]
+        body.append(_container(summary, style="attention"))
+    body += intro
+    body += form.body
+    return adaptive_card(body, actions)
+
+
+# --- before the form: the safety question ---
+
+
+def safety_card() -> Card:
+    """The first question: danger now, a current worry, or a serious incident that happened."""
+    body = [
+        _heading(wording.SAFETY_TITLE),
+        text_block(wording.SAFETY_QUESTION),
+    ]
+    actions = [
+        _submit(wording.SAFETY_DANGER, "safety", answer="danger"),
+        _submit(wording.SAFETY_WORRY, "safety", answer="worry"),
+        _submit(wording.SAFETY_INCIDENT, "safety", answer="incident"),
+    ]
+    return adaptive_card(body, actions)
+
+
+def _contact_items(contact: FrontDoorContact) -> list[Element]:
+    hours = (
+        wording.CONTACT_OFFICE_HOURS
+        if contact.kind == "office_hours"
+        else wording.CONTACT_OUT_OF_HOURS
+    )
+    items = [
+        _subheading(_esc(", ".join(contact.areas)), spacing="Medium"),
+        text_block(
+            _esc(
+                wording.CONTACT_FACT.format(name=contact.name, number=contact.number, hours=hours)
+            ),
+            spacing="None",
+        ),
+    ]
+    if contact.web_page:
+        items.append(
+            text_block(
+                _esc(wording.CONTACT_WEB_PAGE.format(url=contact.web_page)),
+                isSubtle=True,
+                spacing="None",
+            )
+        )
+        # A button, not a markdown link; its title is fixed wording, since titles are plain text.
+        items.append(
+            _action_set(
+                [
+                    {
+                        "type": "Action.OpenUrl",
+                        "title": wording.CONTACT_WEB_PAGE_ACTION,
+                        "url": contact.web_page,
+                    }
+                ]
+            )
+        )
+    return items
+
+
+def safety_redirect_card(
+    answer: Literal["danger", "worry"], contacts: Sequence[FrontDoorContact]
+) -> Card:
+    """Danger: 999 first, then the front doors; a worry: the front doors, and why not here."""
+    doors: list[Element] = []
+    for contact in contacts:
+        doors += _contact_items(contact)
+    if not doors:
+        doors.append(text_block(wording.FRONT_DOOR_UNLISTED))
+    body: list[Element] = []
+    if answer == "danger":
+        body.append(
+            _container(
+                [
+                    text_block(
+                        wording.REDIRECT_DANGER_TITLE,
+                        size="ExtraLarge",
+                        weight="Bolder",
+                        color="Attention",
+                    ),
+                    text_block(wording.REDIRECT_DANGER_TEXT),
+                ],
+                style="attention",
+                bleed=True,
+            )
+        )
+        body.append(text_block(wording.REDIRECT_DANGER_THEN, spacing="Medium"))
+        body += doors
+    else:
+        body.append(_heading(wording.REDIRECT_WORRY_TITLE))
+        body.append(text_block(wording.REDIRECT_WORRY_REASON))
+        body.append(_subheading(wording.REDIRECT_FRONT_DOORS_NOW, spacing="Medium"))
+        body += doors
+        body.append(text_block(wording.REDIRECT_WORRY_999, spacing="Medium"))
+    actions = [
+        _submit(wording.REDIRECT_CONTINUE, "safety_redirect", choice="continue"),
+        _submit(wording.REDIRECT_END, "safety_redirect", choice="end"),
+    ]
+    return adaptive_card(body, actions)
+
+
+# --- the review ---
+
+
+def _edit_action(step: Step, **extra: Any) -> Element:
+    return _submit(wording.EDIT, Step.REVIEW.value, edit=step.value, **extra)
+
+
+def _review_section(title: str, facts: list[tuple[str, str]], step: Step, **extra: Any) -> Element:
+    return _container(
+        [
+            _subheading(title),
+            _facts(facts),
+            _action_set([_edit_action(step, **extra)]),
+        ],
+        separator=True,
+        spacing="Medium",
+    )
+
+
+@dataclass
+class _Clipper:
+    """Escapes answers for the review card, shortening them to a limit; notes when it had to."""
+
+    long: int
+    short: int
+    clipped: bool = False
+
+    def __call__(self, text: str | None, *, long: bool = False) -> str:
+        if not text:
+            return wording.NOT_GIVEN
+        limit = self.long if long else self.short
+        if len(text) > limit:
+            self.clipped = True
+        return _esc(text, clip=limit)
+
+
+def _child_facts(child: Child, answer: _Clipper) -> list[tuple[str, str]]:
+    facts = [(wording.FACT_NAME, answer(child.name))]
+    if child.unborn:
+        facts.append((wording.FACT_EXPECTED, _date_text(child.expected_date)))
+    else:
+        facts.append((wording.FACT_BORN, _date_text(child.date_of_birth)))
+    facts += [
+        (wording.FACT_SEX, wording.SEX_CHOICES.get(child.sex, child.sex)),
+        (wording.FACT_ETHNICITY, answer(child.ethnicity)),
+        (wording.FACT_DISABILITY, _YES_NO_UNKNOWN.get(child.disability, child.disability)),
+        (wording.FACT_STATUSES, _labels(child.statuses, wording.CHILD_STATUS_CHOICES)),
+    ]
+    return facts
+
+
+def _screening_items(screening: Screening) -> list[Element]:
+    outcome = wording.OUTCOME_LABELS.get(screening.outcome.value, screening.outcome.value)
+    items = [
+        _subheading(wording.SCREENING_HEADING),
+        text_block(_esc(outcome), weight="Bolder", spacing="Small"),
+        text_block(_esc(screening.explanation), spacing="None"),
+    ]
+    if screening.outcome is not Outcome.RAPID_REVIEW:
+        items.append(text_block(wording.SCREENING_STILL_CONSIDERED))
+    return items
+
+
+def _review_sections(
+    referral: Referral, partnership: Partnership, answer: _Clipper
+) -> list[Element]:
+    area, referrer, incident = referral.area, referral.referrer, referral.incident
+    agencies, criteria, actions = referral.agencies, referral.criteria, referral.actions
+    area_facts = [
+        (wording.FACT_AREA, _esc(area.area)),
+        (wording.FACT_PARTNERSHIP, _esc(partnership.name)),
+    ]
+    if area.other_area:
+        area_facts.append((wording.FACT_OTHER_AREA, answer(area.other_area)))
+    sections = [
+        _review_section(wording.STEP_TITLES["area"], area_facts, Step.AREA),
+        _review_section(
+            wording.STEP_TITLES["referrer"],
+            [
+                (wording.FACT_NAME, answer(referrer.name)),
+                (wording.FACT_ROLE, answer(referrer.role)),
+                (wording.FACT_AGENCY, answer(referrer.agency)),
+                (wording.FACT_CONTACT, answer(referrer.contact)),
+                (wording.FACT_LEAD_AGREED, wording.YES if referrer.lead_agreed else wording.NO),
+            ],
+            Step.REFERRER,
+        ),
+    ]
+    for index, child in enumerate(referral.children):
+        sections.append(
+            _review_section(
+                wording.CHILD_HEADING.format(number=index + 1),
+                _child_facts(child, answer),
+                Step.CHILD,
+                child_index=index,
+            )
+        )
+    kind = wording.INCIDENT_KIND_CHOICES.get(incident.kind, incident.kind)
+    abuse = wording.ABUSE_OR_NEGLECT_CHOICES.get(criteria.abuse_or_neglect, "")
+    professional = wording.YES if criteria.about_a_professional else wording.NO
+    still = _YES_NO_UNKNOWN.get(agencies.still_involved, agencies.still_involved)
+    media = _YES_NO_UNKNOWN.get(actions.media_interest, actions.media_interest)
+    sections += [
+        _review_section(
+            wording.STEP_TITLES["incident"],
+            [
+                (wording.FACT_INCIDENT_DATE, long_date(incident.date)),
+                (wording.FACT_LA_AWARE, _date_text(incident.la_aware)),
+                (wording.FACT_INCIDENT_KIND, kind),
+                (wording.FACT_LOCATION, answer(incident.location)),
+                (wording.FACT_DESCRIPTION, answer(incident.description, long=True)),
+            ],
+            Step.INCIDENT,
+        ),
+        _review_section(
+            wording.STEP_TITLES["agencies"],
+            [
+                (wording.FACT_AGENCIES, _labels(agencies.involved, AGENCIES)),
+                (wording.FACT_OTHER_AGENCY, answer(agencies.other)),
+                (wording.FACT_STILL_INVOLVED, still),
+            ],
+            Step.AGENCIES,
+        ),
+        _review_section(
+            wording.STEP_TITLES["criteria"],
+            [
+                (wording.FACT_ABUSE_OR_NEGLECT, abuse),
+                (wording.FACT_ABOUT_A_PROFESSIONAL, professional),
+                (wording.FACT_CRITERIA, _labels(criteria.criteria, CRITERIA)),
+                (wording.FACT_REASONS, answer(criteria.reasons, long=True)),
+            ],
+            Step.CRITERIA,
+        ),
+        _review_section(
+            wording.STEP_TITLES["actions"],
+            [
+                (wording.FACT_SAFETY_ACTIONS, answer(actions.safety_actions, long=True)),
+                (wording.FACT_PARALLEL, _labels(actions.parallel, PARALLEL_PROCESSES)),
+                (wording.FACT_MEDIA_INTEREST, media),
+            ],
+            Step.ACTIONS,
+        ),
+    ]
+    return sections
+
+
+def _size(card: Card) -> int:
+    return len(json.dumps(card).encode())
+
+
+def review_card(
+    *,
+    draft: Draft,
+    referral: Referral,
+    screening: Screening,
+    partnership: Partnership,
+    duplicates: Sequence[str],
+    today: date,
+) -> Card:
+    """Every answer by section, each with Edit; the screening; a duplicate warning; Submit."""
+    head: list[Element] = [
+        _progress(Step.REVIEW),
+        _heading(wording.REVIEW_TITLE),
+        text_block(wording.REVIEW_INTRO),
+    ]
+    if duplicates:
+        references = ", ".join(_ref(reference) for reference in duplicates)
+        head.append(
+            _container(
+                [text_block(wording.DUPLICATE_WARNING.format(references=references))],
+                style="warning",
+            )
+        )
+    tail = [_container(_screening_items(screening), style="emphasis", spacing="Large")]
+    submit = _submit(wording.SUBMIT_REFERRAL, Step.REVIEW.value, submit=True)
+    card: Card = {}
+    # Full answers when they fit; otherwise shorter and shorter, so Teams never refuses the card.
+    for long, short in REVIEW_LIMITS:
+        answer = _Clipper(long, short)
+        body = head + _review_sections(referral, partnership, answer)
+        if answer.clipped:
+            body.append(text_block(wording.REVIEW_CLIPPED_NOTE, isSubtle=True))
+        card = adaptive_card(body + tail, [submit, _cancel_action()])
+        if _size(card) <= CARD_BUDGET:
+            break
+    return card
+
+
+# --- after submitting ---
+
+
+def acknowledgement_card(*, case: Case, partnership: Partnership, timeline: Timeline) -> Card:
+    """To the referrer: the reference, what happens next and the statutory clock's first step."""
+    body: list[Element] = [
+        _heading(wording.ACK_TITLE.format(reference=_ref(case.reference))),
+        _subheading(wording.ACK_NEXT_HEADING, spacing="Medium"),
+        text_block(
+            wording.ACK_SUBGROUP.format(
+                partnership=_esc(partnership.name),
+                subgroup=_esc(partnership.review_channel.name),
+            )
+        ),
+    ]
+    sin_due = _milestone_due(timeline, MilestoneKey.SIN)
+    if case.dates.la_aware is not None and sin_due is not None:
+        body.append(text_block(wording.ACK_SIN_DUE.format(due=long_date(sin_due))))
+    else:
+        body.append(text_block(wording.ACK_LA_NOT_AWARE))
+    unit = partnership.business_unit
+    contacts = [_esc(c) for c in (unit.email, unit.phone, unit.web_page) if c]
+    if contacts:
+        body.append(text_block(wording.ACK_BUSINESS_UNIT.format(contacts=" · ".join(contacts))))
+    body.append(
+        _container(
+            [text_block(wording.ACK_FRONT_DOOR_REMINDER)], style="attention", spacing="Medium"
+        )
+    )
+    return adaptive_card(body)
+
+
+def _milestone_due(timeline: Timeline, key: MilestoneKey) -> date | None:
+    try:
+        return timeline.get(key).due
+    except KeyError:
+        return None
+
+
+def _due_text(timeline: Timeline, key: MilestoneKey) -> str:
+    try:
+        milestone: Milestone = timeline.get(key)
+    except KeyError:
+        return wording.DUE_NOT_SET
+    if milestone.completed_on is not None:
+        return wording.DUE_DONE.format(on=long_date(milestone.completed_on))
+    if milestone.due is None:
+        return wording.DUE_NOT_SET
+    text = long_date(milestone.due)
+    if milestone.basis_projected:
+        text = wording.DUE_PROJECTED.format(due=text)
+    if milestone.alternative_due is not None:
+        text = wording.DUE_ALTERNATIVE.format(
+            due=text, alternative=long_date(milestone.alternative_due)
+        )
+    return text
+
+
+def _london_day(moment: datetime) -> date:
+    # A stored moment may have lost its zone; the project stores UTC.
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return london_time(aware).date()
+
+
+def channel_case_card(
+    *, case: Case, partnership: Partnership, timeline: Timeline, today: date
+) -> Card:
+    """For the review subgroup's channel: the case without names or the account of events."""
+    referral = case.referral
+    incident = referral.incident
+    # Initials and age only: a channel is seen by many more people than the referral needs.
+    children = "; ".join(age_label(child, incident.date) for child in referral.children)
+    facts = [(wording.FACT_AREA, _esc(referral.area.area))]
+    if referral.area.other_area:
+        facts.append((wording.FACT_OTHER_AREA, _esc(referral.area.other_area)))
+    outcome = wording.OUTCOME_LABELS.get(case.screening.outcome.value, case.screening.outcome)
+    facts += [
+        (
+            wording.FACT_INCIDENT_KIND,
+            wording.INCIDENT_KIND_CHOICES.get(incident.kind, incident.kind),
+        ),
+        (wording.FACT_INCIDENT_DATE, long_date(incident.date)),
+        (wording.FACT_LA_AWARE, _date_text(case.dates.la_aware)),
+        (wording.FACT_REFERRING_AGENCY, _esc(referral.referrer.agency)),
+        (wording.FACT_CHILDREN, _esc(children)),
+        (wording.FACT_SCREENING, _esc(str(outcome))),
+        (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
+        (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
+        (wording.FACT_PARALLEL, _labels(referral.actions.parallel, PARALLEL_PROCESSES)),
+        (
+            wording.FACT_MEDIA_INTEREST,
+            _YES_NO_UNKNOWN.get(referral.actions.media_interest, wording.NOT_KNOWN),
+        ),
+        (wording.FACT_RECEIVED, long_date(_london_day(case.submitted_at))),
+    ]
+    body: list[Element] = [
+        _heading(wording.CHANNEL_CASE_TITLE.format(reference=_ref(case.reference))),
+        text_block(_esc(partnership.name), isSubtle=True, spacing="None"),
+        _facts(facts),
+        text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"),
+    ]
+    return adaptive_card(body)
+
+
+# --- resuming and cancelling ---
+
+
+def resume_card(draft: Draft, *, started: datetime | None) -> Card:
+    """A referral is in progress: continue it or start again."""
+    step = wording.STEP_TITLES.get(draft.step.value, draft.step.value)
+    body = [text_block(wording.RESUME_IN_PROGRESS.format(step=step), weight="Bolder")]
+    if started is not None:
+        aware = started if started.tzinfo is not None else started.replace(tzinfo=UTC)
+        local = london_time(aware)
+        when = f"{long_date(local.date())}, {local:%H:%M}"
+        body.append(text_block(wording.RESUME_STARTED.format(when=when)))
+    body.append(text_block(wording.RESUME_QUESTION))
+    actions = [
+        submit_action(wording.CONTINUE, RESUME_ACTION, choice="continue"),
+        submit_action(wording.RESUME_RESTART, RESUME_ACTION, choice="restart"),
+    ]
+    return adaptive_card(body, actions)
+
+
+def cancel_confirm_card() -> Card:
+    """Are you sure? Cancelling deletes what has been entered."""
+    body = [text_block(wording.CANCEL_CONFIRM, weight="Bolder")]
+    actions = [
+        submit_action(wording.CANCEL_YES, CANCEL_ACTION, choice="yes"),
+        submit_action(wording.CANCEL_NO, CANCEL_ACTION, choice="no"),
+    ]
+    return adaptive_card(body, actions)

@@ -1,0 +1,89 @@
+"""Interruptions that work from any step of any dialog: help, cancel and the safety redirect."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
+from botbuilder.schema import Activity
+
+logger = logging.getLogger(__name__)
+
+HELP_WORDS = frozenset({"help", "?", "menu"})
+CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abandon"})
+
+# Answers a typed message that needs a safety signpost; True when it answered.
+SafetyResponder = Callable[[TurnContext, str], Awaitable[bool]]
+CardMaker = Callable[[], dict[str, Any]]
+
+
+def typed_text(context: TurnContext) -> str | None:
+    """The user's typed text with a bot mention removed; None for card submits."""
+    activity = context.activity
+    if activity.text is None:
+        return None
+    text = TurnContext.remove_recipient_mention(activity)
+    if text is None:
+        return None
+    cleaned = " ".join(text.replace("&nbsp;", " ").split())
+    return cleaned or None
+
+
+def card_message(card: dict[str, Any], summary: str | None = None) -> Activity:
+    """A message carrying one Adaptive Card."""
+    activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    if summary:
+        activity.summary = summary
+    return activity
+
+
+class InterruptibleDialog(ComponentDialog):  # type: ignore[misc]
+    """A ComponentDialog whose every turn is first checked for help, cancel and safety."""
+
+    def __init__(
+        self,
+        dialog_id: str,
+        *,
+        safety: SafetyResponder,
+        help_card: CardMaker,
+        help_note: str,
+    ) -> None:
+        super().__init__(dialog_id)
+        self._safety = safety
+        self._help_card = help_card
+        self._help_note = help_note
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        """Handle an interruption, or let the active step handle the turn."""
+        interrupted = await self.interrupt(inner_dc)
+        if interrupted is not None:
+            return interrupted
+        result: DialogTurnResult = await super().on_continue_dialog(inner_dc)
+        return result
+
+    async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        """Answer help, cancel or a safety concern without losing the dialog's place."""
+        text = typed_text(inner_dc.context)
+        if text is None:
+            return None
+        lowered = text.casefold().strip(" .!")
+        if lowered in HELP_WORDS:
+            logger.info("interruption: help")
+            await inner_dc.context.send_activity(card_message(self._help_card()))
+            await inner_dc.context.send_activity(self._help_note)
+            return DialogTurnResult(status=DialogTurnStatus.Waiting)
+        if lowered in CANCEL_WORDS:
+            logger.info("interruption: cancel")
+            return await self.on_cancel_requested(inner_dc)
+        if await self._safety(inner_dc.context, text):
+            logger.info("interruption: safety signpost")
+            return DialogTurnResult(status=DialogTurnStatus.Waiting)
+        return None
+
+    async def on_cancel_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
+        """Override to confirm before cancelling; by default cancel at once."""
+        await inner_dc.cancel_all_dialogs()
+        return DialogTurnResult(status=DialogTurnStatus.Cancelled)

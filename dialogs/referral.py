@@ -1,0 +1,519 @@
+"""The referral intake: a guided Adaptive Card flow that files a case and tells the subgroup.
+
+Its diagram is `referral.mmd` beside this file. The draft lives in the store under the user,
+not in the dialog stack, so it survives restarts and follows the practitioner across devices.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult, DialogTurnStatus
+
+from cards import wording
+from cards.referral import (
+    acknowledgement_card,
+    cancel_confirm_card,
+    channel_case_card,
+    resume_card,
+    review_card,
+    safety_card,
+    safety_redirect_card,
+    section_card,
+)
+from dialogs.interruptions import CardMaker, InterruptibleDialog, SafetyResponder, card_message
+from dialogs.referral_forms import parse_section
+from safeguarding.calendar import PartnershipCalendars
+from safeguarding.cases import Case, ReferrerIdentity, initial_dates
+from safeguarding.clocks import Clock, london_time
+from safeguarding.frontdoor import FrontDoorContact, front_door_now
+from safeguarding.partnerships import Partnership, Partnerships
+from safeguarding.referral import Actions as ActionsSection
+from safeguarding.referral import (
+    Agencies,
+    Area,
+    Child,
+    Criteria,
+    Draft,
+    Incident,
+    ReferralError,
+    Referrer,
+    Step,
+    screen,
+)
+from safeguarding.timeline import Timeline, compute_timeline
+from storage.cases import CaseRepository, DraftConflictError, DraftRepository, StoredDraft
+
+logger = logging.getLogger(__name__)
+
+REFERRAL_DIALOG = "referral"
+_FLOW = "referral-flow"
+
+
+class AnnouncementError(Exception):
+    """A case card that could not be posted to the review channel (the case is still filed)."""
+
+
+class CaseAnnouncer(Protocol):
+    """Posts a case card to a partnership's review channel (the bot's Notifier)."""
+
+    async def post_to_review_channel(
+        self, partnership: Partnership, card: dict[str, Any], *, summary: str | None = None
+    ) -> str:
+        """Post the card; return its activity id; raise AnnouncementError on failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReferralServices:
+    """What the referral flow needs, injected by the composition root."""
+
+    partnerships: Partnerships
+    drafts: DraftRepository
+    cases: CaseRepository
+    announcer: CaseAnnouncer
+    clock: Clock
+    calendars: PartnershipCalendars
+
+
+def user_key(context: TurnContext) -> str:
+    """Who is referring: their Entra object id when Teams gives it, else their Teams id."""
+    sender = context.activity.from_property
+    if sender is None:
+        return "anonymous"
+    return str(sender.aad_object_id or sender.id)
+
+
+def front_doors_now(
+    partnerships: Partnerships, calendars: PartnershipCalendars, now: datetime, only: str | None
+) -> list[FrontDoorContact]:
+    """The front-door numbers in force now: one partnership's if known, else every one's."""
+    chosen = [p for p in partnerships.partnerships.values() if only is None or p.id == only]
+    return [front_door_now(p, now, calendars.for_partnership(p)) for p in chosen]
+
+
+class _ReferralFlow(Dialog):  # type: ignore[misc]
+    """The steps of the referral, one card each, driven by the stored draft."""
+
+    def __init__(self, services: ReferralServices) -> None:
+        super().__init__(_FLOW)
+        self._s = services
+
+    # --- turn entry points -------------------------------------------------------------
+
+    async def begin_dialog(self, dc: DialogContext, options: object = None) -> DialogTurnResult:
+        """Offer to resume an unfinished draft, or start a new one at the safety question."""
+        now = self._s.clock.now()
+        loaded = await self._s.drafts.load(user_key(dc.context), now)
+        if isinstance(options, dict) and options.get("replay") is True:
+            # A referral card pressed with no dialog running: the stored draft decides.
+            if loaded is None:
+                await dc.context.send_activity(wording.REFERRAL_DRAFT_GONE)
+                return await dc.end_dialog()
+            return await self.continue_dialog(dc)
+        restart = isinstance(options, dict) and options.get("restart") is True
+        if loaded is not None and not restart:
+            stored, _ = loaded
+            if stored.filed_reference is None:
+                logger.info("referral: offered resume at step %s", stored.draft.step.value)
+                await dc.context.send_activity(
+                    card_message(resume_card(stored.draft, started=stored.started))
+                )
+                return Dialog.end_of_turn
+        await self._start_new(dc, loaded[1] if loaded else None, now)
+        return Dialog.end_of_turn
+
+    async def continue_dialog(self, dc: DialogContext) -> DialogTurnResult:
+        """Handle a card submit (or a typed message) for the current step."""
+        context = dc.context
+        value = context.activity.value if isinstance(context.activity.value, dict) else {}
+        action = value.get("action")
+        now = self._s.clock.now()
+        loaded = await self._s.drafts.load(user_key(context), now)
+        if loaded is None:
+            await context.send_activity(wording.REFERRAL_DRAFT_GONE)
+            return await dc.end_dialog()
+        stored, etag = loaded
+        if stored.filed_reference is not None:
+            await context.send_activity(
+                wording.REFERRAL_ALREADY_FILED.format(reference=stored.filed_reference)
+            )
+            return await dc.end_dialog()
+        if stored.filing_since is not None:
+            await context.send_activity(wording.REFERRAL_BEING_FILED)
+            return Dialog.end_of_turn
+        try:
+            return await self._route(dc, action, value, stored, etag, now)
+        except DraftConflictError:
+            logger.info("referral: draft changed elsewhere, showing the current step")
+            await context.send_activity(wording.REFERRAL_CHANGED_ELSEWHERE)
+            reloaded = await self._s.drafts.load(user_key(context), now)
+            if reloaded is None:
+                return await dc.end_dialog()
+            await self._send_current(dc, reloaded[0], now)
+            return Dialog.end_of_turn
+
+    # --- routing -------------------------------------------------------------------------
+
+    async def _route(
+        self,
+        dc: DialogContext,
+        action: Any,
+        value: dict[str, Any],
+        stored: StoredDraft,
+        etag: str,
+        now: datetime,
+    ) -> DialogTurnResult:
+        if action == "referral_resume":
+            if value.get("choice") == "restart":
+                await self._start_new(dc, etag, now)
+            else:
+                await self._send_current(dc, stored, now)
+            return Dialog.end_of_turn
+        if action == "referral_cancel":
+            if value.get("choice") == "yes":
+                return await self.cancel(dc)
+            await self._send_current(dc, stored, now)
+            return Dialog.end_of_turn
+        if action != "referral":
+            # Typed text that is not an interruption, or a card from elsewhere.
+            await dc.context.send_activity(wording.REFERRAL_USE_THE_CARD)
+            await self._send_current(dc, stored, now)
+            return Dialog.end_of_turn
+
+        step_name = value.get("step")
+        if step_name == "cancel":
+            await dc.context.send_activity(card_message(cancel_confirm_card()))
+            return Dialog.end_of_turn
+        current = stored.draft.step
+        if step_name == "safety" and current is Step.SAFETY:
+            return await self._on_safety(dc, value, stored, etag, now)
+        if step_name == "safety_redirect" and current is Step.SAFETY:
+            return await self._on_redirect_choice(dc, value, stored, etag, now)
+        if step_name == "review" and current is Step.REVIEW:
+            return await self._on_review(dc, value, stored, etag, now)
+        if step_name == current.value and current not in (Step.SAFETY, Step.REVIEW):
+            return await self._on_section(dc, current, value, stored, etag, now)
+        logger.info("referral: stale card for step %s at step %s", step_name, current.value)
+        await dc.context.send_activity(wording.REFERRAL_STALE_CARD)
+        await self._send_current(dc, stored, now)
+        return Dialog.end_of_turn
+
+    # --- steps ---------------------------------------------------------------------------
+
+    async def _on_safety(
+        self,
+        dc: DialogContext,
+        value: dict[str, Any],
+        stored: StoredDraft,
+        etag: str,
+        now: datetime,
+    ) -> DialogTurnResult:
+        answer = value.get("answer")
+        if answer not in ("danger", "worry", "incident"):
+            await self._send_current(dc, stored, now)
+            return Dialog.end_of_turn
+        logger.info("referral: safety answer %s", answer)
+        draft = stored.draft.model_copy(update={"safety_answer": answer})
+        if answer == "incident":
+            draft = draft.model_copy(update={"step": draft.next_step()})
+        await self._save_and_show(dc, stored, draft, etag, now)
+        return Dialog.end_of_turn
+
+    async def _on_redirect_choice(
+        self,
+        dc: DialogContext,
+        value: dict[str, Any],
+        stored: StoredDraft,
+        etag: str,
+        now: datetime,
+    ) -> DialogTurnResult:
+        if value.get("choice") == "end":
+            await self._s.drafts.discard(user_key(dc.context))
+            await dc.context.send_activity(wording.REFERRAL_ENDED_AFTER_REDIRECT)
+            return await dc.end_dialog()
+        draft = stored.draft.model_copy(update={"safety_answer": "incident"})
+        draft = draft.model_copy(update={"step": draft.next_step()})
+        await self._save_and_show(dc, stored, draft, etag, now)
+        return Dialog.end_of_turn
+
+    async def _on_section(
+        self,
+        dc: DialogContext,
+        step: Step,
+        value: dict[str, Any],
+        stored: StoredDraft,
+        etag: str,
+        now: datetime,
+    ) -> DialogTurnResult:
+        draft = stored.draft
+        today = london_time(now).date()
+        child_index = _child_index(value)
+        parsed = parse_section(
+            step, value, partnerships=self._s.partnerships, draft=draft, today=today
+        )
+        if parsed.errors:
+            logger.info("referral: step %s has %d invalid field(s)", step.value, len(parsed.errors))
+            card = section_card(
+                step,
+                partnerships=self._s.partnerships,
+                draft=draft,
+                values=value,
+                errors=parsed.errors,
+                child_index=child_index,
+            )
+            await dc.context.send_activity(card_message(card))
+            return Dialog.end_of_turn
+        if parsed.blank and step is Step.CHILD and draft.children:
+            # An empty child form with children already added: no more children.
+            next_step = Step.REVIEW if draft.editing else draft.next_step()
+            draft = draft.model_copy(update={"step": next_step, "editing": False})
+            await self._save_and_show(dc, stored, draft, etag, now)
+            return Dialog.end_of_turn
+        draft = _with_section(draft, step, parsed.section, child_index, parsed.adult_confirmed)
+        logger.info("referral: step %s saved", step.value)
+        if isinstance(parsed.section, Referrer) and not parsed.section.lead_agreed:
+            await dc.context.send_activity(wording.REFERRAL_LEAD_SHOULD_AGREE)
+        if step is Step.CHILD and value.get("next") == "add_child":
+            await self._save(dc, stored, draft, etag, now)
+            card = section_card(
+                Step.CHILD, partnerships=self._s.partnerships, draft=draft, child_index=None
+            )
+            await dc.context.send_activity(card_message(card))
+            return Dialog.end_of_turn
+        next_step = Step.REVIEW if draft.editing else draft.next_step()
+        draft = draft.model_copy(update={"step": next_step, "editing": False})
+        await self._save_and_show(dc, stored, draft, etag, now)
+        return Dialog.end_of_turn
+
+    async def _on_review(
+        self,
+        dc: DialogContext,
+        value: dict[str, Any],
+        stored: StoredDraft,
+        etag: str,
+        now: datetime,
+    ) -> DialogTurnResult:
+        edit = value.get("edit")
+        if isinstance(edit, str) and edit in {s.value for s in Step} - {"safety", "review"}:
+            logger.info("referral: editing %s from the review", edit)
+            draft = stored.draft.model_copy(update={"step": Step(edit), "editing": True})
+            await self._save_and_show(dc, stored, draft, etag, now)
+            return Dialog.end_of_turn
+        if value.get("submit") in (True, "true"):
+            return await self._file(dc, stored, etag, now)
+        await self._send_current(dc, stored, now)
+        return Dialog.end_of_turn
+
+    async def _file(
+        self, dc: DialogContext, stored: StoredDraft, etag: str, now: datetime
+    ) -> DialogTurnResult:
+        try:
+            referral = stored.draft.to_referral()
+        except ReferralError as exc:
+            draft = stored.draft.model_copy(update={"step": Step(exc.field), "editing": False})
+            await dc.context.send_activity(wording.REFERRAL_SECTION_MISSING)
+            await self._save_and_show(dc, stored, draft, etag, now)
+            return Dialog.end_of_turn
+        partnership = self._s.partnerships.get(referral.area.partnership_id)
+        if partnership is None:
+            draft = stored.draft.model_copy(update={"step": Step.AREA, "area": None})
+            await dc.context.send_activity(wording.REFERRAL_AREA_GONE)
+            await self._save_and_show(dc, stored, draft, etag, now)
+            return Dialog.end_of_turn
+        key = user_key(dc.context)
+        # Claim the draft first: a second click on Submit finds the claim and files nothing.
+        claim = stored.model_copy(update={"filing_since": now})
+        claim_etag = await self._s.drafts.save(key, claim, etag)
+
+        today = london_time(now).date()
+        reference = await self._s.cases.allocate_reference(partnership.reference_prefix, today.year)
+        sender = dc.context.activity.from_property
+        case = Case(
+            reference=reference,
+            partnership_id=partnership.id,
+            referral=referral,
+            screening=screen(referral),
+            submitted_by=ReferrerIdentity(
+                user_id=str(sender.id) if sender else key,
+                aad_object_id=sender.aad_object_id if sender else None,
+            ),
+            submitted_at=now,
+            dates=initial_dates(referral),
+        )
+        case_etag = await self._s.cases.create(case)
+        await self._s.cases.audit(
+            reference,
+            at=now,
+            actor=key,
+            role="referrer",
+            what="referral submitted",
+            screening=case.screening.outcome.value,
+        )
+        await self._s.drafts.save(
+            key, claim.model_copy(update={"filed_reference": reference}), claim_etag
+        )
+        logger.info("referral %s filed for %s", reference, partnership.id)
+
+        calendar = self._s.calendars.for_partnership(partnership)
+        timeline = compute_timeline(case.dates, partnership.clock, calendar, today)
+        await dc.context.send_activity(
+            card_message(
+                acknowledgement_card(case=case, partnership=partnership, timeline=timeline),
+                summary=wording.REFERRAL_RECEIVED_SUMMARY.format(reference=reference),
+            )
+        )
+        await self._announce(case, case_etag, partnership, timeline, now)
+        return await dc.end_dialog(reference)
+
+    async def _announce(
+        self,
+        case: Case,
+        etag: str,
+        partnership: Partnership,
+        timeline: Timeline,
+        now: datetime,
+    ) -> None:
+        card = channel_case_card(
+            case=case, partnership=partnership, timeline=timeline, today=london_time(now).date()
+        )
+        try:
+            activity_id = await self._s.announcer.post_to_review_channel(
+                partnership,
+                card,
+                summary=wording.CASE_CARD_SUMMARY.format(reference=case.reference),
+            )
+        except AnnouncementError as exc:
+            # The case is filed whatever happens here; the reminders job retries the post.
+            logger.warning("case %s not posted to the review channel: %s", case.reference, exc)
+            return
+        posted = case.model_copy(update={"channel_activity_id": activity_id})
+        await self._s.cases.save(posted, etag)
+        await self._s.cases.audit(
+            case.reference, at=now, actor="bot", role="system", what="posted to review channel"
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def cancel(self, dc: DialogContext) -> DialogTurnResult:
+        """Discard the draft and end the referral."""
+        await self._s.drafts.discard(user_key(dc.context))
+        logger.info("referral: cancelled, draft discarded")
+        await dc.context.send_activity(wording.REFERRAL_CANCELLED)
+        return await dc.end_dialog()
+
+    async def _start_new(self, dc: DialogContext, etag: str | None, now: datetime) -> None:
+        stored = StoredDraft(draft=Draft(), started=now, updated=now)
+        await self._s.drafts.save(user_key(dc.context), stored, etag)
+        logger.info("referral: new draft")
+        await dc.context.send_activity(card_message(safety_card()))
+
+    async def _save(
+        self, dc: DialogContext, stored: StoredDraft, draft: Draft, etag: str, now: datetime
+    ) -> str:
+        updated = stored.model_copy(update={"draft": draft, "updated": now})
+        return await self._s.drafts.save(user_key(dc.context), updated, etag)
+
+    async def _save_and_show(
+        self, dc: DialogContext, stored: StoredDraft, draft: Draft, etag: str, now: datetime
+    ) -> None:
+        await self._save(dc, stored, draft, etag, now)
+        await self._send_current(dc, stored.model_copy(update={"draft": draft}), now)
+
+    async def _send_current(self, dc: DialogContext, stored: StoredDraft, now: datetime) -> None:
+        draft = stored.draft
+        step = draft.step
+        if step is Step.SAFETY:
+            if draft.safety_answer in ("danger", "worry"):
+                contacts = front_doors_now(self._s.partnerships, self._s.calendars, now, None)
+                card = safety_redirect_card(draft.safety_answer, contacts)
+            else:
+                card = safety_card()
+        elif step is Step.REVIEW:
+            card = await self._review_card(draft, now)
+        else:
+            card = section_card(
+                step,
+                partnerships=self._s.partnerships,
+                draft=draft,
+                child_index=0 if step is Step.CHILD and draft.children else None,
+            )
+        await dc.context.send_activity(card_message(card))
+
+    async def _review_card(self, draft: Draft, now: datetime) -> dict[str, Any]:
+        referral = draft.to_referral()
+        partnership = self._s.partnerships.get(referral.area.partnership_id)
+        assert partnership is not None  # the area step only accepts configured areas
+        duplicates = await self._s.cases.duplicates_of(referral)
+        if duplicates:
+            logger.info("referral: looks like %s", ", ".join(duplicates))
+        return review_card(
+            draft=draft,
+            referral=referral,
+            screening=screen(referral),
+            partnership=partnership,
+            duplicates=duplicates,
+            today=london_time(now).date(),
+        )
+
+
+def _child_index(value: dict[str, Any]) -> int | None:
+    raw = value.get("child_index")
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.isdigit():
+        return int(raw)
+    return None
+
+
+def _with_section(
+    draft: Draft, step: Step, section: Any, child_index: int | None, adult_confirmed: bool
+) -> Draft:
+    if step is Step.CHILD and isinstance(section, Child):
+        children = list(draft.children)
+        if child_index is not None and 0 <= child_index < len(children):
+            children[child_index] = section
+        else:
+            children.append(section)
+        return draft.model_copy(update={"children": tuple(children)})
+    fields: dict[Step, tuple[str, type[Any]]] = {
+        Step.AREA: ("area", Area),
+        Step.REFERRER: ("referrer", Referrer),
+        Step.INCIDENT: ("incident", Incident),
+        Step.AGENCIES: ("agencies", Agencies),
+        Step.CRITERIA: ("criteria", Criteria),
+        Step.ACTIONS: ("actions", ActionsSection),
+    }
+    name, kind = fields[step]
+    if not isinstance(section, kind):
+        raise TypeError(f"{step.value} parsed into {type(section).__name__}")
+    update: dict[str, Any] = {name: section}
+    if step is Step.INCIDENT:
+        update["adult_confirmed"] = adult_confirmed
+    return draft.model_copy(update=update)
+
+
+class ReferralDialog(InterruptibleDialog):
+    """The referral intake, interruptible by help, cancel and the safety redirect."""
+
+    def __init__(
+        self, services: ReferralServices, *, safety: SafetyResponder, help_card: CardMaker
+    ) -> None:
+        super().__init__(
+            REFERRAL_DIALOG,
+            safety=safety,
+            help_card=help_card,
+            help_note=wording.REFERRAL_HELP_NOTE,
+        )
+        self._flow = _ReferralFlow(services)
+        self.add_dialog(self._flow)
+        self.initial_dialog_id = _FLOW
+
+    async def on_cancel_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
+        """Typed "cancel": ask first; the draft is deleted only on Yes."""
+        await inner_dc.context.send_activity(card_message(cancel_confirm_card()))
+        return DialogTurnResult(status=DialogTurnStatus.Waiting)

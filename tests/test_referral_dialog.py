@@ -1,0 +1,560 @@
+"""The referral dialog through botbuilder's TestAdapter: every path of dialogs/referral.mmd."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+
+from bot.app import compose_bot
+from bot.conversations import ConversationRegistry
+from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
+from cards import wording
+from dialogs.referral import AnnouncementError
+from safeguarding.calendar import PartnershipCalendars
+from safeguarding.cases import Case
+from safeguarding.partnerships import Partnership, load_partnerships
+from storage.base import Collection
+from storage.cases import CaseRepository
+from storage.tinydb_store import TinyDBStore
+from tests.support.fakes import FakeClock
+from tests.test_cards import assert_valid_card
+
+USER = ChannelAccount(id="29:user-1", name="Practitioner", aad_object_id="aad-user-1")
+
+
+@dataclass
+class FakeAnnouncer:
+    """Records case cards posted to review channels; can be told to fail."""
+
+    posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    fail: bool = False
+
+    async def post_to_review_channel(
+        self, partnership: Partnership, card: dict[str, Any], *, summary: str | None = None
+    ) -> str:
+        if self.fail:
+            raise AnnouncementError("channel gone")
+        self.posts.append((partnership.id, card))
+        return f"channel-activity-{len(self.posts)}"
+
+
+class Harness:
+    """Drives the real bot through TestAdapter and reads what it said."""
+
+    def __init__(self, store: TinyDBStore, clock: FakeClock, announcer: FakeAnnouncer) -> None:
+        settings = Settings(data_dir=store.directory, partnerships=EXAMPLE_PARTNERSHIPS)
+        partnerships = load_partnerships(EXAMPLE_PARTNERSHIPS)
+        self.store = store
+        self.clock = clock
+        self.announcer = announcer
+        self.bot = compose_bot(
+            settings=settings,
+            partnerships=partnerships,
+            store=store,
+            clock=clock,
+            calendars=PartnershipCalendars(),
+            announcer=announcer,
+            conversations=ConversationRegistry(store),
+        )
+        self.adapter = TestAdapter(self.bot.on_turn)
+        self.replies: list[Activity] = []
+
+    async def _send(self, activity: Activity) -> list[Activity]:
+        activity.from_property = USER
+        await self.adapter.receive_activity(activity)
+        out = []
+        while (reply := self.adapter.get_next_activity()) is not None:
+            out.append(reply)
+        self.replies.extend(out)
+        return out
+
+    async def say(self, text: str) -> list[Activity]:
+        """A typed message."""
+        return await self._send(Activity(type=ActivityTypes.message, text=text))
+
+    async def submit(self, **value: Any) -> list[Activity]:
+        """An Action.Submit: a message with no text and the inputs in value."""
+        return await self._send(Activity(type=ActivityTypes.message, value=value))
+
+    async def step(self, step: str, **inputs: Any) -> list[Activity]:
+        """Submit a referral card for one step."""
+        return await self.submit(action="referral", step=step, **inputs)
+
+
+def cards_in(replies: list[Activity]) -> list[dict[str, Any]]:
+    """Every Adaptive Card in some replies, each checked against the schema."""
+    found = []
+    for reply in replies:
+        for attachment in reply.attachments or []:
+            if attachment.content_type == "application/vnd.microsoft.card.adaptive":
+                assert_valid_card(attachment.content)
+                found.append(attachment.content)
+    return found
+
+
+def texts_in(replies: list[Activity]) -> list[str]:
+    """The plain texts of some replies."""
+    return [r.text for r in replies if r.text]
+
+
+def submit_data(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data of every Action.Submit anywhere in a card."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Submit" and isinstance(node.get("data"), dict):
+                found.append(node["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def steps_offered(replies: list[Activity]) -> set[str]:
+    """The referral steps the cards in some replies submit to."""
+    return {
+        str(d.get("step"))
+        for card in cards_in(replies)
+        for d in submit_data(card)
+        if d.get("action") == "referral" and d.get("step") != "cancel"
+    }
+
+
+AREA = {"area": "Coventry"}
+REFERRER = {
+    "name": "Sam Patel",
+    "role": "Designated safeguarding lead",
+    "agency": "Riverside Primary School",
+    "contact": "sam.patel@school.example",
+    "lead_agreed": "true",
+}
+CHILD = {
+    "name": "Jane Doe",
+    "unborn": "false",
+    "date_of_birth": "2022-03-14",
+    "sex": "female",
+    "disability": "no",
+    "statuses": "child_protection_plan",
+}
+INCIDENT = {
+    "date": "2026-11-16",
+    "la_aware": "2026-11-18",
+    "kind": "serious_harm",
+    "description": "Admitted to hospital with unexplained fractures.",
+}
+AGENCIES = {"involved": "childrens_social_care,health_visiting,school", "still_involved": "yes"}
+CRITERIA = {
+    "abuse_or_neglect": "suspected",
+    "about_a_professional": "no",
+    "criteria": "agencies_working_together",
+    "reasons": "Several agencies saw injuries that were not shared.",
+}
+ACTIONS = {
+    "safety_actions": "Sibling placed with grandparents under a safety plan.",
+    "parallel": "police",
+    "media_interest": "no",
+}
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    store = TinyDBStore(tmp_path / "data")
+    clock = FakeClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    yield Harness(store, clock, FakeAnnouncer())
+    await store.close()
+
+
+async def fill_to_review(h: Harness, **overrides: dict[str, Any]) -> list[Activity]:
+    """Answer every step with valid answers (overridable); return the review's replies."""
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **overrides.get("area", AREA))
+    await h.step("referrer", **overrides.get("referrer", REFERRER))
+    await h.step("child", next="continue", **overrides.get("child", CHILD))
+    await h.step("incident", **overrides.get("incident", INCIDENT))
+    await h.step("agencies", **overrides.get("agencies", AGENCIES))
+    await h.step("criteria", **overrides.get("criteria", CRITERIA))
+    return await h.step("actions", **overrides.get("actions", ACTIONS))
+
+
+async def stored_cases(h: Harness) -> list[Case]:
+    return await CaseRepository(h.store).for_partnership("coventry")
+
+
+async def test_a_whole_referral_is_filed_and_announced(harness: Harness) -> None:
+    h = harness
+    first = await h.say("refer")
+    assert steps_offered(first) == {"safety"}
+    assert steps_offered(await h.step("safety", answer="incident")) == {"area"}
+    assert steps_offered(await h.step("area", **AREA)) == {"referrer"}
+    assert steps_offered(await h.step("referrer", **REFERRER)) == {"child"}
+    assert steps_offered(await h.step("child", next="continue", **CHILD)) == {"incident"}
+    assert steps_offered(await h.step("incident", **INCIDENT)) == {"agencies"}
+    assert steps_offered(await h.step("agencies", **AGENCIES)) == {"criteria"}
+    assert steps_offered(await h.step("criteria", **CRITERIA)) == {"actions"}
+    review = await h.step("actions", **ACTIONS)
+    assert "review" in steps_offered(review)
+    assert "rapid review" in json.dumps(cards_in(review)).lower()
+
+    filed = await h.step("review", submit=True)
+    assert "COV-2026-001" in json.dumps(cards_in(filed))
+    # LA aware Wed 18 Nov 2026: SIN due 5 working days later, Wed 25 Nov 2026.
+    assert "25 November 2026" in json.dumps(cards_in(filed))
+
+    cases = await stored_cases(h)
+    assert [c.reference for c in cases] == ["COV-2026-001"]
+    case = cases[0]
+    assert case.screening.outcome.value == "rapid_review"
+    assert case.channel_activity_id == "channel-activity-1"
+    assert case.submitted_by.aad_object_id == "aad-user-1"
+
+    [(partnership_id, channel_card)] = h.announcer.posts
+    assert partnership_id == "coventry"
+    posted = json.dumps(channel_card)
+    assert "COV-2026-001" in posted
+    assert "Jane" not in posted
+    assert "Doe" not in posted
+    assert "unexplained fractures" not in posted
+    assert "JD" in posted
+
+    trail = await CaseRepository(h.store).audit_trail("COV-2026-001")
+    assert [e["what"] for e in trail] == ["referral submitted", "posted to review channel"]
+
+    # The dialog is over: a second click on Submit files nothing more.
+    again = await h.step("review", submit=True)
+    assert "COV-2026-001" in " ".join(texts_in(again))
+    assert len(await stored_cases(h)) == 1
+
+
+async def test_danger_now_redirects_to_999_then_may_continue(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    redirect = await h.step("safety", answer="danger")
+    text = json.dumps(cards_in(redirect))
+    assert "999" in text
+    assert "024 7678 8555" in text  # Coventry MASH, office hours on a Tuesday at 10:00
+    assert steps_offered(redirect) == {"safety_redirect"}
+    assert steps_offered(await h.step("safety_redirect", choice="continue")) == {"area"}
+
+
+async def test_a_current_worry_can_end_here_and_nothing_is_kept(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    redirect = await h.step("safety", answer="worry")
+    assert "024 7678 8555" in json.dumps(cards_in(redirect))
+    ended = await h.step("safety_redirect", choice="end")
+    assert wording.REFERRAL_ENDED_AFTER_REDIRECT in texts_in(ended)
+    drafts = [d for d in await h.store.list(Collection.STATE) if d.key.startswith("draft:")]
+    assert drafts == []
+
+
+async def test_the_front_door_number_switches_out_of_hours(harness: Harness) -> None:
+    h = harness
+    h.clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))  # Tuesday evening
+    await h.say("refer")
+    redirect = json.dumps(cards_in(await h.step("safety", answer="worry")))
+    assert "024 7683 2222" in redirect  # Coventry out of hours
+    assert "024 7678 8555" not in redirect
+
+
+async def test_invalid_fields_get_messages_and_answers_are_kept(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    bad = {**REFERRER, "name": "", "contact": "call me"}
+    again = await h.step("referrer", **bad)
+    assert steps_offered(again) == {"referrer"}
+    card = json.dumps(cards_in(again))
+    assert "Riverside Primary School" in card  # what was typed stays filled in
+    assert "Attention" in card  # field messages are shown
+    assert steps_offered(await h.step("referrer", **REFERRER)) == {"child"}
+
+
+async def test_future_and_impossible_dates_are_refused(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    future_child = {**CHILD, "date_of_birth": "2027-01-01"}
+    assert steps_offered(await h.step("child", next="continue", **future_child)) == {"child"}
+    await h.step("child", next="continue", **CHILD)
+    future = {**INCIDENT, "date": "2026-12-25"}
+    assert steps_offered(await h.step("incident", **future)) == {"incident"}
+    before_birth = {**INCIDENT, "date": "2021-01-01", "la_aware": "2021-01-02"}
+    assert steps_offered(await h.step("incident", **before_birth)) == {"incident"}
+    assert steps_offered(await h.step("incident", **INCIDENT)) == {"agencies"}
+
+
+async def test_several_children(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    assert steps_offered(await h.step("child", next="add_child", **CHILD)) == {"child"}
+    sibling = {**CHILD, "name": "Tom Doe", "date_of_birth": "2019-06-01"}
+    await h.step("child", next="continue", **sibling)
+    for step, inputs in [
+        ("incident", INCIDENT),
+        ("agencies", AGENCIES),
+        ("criteria", CRITERIA),
+        ("actions", ACTIONS),
+    ]:
+        await h.step(step, **inputs)
+    await h.step("review", submit=True)
+    [case] = await stored_cases(h)
+    assert [c.initials for c in case.referral.children] == ["JD", "TD"]
+
+
+async def test_typed_cancel_asks_then_discards(harness: Harness) -> None:
+    h = harness
+    await fill_to_review(h)
+    confirm = await h.say("cancel")
+    assert {d.get("choice") for c in cards_in(confirm) for d in submit_data(c)} == {"yes", "no"}
+    kept = await h.submit(action="referral_cancel", choice="no")
+    assert "review" in steps_offered(kept)
+    await h.say("cancel")
+    gone = await h.submit(action="referral_cancel", choice="yes")
+    assert wording.REFERRAL_CANCELLED in texts_in(gone)
+    assert [d for d in await h.store.list(Collection.STATE) if d.key.startswith("draft:")] == []
+    # Starting again begins at the safety question, with no resume offer.
+    assert steps_offered(await h.say("refer")) == {"safety"}
+
+
+async def test_cancel_button_on_a_card(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    confirm = await h.step("cancel")
+    assert any(
+        d.get("action") == "referral_cancel" for c in cards_in(confirm) for d in submit_data(c)
+    )
+
+
+async def test_help_mid_referral_keeps_the_place(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    helped = await h.say("help")
+    assert wording.REFERRAL_HELP_NOTE in texts_in(helped)
+    assert "999" in json.dumps(cards_in(helped))
+    assert steps_offered(await h.step("referrer", **REFERRER)) == {"child"}
+
+
+async def test_a_typed_emergency_mid_referral_gets_999_and_the_draft_survives(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    urgent = await h.say("her dad is here now with a knife and the kids are in the house")
+    card = json.dumps(cards_in(urgent))
+    assert "999" in card
+    assert "024 7678 8555" in card  # the draft's partnership, in office hours
+    assert len(urgent) == 1  # nothing competes with the emergency answer
+    assert steps_offered(await h.step("referrer", **REFERRER)) == {"child"}
+
+
+async def test_typed_text_that_is_not_a_command_shows_the_card_again(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    replies = await h.say("ok thanks")
+    assert wording.REFERRAL_USE_THE_CARD in texts_in(replies)
+    assert steps_offered(replies) == {"area"}
+    empty = await h.submit()
+    assert steps_offered(empty) == {"area"}
+
+
+async def test_a_stale_card_shows_the_current_step(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    stale = await h.step("area", **AREA)
+    assert wording.REFERRAL_STALE_CARD in texts_in(stale)
+    assert steps_offered(stale) == {"referrer"}
+
+
+async def test_resume_from_another_device_after_days(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    # Another device, days later: the dialog stack is gone, the draft is not.
+    for doc in await h.store.list(Collection.STATE):
+        if not doc.key.startswith("draft:"):
+            await h.store.delete(Collection.STATE, doc.key)
+    h.clock.advance(days=5)
+    offer = await h.say("refer")
+    choices = {d.get("choice") for c in cards_in(offer) for d in submit_data(c)}
+    assert choices == {"continue", "restart"}
+    assert steps_offered(await h.submit(action="referral_resume", choice="continue")) == {
+        "referrer"
+    }
+
+
+async def test_start_again_discards_the_old_draft(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.say("cancel")
+    await h.submit(action="referral_cancel", choice="no")
+    # End the dialog without discarding, as a restart of the bot would.
+    for doc in await h.store.list(Collection.STATE):
+        if not doc.key.startswith("draft:"):
+            await h.store.delete(Collection.STATE, doc.key)
+    await h.say("refer")
+    assert steps_offered(await h.submit(action="referral_resume", choice="restart")) == {"safety"}
+    assert steps_offered(await h.step("safety", answer="incident")) == {"area"}
+
+
+async def test_drafts_expire(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    h.clock.advance(days=15)  # the default time to live is 14 days
+    gone = await h.step("area", **AREA)
+    assert wording.REFERRAL_DRAFT_GONE in texts_in(gone)
+    assert steps_offered(await h.say("refer")) == {"safety"}
+
+
+async def test_edit_from_the_review_returns_to_the_review(harness: Harness) -> None:
+    h = harness
+    await fill_to_review(h)
+    edit = await h.step("review", edit="incident")
+    assert steps_offered(edit) == {"incident"}
+    back = await h.step("incident", **{**INCIDENT, "kind": "death"})
+    assert "review" in steps_offered(back)
+    await h.step("review", submit=True)
+    [case] = await stored_cases(h)
+    assert case.referral.incident.kind == "death"
+
+
+async def test_duplicate_warning_shows_the_existing_reference(harness: Harness) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", submit=True)
+    review = await fill_to_review(
+        h, incident={**INCIDENT, "date": "2026-11-20", "la_aware": "2026-11-20"}
+    )
+    assert "COV-2026-001" in json.dumps(cards_in(review))
+    await h.step("review", submit=True)
+    assert [c.reference for c in await stored_cases(h)] == ["COV-2026-001", "COV-2026-002"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "outcome"),
+    [
+        ({}, "rapid_review"),
+        ({"criteria": {**CRITERIA, "abuse_or_neglect": "not_suspected"}}, "learning_review"),
+        (
+            {
+                "criteria": {**CRITERIA, "abuse_or_neglect": "not_suspected"},
+                "incident": {**INCIDENT, "kind": "death"},
+            },
+            "cdop",
+        ),
+        ({"criteria": {**CRITERIA, "about_a_professional": "yes"}}, "lado"),
+    ],
+)
+async def test_each_screening_outcome(
+    harness: Harness, overrides: dict[str, dict[str, Any]], outcome: str
+) -> None:
+    h = harness
+    review = await fill_to_review(h, **overrides)
+    assert "review" in steps_offered(review)
+    await h.step("review", submit=True)
+    [case] = await stored_cases(h)
+    assert case.screening.outcome.value == outcome
+
+
+async def test_an_adult_must_be_confirmed_and_screens_to_adult_review(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    await h.step("child", next="continue", **{**CHILD, "date_of_birth": "2006-01-01"})
+    warned = await h.step("incident", **INCIDENT)
+    assert steps_offered(warned) == {"incident"}
+    assert "confirm_adult" in json.dumps(cards_in(warned))
+    await h.step("incident", **INCIDENT, confirm_adult="true")
+    for step, inputs in [("agencies", AGENCIES), ("criteria", CRITERIA), ("actions", ACTIONS)]:
+        await h.step(step, **inputs)
+    await h.step("review", submit=True)
+    [case] = await stored_cases(h)
+    assert case.screening.outcome.value == "adult_review"
+
+
+async def test_the_case_is_filed_even_if_the_channel_post_fails(harness: Harness) -> None:
+    h = harness
+    h.announcer.fail = True
+    await fill_to_review(h)
+    filed = await h.step("review", submit=True)
+    assert "COV-2026-001" in json.dumps(cards_in(filed))
+    [case] = await stored_cases(h)
+    assert case.channel_activity_id is None
+
+
+async def test_a_referral_card_after_a_restart_is_handled_from_the_draft(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    for doc in await h.store.list(Collection.STATE):
+        if not doc.key.startswith("draft:"):
+            await h.store.delete(Collection.STATE, doc.key)
+    assert steps_offered(await h.step("area", **AREA)) == {"referrer"}
+
+
+_STEPS_BEFORE: list[tuple[str, dict[str, Any]]] = [
+    ("safety", {"answer": "incident"}),
+    ("area", AREA),
+    ("referrer", REFERRER),
+    ("child", {**CHILD, "next": "continue"}),
+    ("incident", INCIDENT),
+    ("agencies", AGENCIES),
+    ("criteria", CRITERIA),
+    ("actions", ACTIONS),
+]
+
+
+@pytest.mark.parametrize("at_step", range(len(_STEPS_BEFORE) + 1))
+async def test_an_emergency_typed_at_any_step_gets_999_and_the_draft_resumes(
+    harness: Harness, at_step: int
+) -> None:
+    h = harness
+    await h.say("refer")
+    for step, inputs in _STEPS_BEFORE[:at_step]:
+        await h.step(step, **inputs)
+    urgent = await h.say("mum has taken an overdose and the baby is with her now")
+    assert len(urgent) == 1
+    assert "Call 999 now" in json.dumps(cards_in(urgent))
+    # The draft survived: the same step accepts its answers and moves on.
+    if at_step < len(_STEPS_BEFORE):
+        step, inputs = _STEPS_BEFORE[at_step]
+        following = _STEPS_BEFORE[at_step + 1][0] if at_step + 1 < len(_STEPS_BEFORE) else "review"
+        assert following in steps_offered(await h.step(step, **inputs))
+    else:
+        await h.step("review", submit=True)
+        assert len(await stored_cases(h)) == 1

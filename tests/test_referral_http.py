@@ -1,0 +1,66 @@
+"""One whole referral over HTTP against the fake connector: the case card lands in the channel."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.support import activities
+from tests.support.connector import FakeConnector
+from tests.test_referral_dialog import (
+    ACTIONS,
+    AGENCIES,
+    AREA,
+    CHILD,
+    CRITERIA,
+    INCIDENT,
+    REFERRER,
+)
+
+Client = TestClient[Any, Any]
+
+
+async def _post(client: Client, body: dict[str, Any]) -> None:
+    response = await client.post(
+        "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 201, await response.text()
+
+
+async def test_a_referral_over_http_posts_the_case_card_to_the_review_channel(
+    bot: Client, connector: FakeConnector
+) -> None:
+    url = connector.url
+    await _post(bot, activities.team_install(url, team_id="team-id"))
+    await _post(bot, activities.personal_install(url))
+    await _post(bot, activities.card_submit(url, {"action": "start_referral"}))
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("safety", {"answer": "incident"}),
+        ("area", AREA),
+        ("referrer", REFERRER),
+        ("child", {**CHILD, "next": "continue"}),
+        ("incident", INCIDENT),
+        ("agencies", AGENCIES),
+        ("criteria", CRITERIA),
+        ("actions", ACTIONS),
+        ("review", {"submit": True}),
+    ]
+    for step, inputs in steps:
+        await _post(
+            bot, activities.card_submit(url, {"action": "referral", "step": step, **inputs})
+        )
+
+    personal = [s for s in connector.sent if s.conversation_id.startswith("a:personal-")]
+    acknowledgement = json.dumps(personal[-1].cards)
+    assert "COV-2026-001" in acknowledgement
+
+    channel = [s for s in connector.to("team-id") if s.cards]
+    assert len(channel) == 1
+    post = channel[0]
+    assert post.activity_id is None  # a new post in the channel, not a reply
+    posted = json.dumps(post.cards)
+    assert "COV-2026-001" in posted
+    assert "Jane" not in posted
+    assert "unexplained fractures" not in posted
