@@ -23,6 +23,7 @@ from bot.safety import SafetyDesk
 from cards import wording
 from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
+from dialogs.interruptions import typed_text
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import TriageLabel
@@ -34,18 +35,6 @@ HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "menu", "?"})
 REFER_WORDS = frozenset(
     {"refer", "referral", "start a referral", "new referral", "start referral", "my draft"}
 )
-
-
-def message_text(context: TurnContext) -> str | None:
-    """The user's text with any @mention of the bot removed; None for card submits."""
-    activity = context.activity
-    if activity.text is None:
-        return None
-    text = TurnContext.remove_recipient_mention(activity)
-    if text is None:
-        return None
-    # Teams sends HTML-ish spacing after mentions; collapse it.
-    return " ".join(text.replace("&nbsp;", " ").split())
 
 
 def submitted_action(activity: Activity) -> str | None:
@@ -97,7 +86,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         if dc.active_dialog is not None:
             await dc.continue_dialog()
             return
-        text = message_text(turn_context)
+        text = typed_text(turn_context)
         if not text:
             await self._on_card_submit(turn_context, dc)
             return

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from annotated_types import MaxLen
 from pydantic import BaseModel
 
 from cards import wording
@@ -30,6 +29,7 @@ from safeguarding.partnerships import Partnership, Partnerships
 from safeguarding.referral import (
     AGENCIES,
     CRITERIA,
+    MAX_CHILDREN,
     PARALLEL_PROCESSES,
     SECTION_STEPS,
     Child,
@@ -78,17 +78,6 @@ _MONTHS = (
 )
 _YES_NO = {"true": wording.YES, "false": wording.NO}
 _YES_NO_UNKNOWN = {"yes": wording.YES, "no": wording.NO, "not_known": wording.NOT_KNOWN}
-
-
-def _max_children() -> int:
-    # Read from the model so the card and the model cannot disagree.
-    for rule in Referral.model_fields["children"].metadata:
-        if isinstance(rule, MaxLen):
-            return int(rule.max_length)
-    return 12
-
-
-MAX_CHILDREN = _max_children()
 
 
 # --- small pieces ---

@@ -268,17 +268,14 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             )
             await dc.context.send_activity(card_message(card))
             return Dialog.end_of_turn
-        if parsed.blank and step is Step.CHILD and draft.children:
-            # An empty child form with children already added: no more children.
-            next_step = Step.REVIEW if draft.editing else draft.next_step()
-            draft = draft.model_copy(update={"step": next_step, "editing": False})
-            await self._save_and_show(dc, stored, draft, etag, now)
-            return Dialog.end_of_turn
-        draft = _with_section(draft, step, parsed.section, child_index, parsed.adult_confirmed)
-        logger.info("referral: step %s saved", step.value)
+        # An empty child form once children are added means "no more children".
+        no_more_children = parsed.blank and step is Step.CHILD and bool(draft.children)
+        if not no_more_children:
+            draft = _with_section(draft, step, parsed.section, child_index, parsed.adult_confirmed)
+            logger.info("referral: step %s saved", step.value)
         if isinstance(parsed.section, Referrer) and not parsed.section.lead_agreed:
             await dc.context.send_activity(wording.REFERRAL_LEAD_SHOULD_AGREE)
-        if step is Step.CHILD and value.get("next") == "add_child":
+        if step is Step.CHILD and not no_more_children and value.get("next") == "add_child":
             await self._save(dc, stored, draft, etag, now)
             card = section_card(
                 Step.CHILD, partnerships=self._s.partnerships, draft=draft, child_index=None

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from annotated_types import MaxLen
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -22,6 +21,7 @@ from safeguarding.partnerships import Partnerships
 from safeguarding.referral import (
     AGENCIES,
     CRITERIA,
+    MAX_CHILDREN,
     PARALLEL_PROCESSES,
     Actions,
     Agencies,
@@ -30,7 +30,6 @@ from safeguarding.referral import (
     Criteria,
     Draft,
     Incident,
-    Referral,
     ReferralError,
     Referrer,
     Step,
@@ -74,16 +73,6 @@ SECTION_FIELDS: dict[Step, tuple[str, ...]] = {
     Step.ACTIONS: ("safety_actions", "parallel", "media_interest"),
 }
 
-
-def _max_children() -> int:
-    # Read from the model so the two limits cannot drift apart.
-    for rule in Referral.model_fields["children"].metadata:
-        if isinstance(rule, MaxLen):
-            return int(rule.max_length)
-    return 12
-
-
-MAX_CHILDREN = _max_children()
 
 _M = TypeVar("_M", bound=BaseModel)
 

@@ -16,6 +16,10 @@ ShortText = Annotated[str, Field(min_length=1, max_length=120)]
 LongText = Annotated[str, Field(min_length=1, max_length=1500)]
 
 
+# The most children one referral can carry (cards and forms read it from here).
+MAX_CHILDREN = 12
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -273,7 +277,7 @@ class Referral(_Section):
 
     area: Area
     referrer: Referrer
-    children: tuple[Child, ...] = Field(min_length=1, max_length=12)
+    children: tuple[Child, ...] = Field(min_length=1, max_length=MAX_CHILDREN)
     incident: Incident
     agencies: Agencies
     criteria: Criteria
