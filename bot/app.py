@@ -21,8 +21,10 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from bot.answers import Answers
 from bot.clock import SystemClock
 from bot.conversations import ConversationRegistry
+from bot.decisions_desk import CaseCards, DecisionDesk
 from bot.handler import ReviewBot
 from bot.http import error_middleware, messages_handler
+from bot.leads import GraphGroups, LeadDirectory, msal_token_provider
 from bot.middleware import DeduplicationMiddleware
 from bot.notifier import Notifier
 from bot.safety import SafetyDesk
@@ -124,6 +126,21 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
         logger.warning("could not send the failure notice for activity %s", activity.id)
 
 
+def graph_groups(
+    settings: Settings, partnerships: Partnerships, clock: Clock
+) -> GraphGroups | None:
+    """Graph membership checks, when a partnership names a leads group and credentials exist."""
+    if not any(p.leads_group_id for p in partnerships.partnerships.values()):
+        return None
+    if not (settings.app_id and settings.app_password and settings.app_tenant_id):
+        # Without credentials every group check fails closed (LeadDirectory raises).
+        return None
+    token = msal_token_provider(
+        app_id=settings.app_id, secret=settings.app_password, tenant_id=settings.app_tenant_id
+    )
+    return GraphGroups(token=token, clock=clock, base_url=settings.graph_url)
+
+
 def load_faqs(partnerships: Partnerships, base: Path) -> dict[str, tuple[FaqEntry, ...]]:
     """Each partnership's own FAQ entries (paths relative to the partnerships file)."""
     return {
@@ -143,6 +160,7 @@ def compose_bot(
     announcer: CaseAnnouncer,
     conversations: ConversationRegistry,
     faqs: Mapping[str, tuple[FaqEntry, ...]] | None = None,
+    decisions: DecisionDesk | None = None,
 ) -> ReviewBot:
     """The activity handler with its dialogs and services (also used by dialog tests)."""
     drafts = DraftRepository(store, ttl=timedelta(days=settings.draft_ttl_days))
@@ -181,6 +199,7 @@ def compose_bot(
             redirects=redirects,
             clock=clock,
         ),
+        decisions=decisions,
     )
 
 
@@ -214,15 +233,29 @@ def create_app(
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
         )
+        case_cards = CaseCards(
+            notifier=notifier,
+            conversations=conversations,
+            calendars=calendars,
+            clock=active_clock,
+        )
         bot = compose_bot(
             settings=settings,
             partnerships=partnerships,
             store=active_store,
             clock=active_clock,
             calendars=calendars,
-            announcer=notifier,
+            announcer=case_cards,
             conversations=conversations,
             faqs=faqs,
+            decisions=DecisionDesk(
+                partnerships=partnerships,
+                cases=CaseRepository(active_store),
+                leads=LeadDirectory(groups=graph_groups(settings, partnerships, active_clock)),
+                cards=case_cards,
+                notifier=notifier,
+                clock=active_clock,
+            ),
         )
         app[SERVICES] = Services(
             settings=settings,

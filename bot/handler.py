@@ -19,6 +19,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from bot.answers import Answers
 from bot.conversations import ConversationRecord, ConversationRegistry
+from bot.decisions_desk import DecisionDesk
 from bot.safety import SafetyDesk
 from cards import wording
 from cards.common import adaptive_card, submit_action, text_block
@@ -58,6 +59,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         referral: ReferralDialog,
         safety: SafetyDesk,
         answers: Answers,
+        decisions: DecisionDesk | None = None,
     ) -> None:
         super().__init__()
         self._partnerships = partnerships
@@ -65,6 +67,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         self._conversation_state = conversation_state
         self._safety = safety
         self._answers = answers
+        self._decisions = decisions
         self._dialogs = DialogSet(conversation_state.create_property("dialog_state"))
         self._dialogs.add(referral)
 
@@ -178,22 +181,39 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         await self._greet(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """Handle Action.Execute ourselves: the SDK's model cannot carry a message response."""
+        """Handle Action.Execute ourselves: the SDK's model cannot carry every response."""
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
             response: InvokeResponse = await super().on_invoke_activity(turn_context)
             return response
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action")
-        verb = action.get("verb") if isinstance(action, dict) else None
+        action = action if isinstance(action, dict) else {}
+        verb = action.get("verb")
+        raw_data = action.get("data")
+        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
         logger.info("card action: verb=%s", verb or "(none)")
-        # Universal Actions' message response: the client shows the text in place of the card.
+        if (
+            self._decisions is None
+            or not isinstance(verb, str)
+            or not isinstance(data.get("reference"), str)
+        ):
+            # Universal Actions' message response: the client shows the text in place.
+            return InvokeResponse(
+                status=200,
+                body={
+                    "statusCode": 200,
+                    "type": "application/vnd.microsoft.activity.message",
+                    "value": wording.CARD_NOT_RECOGNISED,
+                },
+            )
+        card = await self._decisions.handle(turn_context, verb, data)
         return InvokeResponse(
             status=200,
             body={
                 "statusCode": 200,
-                "type": "application/vnd.microsoft.activity.message",
-                "value": wording.CARD_NOT_RECOGNISED,
+                "type": "application/vnd.microsoft.card.adaptive",
+                "value": card,
             },
         )
 

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
         default="SingleTenant", validation_alias=AliasChoices("MicrosoftAppType")
     )
     app_tenant_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppTenantId"))
+    graph_url: str = Field(
+        default="https://graph.microsoft.com", validation_alias=AliasChoices("REVIEW_BOT_GRAPH_URL")
+    )
     # Only tests point this elsewhere (a loopback fake of the Bot Framework's token keys).
     openid_metadata_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REVIEW_BOT_OPENID_METADATA_URL")

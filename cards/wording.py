@@ -139,6 +139,62 @@ OTHER_SERVICES = {
         " affected too, contact the children's front door."
     ),
 }
+# Lead decisions on the case card.
+DECISION_INPUT_REQUIRED = "Required"
+DECISION_ON = "Date"
+DECISION_REASON = "Reason"
+DECISION_DISAGREE_REASON = "Why do you disagree?"
+DECISION_OUTCOME = "Recommendation"
+DECISION_CRITERIA = "Statutory criteria the case meets"
+DECISION_HAVE_REGARD = "Also having regard to"
+DECISION_REASONS = "Reasons, against the criteria"
+DECISION_PANEL_REPLY = "The Panel's reply"
+PANEL_REPLIES = {
+    "national_review": "A national review",
+    "local_review": "A local review",
+    "agrees": "Agrees with the recommendation",
+}
+DECISION_REVIEWER = "Reviewer"
+DECISION_PUBLISH = "Publish"
+PUBLISH_CHOICES = {"full": "In full", "improvements_only": "The improvements only"}
+DECISION_PUBLISH_REASON = "Reason (required to publish the improvements only)"
+DECISION_PLANNED_FOR = "Planned publication date"
+DECISION_LINK = "Address of the published report (https://...)"
+DECISION_MILESTONE = "Milestone"
+DECISION_NEW_DATE = "New due date"
+DECISION_RECORD = "Record"
+DECISION_CONFIRM = "Record this decision?"
+DECISION_REFRESH = "Refresh"
+DECISION_NONE_AVAILABLE = "No decisions are open on this case."
+DECISION_LEADS_ONLY = "Decisions on this case are recorded by the partnership's leads."
+AGREEMENT_PROPOSAL = "Proposed"
+AGREEMENT_AGREED = "agreed ({name})"
+AGREEMENT_DISAGREED = "disagrees: {reason}"
+AGREEMENT_AWAITED = "awaited"
+AGREEMENT_FINAL = "Recommendation agreed by all three partners"
+AGREEMENT_PENDING = "Recommendation: agreement of the three partners"
+MILESTONE_NAMES = {
+    "sin": "Serious incident notification",
+    "notify_partners": "Tell the safeguarding partners",
+    "rr_ias_requests": "Rapid review: summaries requested",
+    "rr_ias_returns": "Rapid review: summaries in",
+    "rr_draft": "Rapid review: draft outcome",
+    "rr_sign_off": "Rapid review: sign-off",
+    "rapid_review": "Rapid review sent to the Panel",
+    "panel_reply": "Panel's reply",
+    "report_copy_to_panel": "Report copied to the Panel",
+    "cspr_final_report": "CSPR final report published",
+    "report_available_until": "Report kept public until",
+}
+DECISION_RECORDED = "Recorded: {label}."
+DECISION_ALREADY = "That was already recorded; nothing changed."
+DECISION_REFUSED_NOT_LEAD = "Only the partnership's leads can record decisions on this case."
+DECISION_REFUSED_UNAVAILABLE = (
+    "I can't check who is a lead right now, so nothing was recorded. Please try again shortly."
+)
+DECISION_CONFLICT = "{name} has just recorded: {label}. {problem}"
+DECISION_CASE_GONE = "This case is no longer available here."
+REFERRER_UPDATE_TITLE = "Update on referral {reference}"
 DID_NOT_UNDERSTAND = "I didn't understand that. Type *help* to see what I can do."
 CARD_NOT_RECOGNISED = "That card is no longer active. Type *help* to start again."
 TURN_FAILED = (

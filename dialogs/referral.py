@@ -18,7 +18,6 @@ from cards import wording
 from cards.referral import (
     acknowledgement_card,
     cancel_confirm_card,
-    channel_case_card,
     resume_card,
     review_card,
     safety_card,
@@ -45,7 +44,7 @@ from safeguarding.referral import (
     Step,
     screen,
 )
-from safeguarding.timeline import Timeline, compute_timeline
+from safeguarding.timeline import compute_timeline
 from storage.cases import CaseRepository, DraftConflictError, DraftRepository, StoredDraft
 
 logger = logging.getLogger(__name__)
@@ -59,11 +58,9 @@ class AnnouncementError(Exception):
 
 
 class CaseAnnouncer(Protocol):
-    """Posts a case card to a partnership's review channel (the bot's Notifier)."""
+    """Posts a new case's card to its partnership's review channel (the bot's case cards)."""
 
-    async def post_to_review_channel(
-        self, partnership: Partnership, card: dict[str, Any], *, summary: str | None = None
-    ) -> str:
+    async def announce_case(self, case: Case, partnership: Partnership) -> str:
         """Post the card; return its activity id; raise AnnouncementError on failure."""
         ...
 
@@ -364,26 +361,14 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                 summary=wording.REFERRAL_RECEIVED_SUMMARY.format(reference=reference),
             )
         )
-        await self._announce(case, case_etag, partnership, timeline, now)
+        await self._announce(case, case_etag, partnership, now)
         return await dc.end_dialog(reference)
 
     async def _announce(
-        self,
-        case: Case,
-        etag: str,
-        partnership: Partnership,
-        timeline: Timeline,
-        now: datetime,
+        self, case: Case, etag: str, partnership: Partnership, now: datetime
     ) -> None:
-        card = channel_case_card(
-            case=case, partnership=partnership, timeline=timeline, today=london_time(now).date()
-        )
         try:
-            activity_id = await self._s.announcer.post_to_review_channel(
-                partnership,
-                card,
-                summary=wording.CASE_CARD_SUMMARY.format(reference=case.reference),
-            )
+            activity_id = await self._s.announcer.announce_case(case, partnership)
         except AnnouncementError as exc:
             # The case is filed whatever happens here; the reminders job retries the post.
             logger.warning("case %s not posted to the review channel: %s", case.reference, exc)

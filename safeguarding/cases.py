@@ -6,10 +6,11 @@ import re
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from safeguarding.partnerships import Lead, Partner
 from safeguarding.referral import Child, Referral, Screening
-from safeguarding.timeline import CaseDates
+from safeguarding.timeline import CaseDates, MilestoneEvents
 
 REFERENCE = re.compile(r"^(?P<prefix>[A-Z]{2,5})-(?P<year>\d{4})-(?P<number>\d{3,})$")
 DUPLICATE_WINDOW_DAYS = 30
@@ -38,6 +39,38 @@ class ReferrerIdentity(BaseModel):
     aad_object_id: str | None = None
 
 
+class Actor(BaseModel):
+    """A lead acting on a case: who they are, their role and the partner they represent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    # The Entra object id where the lead has one configured, otherwise the Teams id.
+    id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=200)
+    # Business managers and subgroup chairs represent no partner.
+    partner: Partner | None = None
+
+    @classmethod
+    def from_lead(cls, lead: Lead, actor_id: str) -> Actor:
+        """The actor for a configured lead, identified by their Entra object id or Teams id."""
+        return cls(id=actor_id, name=lead.name, role=lead.role, partner=lead.partner)
+
+
+class RecordedDecision(BaseModel):
+    """One decision as recorded on a case; appended, never changed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    # The decision's own fields as JSON (without `kind`); safeguarding.decisions reads them back.
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+    actor: Actor
+    at: datetime
+    # The case version this decision produced.
+    version: int
+
+
 class Case(BaseModel):
     """A filed referral and its progress."""
 
@@ -53,6 +86,9 @@ class Case(BaseModel):
     dates: CaseDates
     channel_activity_id: str | None = None
     version: int = 1
+    # Added with lead decisions; the defaults let cases stored before them load unchanged.
+    milestone_events: dict[str, MilestoneEvents] = Field(default_factory=dict)
+    decisions: list[RecordedDecision] = Field(default_factory=list)
 
     @property
     def year(self) -> int:

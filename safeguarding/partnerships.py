@@ -204,6 +204,8 @@ class Partnership(_Model):
     business_unit: BusinessUnit = BusinessUnit()
     review_channel: ReviewChannel = ReviewChannel()
     leads: tuple[Lead, ...] = ()
+    # Optional: members of this Entra ID group are leads too (checked through Graph).
+    leads_group_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")] | None = None
     clock: ClockOptions = ClockOptions()
     other_services: OtherServices = OtherServices()
     # A TOML file of [[faq]] entries, relative to the partnerships file.

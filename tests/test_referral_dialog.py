@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,12 @@ from bot.app import compose_bot
 from bot.conversations import ConversationRegistry
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from cards import wording
+from cards.referral import channel_case_card
 from dialogs.referral import AnnouncementError
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
 from safeguarding.partnerships import Partnership, load_partnerships
+from safeguarding.timeline import compute_timeline
 from storage.base import Collection
 from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
@@ -37,11 +39,17 @@ class FakeAnnouncer:
     posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     fail: bool = False
 
-    async def post_to_review_channel(
-        self, partnership: Partnership, card: dict[str, Any], *, summary: str | None = None
-    ) -> str:
+    async def announce_case(self, case: Case, partnership: Partnership) -> str:
         if self.fail:
             raise AnnouncementError("channel gone")
+        card = channel_case_card(
+            case=case,
+            partnership=partnership,
+            timeline=compute_timeline(
+                case.dates, partnership.clock, PartnershipCalendars().national, date(2026, 11, 24)
+            ),
+            today=date(2026, 11, 24),
+        )
         self.posts.append((partnership.id, card))
         return f"channel-activity-{len(self.posts)}"
 

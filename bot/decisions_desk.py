@@ -1,0 +1,278 @@
+"""Leads' decisions from the case card (Action.Execute): role check, e-tags, audit, updates."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from botbuilder.core import TurnContext
+
+from bot.conversations import ConversationRegistry
+from bot.leads import LeadCheckUnavailableError, LeadDirectory, Person
+from bot.notifier import Notifier, NotifierError
+from cards import wording
+from cards.common import Card, adaptive_card, text_block
+from cards.decisions import REFRESH_VERB, decision_card
+from cards.referral import channel_case_card
+from cards.text import escape_markdown
+from safeguarding.calendar import PartnershipCalendars
+from safeguarding.cases import Actor, Case
+from safeguarding.clocks import Clock, london_time
+from safeguarding.decisions import (
+    DECISION_LABELS,
+    DecisionError,
+    DecisionKind,
+    agreement_status,
+    apply_decision,
+    available_decisions,
+    decision_summary,
+    parse_decision,
+)
+from safeguarding.partnerships import Lead, Partnership, Partnerships
+from safeguarding.timeline import Timeline, compute_timeline
+from storage.base import ConflictError
+from storage.cases import CaseRepository
+
+logger = logging.getLogger(__name__)
+
+_MULTI = frozenset({"criteria", "have_regard"})
+_SAVE_ATTEMPTS = 3
+
+
+def _decision_data(verb: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    # Card inputs arrive as strings, empty ones included; multi-selects as "a,b".
+    clean: dict[str, Any] = {"kind": verb}
+    for key, value in data.items():
+        if key in ("reference", "verb"):
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                continue
+            if key in _MULTI:
+                value = [part.strip() for part in value.split(",") if part.strip()]
+        clean[key] = value
+    return clean
+
+
+class CaseCards:
+    """Builds the case card as everyone sees it, or as a lead sees it, and posts it."""
+
+    def __init__(
+        self,
+        *,
+        notifier: Notifier,
+        conversations: ConversationRegistry,
+        calendars: PartnershipCalendars,
+        clock: Clock,
+    ) -> None:
+        self._notifier = notifier
+        self._conversations = conversations
+        self._calendars = calendars
+        self._clock = clock
+
+    def timeline(self, case: Case, partnership: Partnership) -> Timeline:
+        """The case's timeline today, with its recorded slips and completions."""
+        return compute_timeline(
+            case.dates,
+            partnership.clock,
+            self._calendars.for_partnership(partnership),
+            london_time(self._clock.now()).date(),
+            events=case.milestone_events,
+        )
+
+    async def refresh_ids(self, partnership: Partnership) -> list[str]:
+        """Teams ids of the leads the bot knows, so their copy refreshes with the buttons."""
+        ids = []
+        for lead in partnership.leads:
+            if lead.aad_object_id:
+                record = await self._conversations.for_user_aad(lead.aad_object_id)
+                if record is not None and record.user_id:
+                    ids.append(record.user_id)
+        return ids[:60]
+
+    async def card(
+        self, case: Case, partnership: Partnership, *, for_lead: bool, notice: str | None = None
+    ) -> Card:
+        """The case card, with decision buttons when `for_lead`."""
+        timeline = self.timeline(case, partnership)
+        base = channel_case_card(
+            case=case,
+            partnership=partnership,
+            timeline=timeline,
+            today=london_time(self._clock.now()).date(),
+        )
+        return decision_card(
+            base,
+            reference=case.reference,
+            agreement=agreement_status(case),
+            available=available_decisions(case),
+            for_lead=for_lead,
+            refresh_user_ids=await self.refresh_ids(partnership),
+            notice=notice,
+        )
+
+    async def announce_case(self, case: Case, partnership: Partnership) -> str:
+        """Post a new case's card to the review channel; return its activity id."""
+        card = await self.card(case, partnership, for_lead=False)
+        summary = wording.CASE_CARD_SUMMARY.format(reference=case.reference)
+        return await self._notifier.post_to_review_channel(partnership, card, summary=summary)
+
+
+class DecisionDesk:
+    """Handles Action.Execute from case cards: refresh views and decisions."""
+
+    def __init__(
+        self,
+        *,
+        partnerships: Partnerships,
+        cases: CaseRepository,
+        leads: LeadDirectory,
+        cards: CaseCards,
+        notifier: Notifier,
+        clock: Clock,
+    ) -> None:
+        self._partnerships = partnerships
+        self._cases = cases
+        self._leads = leads
+        self._cards = cards
+        self._notifier = notifier
+        self._clock = clock
+
+    async def handle(self, context: TurnContext, verb: str, data: Mapping[str, Any]) -> Card:
+        """The card to show the clicking user after their action."""
+        reference = data.get("reference")
+        loaded = await self._cases.get(reference) if isinstance(reference, str) else None
+        partnership = self._partnerships.get(loaded[0].partnership_id) if loaded else None
+        if loaded is None or partnership is None:
+            return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
+        case, etag = loaded
+        sender = context.activity.from_property
+        person = Person(
+            teams_id=str(sender.id) if sender else "",
+            aad_object_id=sender.aad_object_id if sender else None,
+            upn=None,
+            name=sender.name if sender else None,
+        )
+        try:
+            lead = await self._leads.lead_for(partnership, person)
+        except LeadCheckUnavailableError:
+            logger.warning("case %s: lead check unavailable, %s refused", case.reference, verb)
+            if verb != REFRESH_VERB:
+                await self._audit_refusal(case, person, verb, "lead check unavailable")
+            notice = None if verb == REFRESH_VERB else wording.DECISION_REFUSED_UNAVAILABLE
+            return await self._cards.card(case, partnership, for_lead=False, notice=notice)
+        if verb == REFRESH_VERB:
+            return await self._cards.card(case, partnership, for_lead=lead is not None)
+        if lead is None:
+            logger.warning("case %s: decision %s refused, not a lead", case.reference, verb)
+            await self._audit_refusal(case, person, verb, "not a lead")
+            return await self._cards.card(
+                case, partnership, for_lead=False, notice=wording.DECISION_REFUSED_NOT_LEAD
+            )
+        return await self._decide(case, etag, partnership, lead, person, verb, data)
+
+    async def _decide(
+        self,
+        case: Case,
+        etag: str,
+        partnership: Partnership,
+        lead: Lead,
+        person: Person,
+        verb: str,
+        data: Mapping[str, Any],
+    ) -> Card:
+        actor = Actor.from_lead(lead, person.aad_object_id or person.teams_id)
+        try:
+            decision = parse_decision(_decision_data(verb, data))
+        except DecisionError as exc:
+            return await self._cards.card(case, partnership, for_lead=True, notice=exc.message)
+        now = self._clock.now()
+        for attempt in range(_SAVE_ATTEMPTS):
+            try:
+                result = apply_decision(
+                    case, decision, actor=actor, partnership=partnership, at=now
+                )
+            except DecisionError as exc:
+                notice = exc.message
+                if attempt:  # lost a race: say who decided what
+                    notice = self._conflict_notice(case, exc.message)
+                return await self._cards.card(case, partnership, for_lead=True, notice=notice)
+            if not result.changed:
+                return await self._cards.card(
+                    case, partnership, for_lead=True, notice=wording.DECISION_ALREADY
+                )
+            try:
+                await self._cases.save(result.case, etag)
+            except ConflictError:
+                reloaded = await self._cases.get(case.reference)
+                if reloaded is None:
+                    break
+                case, etag = reloaded
+                continue
+            if result.audit is not None:
+                entry = result.audit
+                await self._cases.audit(
+                    entry.reference,
+                    at=entry.at,
+                    actor=entry.actor_id,
+                    role=entry.role,
+                    what=entry.what,
+                    **entry.detail(),
+                )
+            logger.info(
+                "case %s: %s recorded (version %d)", case.reference, verb, result.case.version
+            )
+            await self._after(result.case, case, partnership)
+            label = DECISION_LABELS.get(DecisionKind(verb), verb)
+            return await self._cards.card(
+                result.case,
+                partnership,
+                for_lead=True,
+                notice=wording.DECISION_RECORDED.format(label=label),
+            )
+        return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
+
+    def _conflict_notice(self, case: Case, problem: str) -> str:
+        if not case.decisions:
+            return problem
+        last = case.decisions[-1]
+        label = DECISION_LABELS.get(DecisionKind(last.kind), last.kind)
+        return wording.DECISION_CONFLICT.format(name=last.actor.name, label=label, problem=problem)
+
+    async def _audit_refusal(self, case: Case, person: Person, verb: str, why: str) -> None:
+        await self._cases.audit(
+            case.reference,
+            at=self._clock.now(),
+            actor=person.aad_object_id or person.teams_id,
+            role="not a lead" if why == "not a lead" else "unknown",
+            what=f"refused: {verb}",
+            reason=why,
+        )
+
+    async def _after(self, case: Case, before: Case, partnership: Partnership) -> None:
+        """Update the channel's copy for everyone and tell the referrer what changed."""
+        if case.channel_activity_id:
+            try:
+                card = await self._cards.card(case, partnership, for_lead=False)
+                await self._notifier.update_in_review_channel(
+                    partnership, case.channel_activity_id, card
+                )
+            except NotifierError as exc:
+                logger.warning("case %s: channel copy not updated: %s", case.reference, exc)
+        new_lines = [
+            line for line in decision_summary(case) if line not in decision_summary(before)
+        ]
+        if not new_lines:
+            return
+        body = [
+            text_block(
+                wording.REFERRER_UPDATE_TITLE.format(reference=case.reference), weight="Bolder"
+            ),
+            *(text_block(escape_markdown(line)) for line in new_lines),
+        ]
+        try:
+            await self._notifier.send_to_user_id(case.submitted_by.user_id, adaptive_card(body))
+        except NotifierError as exc:
+            logger.warning("case %s: referrer not told: %s", case.reference, exc)
