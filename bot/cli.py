@@ -12,7 +12,7 @@ from typing import TextIO
 
 from aiohttp import web
 
-from bot import cli_timeline, cli_triage
+from bot import cli_case, cli_timeline, cli_triage
 from bot.app import load_faqs
 from bot.clock import SystemClock
 from bot.settings import SettingsError, configure_logging, load_settings
@@ -116,6 +116,16 @@ async def _redirect_rows(data_dir: Path, month: str | None) -> list[tuple[str, s
         await store.close()
 
 
+def _case(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        stderr.write(f"review-bot: {exc}\n")
+        return EXIT_USAGE
+    today = london_time(SystemClock().now()).date()
+    return cli_case.run(settings, args.reference, stdout=stdout, stderr=stderr, today=today)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="review-bot", description=__doc__)
@@ -132,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     redirects.add_argument("--month", metavar="YYYY-MM", help="one month only")
     redirects.set_defaults(handler=_redirects)
+    cli_case.add_parser(sub)
+    sub.choices["case"].set_defaults(handler=_case)
     cli_triage.add_parser(sub)
     sub.choices["triage"].set_defaults(handler=cli_triage.run)
     return parser

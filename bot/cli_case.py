@@ -1,0 +1,78 @@
+"""`review-bot case show REF`: a case, its timeline and audit trail, no names or free text."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import date
+from typing import Any, TextIO
+
+from bot.cli_timeline import render_table
+from bot.settings import Settings
+from safeguarding.calendar import PartnershipCalendars
+from safeguarding.cases import Case, age_label
+from safeguarding.partnerships import load_partnerships
+from safeguarding.timeline import compute_timeline
+from storage.cases import CaseRepository
+from storage.tinydb_store import TinyDBStore
+
+EXIT_NOT_FOUND = 1
+# Audit fields that may hold what a lead typed: shown as present, never printed.
+_FREE_TEXT = frozenset({"reason", "reasons", "reviewer", "data"})
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `case show REF`."""
+    case = subparsers.add_parser("case", help="look at a case")
+    actions = case.add_subparsers(dest="case_command", required=True)
+    show = actions.add_parser("show", help="a case, its timeline and its audit trail")
+    show.add_argument("reference", help="e.g. COV-2026-001")
+
+
+async def _load(settings: Settings, reference: str) -> tuple[Case | None, list[dict[str, Any]]]:
+    store = TinyDBStore(settings.data_dir)
+    try:
+        repo = CaseRepository(store)
+        loaded = await repo.get(reference.upper())
+        trail = await repo.audit_trail(reference.upper()) if loaded else []
+        return (loaded[0] if loaded else None), trail
+    finally:
+        await store.close()
+
+
+def run(settings: Settings, reference: str, *, stdout: TextIO, stderr: TextIO, today: date) -> int:
+    """Print the case; exit 1 when there is no such case."""
+    case, trail = asyncio.run(_load(settings, reference))
+    if case is None:
+        stderr.write(f"review-bot case: no case {reference}\n")
+        return EXIT_NOT_FOUND
+    partnership = load_partnerships(settings.partnerships).get(case.partnership_id)
+    incident = case.referral.incident
+    other = case.referral.area.other_area
+    lines = [
+        f"{case.reference}  {case.partnership_id}  status: {case.status.value}"
+        f"  version {case.version}",
+        f"submitted {case.submitted_at:%Y-%m-%d %H:%M} UTC by {case.referral.referrer.agency}",
+        f"area: {case.referral.area.area}" + (f" (child lives in {other})" if other else ""),
+        "children: " + "; ".join(age_label(c, incident.date) for c in case.referral.children),
+        f"incident: {incident.kind} on {incident.date},"
+        f" LA aware {incident.la_aware or 'not known'}",
+        f"screening: {case.screening.outcome.value}",
+        f"channel post: {case.channel_activity_id or 'not posted'}",
+        "",
+    ]
+    stdout.write("\n".join(lines))
+    if partnership is not None:
+        calendar = PartnershipCalendars().for_partnership(partnership)
+        timeline = compute_timeline(
+            case.dates, partnership.clock, calendar, today, events=case.milestone_events
+        )
+        stdout.write(render_table(timeline, partnership=partnership.id) + "\n")
+    stdout.write("\naudit trail:\n")
+    for entry in trail:
+        shown = {k: v for k, v in entry.items() if k not in _FREE_TEXT | {"reference"}}
+        hidden = sorted(k for k in entry if k in _FREE_TEXT)
+        suffix = f"  (+{', '.join(hidden)})" if hidden else ""
+        stdout.write(f"  {json.dumps(shown, ensure_ascii=False)}{suffix}\n")
+    return 0

@@ -1,0 +1,201 @@
+"""Leads' decisions with Action.Execute over HTTP: role checks, double and conflicting clicks,
+three-partner agreement, the channel copy updated, the referrer told, everything audited."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.app import SERVICES
+from bot.cli import run
+from storage.cases import CaseRepository
+from storage.tinydb_store import TinyDBStore
+from tests.support import activities
+from tests.support.connector import FakeConnector
+from tests.test_answers import _file_case
+from tests.test_cards import assert_valid_card
+
+Client = TestClient[Any, Any]
+LA = {"id": "29:la", "name": "LA Lead", "aadObjectId": "00000000-0000-0000-0000-0000000000a1"}
+HEALTH = {
+    "id": "29:health",
+    "name": "Health Lead",
+    "aadObjectId": "00000000-0000-0000-0000-0000000000a2",
+}
+POLICE = {
+    "id": "29:police",
+    "name": "Police Lead",
+    "aadObjectId": "00000000-0000-0000-0000-0000000000a3",
+}
+STRANGER = {"id": "29:x", "name": "Someone", "aadObjectId": "00000000-0000-0000-0000-0000000000ff"}
+
+
+async def _post(client: Client, body: dict[str, Any]) -> Any:
+    response = await client.post(
+        "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert response.status in (200, 201), await response.text()
+    return await response.json() if response.status == 200 else None
+
+
+async def _click(
+    client: Client, connector: FakeConnector, who: dict[str, Any], verb: str, **data: Any
+) -> dict[str, Any]:
+    body = activities.action_execute(connector.url, verb, {"reference": "COV-2026-001", **data})
+    body["from"] = who
+    body["conversation"] = {"id": "team-id", "conversationType": "channel", "isGroup": True}
+    body["channelData"] = {"tenant": {"id": activities.TENANT}, "team": {"id": "team-id"}}
+    result = await _post(client, body)
+    assert result["statusCode"] == 200
+    assert result["type"] == "application/vnd.microsoft.card.adaptive"
+    card: dict[str, Any] = result["value"]
+    return card
+
+
+def _verbs(card: dict[str, Any]) -> set[str]:
+    return {
+        a["card"]["actions"][0]["verb"]
+        for a in card.get("actions", [])
+        if a["type"] == "Action.ShowCard"
+    }
+
+
+@pytest.fixture
+async def filed(bot: Client, connector: FakeConnector, store: TinyDBStore) -> CaseRepository:
+    """A filed Coventry case posted in the review channel, its referrer known to the bot."""
+    await _post(bot, activities.team_install(connector.url, team_id="team-id"))
+    await _post(bot, activities.message(connector.url, "hello"))  # the referrer's chat
+    await _file_case(store, activities.USER["id"])
+    repo = CaseRepository(store)
+    loaded = await repo.get("COV-2026-001")
+    assert loaded is not None
+    case, etag = loaded
+    services = bot.server.app[SERVICES]
+    coventry = services.partnerships.partnerships["coventry"]
+    card = await services.notifier.post_to_review_channel(
+        coventry, {"type": "AdaptiveCard", "version": "1.5", "body": []}
+    )
+    await repo.save(case.model_copy(update={"channel_activity_id": card}), etag)
+    return repo
+
+
+async def _status(repo: CaseRepository) -> str:
+    loaded = await repo.get("COV-2026-001")
+    assert loaded is not None
+    return loaded[0].status.value
+
+
+async def test_a_leads_click_records_updates_the_channel_and_tells_the_referrer(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    before = len(connector.sent)
+    card = await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    assert "Recorded" in json.dumps(card)
+    assert await _status(filed) == "rapid_review"
+    assert "propose_recommendation" in _verbs(card)
+    sent = connector.sent[before:]
+    assert any(s.method == "PUT" and s.conversation_id == "team-id" for s in sent)
+    to_referrer = [s for s in sent if s.conversation_id.startswith("a:personal-")]
+    assert len(to_referrer) == 1
+    told = json.dumps(to_referrer[0].body)
+    assert "COV-2026-001" in told
+    assert "LA Lead" not in told  # no other people's data
+    trail = await filed.audit_trail("COV-2026-001")
+    assert trail[-1]["actor"] == LA["aadObjectId"]
+
+
+async def test_a_non_lead_click_is_refused_and_audited(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    card = await _click(bot, connector, STRANGER, "sin_made", on="2026-11-23")
+    assert "Only the partnership's leads" in json.dumps(card)
+    assert _verbs(card) == set()
+    assert await _status(filed) == "referred"
+    trail = await filed.audit_trail("COV-2026-001")
+    assert trail[-1]["what"] == "refused: sin_made"
+
+
+async def test_refresh_gives_leads_the_buttons_and_others_a_read_only_card(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    lead_view = await _click(bot, connector, LA, "refresh")
+    other_view = await _click(bot, connector, STRANGER, "refresh")
+    assert {"sin_made", "not_notifiable"} <= _verbs(lead_view)
+    assert _verbs(other_view) == set()
+    assert lead_view["refresh"]["action"]["verb"] == "refresh"
+    assert_valid_card(lead_view)
+    assert_valid_card(other_view)
+
+
+async def test_a_double_click_records_one_decision(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    second = await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    assert "already recorded" in json.dumps(second)
+    loaded = await filed.get("COV-2026-001")
+    assert loaded is not None
+    assert len(loaded[0].decisions) == 1
+
+
+async def test_conflicting_decisions_one_wins_and_the_other_is_told(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    late = await _click(bot, connector, POLICE, "not_notifiable", reason="No abuse suspected")
+    assert await _status(filed) == "rapid_review"
+    assert "Recorded" not in json.dumps(late)
+
+
+async def test_three_partners_must_agree_before_the_rapid_review_is_sent(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    await _click(
+        bot,
+        connector,
+        LA,
+        "propose_recommendation",
+        outcome="local_cspr",
+        criteria="agencies_working_together",
+        have_regard="",
+        reasons="Several agencies held information that was not shared.",
+    )
+    early = await _click(bot, connector, LA, "rapid_review_sent", on="2026-11-24")
+    assert await _status(filed) == "rapid_review"
+    assert "Recorded" not in json.dumps(early)
+    await _click(bot, connector, HEALTH, "agree")
+    card = await _click(bot, connector, POLICE, "agree")
+    assert "agreed by all three partners" in json.dumps(card)
+    await _click(bot, connector, LA, "rapid_review_sent", on="2026-11-24")
+    assert await _status(filed) == "local_review"
+
+
+async def test_case_show_prints_the_case_timeline_and_audit_without_names(
+    bot: Client,
+    connector: FakeConnector,
+    filed: CaseRepository,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await _click(bot, connector, POLICE, "not_notifiable", reason="Jane fell from a swing")
+    monkeypatch.setenv("REVIEW_BOT_DATA_DIR", str(settings.data_dir))
+    out, err = io.StringIO(), io.StringIO()
+    code = await asyncio.to_thread(run, ["case", "show", "COV-2026-001"], stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    printed = out.getvalue()
+    assert "COV-2026-001" in printed
+    assert "no_serious_incident" in printed
+    assert "Serious incident notification" in printed  # the timeline
+    assert "not_notifiable" in printed  # the audit trail
+    assert "Jane" not in printed
+    missing = io.StringIO()
+    assert (
+        await asyncio.to_thread(run, ["case", "show", "COV-2026-999"], stdout=out, stderr=missing)
+        == 1
+    )
