@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from cards import wording
 from cards.common import Card, adaptive_card, submit_action, text_block
 from cards.text import escape_markdown
+from safeguarding.calendar import WEEKDAY_NAMES, day_month_year
 from safeguarding.cases import REFERENCE, Case, age_label
 from safeguarding.clocks import london_time
 from safeguarding.frontdoor import FrontDoorContact
@@ -61,21 +62,6 @@ CARD_BUDGET = 27 * 1024
 REVIEW_LIMITS = ((1500, 2000), (700, 120), (400, 60), (200, 30), (100, 20))
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _YES_NO = {"true": wording.YES, "false": wording.NO}
 _YES_NO_UNKNOWN = {"yes": wording.YES, "no": wording.NO, "not_known": wording.NOT_KNOWN}
 
@@ -94,7 +80,7 @@ def _ref(reference: str) -> str:
 
 def long_date(day: date) -> str:
     """A date as people write it, whatever the server's locale: 'Monday 4 January 2027'."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{WEEKDAY_NAMES[day.weekday()]} {day_month_year(day)}"
 
 
 def _submit(title: str, step: str, **data: Any) -> Element:

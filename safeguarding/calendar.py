@@ -27,6 +27,28 @@ CLOSURE_DAY_NAME = "Partnership closure day"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def day_month_year(day: date) -> str:
+    """'25 November 2026', whatever the server's locale."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 class HolidayFileError(ValueError):
     """A bank-holidays file that cannot be read or is not in the gov.uk format."""
 

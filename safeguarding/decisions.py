@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+from safeguarding.calendar import day_month_year
 from safeguarding.cases import Actor, Case, CaseStatus, RecordedDecision
 from safeguarding.clocks import london_time
 from safeguarding.partnerships import Lead, Partner, Partnership, WebPage
@@ -548,25 +549,10 @@ def _latest(case: Case, kind: DecisionKind) -> RecordedDecision | None:
 
 # --- wording --------------------------------------------------------------------------------
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def _long(day: date) -> str:
     # Month names from a table, so the server's locale cannot change the wording.
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return day_month_year(day)
 
 
 _PARTNER_NAMES = {
