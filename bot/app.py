@@ -77,6 +77,7 @@ class Services:
     adapter: CloudAdapter
     conversations: ConversationRegistry
     notifier: Notifier
+    case_cards: CaseCards
     bot: ReviewBot
 
 
@@ -209,6 +210,7 @@ def create_app(
     store: Store | None = None,
     clock: Clock | None = None,
     connector: BotFrameworkAuthentication | None = None,
+    graph: GraphGroups | None = None,
 ) -> web.Application:
     """Build the aiohttp application; the store opens on startup and closes on cleanup."""
     partnerships = load_partnerships(settings.partnerships)
@@ -251,7 +253,9 @@ def create_app(
             decisions=DecisionDesk(
                 partnerships=partnerships,
                 cases=CaseRepository(active_store),
-                leads=LeadDirectory(groups=graph_groups(settings, partnerships, active_clock)),
+                leads=LeadDirectory(
+                    groups=graph or graph_groups(settings, partnerships, active_clock)
+                ),
                 cards=case_cards,
                 notifier=notifier,
                 clock=active_clock,
@@ -265,6 +269,7 @@ def create_app(
             adapter=adapter,
             conversations=conversations,
             notifier=notifier,
+            case_cards=case_cards,
             bot=bot,
         )
         logger.info("bot ready: %d partnerships", len(partnerships.partnerships))

@@ -184,6 +184,10 @@ class DecisionDesk:
         data: Mapping[str, Any],
     ) -> Card:
         actor = Actor.from_lead(lead, person.aad_object_id or person.teams_id)
+        if lead not in partnership.leads:
+            # A member of the leads group: the domain checks actors against the partnership's
+            # leads, so this one joins them for this decision (with no partner to speak for).
+            partnership = partnership.model_copy(update={"leads": (*partnership.leads, lead)})
         try:
             decision = parse_decision(_decision_data(verb, data))
         except DecisionError as exc:

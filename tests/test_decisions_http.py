@@ -199,3 +199,33 @@ async def test_case_show_prints_the_case_timeline_and_audit_without_names(
         await asyncio.to_thread(run, ["case", "show", "COV-2026-999"], stdout=out, stderr=missing)
         == 1
     )
+
+
+async def test_slippage_keeps_the_original_date_and_the_reason(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    card = await _click(
+        bot,
+        connector,
+        LA,
+        "slip",
+        milestone="rapid_review",
+        to="2026-12-23",
+        reason="Awaiting the police summary",
+    )
+    assert "Recorded" in json.dumps(card)
+    loaded = await filed.get("COV-2026-001")
+    assert loaded is not None
+    case = loaded[0]
+    services = bot.server.app[SERVICES]
+    cards = services.case_cards
+    coventry = services.partnerships.partnerships["coventry"]
+    milestone = cards.timeline(case, coventry).get("rapid_review")
+    assert milestone is not None
+    assert str(milestone.due) == "2026-12-23"
+    assert milestone.original_due is not None
+    assert str(milestone.original_due) != "2026-12-23"
+    assert milestone.slips[0].reason == "Awaiting the police summary"
+    trail = await filed.audit_trail("COV-2026-001")
+    assert trail[-1]["kind"] == "slip"
