@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 _MULTI = frozenset({"criteria", "have_regard"})
 _SAVE_ATTEMPTS = 3
+# A refusal caused by another lead's decision this recent names that lead and decision.
+RECENT = timedelta(minutes=15)
 
 
 def _decision_data(verb: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,15 +196,13 @@ class DecisionDesk:
         except DecisionError as exc:
             return await self._cards.card(case, partnership, for_lead=True, notice=exc.message)
         now = self._clock.now()
-        for attempt in range(_SAVE_ATTEMPTS):
+        for _ in range(_SAVE_ATTEMPTS):
             try:
                 result = apply_decision(
                     case, decision, actor=actor, partnership=partnership, at=now
                 )
             except DecisionError as exc:
-                notice = exc.message
-                if attempt:  # lost a race: say who decided what
-                    notice = self._conflict_notice(case, exc.message)
+                notice = self._conflict_notice(case, actor, now, exc.message)
                 return await self._cards.card(case, partnership, for_lead=True, notice=notice)
             if not result.changed:
                 return await self._cards.card(
@@ -238,10 +239,11 @@ class DecisionDesk:
             )
         return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
 
-    def _conflict_notice(self, case: Case, problem: str) -> str:
-        if not case.decisions:
+    def _conflict_notice(self, case: Case, actor: Actor, now: datetime, problem: str) -> str:
+        # Someone else decided moments ago (a race, or two leads on the same card): say who.
+        last = case.decisions[-1] if case.decisions else None
+        if last is None or last.actor.id == actor.id or now - last.at > RECENT:
             return problem
-        last = case.decisions[-1]
         label = DECISION_LABELS.get(DecisionKind(last.kind), last.kind)
         return wording.DECISION_CONFLICT.format(name=last.actor.name, label=label, problem=problem)
 

@@ -229,3 +229,20 @@ async def test_slippage_keeps_the_original_date_and_the_reason(
     assert milestone.slips[0].reason == "Awaiting the police summary"
     trail = await filed.audit_trail("COV-2026-001")
     assert trail[-1]["kind"] == "slip"
+
+
+async def test_two_leads_deciding_differently_at_the_same_moment(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    cards = await asyncio.gather(
+        _click(bot, connector, LA, "sin_made", on="2026-11-23"),
+        _click(bot, connector, POLICE, "not_notifiable", reason="No abuse suspected"),
+    )
+    recorded = ["Recorded" in json.dumps(card) for card in cards]
+    assert sorted(recorded) == [False, True]  # exactly one wins
+    loser = json.dumps(cards[recorded.index(False)])
+    assert "has just recorded" in loser  # the loser is told who decided what
+    loaded = await filed.get("COV-2026-001")
+    assert loaded is not None
+    assert len(loaded[0].decisions) == 1
+    assert loaded[0].status.value in ("rapid_review", "no_serious_incident")
