@@ -110,6 +110,14 @@ def _services(app: web.Application) -> Services:
 
 async def _on_turn_error(context: TurnContext, error: Exception) -> None:
     activity = context.activity
+    if activity.type == "event" and activity.name == "ContinueConversation":
+        # A proactive send: there is no user turn to apologise in; the caller gets the error.
+        logger.error(
+            "proactive send failed in %s",
+            activity.conversation.id if activity.conversation else "?",
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        raise error
     if isinstance(error, ConflictError):
         logger.warning("turn conflict on activity %s: %s", activity.id, error.collection)
         await context.send_activity(wording.TURN_CONFLICT)

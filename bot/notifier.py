@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import requests
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_random_exponential
 
 from bot.conversations import ConversationRecord, ConversationRegistry
 from dialogs.referral import AnnouncementError
@@ -21,10 +27,35 @@ class NotifierError(AnnouncementError):
 
 
 class DeliveryFailedError(NotifierError):
-    """The Bot Connector refused or could not be reached."""
+    """The Bot Connector refused the message; it was not posted."""
 
     def __init__(self, what: str, reason: str) -> None:
+        self.reason = reason
         super().__init__(f"could not post to {what}: {reason}")
+
+
+class RateLimitedError(DeliveryFailedError):
+    """HTTP 429: not posted; may be sent again after Retry-After."""
+
+    def __init__(self, what: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(what, f"rate limited, retry after {retry_after:g} s")
+
+
+class NotSentError(DeliveryFailedError):
+    """The connector could not be reached: nothing was sent, so sending again is safe."""
+
+
+class ConversationGoneError(DeliveryFailedError):
+    """HTTP 403/404: the channel or chat no longer exists or refuses the bot."""
+
+
+class DeliveryUncertainError(NotifierError):
+    """A 5xx or a timeout after the request went out: the message may have been posted."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"may or may not have posted to {what}: {reason}")
 
 
 class ChannelNotConfiguredError(NotifierError):
@@ -54,35 +85,130 @@ def card_activity(card: dict[str, Any], *, summary: str | None = None) -> Activi
     return activity
 
 
+Sleep = Callable[[float], Awaitable[None]]
+Monotonic = Callable[[], float]
+
+# Teams allows about 7 messages a second into one conversation.
+MIN_INTERVAL_S = 1 / 7
+SEND_ATTEMPTS = 4
+MAX_RETRY_AFTER_S = 60.0
+
+
+def _classify(exc: Exception, what: str) -> NotifierError:
+    """What a connector failure means for sending again."""
+    if isinstance(exc, HttpOperationError):
+        response = exc.response
+        status = getattr(response, "status_code", None)
+        if status == 429:
+            header = response.headers.get("Retry-After", "1") if response is not None else "1"
+            try:
+                retry_after = min(float(header), MAX_RETRY_AFTER_S)
+            except ValueError:
+                retry_after = 1.0
+            return RateLimitedError(what, retry_after)
+        if status in (403, 404):
+            return ConversationGoneError(what, f"HTTP {status}")
+        if status is not None and status >= 500:
+            return DeliveryUncertainError(what, f"HTTP {status}")
+        return DeliveryFailedError(what, f"HTTP {status}")
+    inner = getattr(exc, "inner_exception", None)
+    if isinstance(inner, requests.exceptions.ConnectionError) and not isinstance(
+        inner, requests.exceptions.ReadTimeout
+    ):
+        return NotSentError(what, "connector unreachable")
+    return DeliveryUncertainError(what, "no answer from the connector")
+
+
+def _wait(state: RetryCallState) -> float:
+    # Honour Retry-After on 429; otherwise back off exponentially with jitter.
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    if isinstance(error, RateLimitedError):
+        return error.retry_after
+    backoff: float = wait_random_exponential(multiplier=0.5, max=10)(state)
+    return backoff
+
+
 class Notifier:
-    """Sends every proactive message the product makes, through the adapter."""
+    """Sends every proactive message the product makes, through the adapter.
+
+    A new post is sent again only when it certainly did not land (429, connector unreachable);
+    a 5xx or a timeout raises DeliveryUncertainError and is not retried, because a blind retry
+    could post twice. Updates replace a card in place and are retried on 5xx too.
+    """
 
     def __init__(
-        self, *, adapter: BotAdapter, conversations: ConversationRegistry, bot_app_id: str
+        self,
+        *,
+        adapter: BotAdapter,
+        conversations: ConversationRegistry,
+        bot_app_id: str,
+        sleep: Sleep = asyncio.sleep,
+        monotonic: Monotonic = time.monotonic,
     ) -> None:
         self._adapter = adapter
         self._conversations = conversations
         self._bot_app_id = bot_app_id
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._last_send: dict[str, float] = {}
 
-    async def _send(self, reference: ConversationReference, activity: Activity) -> str:
+    async def _pace(self, conversation_id: str) -> None:
+        last = self._last_send.get(conversation_id)
+        now = self._monotonic()
+        if last is not None and now - last < MIN_INTERVAL_S:
+            await self._sleep(MIN_INTERVAL_S - (now - last))
+        self._last_send[conversation_id] = self._monotonic()
+
+    async def _attempt(
+        self, reference: ConversationReference, activity: Activity, *, update: bool
+    ) -> str:
+        conversation_id = reference.conversation.id if reference.conversation else "?"
+        await self._pace(conversation_id)
         sent: list[str] = []
+        failures: list[Exception] = []
 
         async def callback(context: TurnContext) -> None:
-            # The continuation activity has a made-up id; sending would make our post a reply
-            # to it. Without one the connector creates a new top-level post.
-            context.activity.id = None
-            response = await context.send_activity(activity)
-            if response is not None and response.id:
-                sent.append(response.id)
+            # Connector failures are caught here: escaping the callback they would reach the
+            # adapter's turn-error handler, which would try to post an apology in the channel.
+            try:
+                if update:
+                    await context.update_activity(activity)
+                    sent.append(str(activity.id))
+                    return
+                # The continuation activity has a made-up id; sending would make our post a
+                # reply to it. Without one the connector creates a new top-level post.
+                context.activity.id = None
+                response = await context.send_activity(activity)
+                if response is not None and response.id:
+                    sent.append(response.id)
+            except (HttpOperationError, ClientRequestError) as exc:
+                failures.append(exc)
 
-        try:
-            await self._adapter.continue_conversation(reference, callback, self._bot_app_id)
-        except HttpOperationError as exc:
-            status = exc.response.status_code if exc.response is not None else "no response"
-            raise DeliveryFailedError(_where(reference), f"HTTP {status}") from None
-        except ClientRequestError:
-            raise DeliveryFailedError(_where(reference), "connector unreachable") from None
+        await self._adapter.continue_conversation(reference, callback, self._bot_app_id)
+        if failures:
+            raise _classify(failures[0], _where(reference))
         return sent[0] if sent else ""
+
+    async def _send(
+        self, reference: ConversationReference, activity: Activity, *, update: bool = False
+    ) -> str:
+        retryable: tuple[type[Exception], ...] = (
+            (RateLimitedError, NotSentError, DeliveryUncertainError)
+            if update
+            else (RateLimitedError, NotSentError)
+        )
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(retryable),
+            wait=_wait,
+            stop=stop_after_attempt(SEND_ATTEMPTS),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(reference, activity, update=update)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def _channel_reference(self, partnership: Partnership) -> ConversationReference:
         channel = partnership.review_channel
@@ -126,8 +252,4 @@ class Notifier:
         reference = await self._channel_reference(partnership)
         activity = card_activity(card)
         activity.id = activity_id
-
-        async def callback(context: TurnContext) -> None:
-            await context.update_activity(activity)
-
-        await self._adapter.continue_conversation(reference, callback, self._bot_app_id)
+        await self._send(reference, activity, update=True)

@@ -168,6 +168,98 @@ class ClockOptions(_Model):
     publication_available_years: int = Field(default=1, ge=1, le=5)
 
 
+# The milestone keys of safeguarding.timeline.MilestoneKey that can be reminded of. They are
+# spelled out because timeline imports this module; tests/test_plan.py checks they match.
+# report_available_until is a minimum period, never due, so it cannot be chosen.
+ReminderMilestone = Literal[
+    "sin",
+    "notify_partners",
+    "rr_ias_requests",
+    "rr_ias_returns",
+    "rr_draft",
+    "rr_sign_off",
+    "rapid_review",
+    "panel_reply",
+    "report_copy_to_panel",
+    "cspr_final_report",
+]
+DigestWeekday = Literal["mon", "tue", "wed", "thu", "fri"]
+_CLOCK_TIME = re.compile(r"^(\d{2}):(\d{2})$")
+MAX_LEAD_WORKING_DAYS = 130
+
+
+class ReminderPolicy(_Model):
+    """When the review channel is reminded of a partnership's deadlines, and its weekly digest."""
+
+    # Working days before the due date; 0 is the last working day on or before it.
+    lead_times_working_days: tuple[Annotated[int, Field(ge=0, le=MAX_LEAD_WORKING_DAYS)], ...] = (
+        2,
+        0,
+    )
+    escalate_overdue: bool = True
+    # Europe/London wall-clock hours on the partnership's working days.
+    working_hours: str = "09:00-17:00"
+    digest_weekday: DigestWeekday = "mon"
+    digest_time: str = "09:00"
+    # None: every statutory milestone and the rapid review's internal steps.
+    milestones: tuple[ReminderMilestone, ...] | None = None
+
+    @field_validator("lead_times_working_days")
+    @classmethod
+    def _distinct_lead_times(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("each lead time may be given once")
+        # Furthest first, which is also the order the reminders fall in.
+        return tuple(sorted(value, reverse=True))
+
+    @field_validator("working_hours")
+    @classmethod
+    def _valid_hours(cls, value: str) -> str:
+        OpeningHours.model_validate(value)
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _valid_time(cls, value: str) -> str:
+        _clock_time(value)
+        return value
+
+    @field_validator("milestones")
+    @classmethod
+    def _distinct_milestones(
+        cls, value: tuple[ReminderMilestone, ...] | None
+    ) -> tuple[ReminderMilestone, ...] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each milestone may be given once")
+        return value
+
+    @model_validator(mode="after")
+    def _digest_in_hours(self) -> ReminderPolicy:
+        if not self.hours().covers(self.digest_clock()):
+            raise ValueError(
+                f"digest_time {self.digest_time} is outside working_hours {self.working_hours}"
+            )
+        return self
+
+    def hours(self) -> OpeningHours:
+        """The working hours as opening and closing times."""
+        return OpeningHours.model_validate(self.working_hours)
+
+    def digest_clock(self) -> time:
+        """The digest's time of day."""
+        return _clock_time(self.digest_time)
+
+
+def _clock_time(value: str) -> time:
+    match = _CLOCK_TIME.match(value)
+    if not match:
+        raise ValueError(f"'{value}' is not of the form HH:MM")
+    try:
+        return time(int(match[1]), int(match[2]))
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid time of day") from exc
+
+
 class BusinessUnit(_Model):
     """How practitioners reach the partnership team about the review process (not about a child)."""
 
@@ -207,6 +299,7 @@ class Partnership(_Model):
     # Optional: members of this Entra ID group are leads too (checked through Graph).
     leads_group_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")] | None = None
     clock: ClockOptions = ClockOptions()
+    reminders: ReminderPolicy = ReminderPolicy()
     other_services: OtherServices = OtherServices()
     # A TOML file of [[faq]] entries, relative to the partnerships file.
     faq_file: Annotated[str, Field(pattern=r"^[\w./-]+\.toml$")] | None = None

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 JsonDict = dict[str, Any]
 
-_KEY = re.compile(r"^[\w.:;@+=/-]{1,400}$")
+_KEY = re.compile(r"^[\w.:;@+=/|-]{1,400}$")
 
 
 class Collection(StrEnum):

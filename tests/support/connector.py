@@ -40,6 +40,9 @@ class FakeConnector:
 
     url: str = ""
     sent: list[Sent] = field(default_factory=list)
+    # Scripted answers to the next POSTs, in order: "429:<seconds>", "500" (not posted),
+    # "500-landed" (posted, then 500), "404". When empty, every POST succeeds.
+    script: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -51,10 +54,22 @@ class FakeConnector:
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
+        answer = self.script.pop(0) if self.script else "ok"
+        if answer.startswith("429"):
+            retry_after = answer.partition(":")[2] or "1"
+            return web.json_response(
+                {"error": {"code": "TooManyRequests"}},
+                status=429,
+                headers={"Retry-After": retry_after},
+            )
+        if answer in ("500", "404"):
+            return web.json_response({"error": {"code": "Failed"}}, status=int(answer))
         activity_id = f"activity-{next(self._ids)}"
         self.sent.append(
             Sent("POST", request.match_info["conv"], request.match_info.get("reply_to"), body)
         )
+        if answer == "500-landed":
+            return web.json_response({"error": {"code": "ServiceError"}}, status=500)
         return web.json_response({"id": activity_id}, status=201)
 
     async def _put(self, request: web.Request) -> web.Response:

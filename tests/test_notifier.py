@@ -1,0 +1,115 @@
+"""The Notifier against a misbehaving connector: 429, 5xx after landing, gone channels, pacing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.app import SERVICES
+from bot.notifier import (
+    ConversationGoneError,
+    DeliveryUncertainError,
+    Notifier,
+    RateLimitedError,
+)
+from tests.support import activities
+from tests.support.connector import FakeConnector
+
+Client = TestClient[Any, Any]
+CARD = {"type": "AdaptiveCard", "version": "1.5", "body": []}
+
+
+class FakeTime:
+    """A monotonic clock and a sleep that only moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+async def notifier(bot: Client, connector: FakeConnector) -> tuple[Notifier, FakeTime]:
+    response = await bot.post(
+        "/api/messages",
+        data=json.dumps(activities.team_install(connector.url, team_id="team-id")),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 201
+    connector.sent.clear()
+    services = bot.server.app[SERVICES]
+    fake = FakeTime()
+    return (
+        Notifier(
+            adapter=services.adapter,
+            conversations=services.conversations,
+            bot_app_id="",
+            sleep=fake.sleep,
+            monotonic=fake.monotonic,
+        ),
+        fake,
+    )
+
+
+def _coventry(bot: Client) -> Any:
+    return bot.server.app[SERVICES].partnerships.partnerships["coventry"]
+
+
+async def test_429_then_success_posts_once_after_retry_after(
+    bot: Client, connector: FakeConnector, notifier: tuple[Notifier, FakeTime]
+) -> None:
+    sender, time = notifier
+    connector.script = ["429:3"]
+    activity_id = await sender.post_to_review_channel(_coventry(bot), CARD)
+    assert activity_id
+    assert len(connector.sent) == 1
+    assert 3.0 in time.slept
+
+
+async def test_429_every_time_gives_up_with_a_rate_limit_error(
+    bot: Client, connector: FakeConnector, notifier: tuple[Notifier, FakeTime]
+) -> None:
+    sender, _ = notifier
+    connector.script = ["429:1"] * 10
+    with pytest.raises(RateLimitedError):
+        await sender.post_to_review_channel(_coventry(bot), CARD)
+    assert connector.sent == []
+
+
+async def test_500_after_the_post_landed_is_not_posted_again(
+    bot: Client, connector: FakeConnector, notifier: tuple[Notifier, FakeTime]
+) -> None:
+    sender, _ = notifier
+    connector.script = ["500-landed"]
+    with pytest.raises(DeliveryUncertainError):
+        await sender.post_to_review_channel(_coventry(bot), CARD)
+    assert len(connector.sent) == 1  # it landed once, and was not sent a second time
+
+
+async def test_a_channel_that_no_longer_exists(
+    bot: Client, connector: FakeConnector, notifier: tuple[Notifier, FakeTime]
+) -> None:
+    sender, _ = notifier
+    connector.script = ["404"]
+    with pytest.raises(ConversationGoneError):
+        await sender.post_to_review_channel(_coventry(bot), CARD)
+
+
+async def test_posts_to_one_conversation_are_paced(
+    bot: Client, connector: FakeConnector, notifier: tuple[Notifier, FakeTime]
+) -> None:
+    sender, time = notifier
+    for _ in range(3):
+        await sender.post_to_review_channel(_coventry(bot), CARD)
+    assert len(connector.sent) == 3
+    assert len(time.slept) == 2
+    assert all(0 < s <= 1 / 7 for s in time.slept)
