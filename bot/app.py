@@ -303,6 +303,12 @@ def create_app(
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+
+    async def probe(request: web.Request) -> web.Response:
+        # Clients (the Agents Playground among them) probe the endpoint with HEAD.
+        return web.Response(status=200)
+
+    app.router.add_route("HEAD", "/api/messages", probe)
     app.router.add_post(
         "/api/messages",
         messages_handler(

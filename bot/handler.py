@@ -24,7 +24,7 @@ from bot.safety import SafetyDesk
 from cards import wording
 from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
-from dialogs.interruptions import typed_text
+from dialogs.interruptions import RESUME_WORDS, typed_text
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import TriageLabel
@@ -33,9 +33,7 @@ logger = logging.getLogger(__name__)
 
 HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "menu", "?"})
 
-REFER_WORDS = frozenset(
-    {"refer", "referral", "start a referral", "new referral", "start referral", "my draft"}
-)
+REFER_WORDS = RESUME_WORDS - {"continue", "resume"}
 
 
 def submitted_action(activity: Activity) -> str | None:

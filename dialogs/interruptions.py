@@ -14,6 +14,19 @@ logger = logging.getLogger(__name__)
 
 HELP_WORDS = frozenset({"help", "?", "menu"})
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abandon"})
+# Typed while a dialog runs, these mean "where was I?", not a new request to triage.
+RESUME_WORDS = frozenset(
+    {
+        "refer",
+        "referral",
+        "start a referral",
+        "new referral",
+        "start referral",
+        "my draft",
+        "continue",
+        "resume",
+    }
+)
 
 # Answers a typed message that needs a safety signpost; True when it answered.
 SafetyResponder = Callable[[TurnContext, str], Awaitable[bool]]
@@ -78,10 +91,18 @@ class InterruptibleDialog(ComponentDialog):  # type: ignore[misc]
         if lowered in CANCEL_WORDS:
             logger.info("interruption: cancel")
             return await self.on_cancel_requested(inner_dc)
+        if lowered in RESUME_WORDS:
+            logger.info("interruption: resume")
+            return await self.on_resume_requested(inner_dc)
         if await self._safety(inner_dc.context, text):
             logger.info("interruption: safety signpost")
             return DialogTurnResult(status=DialogTurnStatus.Waiting)
         return None
+
+    async def on_resume_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
+        """Override to show where the dialog is; by default the step handles the text."""
+        result: DialogTurnResult = await super().on_continue_dialog(inner_dc)
+        return result
 
     async def on_cancel_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
         """Override to confirm before cancelling; by default cancel at once."""

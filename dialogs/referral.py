@@ -381,6 +381,15 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
 
     # --- helpers -------------------------------------------------------------------------
 
+    async def show_current(self, dc: DialogContext) -> None:
+        """Send the card of the step the user's draft is at (or say it is gone)."""
+        now = self._s.clock.now()
+        loaded = await self._s.drafts.load(user_key(dc.context), now)
+        if loaded is None or loaded[0].filed_reference is not None:
+            await dc.context.send_activity(wording.REFERRAL_DRAFT_GONE)
+            return
+        await self._send_current(dc, loaded[0], now)
+
     async def cancel(self, dc: DialogContext) -> DialogTurnResult:
         """Discard the draft and end the referral."""
         await self._s.drafts.discard(user_key(dc.context))
@@ -494,6 +503,11 @@ class ReferralDialog(InterruptibleDialog):
         self._flow = _ReferralFlow(services)
         self.add_dialog(self._flow)
         self.initial_dialog_id = _FLOW
+
+    async def on_resume_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
+        """Typed "refer" mid-referral: show the current step again."""
+        await self._flow.show_current(inner_dc)
+        return DialogTurnResult(status=DialogTurnStatus.Waiting)
 
     async def on_cancel_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
         """Typed "cancel": ask first; the draft is deleted only on Yes."""

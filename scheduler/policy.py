@@ -1,4 +1,4 @@
-"""A partnership's reminder policy, typed for planning: which milestones, which hours, when digests go.
+"""A partnership's reminder policy, typed for planning: milestones, hours, when digests go.
 
 `ReminderPolicy` itself lives in `safeguarding.partnerships`, where the partnerships file is
 validated; this module re-exports it and turns its settings into the types the planner uses.

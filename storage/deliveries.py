@@ -1,4 +1,4 @@
-"""The reminder delivery log: every reminder is claimed before it is posted, so it posts at most once.
+"""The reminder delivery log: each reminder is claimed before it is posted, so it posts once.
 
 The rule for a process that dies mid-delivery:
 - claimed, but the send never started (state CLAIMED): after CLAIM_TIMEOUT another process may
@@ -94,7 +94,9 @@ class DeliveryLog:
         current = Delivery.model_validate(doc.data)
         stale = now - current.claimed_at > CLAIM_TIMEOUT
         if current.state is DeliveryState.SENDING and stale:
-            await self._settle(doc.etag, current, DeliveryState.UNCERTAIN, "process stopped mid-send")
+            await self._settle(
+                doc.etag, current, DeliveryState.UNCERTAIN, "process stopped mid-send"
+            )
             return None
         retry = current.state is DeliveryState.FAILED and current.attempts < MAX_ATTEMPTS
         if not (retry or (current.state is DeliveryState.CLAIMED and stale)):
@@ -122,7 +124,9 @@ class DeliveryLog:
             update={"state": DeliveryState.SENDING, "sending_since": now}
         )
         etag = await self._store.put(
-            Collection.DELIVERIES, delivery.key, delivery.model_dump(mode="json"),
+            Collection.DELIVERIES,
+            delivery.key,
+            delivery.model_dump(mode="json"),
             if_match=claim.etag,
         )
         return Claim(delivery=delivery, etag=etag)
@@ -133,7 +137,9 @@ class DeliveryLog:
             update={"state": DeliveryState.SENT, "activity_id": activity_id, "sent_at": now}
         )
         await self._store.put(
-            Collection.DELIVERIES, delivery.key, delivery.model_dump(mode="json"),
+            Collection.DELIVERIES,
+            delivery.key,
+            delivery.model_dump(mode="json"),
             if_match=claim.etag,
         )
 

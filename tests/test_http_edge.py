@@ -155,3 +155,8 @@ async def test_a_turn_logs_ids_but_never_the_text(
     assert (await _post(bot, activities.message(connector.url, secret))).status == 201
     assert caplog.records
     assert all(secret not in record.getMessage() for record in caplog.records)
+
+
+async def test_head_probe_on_messages_is_200(bot: Client) -> None:
+    response = await bot.head("/api/messages")
+    assert response.status == 200

@@ -566,3 +566,13 @@ async def test_an_emergency_typed_at_any_step_gets_999_and_the_draft_resumes(
     else:
         await h.step("review", submit=True)
         assert len(await stored_cases(h)) == 1
+
+
+async def test_typing_refer_mid_referral_shows_the_current_step(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    again = await h.say("refer")
+    assert steps_offered(again) == {"referrer"}
+    assert "front door" not in json.dumps(cards_in(again))

@@ -1,0 +1,425 @@
+"""Reminder and digest planning: which reminders may be posted now, as a pure function of the cases.
+
+Nothing here reads the clock, a file or the network: the scheduler passes `now` and the cases,
+posts what the plan returns, and skips keys it has already posted. A reminder's key names the
+case, milestone, kind and the due date it was computed for, so the same moment always plans the
+same keys, a reminder posted once is never posted again, and a slipped due date plans new ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from safeguarding.calendar import PartnershipCalendars, WorkingDayCalendar
+from safeguarding.cases import Case, CaseStatus
+from safeguarding.clocks import london_time
+from safeguarding.partnerships import OpeningHours, Partner, Partnership
+from safeguarding.timeline import (
+    Milestone,
+    MilestoneKey,
+    MilestoneStatus,
+    TimelineInputError,
+    compute_timeline,
+)
+from scheduler.policy import digest_moment, london_moment, reminded_milestones
+
+DEFAULT_LOOKBACK_WORKING_DAYS = 10
+
+ReminderKind = Literal["lead", "due_today", "overdue"]
+
+# Nothing is pending on these: the report is out, or the case is closed.
+FINISHED_STATUSES = frozenset({CaseStatus.PUBLISHED, CaseStatus.CLOSED})
+
+# The notification and rapid-review clocks only run while the case is on that path. Once the LA
+# decides not to notify (no_serious_incident, or a learning review offered instead) or the rapid
+# review is behind it, no decision can mark these done, so the timeline alone would call them
+# overdue for ever.
+_NOTIFICATION_PATH = frozenset(
+    {
+        MilestoneKey.SIN,
+        MilestoneKey.NOTIFY_PARTNERS,
+        MilestoneKey.RR_IAS_REQUESTS,
+        MilestoneKey.RR_IAS_RETURNS,
+        MilestoneKey.RR_DRAFT,
+        MilestoneKey.RR_SIGN_OFF,
+        MilestoneKey.RAPID_REVIEW,
+    }
+)
+_ON_NOTIFICATION_PATH = frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW})
+# Before the SIN is made these are projected from the SIN's due date: the SIN's own reminders
+# say what is late; reminding of a rapid review that has not started would only add noise.
+_RAPID_REVIEW_CLOCK = _NOTIFICATION_PATH - {MilestoneKey.SIN, MilestoneKey.NOTIFY_PARTNERS}
+
+_ORDER = {key: index for index, key in enumerate(MilestoneKey)}
+_SETTLED = frozenset({MilestoneStatus.DONE, MilestoneStatus.NOT_APPLICABLE})
+
+
+class PlanInputError(ValueError):
+    """Planning inputs that cannot be planned from, such as a naive `now`."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reminder(_Frozen):
+    """One reminder that may be posted now; `key` makes posting it idempotent."""
+
+    key: str
+    reference: str
+    partnership_id: str
+    milestone: MilestoneKey
+    kind: ReminderKind
+    lead_days: int | None
+    due: date
+    # The due date before any slips; None when the milestone has not slipped.
+    original_due: date | None
+    # As of `now`'s day in London: negative when overdue.
+    working_days_left: int | None
+    responsible: str
+    # The leads an overdue escalation @mentions (Entra object id, else UPN); empty otherwise.
+    mention_lead_ids: tuple[str, ...] = ()
+    # Aware UTC: the start of working hours on the working day the reminder is for.
+    send_after: datetime
+    # `now` is past the end of that working day: the reminder is being caught up.
+    late: bool
+
+
+class DigestEntry(_Frozen):
+    """One open case in a weekly digest, with its next pending milestone if it has one."""
+
+    reference: str
+    partnership_id: str
+    case_status: CaseStatus
+    milestone: MilestoneKey | None
+    due: date | None
+    original_due: date | None
+    working_days_left: int | None
+    overdue: bool
+    responsible: str | None
+
+
+class Digest(_Frozen):
+    """A partnership's weekly digest: every open case, overdue first, then by days left."""
+
+    partnership_id: str
+    # The London day it was planned on, and that day's ISO year and week.
+    planned_on: date
+    iso_year: int
+    iso_week: int
+    entries: tuple[DigestEntry, ...]
+
+
+def reminder_key(
+    reference: str, milestone: MilestoneKey, kind: ReminderKind, lead_days: int | None, due: date
+) -> str:
+    """The idempotency key of a reminder, e.g. 'COV-2026-001|sin|lead:2|2026-11-25'."""
+    label = f"lead:{lead_days}" if kind == "lead" else kind
+    return f"{reference}|{milestone.value}|{label}|{due.isoformat()}"
+
+
+def next_working_moment(
+    partnership: Partnership, calendar: WorkingDayCalendar, moment: datetime
+) -> datetime:
+    """`moment` (as aware UTC) if inside working hours, else the next start of working hours."""
+    return _next_working_moment(partnership.reminders.hours(), calendar, _aware(moment))
+
+
+def _next_working_moment(
+    hours: OpeningHours, calendar: WorkingDayCalendar, moment: datetime
+) -> datetime:
+    local = london_time(moment)
+    day, clock = local.date(), local.time()
+    if calendar.is_working_day(day):
+        if clock < hours.opens:
+            return london_moment(day, hours.opens)
+        if clock < hours.closes:
+            return moment.astimezone(UTC)
+    return london_moment(calendar.next_working_day(day), hours.opens)
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise PlanInputError("naive datetimes are ambiguous; pass an aware datetime")
+    return moment
+
+
+@dataclass
+class _Partnership:
+    """What one planning pass needs of a partnership, worked out once for all its cases."""
+
+    partnership: Partnership
+    calendar: WorkingDayCalendar
+    hours: OpeningHours
+    milestones: frozenset[MilestoneKey]
+    today: date
+    open_now: bool
+    _opens: dict[date, datetime] = field(default_factory=dict)
+    _mentions: dict[tuple[Partner, ...], tuple[str, ...]] = field(default_factory=dict)
+
+    def opens(self, day: date) -> datetime:
+        """The start of working hours on a day, as aware UTC."""
+        found = self._opens.get(day)
+        if found is None:
+            found = self._opens[day] = london_moment(day, self.hours.opens)
+        return found
+
+    def mentions(self, partners: tuple[Partner, ...]) -> tuple[str, ...]:
+        """The leads an escalation about a milestone owned by `partners` names."""
+        found = self._mentions.get(partners)
+        if found is None:
+            found = self._mentions[partners] = _responsible_leads(self.partnership, partners)
+        return found
+
+
+def _responsible_leads(partnership: Partnership, partners: tuple[Partner, ...]) -> tuple[str, ...]:
+    ids: list[str] = []
+    for lead in partnership.leads:
+        # Leads with no partner (business manager, chair) hear of every escalation.
+        if lead.partner is None or (lead.partner in partners if partners else True):
+            lead_id = lead.aad_object_id or lead.upn
+            if lead_id is not None and lead_id not in ids:
+                ids.append(lead_id)
+    return tuple(ids)
+
+
+class _Pass:
+    """One planning pass: the per-partnership context, built lazily and reused for every case."""
+
+    def __init__(
+        self,
+        partnerships: Mapping[str, Partnership],
+        calendars: PartnershipCalendars,
+        now: datetime,
+    ) -> None:
+        self.partnerships = partnerships
+        self.calendars = calendars
+        self.now = _aware(now)
+        self.today = london_time(self.now).date()
+        self._contexts: dict[str, _Partnership | None] = {}
+
+    def context(self, partnership_id: str) -> _Partnership | None:
+        if partnership_id in self._contexts:
+            return self._contexts[partnership_id]
+        partnership = self.partnerships.get(partnership_id)
+        context: _Partnership | None = None
+        if partnership is not None:
+            calendar = self.calendars.for_partnership(partnership)
+            hours = partnership.reminders.hours()
+            context = _Partnership(
+                partnership=partnership,
+                calendar=calendar,
+                hours=hours,
+                milestones=frozenset(reminded_milestones(partnership.reminders)),
+                today=self.today,
+                open_now=_next_working_moment(hours, calendar, self.now) == self.now,
+            )
+        self._contexts[partnership_id] = context
+        return context
+
+    def pending(self, case: Case, context: _Partnership) -> list[Milestone]:
+        """The case's milestones the policy reminds of that still have a due date to meet."""
+        try:
+            timeline = compute_timeline(
+                case.dates,
+                context.partnership.clock,
+                context.calendar,
+                self.today,
+                events=case.milestone_events,
+            )
+        except TimelineInputError:
+            # Stored cases were validated when their dates were recorded; one that no longer
+            # computes must not stop every other case's reminders.
+            return []
+        on_path = case.status in _ON_NOTIFICATION_PATH
+        return [
+            m
+            for m in timeline.milestones
+            if m.key in context.milestones
+            and m.due is not None
+            and m.kind == "deadline"
+            and m.status not in _SETTLED
+            and (on_path or m.key not in _NOTIFICATION_PATH)
+            and not (m.basis_projected and m.key in _RAPID_REVIEW_CLOCK)
+        ]
+
+
+def _reminder(
+    case: Case, milestone: Milestone, context: _Partnership, lookback_days: int
+) -> Reminder | None:
+    """The most recent reminder for a milestone that may be posted now, if any is relevant."""
+    assert milestone.due is not None
+    due, today, calendar = milestone.due, context.today, context.calendar
+    policy = context.partnership.reminders
+    lead_days: int | None = None
+    mentions: tuple[str, ...] = ()
+    if today > due:
+        if not policy.escalate_overdue:
+            return None
+        kind: ReminderKind = "overdue"
+        day = calendar.next_working_day(due)
+        mentions = context.mentions(milestone.partners)
+    else:
+        # A due date on a weekend or holiday is met on the working day before it: that day has
+        # 0 working days left, and lead times count back from it.
+        last = due if calendar.is_working_day(due) else calendar.subtract_working_days(due, 1)
+        left = calendar.working_days_between(today, last)
+        # Lead times are furthest first: the last one whose day has come is the most recent.
+        reached = [n for n in policy.lead_times_working_days if n >= left]
+        if not reached or reached[-1] - left > lookback_days:
+            return None
+        lead = reached[-1]
+        kind = "lead" if lead else "due_today"
+        lead_days = lead if lead else None
+        day = calendar.subtract_working_days(last, lead)
+    return Reminder(
+        key=reminder_key(case.reference, milestone.key, kind, lead_days, due),
+        reference=case.reference,
+        partnership_id=case.partnership_id,
+        milestone=milestone.key,
+        kind=kind,
+        lead_days=lead_days,
+        due=due,
+        original_due=milestone.original_due if milestone.original_due != due else None,
+        working_days_left=milestone.working_days_left,
+        responsible=milestone.responsible,
+        mention_lead_ids=mentions,
+        send_after=context.opens(day),
+        # Planning only happens in working hours, so an earlier day's working hours are over.
+        late=day < today,
+    )
+
+
+def plan_reminders(
+    cases: Iterable[Case],
+    *,
+    partnerships: Mapping[str, Partnership],
+    calendars: PartnershipCalendars,
+    now: datetime,
+    lookback_days: int = DEFAULT_LOOKBACK_WORKING_DAYS,
+) -> list[Reminder]:
+    """Every reminder that may be posted at `now`, in due order; empty outside working hours."""
+    if lookback_days < 0:
+        raise PlanInputError(f"lookback_days must be 0 or more, not {lookback_days}")
+    planning = _Pass(partnerships, calendars, now)
+    planned: list[Reminder] = []
+    for case in cases:
+        if case.status in FINISHED_STATUSES:
+            continue
+        context = planning.context(case.partnership_id)
+        # Outside a partnership's working hours nothing of it may be posted; what is still
+        # relevant when its hours start is planned then.
+        if context is None or not context.open_now:
+            continue
+        for milestone in planning.pending(case, context):
+            reminder = _reminder(case, milestone, context, lookback_days)
+            if reminder is not None:
+                planned.append(reminder)
+    planned.sort(
+        key=lambda r: (
+            r.send_after,
+            r.due,
+            r.reference,
+            _ORDER[r.milestone],
+            r.partnership_id,
+            r.key,
+        )
+    )
+    return planned
+
+
+def plan_digest(
+    cases: Iterable[Case],
+    *,
+    partnerships: Mapping[str, Partnership],
+    calendars: PartnershipCalendars,
+    now: datetime,
+) -> list[Digest]:
+    """One digest per partnership in `partnerships` (by id), listing each of its open cases."""
+    planning = _Pass(partnerships, calendars, now)
+    entries: dict[str, list[DigestEntry]] = {pid: [] for pid in partnerships}
+    for case in cases:
+        if case.status in FINISHED_STATUSES:
+            continue
+        context = planning.context(case.partnership_id)
+        if context is None:
+            continue
+        pending = planning.pending(case, context)
+        upcoming = min(pending, key=lambda m: (m.due, _ORDER[m.key]), default=None)
+        entries[case.partnership_id].append(_digest_entry(case, upcoming))
+    iso = planning.today.isocalendar()
+    return [
+        Digest(
+            partnership_id=pid,
+            planned_on=planning.today,
+            iso_year=iso.year,
+            iso_week=iso.week,
+            entries=tuple(sorted(entries[pid], key=_digest_order)),
+        )
+        for pid in sorted(entries)
+    ]
+
+
+def _digest_entry(case: Case, milestone: Milestone | None) -> DigestEntry:
+    if milestone is None:
+        return DigestEntry(
+            reference=case.reference,
+            partnership_id=case.partnership_id,
+            case_status=case.status,
+            milestone=None,
+            due=None,
+            original_due=None,
+            working_days_left=None,
+            overdue=False,
+            responsible=None,
+        )
+    return DigestEntry(
+        reference=case.reference,
+        partnership_id=case.partnership_id,
+        case_status=case.status,
+        milestone=milestone.key,
+        due=milestone.due,
+        original_due=milestone.original_due if milestone.original_due != milestone.due else None,
+        working_days_left=milestone.working_days_left,
+        overdue=milestone.status is MilestoneStatus.OVERDUE,
+        responsible=milestone.responsible,
+    )
+
+
+def _digest_order(entry: DigestEntry) -> tuple[int, int, date, int, str]:
+    # Overdue first (most overdue first), then fewest working days left; cases with nothing
+    # pending last, by reference.
+    if entry.milestone is None or entry.due is None:
+        return (2, 0, date.max, 0, entry.reference)
+    left = entry.working_days_left if entry.working_days_left is not None else 0
+    return (0 if entry.overdue else 1, left, entry.due, _ORDER[entry.milestone], entry.reference)
+
+
+def digest_due(
+    partnership: Partnership,
+    now: datetime,
+    last_sent: date | None,
+    *,
+    calendar: WorkingDayCalendar | None = None,
+) -> bool:
+    """Whether this week's digest moment has come and no digest was sent this (ISO) week.
+
+    With `calendar`, a digest is also held to working hours on a working day: one due on a bank
+    holiday Monday goes at the start of Tuesday's working hours, still in the same week.
+    """
+    policy = partnership.reminders
+    moment = _aware(now)
+    today = london_time(moment).date()
+    if moment < digest_moment(policy, today):
+        return False
+    if calendar is not None and (
+        _next_working_moment(policy.hours(), calendar, moment) != moment.astimezone(UTC)
+    ):
+        return False
+    # A last_sent later than this week (a clock set back) counts as sent.
+    return last_sent is None or last_sent.isocalendar()[:2] < today.isocalendar()[:2]
