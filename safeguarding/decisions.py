@@ -62,6 +62,7 @@ __all__ = [
     "NotNotifiable",
     "PanelReply",
     "PartnerView",
+    "PartnersNotified",
     "ProposeRecommendation",
     "PublicationDecision",
     "PublicationPlanned",
@@ -74,6 +75,7 @@ __all__ = [
     "SinMade",
     "SlipMilestone",
     "SummariesRequested",
+    "SummariesReturned",
     "TermsOfReferenceAgreed",
     "WrongPartnershipError",
     "agreement_status",
@@ -137,7 +139,9 @@ class DecisionKind(StrEnum):
     SIN_MADE = "sin_made"
     NOT_NOTIFIABLE = "not_notifiable"
     LEARNING_REVIEW_OFFERED = "learning_review_offered"
+    PARTNERS_NOTIFIED = "partners_notified"
     SUMMARIES_REQUESTED = "summaries_requested"
+    SUMMARIES_RETURNED = "summaries_returned"
     MEETING_HELD = "meeting_held"
     PROPOSE_RECOMMENDATION = "propose_recommendation"
     AGREE = "agree"
@@ -160,6 +164,8 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.LEARNING_REVIEW_OFFERED: "Learning review offered",
     DecisionKind.SUMMARIES_REQUESTED: "Summaries requested",
     DecisionKind.MEETING_HELD: "Rapid review meeting held",
+    DecisionKind.PARTNERS_NOTIFIED: "Safeguarding partners told",
+    DecisionKind.SUMMARIES_RETURNED: "Agency summaries in",
     DecisionKind.PROPOSE_RECOMMENDATION: "Propose the recommendation",
     DecisionKind.AGREE: "Agree",
     DecisionKind.DISAGREE: "Disagree",
@@ -233,6 +239,18 @@ class SummariesRequested(_Dated):
     """The agencies were asked for their Individual Agency Summaries."""
 
     kind: Literal[DecisionKind.SUMMARIES_REQUESTED] = DecisionKind.SUMMARIES_REQUESTED
+
+
+class PartnersNotified(_Dated):
+    """The local authority told the safeguarding partners (and other areas' partners)."""
+
+    kind: Literal[DecisionKind.PARTNERS_NOTIFIED] = DecisionKind.PARTNERS_NOTIFIED
+
+
+class SummariesReturned(_Dated):
+    """The agencies' Individual Agency Summaries are in."""
+
+    kind: Literal[DecisionKind.SUMMARIES_RETURNED] = DecisionKind.SUMMARIES_RETURNED
 
 
 class MeetingHeld(_Dated):
@@ -359,7 +377,9 @@ Decision: TypeAlias = Annotated[
     SinMade
     | NotNotifiable
     | LearningReviewOffered
+    | PartnersNotified
     | SummariesRequested
+    | SummariesReturned
     | MeetingHeld
     | ProposeRecommendation
     | Agree
@@ -654,11 +674,26 @@ def _guard_status(allowed: frozenset[CaseStatus], kind: DecisionKind) -> _Guard:
     return guard
 
 
-def _guard_summaries(case: Case, agreement: Agreement) -> None:
-    _need_status(case, frozenset({CaseStatus.RAPID_REVIEW}), DecisionKind.SUMMARIES_REQUESTED)
-    done = _completion(case, MilestoneKey.RR_IAS_REQUESTS)
-    if done is not None:
-        raise AlreadyDecidedError(f"The summaries were already requested on {_long(done.on)}")
+def _guard_once(
+    kind: DecisionKind, allowed: frozenset[CaseStatus], milestone: MilestoneKey, already: str
+) -> _Guard:
+    """A decision that completes one milestone, allowed once, in some statuses."""
+
+    def guard(case: Case, _: Agreement) -> None:
+        _need_status(case, allowed, kind)
+        done = _completion(case, milestone)
+        if done is not None:
+            raise AlreadyDecidedError(f"{already} on {_long(done.on)}")
+
+    return guard
+
+
+_guard_summaries = _guard_once(
+    DecisionKind.SUMMARIES_REQUESTED,
+    frozenset({CaseStatus.RAPID_REVIEW}),
+    MilestoneKey.RR_IAS_REQUESTS,
+    "The summaries were already requested",
+)
 
 
 def _guard_view(kind: DecisionKind) -> _Guard:
@@ -735,6 +770,18 @@ _GUARDS: dict[DecisionKind, _Guard] = {
         frozenset({CaseStatus.NO_SERIOUS_INCIDENT}), DecisionKind.LEARNING_REVIEW_OFFERED
     ),
     DecisionKind.SUMMARIES_REQUESTED: _guard_summaries,
+    DecisionKind.PARTNERS_NOTIFIED: _guard_once(
+        DecisionKind.PARTNERS_NOTIFIED,
+        frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW}),
+        MilestoneKey.NOTIFY_PARTNERS,
+        "The partners were already told",
+    ),
+    DecisionKind.SUMMARIES_RETURNED: _guard_once(
+        DecisionKind.SUMMARIES_RETURNED,
+        frozenset({CaseStatus.RAPID_REVIEW}),
+        MilestoneKey.RR_IAS_RETURNS,
+        "The summaries were already in",
+    ),
     DecisionKind.MEETING_HELD: _guard_status(
         frozenset({CaseStatus.RAPID_REVIEW}), DecisionKind.MEETING_HELD
     ),
@@ -913,6 +960,10 @@ def _change(
             return _Change(status=CaseStatus.LEARNING_REVIEW)
         case SummariesRequested(on=on):
             return _Change(completions={MilestoneKey.RR_IAS_REQUESTS: on})
+        case PartnersNotified(on=on):
+            return _Change(completions={MilestoneKey.NOTIFY_PARTNERS: on})
+        case SummariesReturned(on=on):
+            return _Change(completions={MilestoneKey.RR_IAS_RETURNS: on})
         case MeetingHeld():
             return _Change()
         case ProposeRecommendation():
@@ -1064,6 +1115,10 @@ def _summary_lines(decision: Decision, outcome: Outcome | None) -> list[str]:
             return ["The partnership decided to hold a learning review"]
         case SummariesRequested(on=on):
             return [f"Agencies were asked for their summaries on {_long(on)}"]
+        case PartnersNotified(on=on):
+            return [f"The safeguarding partners were told on {_long(on)}"]
+        case SummariesReturned(on=on):
+            return [f"The agencies' summaries were in by {_long(on)}"]
         case MeetingHeld(on=on):
             return [f"The rapid review group met on {_long(on)}"]
         case RapidReviewSent(on=on):

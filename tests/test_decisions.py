@@ -29,6 +29,7 @@ from safeguarding.decisions import (
     NotAPartnerError,
     NotNotifiable,
     PanelReply,
+    PartnersNotified,
     ProposeRecommendation,
     PublicationDecision,
     PublicationPlanned,
@@ -41,6 +42,7 @@ from safeguarding.decisions import (
     SinMade,
     SlipMilestone,
     SummariesRequested,
+    SummariesReturned,
     TermsOfReferenceAgreed,
     WrongPartnershipError,
     agreement_status,
@@ -883,18 +885,23 @@ def test_available_decisions_follow_the_case() -> None:
     assert available_decisions(new_case()) == [
         DecisionKind.SIN_MADE,
         DecisionKind.NOT_NOTIFIABLE,
+        DecisionKind.PARTNERS_NOTIFIED,
         DecisionKind.SLIP,
     ]
     rapid = in_rapid_review()
     assert available_decisions(rapid) == [
+        DecisionKind.PARTNERS_NOTIFIED,
         DecisionKind.SUMMARIES_REQUESTED,
+        DecisionKind.SUMMARIES_RETURNED,
         DecisionKind.MEETING_HELD,
         DecisionKind.PROPOSE_RECOMMENDATION,
         DecisionKind.SLIP,
     ]
     proposed = decide(rapid, proposal(), LA, SIN_DAY)
     assert available_decisions(proposed) == [
+        DecisionKind.PARTNERS_NOTIFIED,
         DecisionKind.SUMMARIES_REQUESTED,
+        DecisionKind.SUMMARIES_RETURNED,
         DecisionKind.MEETING_HELD,
         DecisionKind.PROPOSE_RECOMMENDATION,
         DecisionKind.AGREE,
@@ -1019,3 +1026,21 @@ def test_parse_decision_reads_a_card_submission() -> None:
         parse_decision({"kind": "close_case"})
     with pytest.raises(InvalidDecisionError, match="does not take this field"):
         parse_decision({"kind": "agree", "note": "x"})
+
+
+def test_partners_told_and_summaries_in_complete_their_milestones_once() -> None:
+    case = decide(new_case(), PartnersNotified(on=SIN_DAY), LA, SIN_DAY)
+    case = decide(case, SinMade(on=SIN_DAY), LA, SIN_DAY)
+    day = date(2026, 12, 8)
+    case = decide(case, SummariesReturned(on=day), BM, day)
+    timeline = timeline_of(case, day)
+    told = timeline.get(MilestoneKey.NOTIFY_PARTNERS)
+    returned = timeline.get(MilestoneKey.RR_IAS_RETURNS)
+    assert told is not None
+    assert told.completed_on == SIN_DAY
+    assert returned is not None
+    assert returned.completed_on == day
+    assert apply(case, SummariesReturned(on=day), BM, day).changed is False  # a double click
+    with pytest.raises(AlreadyDecidedError):
+        apply(case, SummariesReturned(on=day), LA, day)
+    assert "safeguarding partners were told" in " ".join(decision_summary(case))

@@ -1,0 +1,202 @@
+"""Reminder and weekly digest cards for the review subgroup's channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from cards import wording
+from cards.common import Card, adaptive_card, text_block
+from cards.text import escape_markdown
+from safeguarding.calendar import day_month_year
+from safeguarding.decisions import DecisionKind
+from safeguarding.partnerships import Lead
+from safeguarding.timeline import MilestoneKey
+
+# Milestones a lead can mark done from a reminder: the decision that completes each one.
+DONE_DECISIONS: dict[MilestoneKey, DecisionKind] = {
+    MilestoneKey.SIN: DecisionKind.SIN_MADE,
+    MilestoneKey.NOTIFY_PARTNERS: DecisionKind.PARTNERS_NOTIFIED,
+    MilestoneKey.RR_IAS_REQUESTS: DecisionKind.SUMMARIES_REQUESTED,
+    MilestoneKey.RR_IAS_RETURNS: DecisionKind.SUMMARIES_RETURNED,
+    MilestoneKey.RAPID_REVIEW: DecisionKind.RAPID_REVIEW_SENT,
+    MilestoneKey.REPORT_COPY_TO_PANEL: DecisionKind.REPORT_SENT_TO_PANEL,
+}
+
+
+def _milestone_name(milestone: MilestoneKey) -> str:
+    return wording.MILESTONE_NAMES.get(milestone.value, milestone.value)
+
+
+def _title(kind: str, lead_days: int | None, milestone: MilestoneKey, reference: str) -> str:
+    name = _milestone_name(milestone)
+    if kind == "overdue":
+        return wording.REMINDER_OVERDUE.format(milestone=name, reference=reference)
+    if kind == "due_today" or not lead_days:
+        return wording.REMINDER_DUE_TODAY.format(milestone=name, reference=reference)
+    return wording.REMINDER_DUE_IN.format(days=lead_days, milestone=name, reference=reference)
+
+
+def _mentions(leads: Sequence[Lead]) -> tuple[list[str], list[dict[str, Any]]]:
+    texts: list[str] = []
+    entities: list[dict[str, Any]] = []
+    for lead in leads:
+        who = lead.aad_object_id or lead.upn
+        if not who:
+            continue
+        # Names come from the partnerships file, but are escaped like any other text.
+        name = escape_markdown(lead.name)
+        texts.append(f"<at>{name}</at>")
+        entities.append(
+            {"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": who, "name": name}}
+        )
+    return texts, entities
+
+
+def reminder_card(
+    *,
+    reference: str,
+    kind: str,
+    milestone: MilestoneKey,
+    lead_days: int | None,
+    due: date,
+    original_due: date | None,
+    working_days_left: int | None,
+    responsible: str,
+    late: bool,
+    mention: Sequence[Lead] = (),
+) -> Card:
+    """A milestone reminder: what is due when, who is responsible, Done and Slip for leads."""
+    facts = [
+        {"title": wording.REMINDER_CASE, "value": reference},
+        {"title": wording.REMINDER_MILESTONE, "value": _milestone_name(milestone)},
+        {"title": wording.REMINDER_DUE, "value": day_month_year(due)},
+    ]
+    if original_due is not None and original_due != due:
+        facts.append(
+            {"title": wording.REMINDER_ORIGINAL_DUE, "value": day_month_year(original_due)}
+        )
+    if working_days_left is not None:
+        facts.append({"title": wording.REMINDER_DAYS_LEFT, "value": str(working_days_left)})
+    facts.append({"title": wording.REMINDER_RESPONSIBLE, "value": escape_markdown(responsible)})
+    body: list[dict[str, Any]] = [
+        text_block(
+            _title(kind, lead_days, milestone, reference),
+            weight="Bolder",
+            size="Medium",
+            color="Attention" if kind == "overdue" else "Default",
+        ),
+    ]
+    if late:
+        body.append(text_block(wording.REMINDER_LATE, isSubtle=True))
+    body.append({"type": "FactSet", "facts": facts})
+    texts, entities = _mentions(mention if kind == "overdue" else ())
+    if texts:
+        body.append(text_block(wording.REMINDER_ESCALATION.format(leads=", ".join(texts))))
+    actions: list[dict[str, Any]] = []
+    done = DONE_DECISIONS.get(milestone)
+    if done is not None:
+        actions.append(_show(wording.REMINDER_DONE, done.value, reference, _done_inputs()))
+    actions.append(
+        _show(
+            wording.REMINDER_SLIP,
+            DecisionKind.SLIP.value,
+            reference,
+            [
+                {
+                    "type": "Input.Date",
+                    "id": "to",
+                    "label": wording.DECISION_NEW_DATE,
+                    "isRequired": True,
+                    "errorMessage": wording.DECISION_INPUT_REQUIRED,
+                },
+                {
+                    "type": "Input.Text",
+                    "id": "reason",
+                    "label": wording.DECISION_REASON,
+                    "isMultiline": True,
+                    "isRequired": True,
+                    "errorMessage": wording.DECISION_INPUT_REQUIRED,
+                },
+            ],
+            milestone=milestone.value,
+        )
+    )
+    card = adaptive_card(body, actions)
+    if entities:
+        card["msteams"] = {"entities": entities}
+    return card
+
+
+def _done_inputs() -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "Input.Date",
+            "id": "on",
+            "label": wording.REMINDER_DONE_ON,
+            "isRequired": True,
+            "errorMessage": wording.DECISION_INPUT_REQUIRED,
+        },
+    ]
+
+
+def _show(
+    title: str, verb: str, reference: str, inputs: list[dict[str, Any]], **data: Any
+) -> dict[str, Any]:
+    return {
+        "type": "Action.ShowCard",
+        "title": title,
+        "card": {
+            "type": "AdaptiveCard",
+            "body": inputs,
+            "actions": [
+                {
+                    "type": "Action.Execute",
+                    "title": wording.DECISION_RECORD,
+                    "verb": verb,
+                    "data": {"reference": reference, **data},
+                }
+            ],
+        },
+    }
+
+
+def digest_card(
+    *,
+    partnership_name: str,
+    week_of: date,
+    rows: Sequence[tuple[str, str, date | None, int | None, bool]],
+    undelivered: Sequence[tuple[str, str, str]],
+) -> Card:
+    """The weekly digest: every open case's next milestone, overdue first; failed reminders."""
+    body: list[dict[str, Any]] = [
+        text_block(
+            wording.DIGEST_TITLE.format(partnership=escape_markdown(partnership_name)),
+            weight="Bolder",
+            size="Medium",
+        ),
+        text_block(wording.DIGEST_WEEK.format(day=day_month_year(week_of)), isSubtle=True),
+    ]
+    if not rows:
+        body.append(text_block(wording.DIGEST_NOTHING_OPEN))
+    facts = []
+    for reference, milestone, due, days_left, overdue in rows:
+        when = day_month_year(due) if due else wording.DIGEST_NOT_YET_KNOWN
+        if days_left is not None:
+            when += " · " + (
+                wording.DIGEST_OVERDUE.format(days=-days_left)
+                if overdue
+                else wording.DIGEST_DAYS_LEFT.format(days=days_left)
+            )
+        facts.append({"title": reference, "value": f"{escape_markdown(milestone)}: {when}"})
+    if facts:
+        body.append({"type": "FactSet", "facts": facts})
+    if undelivered:
+        items = [text_block(wording.DIGEST_UNDELIVERED, weight="Bolder")]
+        items.extend(
+            text_block(f"{reference} · {escape_markdown(what)}: {escape_markdown(why)}")
+            for reference, what, why in undelivered
+        )
+        body.append({"type": "Container", "style": "warning", "items": items})
+    return adaptive_card(body)
