@@ -8,7 +8,8 @@ same keys, a reminder posted once is never posted again, and a slipped due date 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -20,7 +21,6 @@ from safeguarding.cases import Case, CaseStatus
 from safeguarding.clocks import london_time
 from safeguarding.partnerships import OpeningHours, Partner, Partnership
 from safeguarding.timeline import (
-    Milestone,
     MilestoneKey,
     MilestoneStatus,
     TimelineInputError,
@@ -149,6 +149,17 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """The reminder one due date calls for at the moment of planning."""
+
+    kind: ReminderKind
+    lead_days: int | None
+    send_after: datetime
+    late: bool
+    working_days_left: int
+
+
 @dataclass
 class _Partnership:
     """What one planning pass needs of a partnership, worked out once for all its cases."""
@@ -159,8 +170,58 @@ class _Partnership:
     milestones: frozenset[MilestoneKey]
     today: date
     open_now: bool
+    lookback_days: int
     _opens: dict[date, datetime] = field(default_factory=dict)
     _mentions: dict[tuple[Partner, ...], tuple[str, ...]] = field(default_factory=dict)
+    # Thousands of milestones share a few hundred due dates: work each one out once per pass.
+    _slots: dict[date, _Slot | None] = field(default_factory=dict)
+    _left: dict[date, int] = field(default_factory=dict)
+
+    def days_left(self, due: date) -> int:
+        """Working days from today to `due`, counted as the timeline counts them."""
+        found = self._left.get(due)
+        if found is None:
+            left = self.calendar.working_days_between(self.today, due)
+            # As in the timeline: overdue on a weekend after a Friday deadline is still late.
+            found = self._left[due] = min(left, -1) if self.today > due else left
+        return found
+
+    def slot(self, due: date) -> _Slot | None:
+        """The reminder a due date calls for now, if any."""
+        if due not in self._slots:
+            self._slots[due] = self._work_out_slot(due)
+        return self._slots[due]
+
+    def _work_out_slot(self, due: date) -> _Slot | None:
+        today, calendar = self.today, self.calendar
+        policy = self.partnership.reminders
+        lead_days: int | None = None
+        if today > due:
+            if not policy.escalate_overdue:
+                return None
+            kind: ReminderKind = "overdue"
+            day = calendar.next_working_day(due)
+        else:
+            # A due date on a weekend or holiday is met on the working day before it: that day
+            # has 0 working days left, and lead times count back from it.
+            last = due if calendar.is_working_day(due) else calendar.subtract_working_days(due, 1)
+            left = calendar.working_days_between(today, last)
+            # Lead times are furthest first: the last one whose day has come is the most recent.
+            reached = [n for n in policy.lead_times_working_days if n >= left]
+            if not reached or reached[-1] - left > self.lookback_days:
+                return None
+            lead = reached[-1]
+            kind = "lead" if lead else "due_today"
+            lead_days = lead if lead else None
+            day = calendar.subtract_working_days(last, lead)
+        return _Slot(
+            kind=kind,
+            lead_days=lead_days,
+            send_after=self.opens(day),
+            # Planning only happens in working hours, so an earlier day's working hours are over.
+            late=day < today,
+            working_days_left=self.days_left(due),
+        )
 
     def opens(self, day: date) -> datetime:
         """The start of working hours on a day, as aware UTC."""
@@ -196,7 +257,11 @@ class _Pass:
         partnerships: Mapping[str, Partnership],
         calendars: PartnershipCalendars,
         now: datetime,
+        lookback_days: int = DEFAULT_LOOKBACK_WORKING_DAYS,
     ) -> None:
+        if lookback_days < 0:
+            raise PlanInputError(f"lookback_days must be 0 or more, not {lookback_days}")
+        self.lookback_days = lookback_days
         self.partnerships = partnerships
         self.calendars = calendars
         self.now = _aware(now)
@@ -218,80 +283,114 @@ class _Pass:
                 milestones=frozenset(reminded_milestones(partnership.reminders)),
                 today=self.today,
                 open_now=_next_working_moment(hours, calendar, self.now) == self.now,
+                lookback_days=self.lookback_days,
             )
         self._contexts[partnership_id] = context
         return context
 
-    def pending(self, case: Case, context: _Partnership) -> list[Milestone]:
+    def pending(self, case: Case, context: _Partnership) -> list[_Open]:
         """The case's milestones the policy reminds of that still have a due date to meet."""
-        try:
-            timeline = compute_timeline(
-                case.dates,
-                context.partnership.clock,
-                context.calendar,
-                self.today,
-                events=case.milestone_events,
-            )
-        except TimelineInputError:
-            # Stored cases were validated when their dates were recorded; one that no longer
-            # computes must not stop every other case's reminders.
-            return []
+        open_milestones = _open_milestones(case, context, self.today)
         on_path = case.status in _ON_NOTIFICATION_PATH
         return [
             m
-            for m in timeline.milestones
+            for m in open_milestones
             if m.key in context.milestones
-            and m.due is not None
-            and m.kind == "deadline"
-            and m.status not in _SETTLED
             and (on_path or m.key not in _NOTIFICATION_PATH)
-            and not (m.basis_projected and m.key in _RAPID_REVIEW_CLOCK)
+            and not (m.projected and m.key in _RAPID_REVIEW_CLOCK)
         ]
 
 
-def _reminder(
-    case: Case, milestone: Milestone, context: _Partnership, lookback_days: int
-) -> Reminder | None:
-    """The most recent reminder for a milestone that may be posted now, if any is relevant."""
-    assert milestone.due is not None
-    due, today, calendar = milestone.due, context.today, context.calendar
-    policy = context.partnership.reminders
-    lead_days: int | None = None
-    mentions: tuple[str, ...] = ()
-    if today > due:
-        if not policy.escalate_overdue:
-            return None
-        kind: ReminderKind = "overdue"
-        day = calendar.next_working_day(due)
-        mentions = context.mentions(milestone.partners)
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """A deadline not yet met or settled; none of this depends on the day of planning."""
+
+    key: MilestoneKey
+    due: date
+    original_due: date | None
+    responsible: str
+    partners: tuple[Partner, ...]
+    # Counted from another milestone's due date because that milestone is not met yet.
+    projected: bool
+
+
+class _OpenMilestonesCache:
+    """Each case's open deadlines, kept between passes until the case's clock inputs change.
+
+    Computing 10,000 timelines takes seconds, while a case changes a few times a month; due dates,
+    completion and applicability do not depend on the day, so the cache key leaves it out.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: dict[Hashable, tuple[_Open, ...]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[_Open, ...] | None:
+        return self._entries.get(key)
+
+    def put(self, key: Hashable, value: tuple[_Open, ...]) -> None:
+        with self._lock:
+            while len(self._entries) >= self.maxsize:
+                # Oldest first: entries of cases that since changed are never read again.
+                del self._entries[next(iter(self._entries))]
+            self._entries[key] = value
+
+
+_OPEN_CACHE = _OpenMilestonesCache(maxsize=50_000)
+
+
+def _open_milestones(case: Case, context: _Partnership, today: date) -> tuple[_Open, ...]:
+    clock = context.partnership.clock
+    key = (clock, context.calendar, case.dates, tuple(sorted(case.milestone_events.items())))
+    found = _OPEN_CACHE.get(key)
+    if found is not None:
+        return found
+    try:
+        timeline = compute_timeline(
+            case.dates, clock, context.calendar, today, events=case.milestone_events
+        )
+    except TimelineInputError:
+        # Stored cases were validated when their dates were recorded; one that no longer
+        # computes must not stop every other case's reminders.
+        found = ()
     else:
-        # A due date on a weekend or holiday is met on the working day before it: that day has
-        # 0 working days left, and lead times count back from it.
-        last = due if calendar.is_working_day(due) else calendar.subtract_working_days(due, 1)
-        left = calendar.working_days_between(today, last)
-        # Lead times are furthest first: the last one whose day has come is the most recent.
-        reached = [n for n in policy.lead_times_working_days if n >= left]
-        if not reached or reached[-1] - left > lookback_days:
-            return None
-        lead = reached[-1]
-        kind = "lead" if lead else "due_today"
-        lead_days = lead if lead else None
-        day = calendar.subtract_working_days(last, lead)
+        found = tuple(
+            _Open(
+                key=m.key,
+                due=m.due,
+                original_due=m.original_due,
+                responsible=m.responsible,
+                partners=m.partners,
+                projected=m.basis_projected,
+            )
+            for m in timeline.milestones
+            if m.due is not None and m.kind == "deadline" and m.status not in _SETTLED
+        )
+    _OPEN_CACHE.put(key, found)
+    return found
+
+
+def _reminder(case: Case, milestone: _Open, context: _Partnership) -> Reminder | None:
+    """The most recent reminder for a milestone that may be posted now, if any is relevant."""
+    slot = context.slot(milestone.due)
+    if slot is None:
+        return None
+    due = milestone.due
     return Reminder(
-        key=reminder_key(case.reference, milestone.key, kind, lead_days, due),
+        key=reminder_key(case.reference, milestone.key, slot.kind, slot.lead_days, due),
         reference=case.reference,
         partnership_id=case.partnership_id,
         milestone=milestone.key,
-        kind=kind,
-        lead_days=lead_days,
+        kind=slot.kind,
+        lead_days=slot.lead_days,
         due=due,
         original_due=milestone.original_due if milestone.original_due != due else None,
-        working_days_left=milestone.working_days_left,
+        working_days_left=slot.working_days_left,
         responsible=milestone.responsible,
-        mention_lead_ids=mentions,
-        send_after=context.opens(day),
-        # Planning only happens in working hours, so an earlier day's working hours are over.
-        late=day < today,
+        mention_lead_ids=(context.mentions(milestone.partners) if slot.kind == "overdue" else ()),
+        send_after=slot.send_after,
+        late=slot.late,
     )
 
 
@@ -304,9 +403,7 @@ def plan_reminders(
     lookback_days: int = DEFAULT_LOOKBACK_WORKING_DAYS,
 ) -> list[Reminder]:
     """Every reminder that may be posted at `now`, in due order; empty outside working hours."""
-    if lookback_days < 0:
-        raise PlanInputError(f"lookback_days must be 0 or more, not {lookback_days}")
-    planning = _Pass(partnerships, calendars, now)
+    planning = _Pass(partnerships, calendars, now, lookback_days)
     planned: list[Reminder] = []
     for case in cases:
         if case.status in FINISHED_STATUSES:
@@ -317,7 +414,7 @@ def plan_reminders(
         if context is None or not context.open_now:
             continue
         for milestone in planning.pending(case, context):
-            reminder = _reminder(case, milestone, context, lookback_days)
+            reminder = _reminder(case, milestone, context)
             if reminder is not None:
                 planned.append(reminder)
     planned.sort(
@@ -351,7 +448,7 @@ def plan_digest(
             continue
         pending = planning.pending(case, context)
         upcoming = min(pending, key=lambda m: (m.due, _ORDER[m.key]), default=None)
-        entries[case.partnership_id].append(_digest_entry(case, upcoming))
+        entries[case.partnership_id].append(_digest_entry(case, upcoming, context))
     iso = planning.today.isocalendar()
     return [
         Digest(
@@ -365,7 +462,7 @@ def plan_digest(
     ]
 
 
-def _digest_entry(case: Case, milestone: Milestone | None) -> DigestEntry:
+def _digest_entry(case: Case, milestone: _Open | None, context: _Partnership) -> DigestEntry:
     if milestone is None:
         return DigestEntry(
             reference=case.reference,
@@ -385,8 +482,8 @@ def _digest_entry(case: Case, milestone: Milestone | None) -> DigestEntry:
         milestone=milestone.key,
         due=milestone.due,
         original_due=milestone.original_due if milestone.original_due != milestone.due else None,
-        working_days_left=milestone.working_days_left,
-        overdue=milestone.status is MilestoneStatus.OVERDUE,
+        working_days_left=context.days_left(milestone.due),
+        overdue=context.today > milestone.due,
         responsible=milestone.responsible,
     )
 

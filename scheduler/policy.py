@@ -7,9 +7,10 @@ validated; this module re-exports it and turns its settings into the types the p
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import get_args
 
 from safeguarding.clocks import LONDON
-from safeguarding.partnerships import OpeningHours, ReminderPolicy
+from safeguarding.partnerships import DigestWeekday, ReminderPolicy
 from safeguarding.timeline import MilestoneKey
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "digest_moment",
     "london_moment",
     "reminded_milestones",
-    "working_hours",
 ]
 
 # Every statutory milestone that falls due, and the rapid review's internal steps. The Panel's
@@ -37,7 +37,7 @@ DEFAULT_REMINDER_MILESTONES: tuple[MilestoneKey, ...] = (
     MilestoneKey.CSPR_FINAL_REPORT,
 )
 
-DIGEST_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+DIGEST_WEEKDAYS: tuple[DigestWeekday, ...] = get_args(DigestWeekday)
 
 
 def reminded_milestones(policy: ReminderPolicy) -> tuple[MilestoneKey, ...]:
@@ -45,11 +45,6 @@ def reminded_milestones(policy: ReminderPolicy) -> tuple[MilestoneKey, ...]:
     chosen = DEFAULT_REMINDER_MILESTONES if policy.milestones is None else policy.milestones
     wanted = {MilestoneKey(key) for key in chosen}
     return tuple(key for key in MilestoneKey if key in wanted)
-
-
-def working_hours(policy: ReminderPolicy) -> OpeningHours:
-    """The London wall-clock hours within which reminders may be posted."""
-    return policy.hours()
 
 
 def digest_day(policy: ReminderPolicy, day: date) -> date:
