@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +29,7 @@ from bot.http import error_middleware, messages_handler
 from bot.leads import GraphGroups, LeadDirectory, msal_token_provider
 from bot.middleware import DeduplicationMiddleware
 from bot.notifier import Notifier
+from bot.reminders import ReminderRunner, start_scheduler
 from bot.safety import SafetyDesk
 from bot.settings import Settings
 from cards import wording
@@ -39,6 +42,7 @@ from safeguarding.partnerships import Partnerships, load_partnerships
 from storage.base import ConflictError, Store
 from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
+from storage.deliveries import DeliveryLog
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
 
@@ -78,6 +82,7 @@ class Services:
     conversations: ConversationRegistry
     notifier: Notifier
     case_cards: CaseCards
+    reminders: ReminderRunner
     bot: ReviewBot
 
 
@@ -269,6 +274,15 @@ def create_app(
                 clock=active_clock,
             ),
         )
+        runner = ReminderRunner(
+            partnerships=partnerships,
+            calendars=calendars,
+            cases=CaseRepository(active_store),
+            log=DeliveryLog(active_store),
+            notifier=notifier,
+            clock=active_clock,
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+        )
         app[SERVICES] = Services(
             settings=settings,
             partnerships=partnerships,
@@ -278,10 +292,22 @@ def create_app(
             conversations=conversations,
             notifier=notifier,
             case_cards=case_cards,
+            reminders=runner,
             bot=bot,
         )
-        logger.info("bot ready: %d partnerships", len(partnerships.partnerships))
+        scheduler = (
+            start_scheduler(runner, interval_s=settings.reminder_interval_s)
+            if settings.reminders_enabled
+            else None
+        )
+        logger.info(
+            "bot ready: %d partnerships, reminders %s",
+            len(partnerships.partnerships),
+            "on" if scheduler else "off",
+        )
         yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         if owned:
             await active_store.close()
 

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         default="SingleTenant", validation_alias=AliasChoices("MicrosoftAppType")
     )
     app_tenant_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppTenantId"))
+    reminders_enabled: bool = Field(
+        default=True, validation_alias=AliasChoices("REVIEW_BOT_REMINDERS")
+    )
+    reminder_interval_s: int = Field(
+        default=60, ge=5, le=3600, validation_alias=AliasChoices("REVIEW_BOT_REMINDER_INTERVAL")
+    )
     graph_url: str = Field(
         default="https://graph.microsoft.com", validation_alias=AliasChoices("REVIEW_BOT_GRAPH_URL")
     )

@@ -65,7 +65,10 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Loopback settings with authentication off and data in a temporary directory."""
-    return Settings(data_dir=tmp_path / "data", partnerships=EXAMPLE_PARTNERSHIPS)
+    # Tests drive the reminder runner themselves, on the fake clock.
+    return Settings(
+        data_dir=tmp_path / "data", partnerships=EXAMPLE_PARTNERSHIPS, reminders_enabled=False
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,280 @@
+"""Sending what the plan says is due: claim in the delivery log, post through the Notifier, record.
+
+APScheduler only triggers `tick`; everything that decides what to post is in `scheduler/plan.py`
+and everything that makes it at-most-once is in `storage/deliveries.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.notifier import (
+    ChannelNotConfiguredError,
+    ConversationGoneError,
+    ConversationUnknownError,
+    DeliveryUncertainError,
+    Notifier,
+    NotifierError,
+)
+from cards import wording
+from cards.reminders import digest_card, reminder_card
+from safeguarding.calendar import PartnershipCalendars
+from safeguarding.cases import Case
+from safeguarding.clocks import Clock, london_time
+from safeguarding.partnerships import Lead, Partnership, Partnerships
+from scheduler.plan import Reminder, digest_due, plan_digest, plan_reminders
+from storage.cases import CaseRepository
+from storage.deliveries import Claim, DeliveryLog, DeliveryState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for logs and tests."""
+
+    planned: int = 0
+    sent: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def digest_key(partnership_id: str, iso_year: int, iso_week: int) -> str:
+    """The idempotency key of a partnership's digest for one ISO week."""
+    return f"digest|{partnership_id}|{iso_year}-W{iso_week:02d}"
+
+
+class ReminderRunner:
+    """Plans, claims, posts and records milestone reminders and weekly digests."""
+
+    def __init__(
+        self,
+        *,
+        partnerships: Partnerships,
+        calendars: PartnershipCalendars,
+        cases: CaseRepository,
+        log: DeliveryLog,
+        notifier: Notifier,
+        clock: Clock,
+        owner: str,
+    ) -> None:
+        self._partnerships = partnerships
+        self._calendars = calendars
+        self._cases = cases
+        self._log = log
+        self._notifier = notifier
+        self._clock = clock
+        self._owner = owner
+
+    async def _open_cases(self) -> list[Case]:
+        found: list[Case] = []
+        for partnership_id in self._partnerships.partnerships:
+            found.extend(await self._cases.for_partnership(partnership_id))
+        return found
+
+    def _posting(self) -> dict[str, Partnership]:
+        # A partnership without a review channel has nowhere to post: nothing is claimed for it
+        # (check-config shows "no review channel"), rather than a failed delivery per reminder.
+        return {
+            pid: p
+            for pid, p in self._partnerships.partnerships.items()
+            if p.review_channel.channel_id
+        }
+
+    def plan(self, cases: Sequence[Case], now: datetime) -> list[Reminder]:
+        """What is due at `now` (pure; also the CLI's dry run)."""
+        return plan_reminders(
+            cases,
+            partnerships=self._posting(),
+            calendars=self._calendars,
+            now=now,
+        )
+
+    async def tick(self) -> TickReport:
+        """Post every reminder due now that no process has posted or claimed, then digests."""
+        now = self._clock.now()
+        cases = await self._open_cases()
+        report = TickReport()
+        reminders = self.plan(cases, now)
+        report.planned = len(reminders)
+        for reminder in reminders:
+            partnership = self._partnerships.get(reminder.partnership_id)
+            if partnership is None:
+                continue
+            await self._deliver(
+                key=reminder.key,
+                partnership=partnership,
+                card=self._card(reminder, partnership),
+                summary=wording.REMINDER_SUMMARY.format(
+                    reference=reminder.reference,
+                    milestone=wording.MILESTONE_NAMES.get(reminder.milestone.value, ""),
+                ),
+                details={
+                    "reference": reminder.reference,
+                    "partnership_id": reminder.partnership_id,
+                    "kind": reminder.kind,
+                    "milestone": reminder.milestone.value,
+                    "due": reminder.due.isoformat(),
+                    "late": reminder.late,
+                },
+                now=now,
+                report=report,
+            )
+        await self._digests(cases, now, report)
+        if report.sent or report.failed:
+            logger.info(
+                "reminders: %d planned, %d sent, %d failed, %d already handled",
+                report.planned,
+                len(report.sent),
+                len(report.failed),
+                report.skipped,
+            )
+        return report
+
+    def _card(self, reminder: Reminder, partnership: Partnership) -> dict[str, Any]:
+        wanted = set(reminder.mention_lead_ids)
+        leads: list[Lead] = [
+            lead for lead in partnership.leads if (lead.aad_object_id or lead.upn) in wanted
+        ]
+        return reminder_card(
+            reference=reminder.reference,
+            kind=reminder.kind,
+            milestone=reminder.milestone,
+            lead_days=reminder.lead_days,
+            due=reminder.due,
+            original_due=reminder.original_due,
+            working_days_left=reminder.working_days_left,
+            responsible=reminder.responsible,
+            late=reminder.late,
+            mention=leads,
+        )
+
+    async def _deliver(
+        self,
+        *,
+        key: str,
+        partnership: Partnership,
+        card: dict[str, Any],
+        summary: str,
+        details: dict[str, Any],
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        claim = await self._log.claim(key, owner=self._owner, now=now, details=details)
+        if claim is None:
+            report.skipped += 1
+            return
+        claim = await self._log.sending(claim, now)
+        try:
+            activity_id = await self._notifier.post_to_review_channel(
+                partnership, card, summary=summary
+            )
+        except NotifierError as exc:
+            await self._record_failure(claim, exc)
+            report.failed.append(key)
+            return
+        await self._log.sent(claim, activity_id=activity_id, now=self._clock.now())
+        report.sent.append(key)
+
+    async def _record_failure(self, claim: Claim, exc: NotifierError) -> None:
+        if isinstance(exc, DeliveryUncertainError):
+            state = DeliveryState.UNCERTAIN
+        elif isinstance(
+            exc, ConversationGoneError | ChannelNotConfiguredError | ConversationUnknownError
+        ):
+            state = DeliveryState.GONE
+        else:
+            state = DeliveryState.FAILED
+        logger.warning("reminder %s not posted (%s): %s", claim.delivery.key, state.value, exc)
+        await self._log.failed(claim, state=state, reason=str(exc))
+
+    async def _digests(self, cases: Sequence[Case], now: datetime, report: TickReport) -> None:
+        year, week, _ = london_time(now).isocalendar()
+        due: list[Partnership] = []
+        for p in self._posting().values():
+            if not digest_due(p, now, None, calendar=self._calendars.for_partnership(p)):
+                continue
+            # Once this week's digest is sent (or settled), skip the planning altogether.
+            existing = await self._log.get(digest_key(p.id, year, week))
+            if existing is None or existing.state is DeliveryState.FAILED:
+                due.append(p)
+        if not due:
+            return
+        digests = plan_digest(
+            cases,
+            partnerships={p.id: p for p in due},
+            calendars=self._calendars,
+            now=now,
+        )
+        undelivered = await self._log.in_states(
+            DeliveryState.GONE, DeliveryState.UNCERTAIN, DeliveryState.FAILED
+        )
+        for digest in digests:
+            partnership = self._partnerships.get(digest.partnership_id)
+            if partnership is None:
+                continue
+            rows = [
+                (
+                    entry.reference,
+                    wording.MILESTONE_NAMES.get(entry.milestone.value, entry.milestone.value)
+                    if entry.milestone
+                    else wording.CASE_STATUSES.get(entry.case_status.value, "open"),
+                    entry.due,
+                    entry.working_days_left,
+                    entry.overdue,
+                )
+                for entry in digest.entries
+            ]
+            problems = [
+                (d.reference, wording.MILESTONE_NAMES.get(d.milestone, d.milestone), d.reason or "")
+                for d in undelivered
+                if d.partnership_id == partnership.id and not d.key.startswith("digest|")
+            ]
+            card = digest_card(
+                partnership_name=partnership.name,
+                week_of=digest.planned_on,
+                rows=rows,
+                undelivered=problems,
+            )
+            await self._deliver(
+                key=digest_key(partnership.id, digest.iso_year, digest.iso_week),
+                partnership=partnership,
+                card=card,
+                summary=wording.DIGEST_TITLE.format(partnership=partnership.name),
+                details={
+                    "reference": "digest",
+                    "partnership_id": partnership.id,
+                    "kind": "digest",
+                    "milestone": "digest",
+                    "due": digest.planned_on.isoformat(),
+                },
+                now=now,
+                report=report,
+            )
+
+
+def start_scheduler(runner: ReminderRunner, *, interval_s: int) -> AsyncIOScheduler:
+    """Trigger the runner every `interval_s` seconds; one run at a time, missed runs merged."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        runner.tick,
+        IntervalTrigger(seconds=interval_s),
+        id="reminders",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.start()
+    return scheduler
+
+
+def london_label(moment: datetime) -> str:
+    """A moment as London wall-clock time, for the dry run's header."""
+    return f"{london_time(moment):%Y-%m-%d %H:%M} (Europe/London)"

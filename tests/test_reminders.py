@@ -1,0 +1,352 @@
+"""Milestone reminders end to end on the fake clock: on time, exactly once, never lost."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.app import SERVICES
+from bot.cli import run
+from bot.notifier import Notifier
+from bot.reminders import ReminderRunner
+from safeguarding.calendar import PartnershipCalendars
+from safeguarding.cases import Case, ReferrerIdentity, initial_dates
+from safeguarding.referral import (
+    Actions,
+    Agencies,
+    Area,
+    Child,
+    Criteria,
+    Incident,
+    Referral,
+    Referrer,
+    screen,
+)
+from storage.cases import CaseRepository
+from storage.deliveries import DeliveryLog, DeliveryState
+from storage.tinydb_store import TinyDBStore
+from tests.support import activities
+from tests.support.connector import FakeConnector
+from tests.support.fakes import FakeClock
+from tests.test_notifier import FakeTime
+
+Client = TestClient[Any, Any]
+
+
+def _case() -> Case:
+    # LA aware Wed 23 Dec 2026: the SIN is due Mon 4 Jan 2027 (Christmas, the Boxing Day
+    # substitute and New Year's Day are not working days).
+    referral = Referral(
+        area=Area(area="Coventry", partnership_id="coventry"),
+        referrer=Referrer(
+            name="Sam", role="DSL", agency="School", contact="sam@school.example", lead_agreed=True
+        ),
+        children=(Child(name="Jane Doe", date_of_birth=date(2022, 3, 14)),),
+        incident=Incident(
+            date=date(2026, 12, 21),
+            la_aware=date(2026, 12, 23),
+            kind="serious_harm",
+            description="Injuries",
+        ),
+        agencies=Agencies(involved=("school",)),
+        criteria=Criteria(abuse_or_neglect="suspected", reasons="Concerns"),
+        actions=Actions(safety_actions="Safety plan"),
+    )
+    return Case(
+        reference="COV-2026-001",
+        partnership_id="coventry",
+        referral=referral,
+        screening=screen(referral),
+        submitted_by=ReferrerIdentity(user_id="29:referrer"),
+        submitted_at=datetime(2026, 12, 23, 12, tzinfo=UTC),
+        dates=initial_dates(referral),
+    )
+
+
+def london(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """Winter dates: London is UTC."""
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+async def setup(
+    bot: Client, connector: FakeConnector, store: TinyDBStore, clock: FakeClock
+) -> tuple[ReminderRunner, FakeTime]:
+    response = await bot.post(
+        "/api/messages",
+        data=json.dumps(activities.team_install(connector.url, team_id="team-id")),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 201
+    connector.sent.clear()
+    await CaseRepository(store).create(_case())
+    return runner_for(bot, store, clock)
+
+
+def runner_for(
+    bot: Client, store: TinyDBStore, clock: FakeClock
+) -> tuple[ReminderRunner, FakeTime]:
+    """A runner on the app's adapter whose notifier sleeps on fake time."""
+    services = bot.server.app[SERVICES]
+    fake = FakeTime()
+    notifier = Notifier(
+        adapter=services.adapter,
+        conversations=services.conversations,
+        bot_app_id="",
+        sleep=fake.sleep,
+        monotonic=fake.monotonic,
+    )
+    runner = ReminderRunner(
+        partnerships=services.partnerships,
+        calendars=PartnershipCalendars(),
+        cases=CaseRepository(store),
+        log=DeliveryLog(store),
+        notifier=notifier,
+        clock=clock,
+        owner=f"test-{id(notifier)}",
+    )
+    return runner, fake
+
+
+def posted(connector: FakeConnector) -> list[str]:
+    """The titles of the cards posted to the channel, in order."""
+    titles = []
+    for sent in connector.to("team-id"):
+        for card in sent.cards:
+            titles.append(card["body"][0]["text"])
+    return titles
+
+
+async def test_a_lead_time_reminder_is_posted_once(
+    setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))  # 2 working days before Mon 4 Jan
+    report = await runner.tick()
+    assert "Due in 2 working days: Serious incident notification (COV-2026-001)" in posted(
+        connector
+    )
+    assert report.sent
+    count = len(connector.sent)
+    again = await runner.tick()
+    assert again.sent == []
+    assert len(connector.sent) == count
+
+
+async def test_posting_waits_for_working_hours(
+    setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 7, 0))
+    await runner.tick()
+    assert posted(connector) == []
+    clock.set(london(2026, 12, 30, 9, 0))
+    await runner.tick()
+    assert posted(connector)
+
+
+async def test_a_reminder_missed_during_downtime_is_sent_once_marked_late(
+    setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 31, 10, 0))  # the bot was down all of Wed 30 Dec
+    await runner.tick()
+    cards = [c for s in connector.to("team-id") for c in s.cards]
+    sin = [c for c in cards if "Serious incident notification" in c["body"][0]["text"]]
+    assert len(sin) == 1
+    assert "Posted late" in json.dumps(sin[0])
+    await runner.tick()
+    assert len([c for s in connector.to("team-id") for c in s.cards]) == len(cards)
+
+
+async def test_on_the_day_after_downtime_only_the_due_today_reminder(
+    setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    clock.set(london(2027, 1, 4, 11, 0))
+    await runner.tick()
+    titles = [t for t in posted(connector) if "Serious incident notification" in t]
+    assert titles == ["Due today: Serious incident notification (COV-2026-001)"]
+
+
+async def test_overdue_escalation_mentions_the_leads_once(
+    setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    clock.set(london(2027, 1, 5, 10, 0))
+    await runner.tick()
+    clock.set(london(2027, 1, 6, 10, 0))
+    await runner.tick()
+    cards = [c for s in connector.to("team-id") for c in s.cards]
+    overdue = [c for c in cards if c["body"][0]["text"].startswith("Overdue: Serious incident")]
+    assert len(overdue) == 1
+    mentioned = {e["mentioned"]["id"] for e in overdue[0]["msteams"]["entities"]}
+    assert "00000000-0000-0000-0000-0000000000a1" in mentioned  # the LA lead
+
+
+async def test_two_scheduler_instances_send_each_reminder_once(
+    setup: tuple[ReminderRunner, FakeTime],
+    bot: Client,
+    connector: FakeConnector,
+    store: TinyDBStore,
+    clock: FakeClock,
+) -> None:
+    first, _ = setup
+    second, _ = runner_for(bot, store, clock)
+    clock.set(london(2026, 12, 30, 9, 30))
+    reports = await asyncio.gather(first.tick(), second.tick())
+    sent = reports[0].sent + reports[1].sent
+    assert len(sent) == len(set(sent))  # no key sent by both
+    reminders = [key for key in sent if not key.startswith("digest|")]
+    assert len(reminders) == reports[0].planned == reports[1].planned
+    assert len(connector.to("team-id")) == len(sent)
+
+
+async def test_429_then_success_posts_once(
+    setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, fake = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    connector.script = ["429:2"]
+    report = await runner.tick()
+    assert report.failed == []
+    assert 2.0 in fake.slept
+    assert len(connector.to("team-id")) == len(report.sent)  # the 429'd post went once
+
+
+async def test_500_after_the_post_landed_is_never_posted_again(
+    setup: tuple[ReminderRunner, FakeTime],
+    connector: FakeConnector,
+    clock: FakeClock,
+    store: TinyDBStore,
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    connector.script = ["500-landed"]
+    first = await runner.tick()
+    assert len(first.failed) == 1  # the first post landed, then the connector said 500
+    landed = len(connector.to("team-id"))
+    await runner.tick()
+    await runner.tick()
+    assert len(connector.to("team-id")) == landed  # nothing posted twice
+    record = await DeliveryLog(store).get(first.failed[0])
+    assert record is not None
+    assert record.state is DeliveryState.UNCERTAIN
+
+
+async def test_a_channel_that_is_gone_is_reported_in_the_digest(
+    setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    connector.script = ["404"] * 2
+    report = await runner.tick()
+    assert len(report.failed) == 2
+
+    def digests() -> list[dict[str, Any]]:
+        return [
+            c
+            for sent in connector.to("team-id")
+            for c in sent.cards
+            if "Weekly digest" in c["body"][0]["text"]
+        ]
+
+    before = len(digests())
+    clock.set(london(2027, 1, 4, 9, 5))  # Monday: the week's digest
+    await runner.tick()
+    assert len(digests()) == before + 1
+    assert "could not be posted" in json.dumps(digests()[-1])
+    assert "HTTP 404" in json.dumps(digests()[-1])
+    clock.advance(hours=2)
+    await runner.tick()
+    assert len(digests()) == before + 1  # once a week
+
+
+async def test_a_claim_left_before_sending_is_sent_after_the_timeout(
+    setup: tuple[ReminderRunner, FakeTime],
+    connector: FakeConnector,
+    clock: FakeClock,
+    store: TinyDBStore,
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    planned = runner.plan([_case()], clock.now())
+    log = DeliveryLog(store)
+    details = {
+        "reference": "COV-2026-001",
+        "partnership_id": "coventry",
+        "kind": "lead",
+        "milestone": "sin",
+        "due": "2027-01-04",
+    }
+    crashed = planned[0].key
+    assert await log.claim(crashed, owner="crashed", now=clock.now(), details=details)
+    await runner.tick()
+    record = await log.get(crashed)
+    assert record is not None
+    assert record.state is DeliveryState.CLAIMED  # still someone else's claim
+    clock.advance(minutes=11)
+    await runner.tick()
+    record = await log.get(crashed)
+    assert record is not None
+    assert record.state is DeliveryState.SENT
+
+
+async def test_a_claim_left_mid_send_is_never_sent_again(
+    setup: tuple[ReminderRunner, FakeTime],
+    connector: FakeConnector,
+    clock: FakeClock,
+    store: TinyDBStore,
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    planned = runner.plan([_case()], clock.now())
+    log = DeliveryLog(store)
+    details = {
+        "reference": "COV-2026-001",
+        "partnership_id": "coventry",
+        "kind": "lead",
+        "milestone": "sin",
+        "due": "2027-01-04",
+    }
+    crashed = planned[0].key
+    claim = await log.claim(crashed, owner="crashed", now=clock.now(), details=details)
+    assert claim is not None
+    await log.sending(claim, clock.now())  # the process died after this, post unknown
+    clock.advance(minutes=11)
+    before = len(connector.to("team-id"))
+    report = await runner.tick()
+    assert crashed not in report.sent
+    record = await log.get(crashed)
+    assert record is not None
+    assert record.state is DeliveryState.UNCERTAIN
+    assert len(connector.to("team-id")) == before + len(report.sent)
+
+
+def test_reminders_dry_run_and_log(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def seed() -> None:
+        store = TinyDBStore(tmp_path)
+        await CaseRepository(store).create(_case())
+        await store.close()
+
+    asyncio.run(seed())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REVIEW_BOT_DATA_DIR", str(tmp_path))
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["reminders", "--at", "2026-12-30 09:30"], stdout=out, stderr=err) == 0, (
+        err.getvalue()
+    )
+    assert "COV-2026-001" in out.getvalue()
+    assert "sin" in out.getvalue()
+    out = io.StringIO()
+    assert run(["reminders", "--log", "COV-2026-001"], stdout=out, stderr=err) == 0
+    assert "no deliveries" in out.getvalue()
+    bad = io.StringIO()
+    assert run(["reminders", "--at", "30/12/2026"], stdout=out, stderr=bad) == 2
+    assert "YYYY-MM-DD HH:MM" in bad.getvalue()
