@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
@@ -89,6 +90,7 @@ class Services:
 SETTINGS = web.AppKey("settings", Settings)
 PARTNERSHIPS = web.AppKey("partnerships", Partnerships)
 SERVICES = web.AppKey("services", Services)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 
 
 def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
@@ -300,6 +302,8 @@ def create_app(
             if settings.reminders_enabled
             else None
         )
+        if scheduler is not None:
+            app[SCHEDULER] = scheduler
         logger.info(
             "bot ready: %d partnerships, reminders %s",
             len(partnerships.partnerships),
@@ -308,6 +312,7 @@ def create_app(
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        await runner.drain()
         if owned:
             await active_store.close()
 

@@ -6,6 +6,7 @@ and everything that makes it at-most-once is in `storage/deliveries.py`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,13 @@ class ReminderRunner:
         self._notifier = notifier
         self._clock = clock
         self._owner = owner
+        # Held for a whole tick, so shutdown can wait for the tick in flight to finish.
+        self._busy = asyncio.Lock()
+
+    async def drain(self) -> None:
+        """Wait until no tick is running (before the store closes)."""
+        async with self._busy:
+            return
 
     async def _open_cases(self) -> list[Case]:
         found: list[Case] = []
@@ -99,6 +107,10 @@ class ReminderRunner:
 
     async def tick(self) -> TickReport:
         """Post every reminder due now that no process has posted or claimed, then digests."""
+        async with self._busy:
+            return await self._tick()
+
+    async def _tick(self) -> TickReport:
         now = self._clock.now()
         cases = await self._open_cases()
         report = TickReport()

@@ -350,3 +350,28 @@ def test_reminders_dry_run_and_log(tmp_path: Any, monkeypatch: pytest.MonkeyPatc
     bad = io.StringIO()
     assert run(["reminders", "--at", "30/12/2026"], stdout=out, stderr=bad) == 2
     assert "YYYY-MM-DD HH:MM" in bad.getvalue()
+
+
+async def test_the_app_starts_and_stops_the_scheduler(tmp_path: Any) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import SCHEDULER, create_app
+    from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
+
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        partnerships=EXAMPLE_PARTNERSHIPS,
+        reminders_enabled=True,
+        reminder_interval_s=60,
+    )
+    app = create_app(settings, clock=FakeClock(datetime(2026, 11, 24, 10, tzinfo=UTC)))
+    client: Client = TestClient(TestServer(app))
+    await client.start_server()
+    scheduler = app[SCHEDULER]
+    assert scheduler.running
+    [job] = scheduler.get_jobs()
+    assert job.id == "reminders"
+    assert job.trigger.interval.total_seconds() == 60
+    await client.close()
+    await asyncio.sleep(0)  # the scheduler stops on the loop's next turn
+    assert not scheduler.running
