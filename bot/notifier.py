@@ -145,6 +145,7 @@ class Notifier:
         bot_app_id: str,
         sleep: Sleep = asyncio.sleep,
         monotonic: Monotonic = time.monotonic,
+        send_timeout_s: float = 30.0,
     ) -> None:
         self._adapter = adapter
         self._conversations = conversations
@@ -152,6 +153,7 @@ class Notifier:
         self._sleep = sleep
         self._monotonic = monotonic
         self._last_send: dict[str, float] = {}
+        self._timeout = send_timeout_s
 
     async def _pace(self, conversation_id: str) -> None:
         last = self._last_send.get(conversation_id)
@@ -185,7 +187,14 @@ class Notifier:
             except (HttpOperationError, ClientRequestError) as exc:
                 failures.append(exc)
 
-        await self._adapter.continue_conversation(reference, callback, self._bot_app_id)
+        try:
+            await asyncio.wait_for(
+                self._adapter.continue_conversation(reference, callback, self._bot_app_id),
+                timeout=self._timeout,
+            )
+        except TimeoutError:
+            # The request went out and no answer came: it may have been posted.
+            raise DeliveryUncertainError(_where(reference), "no answer in time") from None
         if failures:
             raise _classify(failures[0], _where(reference))
         return sent[0] if sent else ""

@@ -79,6 +79,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
     await server.start_server()
     fake.url = str(server.make_url("/")).rstrip("/") + "/"
     yield fake
+    fake.release.set()  # let any hanging request finish before the server closes
     await server.close()
 
 

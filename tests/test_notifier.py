@@ -113,3 +113,29 @@ async def test_posts_to_one_conversation_are_paced(
     assert len(connector.sent) == 3
     assert len(time.slept) == 2
     assert all(0 < s <= 1 / 7 for s in time.slept)
+
+
+async def test_a_connector_that_hangs_is_uncertain_and_not_posted_again(
+    bot: Client, connector: FakeConnector
+) -> None:
+    services = bot.server.app[SERVICES]
+    await bot.post(
+        "/api/messages",
+        data=json.dumps(activities.team_install(connector.url, team_id="team-id")),
+        headers={"Content-Type": "application/json"},
+    )
+    fake = FakeTime()
+    sender = Notifier(
+        adapter=services.adapter,
+        conversations=services.conversations,
+        bot_app_id="",
+        sleep=fake.sleep,
+        monotonic=fake.monotonic,
+        send_timeout_s=0.2,
+    )
+    connector.script = ["hang", "ok"]
+    before = len(connector.sent)
+    with pytest.raises(DeliveryUncertainError):
+        await sender.post_to_review_channel(_coventry(bot), CARD)
+    assert len(connector.sent) == before
+    assert connector.script == ["ok"]  # no second attempt was made

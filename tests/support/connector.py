@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,11 +42,13 @@ class FakeConnector:
     url: str = ""
     sent: list[Sent] = field(default_factory=list)
     # Scripted answers to the next POSTs, in order: "429:<seconds>", "500" (not posted),
-    # "500-landed" (posted, then 500), "404". When empty, every POST succeeds.
+    # "500-landed" (posted, then 500), "404", "hang" (never answers until released).
+    # When empty, every POST succeeds.
     script: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
+        self.release = asyncio.Event()
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations/{conv}/activities", self._post)
         self.app.router.add_post("/v3/conversations/{conv}/activities/{reply_to}", self._post)
@@ -55,6 +58,9 @@ class FakeConnector:
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
         answer = self.script.pop(0) if self.script else "ok"
+        if answer == "hang":
+            await self.release.wait()
+            return web.json_response({"error": {"code": "Gone"}}, status=503)
         if answer.startswith("429"):
             retry_after = answer.partition(":")[2] or "1"
             return web.json_response(
