@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench clean playground e2e
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The bot (authentication off, loopback) and the Agents Playground, a Teams client, beside it.
+playground: $(STAMP)
+	$(BIN)/python -m tests.support.playground
+
+# The end-to-end journeys through the Playground alone (make test runs them too).
+e2e: $(STAMP)
+	$(BIN)/pytest -q -m e2e
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

@@ -7,7 +7,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.answers import Answers
-from bot.clock import SystemClock
+from bot.clock import ShiftedClock, SystemClock
 from bot.conversations import ConversationRegistry
 from bot.decisions_desk import CaseCards, DecisionDesk
 from bot.handler import ReviewBot
@@ -219,6 +219,33 @@ def compose_bot(
     )
 
 
+def _add_test_routes(app: web.Application) -> None:
+    """Routes that exist only in test mode (loopback, no authentication): move time, tick."""
+
+    async def set_clock(request: web.Request) -> web.Response:
+        services = request.app[SERVICES]
+        if not isinstance(services.clock, ShiftedClock):
+            raise web.HTTPConflict(text="the clock cannot be moved")
+        body = await request.json()
+        try:
+            moment = datetime.fromisoformat(body["now"])
+        except (KeyError, TypeError, ValueError):
+            raise web.HTTPBadRequest(text='give {"now": "<ISO datetime with offset>"}') from None
+        if moment.tzinfo is None:
+            raise web.HTTPBadRequest(text="the moment needs a UTC offset")
+        services.clock.set(moment)
+        return web.json_response({"now": services.clock.now().isoformat()})
+
+    async def tick(request: web.Request) -> web.Response:
+        report = await request.app[SERVICES].reminders.tick()
+        return web.json_response(
+            {"planned": report.planned, "sent": report.sent, "failed": report.failed}
+        )
+
+    app.router.add_post("/_test/clock", set_clock)
+    app.router.add_post("/_test/tick", tick)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -246,7 +273,9 @@ def create_app(
         adapter.on_turn_error = _on_turn_error
         adapter.use(DeduplicationMiddleware())
         conversations = ConversationRegistry(active_store)
-        active_clock = clock or SystemClock()
+        active_clock: Clock = clock or (
+            ShiftedClock(SystemClock()) if settings.test_mode else SystemClock()
+        )
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
         )
@@ -332,6 +361,8 @@ def create_app(
             {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
         )
 
+    if settings.test_mode:
+        _add_test_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
 

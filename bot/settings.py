@@ -87,6 +87,7 @@ class Settings(BaseSettings):
         default="SingleTenant", validation_alias=AliasChoices("MicrosoftAppType")
     )
     app_tenant_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppTenantId"))
+    test_mode: bool = Field(default=False, validation_alias=AliasChoices("REVIEW_BOT_TEST_MODE"))
     reminders_enabled: bool = Field(
         default=True, validation_alias=AliasChoices("REVIEW_BOT_REMINDERS")
     )
@@ -122,6 +123,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _safe(self) -> Settings:
         problems: list[str] = []
+        if self.test_mode and (self.app_id or not is_loopback(self.host)):
+            problems.append(
+                "REVIEW_BOT_TEST_MODE: only with authentication off on a loopback address (it"
+                " lets a caller move the bot's clock)"
+            )
         if self.app_id:
             if self.app_type != "MultiTenant" and not self.app_tenant_id:
                 problems.append(

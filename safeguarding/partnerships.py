@@ -130,7 +130,8 @@ class Lead(_Model):
     name: NonEmpty
     role: NonEmpty
     partner: Partner | None = None
-    aad_object_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")] | None = None
+    # Entra object ids are GUIDs; the Agents Playground's mock users have a longer last group.
+    aad_object_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{32,40}$")] | None = None
     upn: Email | None = None
 
     @model_validator(mode="after")
