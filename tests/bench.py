@@ -18,24 +18,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import create_app
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from safeguarding.calendar import PartnershipCalendars, WorkingDayCalendar
-from safeguarding.cases import Case, ReferrerIdentity, initial_dates
+from safeguarding.cases import Case
 from safeguarding.partnerships import ClockOptions, load_partnerships
-from safeguarding.referral import (
-    Actions,
-    Agencies,
-    Area,
-    Child,
-    Criteria,
-    Incident,
-    Referral,
-    Referrer,
-    screen,
-)
 from safeguarding.timeline import CaseDates, compute_timeline
 from scheduler.plan import plan_reminders
 from storage.base import Collection
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
+from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock
 
@@ -96,46 +86,19 @@ def _timelines(count: int) -> float:
 
 
 def _plan_cases(count: int) -> list[Case]:
-    partnerships = load_partnerships(EXAMPLE_PARTNERSHIPS)
-    referral = _referral()
     cases = []
     for n in range(count):
         aware = date(2026, 1, 5) + timedelta(days=n % 330)
-        dated = referral.model_copy(
-            update={
-                "incident": referral.incident.model_copy(
-                    # Nearly every case gets its own pair of dates, as real cases would.
-                    update={"date": aware - timedelta(days=n // 330 % 31), "la_aware": aware}
-                )
-            }
-        )
+        # Nearly every case gets its own pair of dates, as real cases would.
+        incident = aware - timedelta(days=n // 330 % 31)
         cases.append(
-            Case(
+            make_case(
+                make_referral(incident=incident, la_aware=aware),
                 reference=f"COV-2026-{n + 1:05d}",
-                partnership_id="coventry",
-                referral=dated,
-                screening=screen(dated),
-                submitted_by=ReferrerIdentity(user_id="29:bench"),
                 submitted_at=datetime(2026, 1, 5, tzinfo=UTC),
-                dates=initial_dates(dated),
             )
         )
-    del partnerships
     return cases
-
-
-def _referral() -> Referral:
-    return Referral(
-        area=Area(area="Coventry", partnership_id="coventry"),
-        referrer=Referrer(
-            name="B", role="DSL", agency="School", contact="b@school.example", lead_agreed=True
-        ),
-        children=(Child(name="A B", date_of_birth=date(2020, 1, 1)),),
-        incident=Incident(date=date(2026, 1, 1), kind="serious_harm", description="x"),
-        agencies=Agencies(involved=("school",)),
-        criteria=Criteria(abuse_or_neglect="suspected", reasons="x"),
-        actions=Actions(safety_actions="x"),
-    )
 
 
 def _planning(count: int) -> tuple[float, float, int]:

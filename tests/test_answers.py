@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,56 +13,21 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.cli import run
-from safeguarding.cases import Case, ReferrerIdentity, initial_dates
 from safeguarding.faq import NATIONAL_FAQ, FaqFileError, load_faq_file, match, merged
-from safeguarding.referral import (
-    Actions,
-    Agencies,
-    Area,
-    Child,
-    Criteria,
-    Incident,
-    Referral,
-    Referrer,
-    screen,
-)
 from storage.base import Collection
 from storage.cases import CaseRepository
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
+from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
 
 Client = TestClient[Any, Any]
 LEAD_AAD = "00000000-0000-0000-0000-0000000000a1"  # Coventry's LA lead in the example file
 
 
-def _referral() -> Referral:
-    return Referral(
-        area=Area(area="Coventry", partnership_id="coventry"),
-        referrer=Referrer(
-            name="Sam", role="DSL", agency="School", contact="sam@school.example", lead_agreed=True
-        ),
-        children=(Child(name="Jane Doe", date_of_birth=date(2022, 3, 14)),),
-        incident=Incident(date=date(2026, 11, 16), kind="serious_harm", description="Injuries"),
-        agencies=Agencies(involved=("school",)),
-        criteria=Criteria(abuse_or_neglect="suspected", reasons="Concerns"),
-        actions=Actions(safety_actions="Safety plan"),
-    )
-
-
 async def _file_case(store: TinyDBStore, user_id: str) -> None:
-    referral = _referral()
-    case = Case(
-        reference="COV-2026-001",
-        partnership_id="coventry",
-        referral=referral,
-        screening=screen(referral),
-        submitted_by=ReferrerIdentity(user_id=user_id),
-        submitted_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
-        dates=initial_dates(referral),
-    )
-    await CaseRepository(store).create(case)
+    await CaseRepository(store).create(make_case(make_referral(), user_id=user_id))
 
 
 async def _say(

@@ -16,22 +16,12 @@ from bot.cli import run
 from bot.notifier import Notifier
 from bot.reminders import ReminderRunner
 from safeguarding.calendar import PartnershipCalendars
-from safeguarding.cases import Case, ReferrerIdentity, initial_dates
-from safeguarding.referral import (
-    Actions,
-    Agencies,
-    Area,
-    Child,
-    Criteria,
-    Incident,
-    Referral,
-    Referrer,
-    screen,
-)
+from safeguarding.cases import Case
 from storage.cases import CaseRepository
 from storage.deliveries import DeliveryLog, DeliveryState
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
+from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock
 from tests.test_notifier import FakeTime
@@ -42,30 +32,9 @@ Client = TestClient[Any, Any]
 def _case() -> Case:
     # LA aware Wed 23 Dec 2026: the SIN is due Mon 4 Jan 2027 (Christmas, the Boxing Day
     # substitute and New Year's Day are not working days).
-    referral = Referral(
-        area=Area(area="Coventry", partnership_id="coventry"),
-        referrer=Referrer(
-            name="Sam", role="DSL", agency="School", contact="sam@school.example", lead_agreed=True
-        ),
-        children=(Child(name="Jane Doe", date_of_birth=date(2022, 3, 14)),),
-        incident=Incident(
-            date=date(2026, 12, 21),
-            la_aware=date(2026, 12, 23),
-            kind="serious_harm",
-            description="Injuries",
-        ),
-        agencies=Agencies(involved=("school",)),
-        criteria=Criteria(abuse_or_neglect="suspected", reasons="Concerns"),
-        actions=Actions(safety_actions="Safety plan"),
-    )
-    return Case(
-        reference="COV-2026-001",
-        partnership_id="coventry",
-        referral=referral,
-        screening=screen(referral),
-        submitted_by=ReferrerIdentity(user_id="29:referrer"),
+    return make_case(
+        make_referral(incident=date(2026, 12, 21), la_aware=date(2026, 12, 23)),
         submitted_at=datetime(2026, 12, 23, 12, tzinfo=UTC),
-        dates=initial_dates(referral),
     )
 
 

@@ -1,0 +1,60 @@
+"""Builders of referrals and cases for tests and the benchmark."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from safeguarding.cases import Case, ReferrerIdentity, initial_dates
+from safeguarding.referral import (
+    Actions,
+    Agencies,
+    Area,
+    Child,
+    Criteria,
+    Incident,
+    Referral,
+    Referrer,
+    screen,
+)
+
+
+def make_referral(
+    *,
+    incident: date = date(2026, 11, 16),
+    la_aware: date | None = None,
+    child_name: str = "Jane Doe",
+    born: date = date(2022, 3, 14),
+) -> Referral:
+    """A complete Coventry referral: serious harm, abuse suspected."""
+    return Referral(
+        area=Area(area="Coventry", partnership_id="coventry"),
+        referrer=Referrer(
+            name="Sam", role="DSL", agency="School", contact="sam@school.example", lead_agreed=True
+        ),
+        children=(Child(name=child_name, date_of_birth=born),),
+        incident=Incident(
+            date=incident, la_aware=la_aware, kind="serious_harm", description="Injuries"
+        ),
+        agencies=Agencies(involved=("school",)),
+        criteria=Criteria(abuse_or_neglect="suspected", reasons="Concerns"),
+        actions=Actions(safety_actions="Safety plan"),
+    )
+
+
+def make_case(
+    referral: Referral,
+    *,
+    reference: str = "COV-2026-001",
+    user_id: str = "29:referrer",
+    submitted_at: datetime = datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+) -> Case:
+    """A filed case for a referral."""
+    return Case(
+        reference=reference,
+        partnership_id=referral.area.partnership_id,
+        referral=referral,
+        screening=screen(referral),
+        submitted_by=ReferrerIdentity(user_id=user_id),
+        submitted_at=submitted_at,
+        dates=initial_dates(referral),
+    )
