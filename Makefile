@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean playground e2e
+.PHONY: run test lint typecheck pytest bench clean playground e2e package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ playground: $(STAMP)
 # The end-to-end journeys through the Playground alone (make test runs them too).
 e2e: $(STAMP)
 	$(BIN)/pytest -q -m e2e
+
+# The Teams app package (manifest validated against the official schema, icons checked).
+package: $(STAMP)
+	$(BIN)/review-bot package --out build/review-bot-teams-app.zip
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from aiohttp import web
 
-from bot import cli_case, cli_reminders, cli_timeline, cli_triage
+from bot import cli_case, cli_package, cli_reminders, cli_timeline, cli_triage
 from bot.app import load_faqs
 from bot.clock import SystemClock
 from bot.settings import SettingsError, configure_logging, load_settings
@@ -135,6 +135,21 @@ def _reminders(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> i
     return cli_reminders.run(settings, args, stdout=stdout, stderr=stderr)
 
 
+def _package(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        stderr.write(f"review-bot: {exc}\n")
+        return EXIT_USAGE
+    return cli_package.run(
+        args,
+        app_id=settings.app_id,
+        public_host=settings.public_host,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="review-bot", description=__doc__)
@@ -151,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     redirects.add_argument("--month", metavar="YYYY-MM", help="one month only")
     redirects.set_defaults(handler=_redirects)
+    cli_package.add_parser(sub)
+    sub.choices[cli_package.COMMAND].set_defaults(handler=_package)
     cli_reminders.add_parser(sub)
     sub.choices["reminders"].set_defaults(handler=_reminders)
     cli_case.add_parser(sub)

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         default="SingleTenant", validation_alias=AliasChoices("MicrosoftAppType")
     )
     app_tenant_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppTenantId"))
+    public_host: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
+        validation_alias=AliasChoices("REVIEW_BOT_PUBLIC_HOST"),
+    )
     test_mode: bool = Field(default=False, validation_alias=AliasChoices("REVIEW_BOT_TEST_MODE"))
     reminders_enabled: bool = Field(
         default=True, validation_alias=AliasChoices("REVIEW_BOT_REMINDERS")
