@@ -246,3 +246,33 @@ async def test_two_leads_deciding_differently_at_the_same_moment(
     assert loaded is not None
     assert len(loaded[0].decisions) == 1
     assert loaded[0].status.value in ("rapid_review", "no_serious_incident")
+
+
+async def test_a_lead_known_only_by_upn_is_recognised_through_teams(
+    bot: Client, connector: FakeConnector, filed: CaseRepository, tmp_path: Any
+) -> None:
+    services = bot.server.app[SERVICES]
+    coventry = services.partnerships.partnerships["coventry"]
+    # Make the police lead UPN-only, as many partnerships will configure them.
+    police = next(
+        lead
+        for lead in coventry.leads
+        if lead.partner is not None and lead.partner.value == "police"
+    )
+    upn_only = police.model_copy(update={"aad_object_id": None})
+    leads = tuple(upn_only if lead is police else lead for lead in coventry.leads)
+    services.partnerships.partnerships["coventry"] = coventry.model_copy(update={"leads": leads})
+    clicker = {
+        "id": "29:upn-user",
+        "name": "Police Lead",
+        "aadObjectId": "00000000-0000-0000-0000-0000000000d1",
+    }
+    connector.members["29:upn-user"] = {
+        "aadObjectId": clicker["aadObjectId"],
+        "userPrincipalName": "POLICE.LEAD@coventry.example",
+    }
+    card = await _click(bot, connector, clicker, "not_notifiable", reason="No abuse suspected")
+    assert "Recorded" in json.dumps(card)
+    connector.members["29:upn-user"] = {"aadObjectId": clicker["aadObjectId"]}
+    other = await _click(bot, connector, clicker, "refresh")
+    assert _verbs(other) == set()  # without a matching UPN: read-only

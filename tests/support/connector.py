@@ -45,6 +45,8 @@ class FakeConnector:
     # "500-landed" (posted, then 500), "404", "hang" (never answers until released).
     # When empty, every POST succeeds.
     script: list[str] = field(default_factory=list)
+    # What GET .../members/{id} answers beyond the id, by member id (e.g. userPrincipalName).
+    members: dict[str, dict[str, str]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -87,7 +89,8 @@ class FakeConnector:
 
     async def _member(self, request: web.Request) -> web.Response:
         member = request.match_info["member"]
-        return web.json_response({"id": member, "name": "Member", "aadObjectId": member})
+        found = self.members.get(member, {"aadObjectId": member})
+        return web.json_response({"id": member, "name": "Member", **found})
 
     def to(self, conversation_id: str) -> list[Sent]:
         """What was sent into one conversation."""
