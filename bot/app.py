@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from botbuilder.integration.aiohttp import (
 )
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
+from pydantic import ValidationError
 
 from bot.answers import Answers
 from bot.clock import ShiftedClock, SystemClock
@@ -31,10 +32,11 @@ from bot.leads import GraphGroups, LeadDirectory, msal_token_provider
 from bot.middleware import DeduplicationMiddleware
 from bot.notifier import Notifier
 from bot.reminders import ReminderRunner, start_scheduler
-from bot.safety import SafetyDesk
+from bot.safety import SafetyDesk, emergency_reply
 from bot.settings import Settings
 from cards import wording
 from cards.welcome import welcome_card
+from dialogs.interruptions import typed_text
 from dialogs.referral import CaseAnnouncer, ReferralDialog, ReferralServices
 from safeguarding.calendar import PartnershipCalendars, load_bank_holiday_events
 from safeguarding.clocks import Clock
@@ -115,31 +117,52 @@ def _services(app: web.Application) -> Services:
     return app[SERVICES]
 
 
-async def _on_turn_error(context: TurnContext, error: Exception) -> None:
-    activity = context.activity
-    if activity.type == "event" and activity.name == "ContinueConversation":
-        # A proactive send: there is no user turn to apologise in; the caller gets the error.
-        logger.error(
-            "proactive send failed in %s",
-            activity.conversation.id if activity.conversation else "?",
-            exc_info=(type(error), error, error.__traceback__),
-        )
-        raise error
-    if isinstance(error, ConflictError):
-        logger.warning("turn conflict on activity %s: %s", activity.id, error.collection)
-        await context.send_activity(wording.TURN_CONFLICT)
-        return
-    logger.error(
-        "turn failed: activity %s type %s",
-        activity.id,
-        activity.type,
-        exc_info=(type(error), error, error.__traceback__),
-    )
-    try:
-        await context.send_activity(wording.TURN_FAILED)
-    except (ClientRequestError, HttpOperationError):
-        # The connector itself failed: there is no way to tell the user; the log has it.
-        logger.warning("could not send the failure notice for activity %s", activity.id)
+def turn_error_handler(
+    partnerships: Partnerships, calendars: PartnershipCalendars, clock: Clock
+) -> Callable[[TurnContext, Exception], Awaitable[None]]:
+    """The adapter's last resort: log by id, signpost a child at risk, then apologise."""
+
+    async def on_turn_error(context: TurnContext, error: Exception) -> None:
+        activity = context.activity
+        if activity.type == "event" and activity.name == "ContinueConversation":
+            # A proactive send: there is no user turn to apologise in; the caller gets it.
+            logger.error(
+                "proactive send failed in %s",
+                activity.conversation.id if activity.conversation else "?",
+                exc_info=_safe_exc_info(error),
+            )
+            raise error
+        try:
+            # Whatever broke, a typed emergency or worry still gets 999 and the front door.
+            signpost = emergency_reply(typed_text(context), partnerships, calendars, clock.now())
+            if signpost is not None:
+                await context.send_activity(signpost)
+            if isinstance(error, ConflictError):
+                logger.warning("turn conflict on activity %s: %s", activity.id, error.collection)
+                await context.send_activity(wording.TURN_CONFLICT)
+                return
+            logger.error(
+                "turn failed: activity %s type %s",
+                activity.id,
+                activity.type,
+                exc_info=_safe_exc_info(error),
+            )
+            await context.send_activity(wording.TURN_FAILED)
+        except (ClientRequestError, HttpOperationError):
+            # The connector itself failed: there is no way to tell the user; the log has it.
+            logger.warning("could not send the failure notice for activity %s", activity.id)
+
+    return on_turn_error
+
+
+def _safe_exc_info(error: Exception) -> Any:
+    # A pydantic error's text quotes the input, which may be a child's details: log where it
+    # failed, never what was in it.
+    if isinstance(error, ValidationError):
+        places = "; ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+        logger.error("invalid data at: %s", places or "(top level)")
+        return False
+    return (type(error), error, error.__traceback__)
 
 
 def graph_groups(
@@ -270,12 +293,12 @@ def create_app(
         owned = store is None
         active_store: Store = store if store is not None else TinyDBStore(settings.data_dir)
         adapter = CloudAdapter(authentication)
-        adapter.on_turn_error = _on_turn_error
         adapter.use(DeduplicationMiddleware())
         conversations = ConversationRegistry(active_store)
         active_clock: Clock = clock or (
             ShiftedClock(SystemClock()) if settings.test_mode else SystemClock()
         )
+        adapter.on_turn_error = turn_error_handler(partnerships, calendars, active_clock)
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
         )

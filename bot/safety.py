@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
 
 from cards.safety import concern_card, emergency_card
 from dialogs.interruptions import card_message
@@ -14,10 +16,26 @@ from safeguarding.clocks import Clock
 from safeguarding.frontdoor import FrontDoorContact
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import Triage, TriageLabel, classify
+from storage.base import StoreError
 from storage.cases import DraftRepository
 from storage.stats import RedirectCounter
 
 logger = logging.getLogger(__name__)
+
+
+def emergency_reply(
+    text: str | None, partnerships: Partnerships, calendars: PartnershipCalendars, now: datetime
+) -> Activity | None:
+    """The signpost for a typed message, needing no store: for when everything else failed."""
+    if not text:
+        return None
+    triage = classify(text)
+    contacts = front_doors_now(partnerships, calendars, now, None)
+    if triage.label is TriageLabel.EMERGENCY:
+        return card_message(emergency_card(contacts))
+    if triage.safety_signpost:
+        return card_message(concern_card(contacts, in_referral=False))
+    return None
 
 
 class SafetyDesk:
@@ -39,12 +57,17 @@ class SafetyDesk:
         self._clock = clock
 
     async def _partnership_id(self, context: TurnContext) -> str | None:
-        loaded = await self._drafts.load(user_key(context), self._clock.now())
+        # Only orders the list of numbers; a store problem must never stop the signpost.
+        try:
+            loaded = await self._drafts.load(user_key(context), self._clock.now())
+        except (StoreError, ValueError):
+            logger.warning("safety: draft unavailable, listing every front door")
+            return None
         area = loaded[0].draft.area if loaded else None
         return area.partnership_id if area and self._partnerships.get(area.partnership_id) else None
 
     def contacts_for(self, partnership_id: str | None) -> list[FrontDoorContact]:
-        """The numbers in force now: one partnership's when known, else every one's."""
+        """The numbers in force now, the user's partnership (when known) first."""
         now = self._clock.now()
         return front_doors_now(self._partnerships, self._calendars, now, partnership_id)
 
@@ -63,15 +86,18 @@ class SafetyDesk:
             logger.info("safety: front door signpost, label %s", triage.label.value)
             card = concern_card(contacts, in_referral=in_referral)
             await context.send_activity(card_message(card))
-        # Counted after the answer has gone, so counting can never delay the signpost.
+        # Counted after the answer has gone, so counting can never delay or stop the signpost.
         counted = (
             triage.label.value
             if triage.label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN)
             else "front_door_signpost"
         )
-        await self._redirects.count(
-            label=counted, partnership_id=partnership_id, at=self._clock.now()
-        )
+        try:
+            await self._redirects.count(
+                label=counted, partnership_id=partnership_id, at=self._clock.now()
+            )
+        except StoreError:
+            logger.warning("safety: redirect not counted (store unavailable)")
         return triage
 
     async def __call__(self, context: TurnContext, text: str) -> bool:

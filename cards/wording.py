@@ -226,7 +226,7 @@ TURN_FAILED = (
 )
 TURN_CONFLICT = (
     "Two messages from this conversation arrived at the same moment and I could only handle"
-    " one. Please send your last message again."
+    " one. Please send your last message again. If a child is in immediate danger, call 999."
 )
 CHANNEL_INTRODUCTION = (
     "I will post new referrals and milestone reminders for {partnership} in this channel."

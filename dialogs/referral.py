@@ -86,11 +86,16 @@ def user_key(context: TurnContext) -> str:
 
 
 def front_doors_now(
-    partnerships: Partnerships, calendars: PartnershipCalendars, now: datetime, only: str | None
+    partnerships: Partnerships, calendars: PartnershipCalendars, now: datetime, first: str | None
 ) -> list[FrontDoorContact]:
-    """The front-door numbers in force now: one partnership's if known, else every one's."""
-    chosen = [p for p in partnerships.partnerships.values() if only is None or p.id == only]
-    return [front_door_now(p, now, calendars.for_partnership(p)) for p in chosen]
+    """Every front door's number in force now, the partnership `first` (if known) at the top.
+
+    Every partnership's is listed, because a worry may be about a child in another area. The
+    national calendar decides: a partnership's own closure days close its business unit, not
+    the local authority's front door.
+    """
+    ordered = sorted(partnerships.partnerships.values(), key=lambda p: p.id != first)
+    return [front_door_now(p, now, calendars.national) for p in ordered]
 
 
 class _ReferralFlow(Dialog):  # type: ignore[misc]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -111,3 +111,43 @@ def test_safety_cards_are_valid() -> None:
     assert emergency["body"][0]["items"][0]["text"] == "Call 999 now"
     assert_valid_card(concern_card(contacts, in_referral=True))
     assert_valid_card(concern_card(contacts, in_referral=False))
+
+
+async def test_an_emergency_is_signposted_even_when_the_store_fails(
+    bot: Client, connector: FakeConnector, store: Any
+) -> None:
+    from storage.base import Collection
+    from storage.cases import DraftRepository
+
+    # A stored draft that no longer validates: loading it raises inside the turn.
+    key = DraftRepository.key(activities.USER["aadObjectId"])
+    await store.put(Collection.STATE, key, {"draft": {"step": "nonsense"}})
+    said = await _say(bot, connector, "theres a man with a knife in the house with the kids now")
+    assert "Call 999 now" in said
+    assert "024 7678 8555" in said
+
+
+def test_a_partnership_closure_day_does_not_close_the_front_door() -> None:
+    from dialogs.referral import front_doors_now
+    from safeguarding.partnerships import Partnerships
+
+    closed = WARWICKSHIRE.model_copy(
+        update={
+            "clock": WARWICKSHIRE.clock.model_copy(
+                update={"extra_closure_days": (date(2026, 11, 26),)}
+            )
+        }
+    )
+    only = Partnerships.model_construct(partnerships={"warwickshire": closed})
+    contacts = front_doors_now(only, CALENDARS, datetime(2026, 11, 26, 10, tzinfo=UTC), None)
+    assert contacts[0].number == "01926 414144"  # the LA's front door is open that day
+
+
+def test_every_front_door_is_listed_the_users_first() -> None:
+    from dialogs.referral import front_doors_now
+
+    contacts = front_doors_now(
+        PARTNERSHIPS, CALENDARS, datetime(2026, 11, 24, 10, tzinfo=UTC), "hull"
+    )
+    assert contacts[0].partnership_id == "hull"
+    assert len(contacts) == 4
