@@ -36,6 +36,13 @@ HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "menu", "?"})
 REFER_WORDS = RESUME_WORDS - {"continue", "resume"}
 
 
+def _is_personal(context: TurnContext) -> bool:
+    conversation = context.activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    # Teams always says; an activity that does not is treated as shared, the safer side.
+    return kind == "personal"
+
+
 def submitted_action(activity: Activity) -> str | None:
     """The `action` an Action.Submit card button carried, if any."""
     value = activity.value
@@ -88,24 +95,35 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
             await dc.continue_dialog()
             return
         text = typed_text(turn_context)
+        private = _is_personal(turn_context)
         if not text:
+            action = submitted_action(turn_context.activity)
+            if not private and action not in (None, "help"):
+                await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
+                return
             await self._on_card_submit(turn_context, dc)
             return
         lowered = text.casefold().strip(" .!")
         if lowered in HELP_WORDS:
             await turn_context.send_activity(self._welcome())
         elif lowered in REFER_WORDS:
-            await dc.begin_dialog(REFERRAL_DIALOG)
+            if private:
+                await dc.begin_dialog(REFERRAL_DIALOG)
+            else:
+                await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
         else:
-            await self._on_typed(turn_context, text)
+            await self._on_typed(turn_context, text, private=private)
 
-    async def _on_typed(self, turn_context: TurnContext, text: str) -> None:
+    async def _on_typed(self, turn_context: TurnContext, text: str, *, private: bool) -> None:
         # Safety first: 999 or the front door goes out before anything else is said.
         triage = await self._safety.signpost(turn_context, text, in_referral=False)
         label = triage.label
         if label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN):
             return
-        if label is TriageLabel.REVIEW_REFERRAL:
+        if label in (TriageLabel.REVIEW_REFERRAL, TriageLabel.CASE_STATUS) and not private:
+            # Referrals and case progress carry children's details: never in a shared chat.
+            await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
+        elif label is TriageLabel.REVIEW_REFERRAL:
             await turn_context.send_activity(self._offer_referral())
         elif label is TriageLabel.PROCESS_QUESTION:
             await self._answers.process_question(turn_context, text)

@@ -218,6 +218,11 @@ DIGEST_NOT_YET_KNOWN = "date not known yet"
 DIGEST_OVERDUE = "overdue by {days} working days"
 DIGEST_DAYS_LEFT = "{days} working days left"
 DIGEST_UNDELIVERED = "Reminders that could not be posted (please check):"
+PERSONAL_CHAT_ONLY = (
+    "Referrals and their progress are handled only in your personal chat with me, because"
+    " they carry children's details. Open a chat with me and type *refer*. If a child is in"
+    " immediate danger, call 999."
+)
 DID_NOT_UNDERSTAND = "I didn't understand that. Type *help* to see what I can do."
 CARD_NOT_RECOGNISED = "That card is no longer active. Type *help* to start again."
 TURN_FAILED = (

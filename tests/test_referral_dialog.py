@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
 from bot.app import compose_bot
 from bot.conversations import ConversationRegistry
@@ -77,6 +77,7 @@ class Harness:
 
     async def _send(self, activity: Activity) -> list[Activity]:
         activity.from_property = USER
+        activity.conversation = ConversationAccount(id="personal-1", conversation_type="personal")
         await self.adapter.receive_activity(activity)
         out = []
         while (reply := self.adapter.get_next_activity()) is not None:

@@ -150,3 +150,21 @@ async def test_notifier_says_what_is_missing(bot: Client, connector: FakeConnect
     with pytest.raises(ConversationUnknownError, match="installed"):
         await services.notifier.post_to_review_channel(coventry, card)
     assert connector.sent == []
+
+
+async def test_referrals_and_case_status_stay_out_of_channels(
+    bot: Client, connector: FakeConnector
+) -> None:
+    from cards import wording
+
+    for text in ("refer", "any update on COV-2026-001"):
+        before = len(connector.sent)
+        assert await _post(bot, activities.channel_message(connector.url, text)) == 201
+        [reply] = connector.sent[before:]
+        assert reply.text == wording.PERSONAL_CHAT_ONLY
+    submit = activities.channel_message(connector.url, "x")
+    del submit["text"]
+    submit["value"] = {"action": "referral", "step": "safety", "answer": "incident"}
+    before = len(connector.sent)
+    await _post(bot, submit)
+    assert connector.sent[before].text == wording.PERSONAL_CHAT_ONLY
