@@ -41,6 +41,10 @@ REFERRAL_DRAFT_GONE = (
 )
 REFERRAL_ALREADY_FILED = "That referral has already been filed as {reference}."
 REFERRAL_BEING_FILED = "Your referral is being filed; you will get its reference in a moment."
+REFERRAL_FILING_INTERRUPTED = (
+    "Filing your referral was interrupted and nothing was filed. Please check it and press"
+    " Submit again."
+)
 REFERRAL_CHANGED_ELSEWHERE = (
     "This referral was changed from another window or device. Here is where it stands now."
 )

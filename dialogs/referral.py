@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
@@ -50,6 +50,8 @@ from storage.cases import CaseRepository, DraftConflictError, DraftRepository, S
 logger = logging.getLogger(__name__)
 
 REFERRAL_DIALOG = "referral"
+# A filing claim older than this was interrupted (the process stopped mid-way).
+FILING_TIMEOUT = timedelta(minutes=2)
 _FLOW = "referral-flow"
 
 
@@ -146,8 +148,10 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             )
             return await dc.end_dialog()
         if stored.filing_since is not None:
-            await context.send_activity(wording.REFERRAL_BEING_FILED)
-            return Dialog.end_of_turn
+            if now - stored.filing_since < FILING_TIMEOUT:
+                await context.send_activity(wording.REFERRAL_BEING_FILED)
+                return Dialog.end_of_turn
+            return await self._recover_filing(dc, stored, etag, now)
         try:
             return await self._route(dc, action, value, stored, etag, now)
         except DraftConflictError:
@@ -285,7 +289,9 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             await dc.context.send_activity(card_message(card))
             return Dialog.end_of_turn
         next_step = Step.REVIEW if draft.editing else draft.next_step()
-        draft = draft.model_copy(update={"step": next_step, "editing": False})
+        draft = draft.model_copy(
+            update={"step": next_step, "editing": False, "editing_child": None}
+        )
         await self._save_and_show(dc, stored, draft, etag, now)
         return Dialog.end_of_turn
 
@@ -300,7 +306,13 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         edit = value.get("edit")
         if isinstance(edit, str) and edit in {s.value for s in Step} - {"safety", "review"}:
             logger.info("referral: editing %s from the review", edit)
-            draft = stored.draft.model_copy(update={"step": Step(edit), "editing": True})
+            draft = stored.draft.model_copy(
+                update={
+                    "step": Step(edit),
+                    "editing": True,
+                    "editing_child": _child_index(value) if edit == Step.CHILD else None,
+                }
+            )
             await self._save_and_show(dc, stored, draft, etag, now)
             return Dialog.end_of_turn
         if value.get("submit") in (True, "true"):
@@ -331,6 +343,8 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
 
         today = london_time(now).date()
         reference = await self._s.cases.allocate_reference(partnership.reference_prefix, today.year)
+        claim = claim.model_copy(update={"filing_reference": reference})
+        claim_etag = await self._s.drafts.save(key, claim, claim_etag)
         sender = dc.context.activity.from_property
         case = Case(
             reference=reference,
@@ -353,9 +367,8 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             what="referral submitted",
             screening=case.screening.outcome.value,
         )
-        await self._s.drafts.save(
-            key, claim.model_copy(update={"filed_reference": reference}), claim_etag
-        )
+        # What stays is only the marker that answers a second Submit: no referral data.
+        await self._s.drafts.save(key, _filed_marker(claim, reference), claim_etag)
         logger.info("referral %s filed for %s", reference, partnership.id)
 
         calendar = self._s.calendars.for_partnership(partnership)
@@ -383,6 +396,27 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         await self._s.cases.audit(
             case.reference, at=now, actor="bot", role="system", what="posted to review channel"
         )
+
+    async def _recover_filing(
+        self, dc: DialogContext, stored: StoredDraft, etag: str, now: datetime
+    ) -> DialogTurnResult:
+        """A filing that stopped half way: finish it if the case exists, else offer Submit again."""
+        key = user_key(dc.context)
+        reference = stored.filing_reference
+        existing = await self._s.cases.get(reference) if reference else None
+        if reference and existing is not None:
+            logger.info("referral %s: interrupted filing finished", reference)
+            await self._s.drafts.save(key, _filed_marker(stored, reference), etag)
+            await dc.context.send_activity(
+                wording.REFERRAL_ALREADY_FILED.format(reference=reference)
+            )
+            return await dc.end_dialog(reference)
+        logger.info("referral: interrupted filing released, the draft is back at the review")
+        released = stored.model_copy(update={"filing_since": None, "filing_reference": None})
+        await self._s.drafts.save(key, released, etag)
+        await dc.context.send_activity(wording.REFERRAL_FILING_INTERRUPTED)
+        await self._send_current(dc, released, now)
+        return Dialog.end_of_turn
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -436,7 +470,13 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                 step,
                 partnerships=self._s.partnerships,
                 draft=draft,
-                child_index=0 if step is Step.CHILD and draft.children else None,
+                child_index=(
+                    draft.editing_child
+                    if draft.editing_child is not None
+                    else 0
+                    if step is Step.CHILD and draft.children
+                    else None
+                ),
             )
         await dc.context.send_activity(card_message(card))
 
@@ -455,6 +495,12 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             duplicates=duplicates,
             today=london_time(now).date(),
         )
+
+
+def _filed_marker(stored: StoredDraft, reference: str) -> StoredDraft:
+    return StoredDraft(
+        draft=Draft(), started=stored.started, updated=stored.updated, filed_reference=reference
+    )
 
 
 def _child_index(value: dict[str, Any]) -> int | None:

@@ -115,8 +115,10 @@ class Child(_Section):
         """Initials only, for channel posts and duplicate checks: 'Jane Doe' -> 'JD'."""
         # Letters of any script, so "Zoë Ñúñez" is "ZÑ", not "ZN".
         words: list[str] = re.findall(r"[^\W\d_]+", self.name)
-        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
-            return words[0]  # already initials, e.g. "JD"
+        # Two capitals are taken as initials ("JD"); a longer capitalised word is a name
+        # ("MIA"), which must never reach a channel, so only its first letter is used.
+        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 2:
+            return words[0]
         return "".join(w[0].upper() for w in words)[:4] or "?"
 
     def age_at(self, day: date) -> int | None:
@@ -301,6 +303,7 @@ class Draft(BaseModel):
     adult_confirmed: bool = False
     # Set when the practitioner chose Edit on the review card: after the edit, back to review.
     editing: bool = False
+    editing_child: int | None = None
 
     def section_done(self, step: Step) -> bool:
         """Whether a section step has been answered."""

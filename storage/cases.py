@@ -122,6 +122,8 @@ class StoredDraft(BaseModel):
     started: datetime
     updated: datetime
     filing_since: datetime | None = None
+    # The reference allocated while filing, so an interrupted filing can be finished.
+    filing_reference: str | None = None
     filed_reference: str | None = None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -577,3 +577,63 @@ async def test_typing_refer_mid_referral_shows_the_current_step(harness: Harness
     again = await h.say("refer")
     assert steps_offered(again) == {"referrer"}
     assert "front door" not in json.dumps(cards_in(again))
+
+
+async def test_editing_the_second_child_from_the_review(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    await h.step("child", next="add_child", **CHILD)
+    sibling = {**CHILD, "name": "Tom Doe", "date_of_birth": "2019-06-01"}
+    await h.step("child", next="continue", **sibling)
+    for step, inputs in [
+        ("incident", INCIDENT),
+        ("agencies", AGENCIES),
+        ("criteria", CRITERIA),
+        ("actions", ACTIONS),
+    ]:
+        await h.step(step, **inputs)
+    edit = await h.step("review", edit="child", child_index=1)
+    assert "Tom Doe" in json.dumps(cards_in(edit))
+    await h.step("child", next="continue", child_index=1, **{**sibling, "name": "Tom Smith"})
+    await h.step("review", submit=True)
+    [case] = await stored_cases(h)
+    assert [c.name for c in case.referral.children] == ["Jane Doe", "Tom Smith"]
+
+
+async def test_an_interrupted_filing_is_released_or_finished(harness: Harness) -> None:
+    from storage.cases import DraftRepository
+
+    h = harness
+    await fill_to_review(h)
+    drafts = DraftRepository(h.store, ttl=timedelta(days=14))
+    key = USER.aad_object_id
+    loaded = await drafts.load(key, h.clock.now())
+    assert loaded is not None
+    stored, etag = loaded
+    # The process died after claiming the draft and before filing anything.
+    await drafts.save(key, stored.model_copy(update={"filing_since": h.clock.now()}), etag)
+    busy = await h.step("review", submit=True)
+    assert wording.REFERRAL_BEING_FILED in texts_in(busy)
+    h.clock.advance(minutes=3)
+    released = await h.step("review", submit=True)
+    assert wording.REFERRAL_FILING_INTERRUPTED in texts_in(released)
+    await h.step("review", submit=True)
+    assert [c.reference for c in await stored_cases(h)] == ["COV-2026-001"]
+
+
+def test_initials_never_carry_a_name() -> None:
+    from datetime import date as day
+
+    from safeguarding.referral import Child
+
+    def initials(name: str) -> str:
+        return Child(name=name, date_of_birth=day(2020, 1, 1)).initials
+
+    assert initials("MIA") == "M"
+    assert initials("EVIE") == "E"
+    assert initials("JD") == "JD"
+    assert initials("Jane Doe") == "JD"
+    assert initials("Zoë Ñúñez") == "ZÑ"
