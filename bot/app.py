@@ -336,6 +336,8 @@ def create_app(
             notifier=notifier,
             clock=active_clock,
             owner=f"{socket.gethostname()}:{os.getpid()}",
+            announcer=case_cards,
+            drafts=DraftRepository(active_store, ttl=timedelta(days=settings.draft_ttl_days)),
         )
         app[SERVICES] = Services(
             settings=settings,

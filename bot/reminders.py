@@ -26,12 +26,14 @@ from bot.notifier import (
 )
 from cards import wording
 from cards.reminders import digest_card, reminder_card
+from dialogs.referral import CaseAnnouncer
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
 from safeguarding.clocks import Clock, london_time
 from safeguarding.partnerships import Lead, Partnership, Partnerships
 from scheduler.plan import Reminder, digest_due, plan_digest, plan_reminders
-from storage.cases import CaseRepository
+from storage.base import ConflictError
+from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import Claim, DeliveryLog, DeliveryState
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class ReminderRunner:
         notifier: Notifier,
         clock: Clock,
         owner: str,
+        announcer: CaseAnnouncer | None = None,
+        drafts: DraftRepository | None = None,
     ) -> None:
         self._partnerships = partnerships
         self._calendars = calendars
@@ -73,6 +77,8 @@ class ReminderRunner:
         self._notifier = notifier
         self._clock = clock
         self._owner = owner
+        self._announcer = announcer
+        self._drafts = drafts
         # Held for a whole tick, so shutdown can wait for the tick in flight to finish.
         self._busy = asyncio.Lock()
 
@@ -140,6 +146,11 @@ class ReminderRunner:
                 report=report,
             )
         await self._digests(cases, now, report)
+        await self._post_missing_case_cards(cases, report)
+        if self._drafts is not None:
+            swept = await self._drafts.sweep(now)
+            if swept:
+                logger.info("reminders: %d expired draft(s) deleted", swept)
         if report.sent or report.failed:
             logger.info(
                 "reminders: %d planned, %d sent, %d failed, %d already handled",
@@ -149,6 +160,59 @@ class ReminderRunner:
                 report.skipped,
             )
         return report
+
+    async def _post_missing_case_cards(self, cases: Sequence[Case], report: TickReport) -> None:
+        """Post the case card of any case whose first post to the channel failed."""
+        if self._announcer is None:
+            return
+        posting = self._posting()
+        for case in cases:
+            partnership = posting.get(case.partnership_id)
+            if case.channel_activity_id or partnership is None:
+                continue
+            key = f"post|{case.reference}"
+            now = self._clock.now()
+            details = {
+                "reference": case.reference,
+                "partnership_id": partnership.id,
+                "kind": "case_card",
+                "milestone": "case_card",
+                "due": case.submitted_at.date().isoformat(),
+            }
+            claim = await self._log.claim(key, owner=self._owner, now=now, details=details)
+            if claim is None:
+                continue
+            claim = await self._log.sending(claim, self._clock.now())
+            try:
+                activity_id = await self._announcer.announce_case(case, partnership)
+            except NotifierError as exc:
+                await self._record_failure(claim, exc)
+                report.failed.append(key)
+                continue
+            await self._log.sent(claim, activity_id=activity_id, now=self._clock.now())
+            await self._remember_post(case.reference, activity_id)
+            report.sent.append(key)
+
+    async def _remember_post(self, reference: str, activity_id: str) -> None:
+        for _ in range(3):
+            loaded = await self._cases.get(reference)
+            if loaded is None:
+                return
+            case, etag = loaded
+            try:
+                await self._cases.save(
+                    case.model_copy(update={"channel_activity_id": activity_id}), etag
+                )
+            except ConflictError:
+                continue  # a decision landed meanwhile: read again and retry
+            await self._cases.audit(
+                reference,
+                at=self._clock.now(),
+                actor="bot",
+                role="system",
+                what="posted to review channel",
+            )
+            return
 
     def _card(self, reminder: Reminder, partnership: Partnership) -> dict[str, Any]:
         wanted = set(reminder.mention_lead_ids)
@@ -179,11 +243,15 @@ class ReminderRunner:
         now: datetime,
         report: TickReport,
     ) -> None:
-        claim = await self._log.claim(key, owner=self._owner, now=now, details=details)
+        # Each claim is stamped with the moment it is made, not when the tick began: a long
+        # catch-up tick must not make its own fresh claims look stale to another process.
+        claim = await self._log.claim(
+            key, owner=self._owner, now=self._clock.now(), details=details
+        )
         if claim is None:
             report.skipped += 1
             return
-        claim = await self._log.sending(claim, now)
+        claim = await self._log.sending(claim, self._clock.now())
         try:
             activity_id = await self._notifier.post_to_review_channel(
                 partnership, card, summary=summary
@@ -198,10 +266,11 @@ class ReminderRunner:
     async def _record_failure(self, claim: Claim, exc: NotifierError) -> None:
         if isinstance(exc, DeliveryUncertainError):
             state = DeliveryState.UNCERTAIN
-        elif isinstance(
-            exc, ConversationGoneError | ChannelNotConfiguredError | ConversationUnknownError
-        ):
+        elif isinstance(exc, ConversationGoneError):
             state = DeliveryState.GONE
+        elif isinstance(exc, ChannelNotConfiguredError | ConversationUnknownError):
+            # The bot may be added to the team later: keep trying.
+            state = DeliveryState.FAILED
         else:
             state = DeliveryState.FAILED
         logger.warning("reminder %s not posted (%s): %s", claim.delivery.key, state.value, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -170,6 +171,25 @@ class DraftRepository:
             raise DraftConflictError(
                 exc.collection, exc.key, expected=exc.expected, actual=exc.actual
             ) from None
+
+    async def sweep(self, now: datetime) -> int:
+        """Delete every draft untouched for longer than the time to live; return how many."""
+        removed = 0
+        for doc in await self._store.list(Collection.STATE):
+            if not doc.key.startswith("draft:"):
+                continue
+            updated = doc.data.get("updated")
+            filed = doc.data.get("filed_reference")
+            try:
+                stale = now - datetime.fromisoformat(str(updated)) > self._ttl
+            except ValueError:
+                stale = True  # unreadable: nothing worth keeping
+            # A filed marker holds no referral data; it stays to answer a late second Submit.
+            if stale and not filed:
+                with contextlib.suppress(ConflictError):
+                    await self._store.delete(Collection.STATE, doc.key, if_match=doc.etag)
+                    removed += 1
+        return removed
 
     async def discard(self, user_key: str) -> None:
         """Delete the user's draft (cancel, or start again)."""

@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict
 from storage.base import Collection, ConflictError, Store
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
+# A failed delivery is tried again at each tick this many times, then once an hour.
 MAX_ATTEMPTS = 5
+SLOW_RETRY = timedelta(hours=1)
 
 
 class DeliveryState(StrEnum):
@@ -28,7 +30,7 @@ class DeliveryState(StrEnum):
     CLAIMED = "claimed"
     SENDING = "sending"
     SENT = "sent"
-    FAILED = "failed"  # definitely not posted; retried up to MAX_ATTEMPTS
+    FAILED = "failed"  # definitely not posted; retried (quickly, then hourly)
     GONE = "gone"  # the channel no longer exists or refuses the bot: not retried
     UNCERTAIN = "uncertain"  # may have been posted: never posted again
 
@@ -98,7 +100,9 @@ class DeliveryLog:
                 doc.etag, current, DeliveryState.UNCERTAIN, "process stopped mid-send"
             )
             return None
-        retry = current.state is DeliveryState.FAILED and current.attempts < MAX_ATTEMPTS
+        retry = current.state is DeliveryState.FAILED and (
+            current.attempts < MAX_ATTEMPTS or now - current.claimed_at > SLOW_RETRY
+        )
         if not (retry or (current.state is DeliveryState.CLAIMED and stale)):
             return None
         again = current.model_copy(
@@ -132,16 +136,23 @@ class DeliveryLog:
         return Claim(delivery=delivery, etag=etag)
 
     async def sent(self, claim: Claim, *, activity_id: str, now: datetime) -> None:
-        """Record a posted reminder and its activity id."""
+        """Record a posted reminder and its activity id (even over a takeover's record)."""
         delivery = claim.delivery.model_copy(
             update={"state": DeliveryState.SENT, "activity_id": activity_id, "sent_at": now}
         )
-        await self._store.put(
-            Collection.DELIVERIES,
-            delivery.key,
-            delivery.model_dump(mode="json"),
-            if_match=claim.etag,
-        )
+        try:
+            await self._store.put(
+                Collection.DELIVERIES,
+                delivery.key,
+                delivery.model_dump(mode="json"),
+                if_match=claim.etag,
+            )
+        except ConflictError:
+            # Another process judged this claim stale meanwhile. It did land: say so, so the
+            # record never claims "uncertain" or invites a second post.
+            await self._store.put(
+                Collection.DELIVERIES, delivery.key, delivery.model_dump(mode="json")
+            )
 
     async def failed(self, claim: Claim, *, state: DeliveryState, reason: str) -> None:
         """Record a delivery that did not (or may not have) gone out, and why."""

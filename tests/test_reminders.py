@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -344,3 +344,43 @@ async def test_the_app_starts_and_stops_the_scheduler(tmp_path: Any) -> None:
     await client.close()
     await asyncio.sleep(0)  # the scheduler stops on the loop's next turn
     assert not scheduler.running
+
+
+async def test_a_case_card_that_could_not_be_posted_is_posted_by_the_next_tick(
+    bot: Client, connector: FakeConnector, store: TinyDBStore, clock: FakeClock
+) -> None:
+    # Filed while the bot was not yet in the team: the case has no channel post.
+    await CaseRepository(store).create(_case())
+    runner = bot.server.app[SERVICES].reminders
+    await runner.tick()
+    assert connector.to("team-id") == []
+    response = await bot.post(
+        "/api/messages",
+        data=json.dumps(activities.team_install(connector.url, team_id="team-id")),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 201
+    report = await runner.tick()
+    assert "post|COV-2026-001" in report.sent
+    loaded = await CaseRepository(store).get("COV-2026-001")
+    assert loaded is not None
+    assert loaded[0].channel_activity_id
+    posts = [c for s in connector.to("team-id") for c in s.cards]
+    assert any("New referral COV-2026-001" in json.dumps(c) for c in posts)
+    again = await runner.tick()
+    assert "post|COV-2026-001" not in again.sent
+
+
+async def test_abandoned_drafts_are_swept(
+    bot: Client, store: TinyDBStore, clock: FakeClock
+) -> None:
+    from safeguarding.referral import Draft
+    from storage.base import Collection
+    from storage.cases import DraftRepository, StoredDraft
+
+    drafts = DraftRepository(store, ttl=timedelta(days=14))
+    old = StoredDraft(draft=Draft(), started=clock.now(), updated=clock.now())
+    await drafts.save("someone", old, None)
+    clock.advance(days=15)
+    await bot.server.app[SERVICES].reminders.tick()
+    assert [d.key for d in await store.list(Collection.STATE) if d.key.startswith("draft:")] == []
