@@ -10,8 +10,9 @@ from botbuilder.core import TurnContext
 
 from cards import wording
 from dialogs.referral import user_key
+from safeguarding.calendar import day_month_year
 from safeguarding.cases import Case
-from safeguarding.clocks import Clock
+from safeguarding.clocks import Clock, london_time
 from safeguarding.faq import FaqEntry, match, merged
 from safeguarding.partnerships import BusinessUnit, Partnership, Partnerships, ServiceContact
 from safeguarding.triage import Triage
@@ -144,7 +145,7 @@ class Answers:
         return wording.CASE_STATUS_LINE.format(
             reference=case.reference,
             status=wording.CASE_STATUSES.get(case.status.value, case.status.value),
-            submitted=f"{case.submitted_at:%d %B %Y}",
+            submitted=day_month_year(london_time(case.submitted_at).date()),
         )
 
     async def other_service(self, context: TurnContext, triage: Triage) -> None:

@@ -109,7 +109,7 @@ def _redirects(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> i
 
 
 async def _redirect_rows(data_dir: Path, month: str | None) -> list[tuple[str, str, str, int]]:
-    store = TinyDBStore(data_dir)
+    store = TinyDBStore(data_dir, read_only=True)
     try:
         return await RedirectCounter(store).report(month)
     finally:

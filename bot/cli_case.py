@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 async def _load(settings: Settings, reference: str) -> tuple[Case | None, list[dict[str, Any]]]:
-    store = TinyDBStore(settings.data_dir)
+    store = TinyDBStore(settings.data_dir, read_only=True)
     try:
         repo = CaseRepository(store)
         loaded = await repo.get(reference.upper())

@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 async def _load(settings: Settings, reference: str | None) -> tuple[list[Case], list[Delivery]]:
-    store = TinyDBStore(settings.data_dir)
+    store = TinyDBStore(settings.data_dir, read_only=True)
     try:
         partnerships = load_partnerships(settings.partnerships)
         repo = CaseRepository(store)

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import requests
+import urllib3
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
@@ -111,12 +112,28 @@ def _classify(exc: Exception, what: str) -> NotifierError:
         if status is not None and status >= 500:
             return DeliveryUncertainError(what, f"HTTP {status}")
         return DeliveryFailedError(what, f"HTTP {status}")
-    inner = getattr(exc, "inner_exception", None)
-    if isinstance(inner, requests.exceptions.ConnectionError) and not isinstance(
-        inner, requests.exceptions.ReadTimeout
-    ):
+    if _never_sent(getattr(exc, "inner_exception", None)):
         return NotSentError(what, "connector unreachable")
     return DeliveryUncertainError(what, "no answer from the connector")
+
+
+def _never_sent(error: object) -> bool:
+    """Whether a transport error happened before the request left (so sending again is safe).
+
+    Only a failure to connect proves that; a dropped connection or a read timeout may come
+    after the connector accepted the message.
+    """
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.exceptions.ConnectionError):
+        return False
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(
+        reason,
+        urllib3.exceptions.NewConnectionError
+        | urllib3.exceptions.NameResolutionError
+        | urllib3.exceptions.ConnectTimeoutError,
+    )
 
 
 def _wait(state: RetryCallState) -> float:

@@ -7,7 +7,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 JsonDict = dict[str, Any]
 
@@ -51,6 +53,27 @@ class InvalidKeyError(StoreError, ValueError):
 
     def __init__(self, key: str) -> None:
         super().__init__(f"invalid storage key {key[:40]!r}")
+
+
+class CorruptRecordError(StoreError):
+    """A stored document that no longer fits its model; names where, never what it held."""
+
+    def __init__(self, collection: str, key: str, places: list[str]) -> None:
+        self.collection = collection
+        self.key = key
+        super().__init__(f"{collection}/{key}: invalid at {', '.join(places) or '(top level)'}")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_model(model: type[M], collection: str, key: str, data: Mapping[str, Any]) -> M:
+    """Validate stored data; pydantic's own error would quote the data (a child's details)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        places = [".".join(str(p) for p in err["loc"]) for err in exc.errors()]
+        raise CorruptRecordError(collection, key, places) from None
 
 
 class StoreClosedError(StoreError):

@@ -11,7 +11,14 @@ from pydantic import BaseModel, ConfigDict
 
 from safeguarding.cases import Case, format_reference, looks_like
 from safeguarding.referral import Draft, Referral
-from storage.base import Collection, ConflictError, Store, safe_key
+from storage.base import (
+    Collection,
+    ConflictError,
+    CorruptRecordError,
+    Store,
+    load_model,
+    safe_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +69,9 @@ class CaseRepository:
     async def get(self, reference: str) -> tuple[Case, str] | None:
         """A case and its e-tag."""
         doc = await self._store.get(Collection.CASES, reference)
-        return (Case.model_validate(doc.data), doc.etag) if doc else None
+        if doc is None:
+            return None
+        return load_model(Case, Collection.CASES, reference, doc.data), doc.etag
 
     async def save(self, case: Case, etag: str) -> str:
         """Write a changed case over exactly the version read; ConflictError if it moved."""
@@ -73,7 +82,14 @@ class CaseRepository:
     async def for_partnership(self, partnership_id: str) -> list[Case]:
         """Every case of one partnership."""
         docs = await self._store.list(Collection.CASES, where={"partnership_id": partnership_id})
-        return [Case.model_validate(d.data) for d in docs]
+        cases = []
+        for doc in docs:
+            try:
+                cases.append(load_model(Case, Collection.CASES, doc.key, doc.data))
+            except CorruptRecordError as exc:
+                # One unreadable record must not stop every other case's reminders.
+                logger.error("skipped a case: %s", exc)
+        return cases
 
     async def duplicates_of(self, referral: Referral) -> list[str]:
         """References of existing cases that look like this referral."""
@@ -150,7 +166,7 @@ class DraftRepository:
         doc = await self._store.get(Collection.STATE, key)
         if doc is None:
             return None
-        stored = StoredDraft.model_validate(doc.data)
+        stored = load_model(StoredDraft, Collection.STATE, key, doc.data)
         if stored.filed_reference is None and now - stored.updated > self._ttl:
             await self._store.delete(Collection.STATE, key, if_match=doc.etag)
             logger.info("expired draft deleted")

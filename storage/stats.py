@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from safeguarding.clocks import london_time
 from storage.base import Collection, ConflictError, Store
 
 _ATTEMPTS = 20
@@ -18,12 +19,13 @@ class RedirectCounter:
 
     async def count(self, *, label: str, partnership_id: str | None, at: datetime) -> None:
         """Add one redirect to this month's counter."""
-        key = f"{_PREFIX}:{at:%Y-%m}:{partnership_id or 'unknown'}:{label}"
+        month = f"{london_time(at):%Y-%m}"  # months as England counts them
+        key = f"{_PREFIX}:{month}:{partnership_id or 'unknown'}:{label}"
         for _ in range(_ATTEMPTS):
             doc = await self._store.get(Collection.COUNTERS, key)
             data = {
                 "kind": _PREFIX,
-                "month": f"{at:%Y-%m}",
+                "month": month,
                 "partnership_id": partnership_id or "unknown",
                 "label": label,
                 "count": (doc.data["count"] if doc else 0) + 1,

@@ -32,6 +32,13 @@ logger = logging.getLogger(__name__)
 _TMP_PREFIX = ".tmp-"
 
 
+class ReadOnlyStoreError(StoreError):
+    """A write to a store opened read-only (by a command-line tool beside a running bot)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path.name}: opened read-only")
+
+
 class CorruptStoreError(StoreError):
     """A data file that is not the JSON this store wrote."""
 
@@ -54,14 +61,17 @@ class AtomicJSONStorage(Storage):
     either the old or the new version. Only this process writes the file.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         # A hook for tests that simulate a crash between the temp write and the rename.
         self.replace: Callable[[str, Path], None] = os.replace
-        for stale in self.path.parent.glob(f"{_TMP_PREFIX}{self.path.name}*"):
-            # Left by a crash before its rename: never acknowledged, safe to drop.
-            stale.unlink(missing_ok=True)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            for stale in self.path.parent.glob(f"{_TMP_PREFIX}{self.path.name}*"):
+                # Left by a crash before its rename: never acknowledged, safe to drop. (A
+                # read-only reader leaves them: they may be a running server's write.)
+                stale.unlink(missing_ok=True)
         self._cache: dict[str, Any] | None = self._load()
 
     def _load(self) -> dict[str, Any] | None:
@@ -85,6 +95,8 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, Any]) -> None:
         """Replace the file atomically and durably with `data`."""
+        if self.read_only:
+            raise ReadOnlyStoreError(self.path)
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         fd, tmp_name = tempfile.mkstemp(
             prefix=f"{_TMP_PREFIX}{self.path.name}", dir=self.path.parent
@@ -111,9 +123,9 @@ class AtomicJSONStorage(Storage):
 class _Table:
     """One collection: a TinyDB database file plus an in-memory index from key to doc id."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool) -> None:
         self.lock = threading.Lock()
-        self.db = TinyDB(path, storage=AtomicJSONStorage)
+        self.db = TinyDB(path, storage=AtomicJSONStorage, read_only=read_only)
         self.table = self.db.table("documents", cache_size=0)
         self.index: dict[str, int] = {doc["key"]: doc.doc_id for doc in self.table.all()}
 
@@ -133,13 +145,17 @@ def _copy(data: Mapping[str, Any]) -> JsonDict:
 class TinyDBStore:
     """The default Store, embedded: files under one data directory, one per collection."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
+        if not read_only:
+            self.directory.mkdir(parents=True, exist_ok=True)
         self._tables: dict[Collection, _Table] = {}
         self._closed = False
         for collection in Collection:
-            self._tables[collection] = _Table(self.directory / f"{collection.value}.json")
+            self._tables[collection] = _Table(
+                self.directory / f"{collection.value}.json", read_only
+            )
 
     def storage_of(self, collection: Collection) -> AtomicJSONStorage:
         """The file storage behind a collection (tests use it to simulate crashes)."""

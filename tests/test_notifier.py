@@ -139,3 +139,22 @@ async def test_a_connector_that_hangs_is_uncertain_and_not_posted_again(
         await sender.post_to_review_channel(_coventry(bot), CARD)
     assert len(connector.sent) == before
     assert connector.script == ["ok"]  # no second attempt was made
+
+
+def test_only_a_failure_to_connect_counts_as_never_sent() -> None:
+    import requests
+    import urllib3
+
+    from bot.notifier import _never_sent
+
+    refused = urllib3.exceptions.NewConnectionError(None, "refused")  # type: ignore[arg-type]
+    not_connected = requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(None, "/v3", refused)  # type: ignore[arg-type]
+    )
+    dropped = requests.exceptions.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
+    )
+    assert _never_sent(not_connected) is True
+    assert _never_sent(requests.exceptions.ConnectTimeout()) is True
+    assert _never_sent(dropped) is False  # may have been posted before the line dropped
+    assert _never_sent(requests.exceptions.ReadTimeout()) is False

@@ -76,3 +76,21 @@ def test_a_corrupt_file_is_reported_by_name(tmp_path: Path) -> None:
     (tmp_path / "cases.json").write_text("{not json")
     with pytest.raises(CorruptStoreError, match=r"cases\.json"):
         TinyDBStore(tmp_path)
+
+
+async def test_a_read_only_reader_leaves_a_writers_temp_files_and_cannot_write(
+    tmp_path: Path,
+) -> None:
+    from storage.tinydb_store import ReadOnlyStoreError
+
+    writer = TinyDBStore(tmp_path)
+    await writer.put(Collection.CASES, "COV-2026-001", {"v": 1})
+    in_flight = tmp_path / ".tmp-cases.jsonXYZ"
+    in_flight.write_text("{}")  # as if the running bot were mid-write
+    reader = TinyDBStore(tmp_path, read_only=True)
+    assert in_flight.exists()
+    doc = await reader.get(Collection.CASES, "COV-2026-001")
+    assert doc is not None
+    with pytest.raises(ReadOnlyStoreError):
+        await reader.put(Collection.CASES, "COV-2026-002", {"v": 2})
+    assert await writer.get(Collection.CASES, "COV-2026-002") is None
