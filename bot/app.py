@@ -220,6 +220,8 @@ def compose_bot(
             announcer=announcer,
             clock=clock,
             calendars=calendars,
+            screen_text=safety.screen_field,
+            redirects=redirects,
         ),
         safety=safety,
         help_card=lambda: welcome_card(list(partnerships.partnerships.values())),

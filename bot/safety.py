@@ -15,7 +15,7 @@ from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock
 from safeguarding.frontdoor import FrontDoorContact
 from safeguarding.partnerships import Partnerships
-from safeguarding.triage import Triage, TriageLabel, classify
+from safeguarding.triage import Triage, TriageLabel, classify, mentions_ongoing_risk
 from storage.base import StoreError
 from storage.cases import DraftRepository
 from storage.stats import RedirectCounter
@@ -99,6 +99,19 @@ class SafetyDesk:
         except StoreError:
             logger.warning("safety: redirect not counted (store unavailable)")
         return triage
+
+    async def screen_field(self, context: TurnContext, text: str) -> bool:
+        """A referral's free-text answer: 999 for danger now, the front door for children
+        still at risk; nothing for the ordinary account of what happened."""
+        triage = classify(text)
+        if triage.label is TriageLabel.EMERGENCY:
+            return await self(context, text)
+        if not mentions_ongoing_risk(text):
+            return False
+        logger.info("safety: a referral answer mentions children still at risk")
+        contacts = self.contacts_for(await self._partnership_id(context))
+        await context.send_activity(card_message(concern_card(contacts, in_referral=True)))
+        return True
 
     async def __call__(self, context: TurnContext, text: str) -> bool:
         """The dialogs' safety interruption: True when a signpost was sent."""

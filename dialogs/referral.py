@@ -46,6 +46,7 @@ from safeguarding.referral import (
 )
 from safeguarding.timeline import compute_timeline
 from storage.cases import CaseRepository, DraftConflictError, DraftRepository, StoredDraft
+from storage.stats import RedirectCounter
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,10 @@ class ReferralServices:
     announcer: CaseAnnouncer
     clock: Clock
     calendars: PartnershipCalendars
+    # Screens free text typed into the cards (what happened, safety actions) for a child at
+    # risk now, and counts the safety step's redirects; both optional for narrow tests.
+    screen_text: SafetyResponder | None = None
+    redirects: RedirectCounter | None = None
 
 
 def user_key(context: TurnContext) -> str:
@@ -224,6 +229,12 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             await self._send_current(dc, stored, now)
             return Dialog.end_of_turn
         logger.info("referral: safety answer %s", answer)
+        if answer in ("danger", "worry") and self._s.redirects is not None:
+            await self._s.redirects.count(
+                label="emergency" if answer == "danger" else "individual_concern",
+                partnership_id=None,
+                at=now,
+            )
         draft = stored.draft.model_copy(update={"safety_answer": answer})
         if answer == "incident":
             draft = draft.model_copy(update={"step": draft.next_step()})
@@ -279,6 +290,10 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         if not no_more_children:
             draft = _with_section(draft, step, parsed.section, child_index, parsed.adult_confirmed)
             logger.info("referral: step %s saved", step.value)
+        free_text = _free_text(parsed.section)
+        if free_text and self._s.screen_text is not None:
+            # A child still at risk may be mentioned only here: the signpost goes out first.
+            await self._s.screen_text(dc.context, free_text)
         if isinstance(parsed.section, Referrer) and not parsed.section.lead_agreed:
             await dc.context.send_activity(wording.REFERRAL_LEAD_SHOULD_AGREE)
         if step is Step.CHILD and not no_more_children and value.get("next") == "add_child":
@@ -495,6 +510,14 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             duplicates=duplicates,
             today=london_time(now).date(),
         )
+
+
+def _free_text(section: Any) -> str | None:
+    if isinstance(section, Incident):
+        return section.description
+    if isinstance(section, ActionsSection):
+        return section.safety_actions
+    return None
 
 
 def _filed_marker(stored: StoredDraft, reference: str) -> StoredDraft:

@@ -601,7 +601,7 @@ _SAFE_NOW = _cue(
     "safe_now",
     1,
     r"(?:is|are) (?:now )?safe|safe now|now safe|recovering|doing well|came (?:home|back)",
-    r"returned (?:home|safe)|been found|was found safe|back home|no longer|is now in",
+    r"returned (?:home|safe)|been found|was found safe|no longer|is now in",
     r"(?:with|in) (?:foster care|care|hospital|their gran|the grandparents)",
     negatable=False,
 )
@@ -1249,6 +1249,15 @@ def _signpost(label: TriageLabel, r: _Reading, f: _Facts, cues: list[str]) -> bo
         reasons.append("signpost:referral_may_be_about_a_child")
     cues.extend(reasons)
     return bool(reasons)
+
+
+def mentions_ongoing_risk(text: str | None) -> bool:
+    """Whether text says other children are still at risk now (siblings at home, the adult back).
+
+    For free text inside a referral form, where the classifier's fallback (any text about a
+    child is a worry) would fire on every answer.
+    """
+    return _Reading(normalise(text)).has(_ONGOING_RISK)
 
 
 def classify(text: str | None) -> Triage:

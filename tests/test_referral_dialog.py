@@ -216,6 +216,7 @@ async def test_a_whole_referral_is_filed_and_announced(harness: Harness) -> None
     assert steps_offered(await h.step("criteria", **CRITERIA)) == {"actions"}
     review = await h.step("actions", **ACTIONS)
     assert "review" in steps_offered(review)
+    assert len(cards_in(review)) == 1  # an ordinary answer brings no signpost
     assert "rapid review" in json.dumps(cards_in(review)).lower()
 
     filed = await h.step("review", submit=True)
@@ -637,3 +638,20 @@ def test_initials_never_carry_a_name() -> None:
     assert initials("JD") == "JD"
     assert initials("Jane Doe") == "JD"
     assert initials("Zoë Ñúñez") == "ZÑ"
+
+
+async def test_a_referral_answer_saying_children_are_still_at_risk_gets_the_front_door(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    for step, inputs in _STEPS_BEFORE[1:-1]:
+        await h.step(step, **inputs)
+    replies = await h.step(
+        "actions",
+        **{**ACTIONS, "safety_actions": "None yet: the siblings are still at home with him"},
+    )
+    cards = cards_in(replies)
+    assert "front door" in json.dumps(cards[0])  # the signpost comes first
+    assert "review" in steps_offered(replies)  # and the referral carries on

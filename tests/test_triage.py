@@ -232,3 +232,23 @@ def test_no_text_is_in_both_data_sets() -> None:
     dev = {e.text.strip().lower() for e in load(DEV)}
     holdout = {e.text.strip().lower() for e in load(HOLDOUT)}
     assert dev.isdisjoint(holdout)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he is back home now and has a knife",
+        "hes back home and he has a knife",
+    ],
+)
+def test_an_adult_back_home_with_a_weapon_is_an_emergency(text: str) -> None:
+    assert classify(text).label is TriageLabel.EMERGENCY
+
+
+def test_ongoing_risk_in_a_referral_answer() -> None:
+    from safeguarding.triage import mentions_ongoing_risk
+
+    assert mentions_ongoing_risk("the siblings are still at home with him")
+    assert mentions_ongoing_risk("the other children remain in the home with dad")
+    assert not mentions_ongoing_risk("Sibling placed with grandparents under a safety plan.")
+    assert not mentions_ongoing_risk("Admitted to hospital with unexplained fractures.")
