@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from botbuilder.core import TurnContext
 
+from bot.leads import LeadCheckUnavailableError, LeadDirectory, person_of
 from cards import wording
 from dialogs.referral import user_key
 from safeguarding.calendar import day_month_year
@@ -53,6 +54,7 @@ class Answers:
         drafts: DraftRepository,
         redirects: RedirectCounter,
         clock: Clock,
+        leads: LeadDirectory | None = None,
     ) -> None:
         self._partnerships = partnerships
         self._faqs = faqs
@@ -60,6 +62,7 @@ class Answers:
         self._drafts = drafts
         self._redirects = redirects
         self._clock = clock
+        self._leads = leads
 
     async def partnership_of(self, context: TurnContext) -> Partnership | None:
         """The user's partnership, from their draft or their latest referral, if any."""
@@ -108,10 +111,14 @@ class Answers:
                     found.append(case)
         return sorted(found, key=lambda c: c.submitted_at)
 
-    def _is_lead(self, context: TurnContext, partnership: Partnership) -> bool:
-        sender = context.activity.from_property
-        aad = sender.aad_object_id if sender else None
-        return bool(aad) and any(lead.aad_object_id == aad for lead in partnership.leads)
+    async def _is_lead(self, context: TurnContext, partnership: Partnership) -> bool:
+        if self._leads is None:
+            return False
+        try:
+            lead = await self._leads.lead_for(partnership, await person_of(context, partnership))
+        except LeadCheckUnavailableError:
+            return False  # fail closed: say who to ask instead
+        return lead is not None
 
     async def case_status(self, context: TurnContext, text: str) -> None:
         """Tell the referrer or a lead where a case is; tell anyone else only who to ask."""
@@ -124,7 +131,7 @@ class Answers:
             mine = {c.reference for c in await self._own_cases(context)}
             entitled = case is not None and (
                 case.reference in mine
-                or (partnership is not None and self._is_lead(context, partnership))
+                or (partnership is not None and await self._is_lead(context, partnership))
             )
             if case is None or not entitled:
                 # The same answer whether or not the case exists: existence is not disclosed.

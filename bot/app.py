@@ -200,6 +200,7 @@ def compose_bot(
     conversations: ConversationRegistry,
     faqs: Mapping[str, tuple[FaqEntry, ...]] | None = None,
     decisions: DecisionDesk | None = None,
+    leads: LeadDirectory | None = None,
 ) -> ReviewBot:
     """The activity handler with its dialogs and services (also used by dialog tests)."""
     drafts = DraftRepository(store, ttl=timedelta(days=settings.draft_ttl_days))
@@ -239,6 +240,7 @@ def compose_bot(
             drafts=drafts,
             redirects=redirects,
             clock=clock,
+            leads=leads or LeadDirectory(groups=None),
         ),
         decisions=decisions,
     )
@@ -304,6 +306,9 @@ def create_app(
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
         )
+        lead_directory = LeadDirectory(
+            groups=graph or graph_groups(settings, partnerships, active_clock)
+        )
         case_cards = CaseCards(
             notifier=notifier,
             conversations=conversations,
@@ -319,12 +324,11 @@ def create_app(
             announcer=case_cards,
             conversations=conversations,
             faqs=faqs,
+            leads=lead_directory,
             decisions=DecisionDesk(
                 partnerships=partnerships,
                 cases=CaseRepository(active_store),
-                leads=LeadDirectory(
-                    groups=graph or graph_groups(settings, partnerships, active_clock)
-                ),
+                leads=lead_directory,
                 cards=case_cards,
                 notifier=notifier,
                 clock=active_clock,

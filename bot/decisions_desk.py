@@ -8,11 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.core.teams import TeamsInfo
-from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.conversations import ConversationRegistry
-from bot.leads import LeadCheckUnavailableError, LeadDirectory, Person
+from bot.leads import LeadCheckUnavailableError, LeadDirectory, Person, person_of
 from bot.notifier import Notifier, NotifierError
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
@@ -153,13 +151,7 @@ class DecisionDesk:
         if loaded is None or partnership is None:
             return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
         case, etag = loaded
-        sender = context.activity.from_property
-        person = Person(
-            teams_id=str(sender.id) if sender else "",
-            aad_object_id=sender.aad_object_id if sender else None,
-            upn=await self._upn_if_needed(context, partnership),
-            name=sender.name if sender else None,
-        )
+        person = await person_of(context, partnership)
         try:
             lead = await self._leads.lead_for(partnership, person)
         except LeadCheckUnavailableError:
@@ -177,22 +169,6 @@ class DecisionDesk:
                 case, partnership, for_lead=False, notice=wording.DECISION_REFUSED_NOT_LEAD
             )
         return await self._decide(case, etag, partnership, lead, person, verb, data)
-
-    async def _upn_if_needed(self, context: TurnContext, partnership: Partnership) -> str | None:
-        """The clicker's UPN, asked of Teams only when some lead is known by UPN alone."""
-        if not any(lead.upn and not lead.aad_object_id for lead in partnership.leads):
-            return None
-        sender = context.activity.from_property
-        if sender is None or not sender.id:
-            return None
-        try:
-            member = await TeamsInfo.get_member(context, sender.id)
-        except (HttpOperationError, ClientRequestError, TypeError, AttributeError):
-            # Without the UPN the clicker is matched by object id only: fail closed.
-            logger.warning("could not look up the clicking member's UPN")
-            return None
-        upn = getattr(member, "user_principal_name", None)
-        return upn if isinstance(upn, str) and upn else None
 
     async def _decide(
         self,

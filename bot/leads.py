@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from safeguarding.clocks import Clock
 from safeguarding.partnerships import Lead, Partnership
@@ -37,6 +40,31 @@ class Person:
     aad_object_id: str | None
     upn: str | None
     name: str | None
+
+
+async def person_of(context: TurnContext, partnership: Partnership) -> Person:
+    """The user behind an activity; their UPN is asked of Teams only when a lead needs it."""
+    sender = context.activity.from_property
+    upn: str | None = None
+    if (
+        sender is not None
+        and sender.id
+        and any(lead.upn and not lead.aad_object_id for lead in partnership.leads)
+    ):
+        try:
+            member = await TeamsInfo.get_member(context, sender.id)
+        except (HttpOperationError, ClientRequestError, TypeError, AttributeError):
+            # Without the UPN the user is matched by object id only: fail closed.
+            logger.warning("could not look up a member's UPN")
+        else:
+            found = getattr(member, "user_principal_name", None)
+            upn = found if isinstance(found, str) and found else None
+    return Person(
+        teams_id=str(sender.id) if sender else "",
+        aad_object_id=sender.aad_object_id if sender else None,
+        upn=upn,
+        name=sender.name if sender else None,
+    )
 
 
 class GraphGroups:

@@ -140,3 +140,26 @@ def test_redirects_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert run(["redirects", "--month", "2026-11"], stdout=out, stderr=err) == 0, err.getvalue()
     assert "coventry" in out.getvalue()
     assert out.getvalue().rstrip().endswith("2")
+
+
+async def test_case_status_for_a_lead_known_only_by_upn(
+    bot: Client, connector: FakeConnector, store: TinyDBStore
+) -> None:
+    from bot.app import SERVICES
+
+    await _file_case(store, "29:someone-else")
+    services = bot.server.app[SERVICES]
+    coventry = services.partnerships.partnerships["coventry"]
+    leads = tuple(
+        lead.model_copy(update={"aad_object_id": None}) if lead.partner is not None else lead
+        for lead in coventry.leads
+    )
+    services.partnerships.partnerships["coventry"] = coventry.model_copy(update={"leads": leads})
+    lead = {
+        "id": "29:upn-lead",
+        "name": "Lead",
+        "aadObjectId": "00000000-0000-0000-0000-0000000000e1",
+    }
+    connector.members["29:upn-lead"] = {"userPrincipalName": "la.lead@coventry.example"}
+    said = await _say(bot, connector, "where has cov-2026-001 got to", user=lead)
+    assert "review subgroup will consider it" in said
