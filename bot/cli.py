@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -15,7 +15,7 @@ from aiohttp import web
 from bot import cli_case, cli_package, cli_reminders, cli_timeline, cli_triage
 from bot.app import load_faqs
 from bot.clock import SystemClock
-from bot.settings import SettingsError, configure_logging, load_settings
+from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from safeguarding.calendar import HolidayFileError
 from safeguarding.clocks import london_time
 from safeguarding.faq import FaqFileError
@@ -93,12 +93,28 @@ def _timeline(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> in
     return cli_timeline.run(args, stdout=stdout, stderr=stderr, today=today)
 
 
-def _redirects(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        stderr.write(f"review-bot: {exc}\n")
-        return EXIT_USAGE
+Command = Callable[..., int]
+
+
+def _with_settings(command: Command) -> Command:
+    """Wrap a command that needs the settings: one clear line and exit 2 when they are bad."""
+
+    def handler(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+        try:
+            settings = load_settings()
+        except SettingsError as exc:
+            stderr.write(f"review-bot: {exc}\n")
+            return EXIT_USAGE
+        code: int = command(args, settings, stdout=stdout, stderr=stderr)
+        return code
+
+    return handler
+
+
+@_with_settings
+def _redirects(
+    args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO
+) -> int:
     rows = asyncio.run(_redirect_rows(settings.data_dir, args.month))
     if not rows:
         stdout.write("no redirects recorded\n")
@@ -116,31 +132,23 @@ async def _redirect_rows(data_dir: Path, month: str | None) -> list[tuple[str, s
         await store.close()
 
 
-def _case(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        stderr.write(f"review-bot: {exc}\n")
-        return EXIT_USAGE
+@_with_settings
+def _case(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     today = london_time(SystemClock().now()).date()
     return cli_case.run(settings, args.reference, stdout=stdout, stderr=stderr, today=today)
 
 
-def _reminders(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        stderr.write(f"review-bot: {exc}\n")
-        return EXIT_USAGE
+@_with_settings
+def _reminders(
+    args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO
+) -> int:
     return cli_reminders.run(settings, args, stdout=stdout, stderr=stderr)
 
 
-def _package(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        stderr.write(f"review-bot: {exc}\n")
-        return EXIT_USAGE
+@_with_settings
+def _package(
+    args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO
+) -> int:
     return cli_package.run(
         args,
         app_id=settings.app_id,
