@@ -184,3 +184,7 @@ def configure_logging(settings: Settings) -> None:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # APScheduler logs every minute's tick at INFO; our runner logs what a tick did.
+    logging.getLogger("apscheduler").setLevel(
+        max(logging.WARNING, logging.getLevelName(settings.log_level))
+    )
