@@ -306,6 +306,7 @@ def create_app(
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
         )
+        cases = CaseRepository(active_store)
         lead_directory = LeadDirectory(
             groups=graph or graph_groups(settings, partnerships, active_clock)
         )
@@ -327,7 +328,7 @@ def create_app(
             leads=lead_directory,
             decisions=DecisionDesk(
                 partnerships=partnerships,
-                cases=CaseRepository(active_store),
+                cases=cases,
                 leads=lead_directory,
                 cards=case_cards,
                 notifier=notifier,
@@ -337,7 +338,7 @@ def create_app(
         runner = ReminderRunner(
             partnerships=partnerships,
             calendars=calendars,
-            cases=CaseRepository(active_store),
+            cases=cases,
             log=DeliveryLog(active_store),
             notifier=notifier,
             clock=active_clock,

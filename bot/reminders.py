@@ -7,8 +7,9 @@ and everything that makes it at-most-once is in `storage/deliveries.py`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.notifier import (
-    ChannelNotConfiguredError,
     ConversationGoneError,
-    ConversationUnknownError,
     DeliveryUncertainError,
     Notifier,
     NotifierError,
@@ -128,11 +127,13 @@ class ReminderRunner:
                 continue
             await self._deliver(
                 key=reminder.key,
-                partnership=partnership,
-                card=self._card(reminder, partnership),
-                summary=wording.REMINDER_SUMMARY.format(
-                    reference=reminder.reference,
-                    milestone=wording.MILESTONE_NAMES.get(reminder.milestone.value, ""),
+                post=self._to_channel(
+                    partnership,
+                    self._card(reminder, partnership),
+                    wording.REMINDER_SUMMARY.format(
+                        reference=reminder.reference,
+                        milestone=wording.MILESTONE_NAMES.get(reminder.milestone.value, ""),
+                    ),
                 ),
                 details={
                     "reference": reminder.reference,
@@ -142,7 +143,6 @@ class ReminderRunner:
                     "due": reminder.due.isoformat(),
                     "late": reminder.late,
                 },
-                now=now,
                 report=report,
             )
         await self._digests(cases, now, report)
@@ -170,28 +170,20 @@ class ReminderRunner:
             partnership = posting.get(case.partnership_id)
             if case.channel_activity_id or partnership is None:
                 continue
-            key = f"post|{case.reference}"
-            now = self._clock.now()
-            details = {
-                "reference": case.reference,
-                "partnership_id": partnership.id,
-                "kind": "case_card",
-                "milestone": "case_card",
-                "due": case.submitted_at.date().isoformat(),
-            }
-            claim = await self._log.claim(key, owner=self._owner, now=now, details=details)
-            if claim is None:
-                continue
-            claim = await self._log.sending(claim, self._clock.now())
-            try:
-                activity_id = await self._announcer.announce_case(case, partnership)
-            except NotifierError as exc:
-                await self._record_failure(claim, exc)
-                report.failed.append(key)
-                continue
-            await self._log.sent(claim, activity_id=activity_id, now=self._clock.now())
-            await self._remember_post(case.reference, activity_id)
-            report.sent.append(key)
+            activity_id = await self._deliver(
+                key=f"post|{case.reference}",
+                post=functools.partial(self._announcer.announce_case, case, partnership),
+                details={
+                    "reference": case.reference,
+                    "partnership_id": partnership.id,
+                    "kind": "case_card",
+                    "milestone": "case_card",
+                    "due": case.submitted_at.date().isoformat(),
+                },
+                report=report,
+            )
+            if activity_id is not None:
+                await self._remember_post(case.reference, activity_id)
 
     async def _remember_post(self, reference: str, activity_id: str) -> None:
         for _ in range(3):
@@ -236,13 +228,11 @@ class ReminderRunner:
         self,
         *,
         key: str,
-        partnership: Partnership,
-        card: dict[str, Any],
-        summary: str,
+        post: Callable[[], Awaitable[str]],
         details: dict[str, Any],
-        now: datetime,
         report: TickReport,
-    ) -> None:
+    ) -> str | None:
+        """Claim, post and record one delivery; the activity id when it was posted now."""
         # Each claim is stamped with the moment it is made, not when the tick began: a long
         # catch-up tick must not make its own fresh claims look stale to another process.
         claim = await self._log.claim(
@@ -250,28 +240,33 @@ class ReminderRunner:
         )
         if claim is None:
             report.skipped += 1
-            return
+            return None
         claim = await self._log.sending(claim, self._clock.now())
         try:
-            activity_id = await self._notifier.post_to_review_channel(
-                partnership, card, summary=summary
-            )
+            activity_id = await post()
         except NotifierError as exc:
             await self._record_failure(claim, exc)
             report.failed.append(key)
-            return
+            return None
         await self._log.sent(claim, activity_id=activity_id, now=self._clock.now())
         report.sent.append(key)
+        return activity_id
+
+    def _to_channel(
+        self, partnership: Partnership, card: dict[str, Any], summary: str
+    ) -> Callable[[], Awaitable[str]]:
+        async def post() -> str:
+            return await self._notifier.post_to_review_channel(partnership, card, summary=summary)
+
+        return post
 
     async def _record_failure(self, claim: Claim, exc: NotifierError) -> None:
         if isinstance(exc, DeliveryUncertainError):
             state = DeliveryState.UNCERTAIN
         elif isinstance(exc, ConversationGoneError):
             state = DeliveryState.GONE
-        elif isinstance(exc, ChannelNotConfiguredError | ConversationUnknownError):
-            # The bot may be added to the team later: keep trying.
-            state = DeliveryState.FAILED
         else:
+            # Not posted; this includes a team the bot has not joined yet: keep trying.
             state = DeliveryState.FAILED
         logger.warning("reminder %s not posted (%s): %s", claim.delivery.key, state.value, exc)
         await self._log.failed(claim, state=state, reason=str(exc))
@@ -326,9 +321,9 @@ class ReminderRunner:
             )
             await self._deliver(
                 key=digest_key(partnership.id, digest.iso_year, digest.iso_week),
-                partnership=partnership,
-                card=card,
-                summary=wording.DIGEST_TITLE.format(partnership=partnership.name),
+                post=self._to_channel(
+                    partnership, card, wording.DIGEST_TITLE.format(partnership=partnership.name)
+                ),
                 details={
                     "reference": "digest",
                     "partnership_id": partnership.id,
@@ -336,7 +331,6 @@ class ReminderRunner:
                     "milestone": "digest",
                     "due": digest.planned_on.isoformat(),
                 },
-                now=now,
                 report=report,
             )
 
