@@ -18,7 +18,7 @@ from bot.reminders import ReminderRunner
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
 from storage.cases import CaseRepository
-from storage.deliveries import DeliveryLog, DeliveryState
+from storage.deliveries import Claim, DeliveryLog, DeliveryState
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cases import make_case, make_referral
@@ -237,15 +237,12 @@ async def test_a_channel_that_is_gone_is_reported_in_the_digest(
     assert len(digests()) == before + 1  # once a week
 
 
-async def test_a_claim_left_before_sending_is_sent_after_the_timeout(
-    setup: tuple[ReminderRunner, FakeTime],
-    connector: FakeConnector,
-    clock: FakeClock,
-    store: TinyDBStore,
-) -> None:
-    runner, _ = setup
+async def _claim_left_by_a_crash(
+    runner: ReminderRunner, store: TinyDBStore, clock: FakeClock
+) -> tuple[DeliveryLog, str, Claim]:
+    """A claim on the first reminder due at 30 Dec 09:30, as a process that then died left it."""
     clock.set(london(2026, 12, 30, 9, 30))
-    planned = runner.plan([_case()], clock.now())
+    crashed = runner.plan([_case()], clock.now())[0].key
     log = DeliveryLog(store)
     details = {
         "reference": "COV-2026-001",
@@ -254,8 +251,19 @@ async def test_a_claim_left_before_sending_is_sent_after_the_timeout(
         "milestone": "sin",
         "due": "2027-01-04",
     }
-    crashed = planned[0].key
-    assert await log.claim(crashed, owner="crashed", now=clock.now(), details=details)
+    claim = await log.claim(crashed, owner="crashed", now=clock.now(), details=details)
+    assert claim is not None
+    return log, crashed, claim
+
+
+async def test_a_claim_left_before_sending_is_sent_after_the_timeout(
+    setup: tuple[ReminderRunner, FakeTime],
+    connector: FakeConnector,
+    clock: FakeClock,
+    store: TinyDBStore,
+) -> None:
+    runner, _ = setup
+    log, crashed, _ = await _claim_left_by_a_crash(runner, store, clock)
     await runner.tick()
     record = await log.get(crashed)
     assert record is not None
@@ -274,19 +282,7 @@ async def test_a_claim_left_mid_send_is_never_sent_again(
     store: TinyDBStore,
 ) -> None:
     runner, _ = setup
-    clock.set(london(2026, 12, 30, 9, 30))
-    planned = runner.plan([_case()], clock.now())
-    log = DeliveryLog(store)
-    details = {
-        "reference": "COV-2026-001",
-        "partnership_id": "coventry",
-        "kind": "lead",
-        "milestone": "sin",
-        "due": "2027-01-04",
-    }
-    crashed = planned[0].key
-    claim = await log.claim(crashed, owner="crashed", now=clock.now(), details=details)
-    assert claim is not None
+    log, crashed, claim = await _claim_left_by_a_crash(runner, store, clock)
     await log.sending(claim, clock.now())  # the process died after this, post unknown
     clock.advance(minutes=11)
     before = len(connector.to("team-id"))
