@@ -22,32 +22,36 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from pydantic import ValidationError
 
-from bot.answers import Answers
 from bot.clock import ShiftedClock, SystemClock
 from bot.conversations import ConversationRegistry
-from bot.decisions_desk import CaseCards, DecisionDesk
+from bot.graph import GraphGroups, msal_token_provider
 from bot.handler import ReviewBot
 from bot.http import error_middleware, messages_handler
-from bot.leads import GraphGroups, LeadDirectory, msal_token_provider
-from bot.middleware import DeduplicationMiddleware
+from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
-from bot.reminders import ReminderRunner, start_scheduler
-from bot.safety import SafetyDesk, emergency_reply
 from bot.settings import Settings
 from cards import wording
 from cards.welcome import welcome_card
-from dialogs.interruptions import typed_text
-from dialogs.referral import CaseAnnouncer, ReferralDialog, ReferralServices
+from dialogs.referral import ReferralDialog, ReferralServices
+from dialogs.turns import send, turn_triage
 from safeguarding.calendar import PartnershipCalendars, load_bank_holiday_events
 from safeguarding.clocks import Clock
 from safeguarding.faq import FaqEntry, load_faq_file
 from safeguarding.partnerships import Partnerships, load_partnerships
+from scheduler.runner import ReminderRunner
+from scheduler.trigger import start_scheduler
 from storage.base import ConflictError, Store
 from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
+from usecases.answers import Answers
+from usecases.decisions import CaseCards, DecisionDesk
+from usecases.leads import LeadDirectory
+from usecases.ports import CaseAnnouncer
+from usecases.referrals import ReferralFiling
+from usecases.safety import SafetyDesk, storeless_signpost
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +138,12 @@ def turn_error_handler(
             raise error
         try:
             # Whatever broke, a typed emergency or worry still gets 999 and the front door.
-            signpost = emergency_reply(typed_text(context), partnerships, calendars, clock.now())
-            if signpost is not None:
-                await context.send_activity(signpost)
+            await send(
+                context,
+                storeless_signpost(
+                    turn_triage(context), partnerships.partnerships.values(), calendars, clock
+                ),
+            )
             if isinstance(error, ConflictError):
                 logger.warning("turn conflict on activity %s: %s", activity.id, error.collection)
                 await context.send_activity(wording.TURN_CONFLICT)
@@ -189,6 +196,26 @@ def load_faqs(partnerships: Partnerships, base: Path) -> dict[str, tuple[FaqEntr
     }
 
 
+@dataclass(frozen=True)
+class Repositories:
+    """Every repository over the one store, built once per app."""
+
+    cases: CaseRepository
+    drafts: DraftRepository
+    redirects: RedirectCounter
+    deliveries: DeliveryLog
+
+    @classmethod
+    def over(cls, store: Store, settings: Settings) -> Repositories:
+        """The repositories of a store, with the settings' draft lifetime."""
+        return cls(
+            cases=CaseRepository(store),
+            drafts=DraftRepository(store, ttl=timedelta(days=settings.draft_ttl_days)),
+            redirects=RedirectCounter(store),
+            deliveries=DeliveryLog(store),
+        )
+
+
 def compose_bot(
     *,
     settings: Settings,
@@ -201,30 +228,35 @@ def compose_bot(
     faqs: Mapping[str, tuple[FaqEntry, ...]] | None = None,
     decisions: DecisionDesk | None = None,
     leads: LeadDirectory | None = None,
+    repositories: Repositories | None = None,
 ) -> ReviewBot:
-    """The activity handler with its dialogs and services (also used by dialog tests)."""
-    drafts = DraftRepository(store, ttl=timedelta(days=settings.draft_ttl_days))
-    cases = CaseRepository(store)
-    redirects = RedirectCounter(store)
+    """The activity handler with its dialogs and use cases (also used by dialog tests)."""
+    repos = repositories or Repositories.over(store, settings)
     safety = SafetyDesk(
         partnerships=partnerships,
         calendars=calendars,
-        drafts=drafts,
-        redirects=redirects,
+        drafts=repos.drafts,
+        redirects=repos.redirects,
+        clock=clock,
+    )
+    filing = ReferralFiling(
+        partnerships=partnerships,
+        drafts=repos.drafts,
+        cases=repos.cases,
+        announcer=announcer,
+        calendars=calendars,
         clock=clock,
     )
     referral = ReferralDialog(
         ReferralServices(
             partnerships=partnerships,
-            drafts=drafts,
-            cases=cases,
-            announcer=announcer,
+            drafts=repos.drafts,
+            cases=repos.cases,
+            filing=filing,
             clock=clock,
             calendars=calendars,
-            screen_text=safety.screen_field,
-            redirects=redirects,
+            safety=safety,
         ),
-        safety=safety,
         help_card=lambda: welcome_card(list(partnerships.partnerships.values())),
     )
     return ReviewBot(
@@ -236,9 +268,9 @@ def compose_bot(
         answers=Answers(
             partnerships=partnerships,
             faqs=faqs or {},
-            cases=cases,
-            drafts=drafts,
-            redirects=redirects,
+            cases=repos.cases,
+            drafts=repos.drafts,
+            redirects=repos.redirects,
             clock=clock,
             leads=leads or LeadDirectory(groups=None),
         ),
@@ -297,6 +329,7 @@ def create_app(
         owned = store is None
         active_store: Store = store if store is not None else TinyDBStore(settings.data_dir)
         adapter = CloudAdapter(authentication)
+        adapter.use(SafetyTriageMiddleware())
         adapter.use(DeduplicationMiddleware())
         conversations = ConversationRegistry(active_store)
         active_clock: Clock = clock or (
@@ -306,13 +339,13 @@ def create_app(
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
         )
-        cases = CaseRepository(active_store)
+        repos = Repositories.over(active_store, settings)
         lead_directory = LeadDirectory(
             groups=graph or graph_groups(settings, partnerships, active_clock)
         )
         case_cards = CaseCards(
             notifier=notifier,
-            conversations=conversations,
+            users=conversations,
             calendars=calendars,
             clock=active_clock,
         )
@@ -326,9 +359,10 @@ def create_app(
             conversations=conversations,
             faqs=faqs,
             leads=lead_directory,
+            repositories=repos,
             decisions=DecisionDesk(
                 partnerships=partnerships,
-                cases=cases,
+                cases=repos.cases,
                 leads=lead_directory,
                 cards=case_cards,
                 notifier=notifier,
@@ -338,13 +372,13 @@ def create_app(
         runner = ReminderRunner(
             partnerships=partnerships,
             calendars=calendars,
-            cases=cases,
-            log=DeliveryLog(active_store),
+            cases=repos.cases,
+            log=repos.deliveries,
             notifier=notifier,
             clock=active_clock,
             owner=f"{socket.gethostname()}:{os.getpid()}",
             announcer=case_cards,
-            drafts=DraftRepository(active_store, ttl=timedelta(days=settings.draft_ttl_days)),
+            drafts=repos.drafts,
         )
         app[SERVICES] = Services(
             settings=settings,

@@ -181,6 +181,11 @@ class ConversationRegistry:
         )
         return ConversationRecord.model_validate(docs[0].data) if docs else None
 
+    async def teams_id_for(self, aad_object_id: str) -> str | None:
+        """The Teams id of the user's personal chat with the bot (the use cases' UserDirectory)."""
+        record = await self.for_user_aad(aad_object_id)
+        return record.user_id if record is not None else None
+
     async def for_team(self, team_id: str) -> ConversationRecord | None:
         """Any channel record of a team, which carries the service URL and tenant to post there."""
         doc = await self._store.get(Collection.CONVERSATIONS, safe_key("channel", team_id))

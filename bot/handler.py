@@ -5,35 +5,26 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botbuilder.core import (
-    CardFactory,
-    ConversationState,
-    InvokeResponse,
-    MessageFactory,
-    TurnContext,
-)
+from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogContext, DialogSet
 from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
-from bot.answers import Answers
 from bot.conversations import ConversationRecord, ConversationRegistry
-from bot.decisions_desk import DecisionDesk
-from bot.safety import SafetyDesk
 from cards import wording
 from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
-from dialogs.interruptions import RESUME_WORDS, typed_text
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
+from dialogs.turns import card_message, person_of, send, turn_triage, typed_text
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import TriageLabel
+from usecases.answers import Answers
+from usecases.decisions import DecisionDesk
+from usecases.safety import SafetyDesk
+from usecases.vocabulary import Intent, intent_of
 
 logger = logging.getLogger(__name__)
-
-HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "menu", "?"})
-
-REFER_WORDS = RESUME_WORDS - {"continue", "resume"}
 
 
 def _is_personal(context: TurnContext) -> bool:
@@ -84,9 +75,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
 
     def _welcome(self) -> Activity:
         card = welcome_card(list(self._partnerships.partnerships.values()))
-        activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        activity.summary = wording.WELCOME_TITLE
-        return activity
+        return card_message(card, wording.WELCOME_TITLE)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """Continue the active dialog, or answer a typed message or a card submit."""
@@ -103,10 +92,10 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
                 return
             await self._on_card_submit(turn_context, dc)
             return
-        lowered = text.casefold().strip(" .!")
-        if lowered in HELP_WORDS:
+        intent = intent_of(text)
+        if intent is Intent.HELP:
             await turn_context.send_activity(self._welcome())
-        elif lowered in REFER_WORDS:
+        elif intent is Intent.REFER:
             if private:
                 await dc.begin_dialog(REFERRAL_DIALOG)
             else:
@@ -116,7 +105,11 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def _on_typed(self, turn_context: TurnContext, text: str, *, private: bool) -> None:
         # Safety first: 999 or the front door goes out before anything else is said.
-        triage = await self._safety.signpost(turn_context, text, in_referral=False)
+        triage = turn_triage(turn_context)
+        if triage is None:
+            return
+        person = person_of(turn_context)
+        await send(turn_context, await self._safety.signpost(person, triage, in_referral=False))
         label = triage.label
         if label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN):
             return
@@ -126,11 +119,11 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         elif label is TriageLabel.REVIEW_REFERRAL:
             await turn_context.send_activity(self._offer_referral())
         elif label is TriageLabel.PROCESS_QUESTION:
-            await self._answers.process_question(turn_context, text)
+            await send(turn_context, await self._answers.process_question(person, text))
         elif label is TriageLabel.CASE_STATUS:
-            await self._answers.case_status(turn_context, text)
+            await send(turn_context, await self._answers.case_status(person, text))
         elif label is TriageLabel.OTHER_SERVICE:
-            await self._answers.other_service(turn_context, triage)
+            await send(turn_context, await self._answers.other_service(person, triage))
         else:
             await turn_context.send_activity(wording.DID_NOT_UNDERSTAND)
 
@@ -139,8 +132,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
             [text_block(wording.OFFER_REFERRAL)],
             [submit_action(wording.START_REFERRAL, "start_referral")],
         )
-        activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        return activity
+        return card_message(card)
 
     async def _on_card_submit(self, turn_context: TurnContext, dc: DialogContext) -> None:
         action = submitted_action(turn_context.activity)
@@ -223,7 +215,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
                     "value": wording.CARD_NOT_RECOGNISED,
                 },
             )
-        card = await self._decisions.handle(turn_context, verb, data)
+        card = await self._decisions.handle(person_of(turn_context), verb, data)
         return InvokeResponse(
             status=200,
             body={

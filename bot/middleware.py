@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from botbuilder.core import Middleware, TurnContext
 
+from dialogs.turns import turn_triage
+
 logger = logging.getLogger(__name__)
 
 
@@ -29,4 +31,18 @@ class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
             self._seen[key] = None
             if len(self._seen) > self._max:
                 self._seen.popitem(last=False)
+        await logic()
+
+
+class SafetyTriageMiddleware(Middleware):  # type: ignore[misc]
+    """Classifies a typed message once, before anything else, for the whole turn to read.
+
+    The handler, the dialogs and the turn error handler all read `turn_triage`, so a message is
+    classified once per turn, and a failure later in the turn still knows it needs 999.
+    """
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        """Work out the turn's triage, then run the turn."""
+        if context.activity.type == "message":
+            turn_triage(context)
         await logic()

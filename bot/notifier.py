@@ -10,80 +10,32 @@ from typing import Any
 
 import requests
 import urllib3
-from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from bot.conversations import ConversationRecord, ConversationRegistry
-from dialogs.referral import AnnouncementError
+from dialogs.turns import card_message
 from safeguarding.partnerships import Partnership
+from usecases.errors import (
+    ChannelNotConfiguredError,
+    ConversationGoneError,
+    ConversationUnknownError,
+    DeliveryFailedError,
+    DeliveryUncertainError,
+    NotifierError,
+    NotSentError,
+    RateLimitedError,
+)
 
 logger = logging.getLogger(__name__)
-
-
-class NotifierError(AnnouncementError):
-    """A proactive message that cannot be sent; the message says what is missing."""
-
-
-class DeliveryFailedError(NotifierError):
-    """The Bot Connector refused the message; it was not posted."""
-
-    def __init__(self, what: str, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"could not post to {what}: {reason}")
-
-
-class RateLimitedError(DeliveryFailedError):
-    """HTTP 429: not posted; may be sent again after Retry-After."""
-
-    def __init__(self, what: str, retry_after: float) -> None:
-        self.retry_after = retry_after
-        super().__init__(what, f"rate limited, retry after {retry_after:g} s")
-
-
-class NotSentError(DeliveryFailedError):
-    """The connector could not be reached: nothing was sent, so sending again is safe."""
-
-
-class ConversationGoneError(DeliveryFailedError):
-    """HTTP 403/404: the channel or chat no longer exists or refuses the bot."""
-
-
-class DeliveryUncertainError(NotifierError):
-    """A 5xx or a timeout after the request went out: the message may have been posted."""
-
-    def __init__(self, what: str, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"may or may not have posted to {what}: {reason}")
-
-
-class ChannelNotConfiguredError(NotifierError):
-    """The partnership has no review channel in the partnerships file."""
-
-    def __init__(self, partnership_id: str) -> None:
-        super().__init__(f"{partnership_id}: no review channel is configured")
-
-
-class ConversationUnknownError(NotifierError):
-    """The bot has never seen the team or chat it was asked to post to."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"the bot has no conversation with {what}; is it installed there?")
 
 
 def _where(reference: ConversationReference) -> str:
     conversation = reference.conversation
     return f"conversation {conversation.id if conversation else '?'}"
-
-
-def card_activity(card: dict[str, Any], *, summary: str | None = None) -> Activity:
-    """A message activity carrying one Adaptive Card (with a plain summary for notifications)."""
-    activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-    if summary:
-        activity.summary = summary
-    return activity
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -250,7 +202,7 @@ class Notifier:
     ) -> str:
         """Post a card as a new post in the partnership's review channel; return its activity id."""
         reference = await self._channel_reference(partnership)
-        activity_id = await self._send(reference, card_activity(card, summary=summary))
+        activity_id = await self._send(reference, card_message(card, summary))
         logger.info("posted to review channel of %s: activity %s", partnership.id, activity_id)
         return activity_id
 
@@ -260,7 +212,7 @@ class Notifier:
         """Send a card to a user's personal chat; return its activity id."""
         if record.kind != "personal":
             raise ConversationUnknownError("that user in a personal chat")
-        return await self._send(record.reference(), card_activity(card, summary=summary))
+        return await self._send(record.reference(), card_message(card, summary))
 
     async def send_to_user_id(
         self, user_id: str, card: dict[str, Any], *, summary: str | None = None
@@ -276,6 +228,6 @@ class Notifier:
     ) -> None:
         """Replace a card the bot posted earlier in the review channel, for everyone."""
         reference = await self._channel_reference(partnership)
-        activity = card_activity(card)
+        activity = card_message(card)
         activity.id = activity_id
         await self._send(reference, activity, update=True)

@@ -6,51 +6,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
-from botbuilder.schema import Activity
+
+from dialogs.turns import card_message, typed_text
+from usecases.vocabulary import Intent, intent_of
 
 logger = logging.getLogger(__name__)
 
-HELP_WORDS = frozenset({"help", "?", "menu"})
-CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abandon"})
-# Typed while a dialog runs, these mean "where was I?", not a new request to triage.
-RESUME_WORDS = frozenset(
-    {
-        "refer",
-        "referral",
-        "start a referral",
-        "new referral",
-        "start referral",
-        "my draft",
-        "continue",
-        "resume",
-    }
-)
-
-# Answers a typed message that needs a safety signpost; True when it answered.
-SafetyResponder = Callable[[TurnContext, str], Awaitable[bool]]
+# Answers a turn whose typed text needs a safety signpost; True when it answered.
+SafetyResponder = Callable[[TurnContext], Awaitable[bool]]
 CardMaker = Callable[[], dict[str, Any]]
-
-
-def typed_text(context: TurnContext) -> str | None:
-    """The user's typed text with a bot mention removed; None for card submits."""
-    activity = context.activity
-    if activity.text is None:
-        return None
-    text = TurnContext.remove_recipient_mention(activity)
-    if text is None:
-        return None
-    cleaned = " ".join(text.replace("&nbsp;", " ").split())
-    return cleaned or None
-
-
-def card_message(card: dict[str, Any], summary: str | None = None) -> Activity:
-    """A message carrying one Adaptive Card."""
-    activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-    if summary:
-        activity.summary = summary
-    return activity
 
 
 class InterruptibleDialog(ComponentDialog):  # type: ignore[misc]
@@ -82,19 +48,19 @@ class InterruptibleDialog(ComponentDialog):  # type: ignore[misc]
         text = typed_text(inner_dc.context)
         if text is None:
             return None
-        lowered = text.casefold().strip(" .!")
-        if lowered in HELP_WORDS:
+        intent = intent_of(text)
+        if intent is Intent.HELP:
             logger.info("interruption: help")
             await inner_dc.context.send_activity(card_message(self._help_card()))
             await inner_dc.context.send_activity(self._help_note)
             return DialogTurnResult(status=DialogTurnStatus.Waiting)
-        if lowered in CANCEL_WORDS:
+        if intent is Intent.CANCEL:
             logger.info("interruption: cancel")
             return await self.on_cancel_requested(inner_dc)
-        if lowered in RESUME_WORDS:
+        if intent in (Intent.REFER, Intent.RESUME):
             logger.info("interruption: resume")
             return await self.on_resume_requested(inner_dc)
-        if await self._safety(inner_dc.context, text):
+        if await self._safety(inner_dc.context):
             logger.info("interruption: safety signpost")
             return DialogTurnResult(status=DialogTurnStatus.Waiting)
         return None

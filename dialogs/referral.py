@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult, DialogTurnStatus
 
 from cards import wording
 from cards.referral import (
-    acknowledgement_card,
     cancel_confirm_card,
     resume_card,
     review_card,
@@ -24,13 +23,13 @@ from cards.referral import (
     safety_redirect_card,
     section_card,
 )
-from dialogs.interruptions import CardMaker, InterruptibleDialog, SafetyResponder, card_message
+from dialogs.interruptions import CardMaker, InterruptibleDialog
 from dialogs.referral_forms import parse_section
+from dialogs.turns import card_message, person_of, send, turn_triage
 from safeguarding.calendar import PartnershipCalendars
-from safeguarding.cases import Case, ReferrerIdentity, initial_dates
 from safeguarding.clocks import Clock, london_time
-from safeguarding.frontdoor import FrontDoorContact, front_door_now
-from safeguarding.partnerships import Partnership, Partnerships
+from safeguarding.frontdoor import front_doors_now
+from safeguarding.partnerships import Partnerships
 from safeguarding.referral import Actions as ActionsSection
 from safeguarding.referral import (
     Agencies,
@@ -39,33 +38,18 @@ from safeguarding.referral import (
     Criteria,
     Draft,
     Incident,
-    ReferralError,
     Referrer,
     Step,
     screen,
 )
-from safeguarding.timeline import compute_timeline
 from storage.cases import CaseRepository, DraftConflictError, DraftRepository, StoredDraft
-from storage.stats import RedirectCounter
+from usecases.referrals import FILING_TIMEOUT, Filed, ReferralFiling, SendBack
+from usecases.safety import SafetyDesk
 
 logger = logging.getLogger(__name__)
 
 REFERRAL_DIALOG = "referral"
-# A filing claim older than this was interrupted (the process stopped mid-way).
-FILING_TIMEOUT = timedelta(minutes=2)
 _FLOW = "referral-flow"
-
-
-class AnnouncementError(Exception):
-    """A case card that could not be posted to the review channel (the case is still filed)."""
-
-
-class CaseAnnouncer(Protocol):
-    """Posts a new case's card to its partnership's review channel (the bot's case cards)."""
-
-    async def announce_case(self, case: Case, partnership: Partnership) -> str:
-        """Post the card; return its activity id; raise AnnouncementError on failure."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -75,34 +59,16 @@ class ReferralServices:
     partnerships: Partnerships
     drafts: DraftRepository
     cases: CaseRepository
-    announcer: CaseAnnouncer
+    filing: ReferralFiling
     clock: Clock
     calendars: PartnershipCalendars
     # Screens free text typed into the cards (what happened, safety actions) for a child at
-    # risk now, and counts the safety step's redirects; both optional for narrow tests.
-    screen_text: SafetyResponder | None = None
-    redirects: RedirectCounter | None = None
+    # risk now, and counts the safety step's redirects; optional for narrow tests.
+    safety: SafetyDesk | None = None
 
 
-def user_key(context: TurnContext) -> str:
-    """Who is referring: their Entra object id when Teams gives it, else their Teams id."""
-    sender = context.activity.from_property
-    if sender is None:
-        return "anonymous"
-    return str(sender.aad_object_id or sender.id)
-
-
-def front_doors_now(
-    partnerships: Partnerships, calendars: PartnershipCalendars, now: datetime, first: str | None
-) -> list[FrontDoorContact]:
-    """Every front door's number in force now, the partnership `first` (if known) at the top.
-
-    Every partnership's is listed, because a worry may be about a child in another area. The
-    national calendar decides: a partnership's own closure days close its business unit, not
-    the local authority's front door.
-    """
-    ordered = sorted(partnerships.partnerships.values(), key=lambda p: p.id != first)
-    return [front_door_now(p, now, calendars.national) for p in ordered]
+def _key(dc: DialogContext) -> str:
+    return person_of(dc.context).key
 
 
 class _ReferralFlow(Dialog):  # type: ignore[misc]
@@ -117,7 +83,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
     async def begin_dialog(self, dc: DialogContext, options: object = None) -> DialogTurnResult:
         """Offer to resume an unfinished draft, or start a new one at the safety question."""
         now = self._s.clock.now()
-        loaded = await self._s.drafts.load(user_key(dc.context), now)
+        loaded = await self._s.drafts.load(_key(dc), now)
         if isinstance(options, dict) and options.get("replay") is True:
             # A referral card pressed with no dialog running: the stored draft decides.
             if loaded is None:
@@ -142,7 +108,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
         action = value.get("action")
         now = self._s.clock.now()
-        loaded = await self._s.drafts.load(user_key(context), now)
+        loaded = await self._s.drafts.load(_key(dc), now)
         if loaded is None:
             await context.send_activity(wording.REFERRAL_DRAFT_GONE)
             return await dc.end_dialog()
@@ -162,7 +128,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         except DraftConflictError:
             logger.info("referral: draft changed elsewhere, showing the current step")
             await context.send_activity(wording.REFERRAL_CHANGED_ELSEWHERE)
-            reloaded = await self._s.drafts.load(user_key(context), now)
+            reloaded = await self._s.drafts.load(_key(dc), now)
             if reloaded is None:
                 return await dc.end_dialog()
             await self._send_current(dc, reloaded[0], now)
@@ -229,11 +195,9 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             await self._send_current(dc, stored, now)
             return Dialog.end_of_turn
         logger.info("referral: safety answer %s", answer)
-        if answer in ("danger", "worry") and self._s.redirects is not None:
-            await self._s.redirects.count(
-                label="emergency" if answer == "danger" else "individual_concern",
-                partnership_id=None,
-                at=now,
+        if answer in ("danger", "worry") and self._s.safety is not None:
+            await self._s.safety.count(
+                "emergency" if answer == "danger" else "individual_concern", None
             )
         draft = stored.draft.model_copy(update={"safety_answer": answer})
         if answer == "incident":
@@ -250,7 +214,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         now: datetime,
     ) -> DialogTurnResult:
         if value.get("choice") == "end":
-            await self._s.drafts.discard(user_key(dc.context))
+            await self._s.drafts.discard(_key(dc))
             await dc.context.send_activity(wording.REFERRAL_ENDED_AFTER_REDIRECT)
             return await dc.end_dialog()
         draft = stored.draft.model_copy(update={"safety_answer": "incident"})
@@ -291,9 +255,11 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             draft = _with_section(draft, step, parsed.section, child_index, parsed.adult_confirmed)
             logger.info("referral: step %s saved", step.value)
         free_text = _free_text(parsed.section)
-        if free_text and self._s.screen_text is not None:
+        if free_text and self._s.safety is not None:
             # A child still at risk may be mentioned only here: the signpost goes out first.
-            await self._s.screen_text(dc.context, free_text)
+            await send(
+                dc.context, await self._s.safety.screen_field(person_of(dc.context), free_text)
+            )
         if isinstance(parsed.section, Referrer) and not parsed.section.lead_agreed:
             await dc.context.send_activity(wording.REFERRAL_LEAD_SHOULD_AGREE)
         if step is Step.CHILD and not no_more_children and value.get("next") == "add_child":
@@ -338,99 +304,24 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
     async def _file(
         self, dc: DialogContext, stored: StoredDraft, etag: str, now: datetime
     ) -> DialogTurnResult:
-        try:
-            referral = stored.draft.to_referral()
-        except ReferralError as exc:
-            draft = stored.draft.model_copy(update={"step": Step(exc.field), "editing": False})
-            await dc.context.send_activity(wording.REFERRAL_SECTION_MISSING)
-            await self._save_and_show(dc, stored, draft, etag, now)
+        outcome = await self._s.filing.file(person_of(dc.context), stored, etag)
+        if isinstance(outcome, SendBack):
+            await dc.context.send_activity(outcome.notice)
+            await self._save_and_show(dc, stored, outcome.draft, etag, now)
             return Dialog.end_of_turn
-        partnership = self._s.partnerships.get(referral.area.partnership_id)
-        if partnership is None:
-            draft = stored.draft.model_copy(update={"step": Step.AREA, "area": None})
-            await dc.context.send_activity(wording.REFERRAL_AREA_GONE)
-            await self._save_and_show(dc, stored, draft, etag, now)
-            return Dialog.end_of_turn
-        key = user_key(dc.context)
-        # Claim the draft first: a second click on Submit finds the claim and files nothing.
-        claim = stored.model_copy(update={"filing_since": now})
-        claim_etag = await self._s.drafts.save(key, claim, etag)
-
-        today = london_time(now).date()
-        reference = await self._s.cases.allocate_reference(partnership.reference_prefix, today.year)
-        claim = claim.model_copy(update={"filing_reference": reference})
-        claim_etag = await self._s.drafts.save(key, claim, claim_etag)
-        sender = dc.context.activity.from_property
-        case = Case(
-            reference=reference,
-            partnership_id=partnership.id,
-            referral=referral,
-            screening=screen(referral),
-            submitted_by=ReferrerIdentity(
-                user_id=str(sender.id) if sender else key,
-                aad_object_id=sender.aad_object_id if sender else None,
-            ),
-            submitted_at=now,
-            dates=initial_dates(referral),
-        )
-        case_etag = await self._s.cases.create(case)
-        await self._s.cases.audit(
-            reference,
-            at=now,
-            actor=key,
-            role="referrer",
-            what="referral submitted",
-            screening=case.screening.outcome.value,
-        )
-        # What stays is only the marker that answers a second Submit: no referral data.
-        await self._s.drafts.save(key, _filed_marker(claim, reference), claim_etag)
-        logger.info("referral %s filed for %s", reference, partnership.id)
-
-        calendar = self._s.calendars.for_partnership(partnership)
-        timeline = compute_timeline(case.dates, partnership.clock, calendar, today)
-        await dc.context.send_activity(
-            card_message(
-                acknowledgement_card(case=case, partnership=partnership, timeline=timeline),
-                summary=wording.REFERRAL_RECEIVED_SUMMARY.format(reference=reference),
-            )
-        )
-        await self._announce(case, case_etag, partnership, now)
-        return await dc.end_dialog(reference)
-
-    async def _announce(
-        self, case: Case, etag: str, partnership: Partnership, now: datetime
-    ) -> None:
-        try:
-            activity_id = await self._s.announcer.announce_case(case, partnership)
-        except AnnouncementError as exc:
-            # The case is filed whatever happens here; the reminders job retries the post.
-            logger.warning("case %s not posted to the review channel: %s", case.reference, exc)
-            return
-        posted = case.model_copy(update={"channel_activity_id": activity_id})
-        await self._s.cases.save(posted, etag)
-        await self._s.cases.audit(
-            case.reference, at=now, actor="bot", role="system", what="posted to review channel"
-        )
+        await send(dc.context, outcome.reply)
+        return await dc.end_dialog(outcome.reference)
 
     async def _recover_filing(
         self, dc: DialogContext, stored: StoredDraft, etag: str, now: datetime
     ) -> DialogTurnResult:
         """A filing that stopped half way: finish it if the case exists, else offer Submit again."""
-        key = user_key(dc.context)
-        reference = stored.filing_reference
-        existing = await self._s.cases.get(reference) if reference else None
-        if reference and existing is not None:
-            logger.info("referral %s: interrupted filing finished", reference)
-            await self._s.drafts.save(key, _filed_marker(stored, reference), etag)
-            await dc.context.send_activity(
-                wording.REFERRAL_ALREADY_FILED.format(reference=reference)
-            )
-            return await dc.end_dialog(reference)
-        logger.info("referral: interrupted filing released, the draft is back at the review")
-        released = stored.model_copy(update={"filing_since": None, "filing_reference": None})
-        await self._s.drafts.save(key, released, etag)
-        await dc.context.send_activity(wording.REFERRAL_FILING_INTERRUPTED)
-        await self._send_current(dc, released, now)
+        outcome = await self._s.filing.recover(person_of(dc.context), stored, etag)
+        if isinstance(outcome, Filed):
+            await send(dc.context, outcome.reply)
+            return await dc.end_dialog(outcome.reference)
+        await dc.context.send_activity(outcome.notice)
+        await self._send_current(dc, outcome.stored, now)
         return Dialog.end_of_turn
 
     # --- helpers -------------------------------------------------------------------------
@@ -438,7 +329,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
     async def show_current(self, dc: DialogContext) -> None:
         """Send the card of the step the user's draft is at (or say it is gone)."""
         now = self._s.clock.now()
-        loaded = await self._s.drafts.load(user_key(dc.context), now)
+        loaded = await self._s.drafts.load(_key(dc), now)
         if loaded is None or loaded[0].filed_reference is not None:
             await dc.context.send_activity(wording.REFERRAL_DRAFT_GONE)
             return
@@ -446,14 +337,14 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
 
     async def cancel(self, dc: DialogContext) -> DialogTurnResult:
         """Discard the draft and end the referral."""
-        await self._s.drafts.discard(user_key(dc.context))
+        await self._s.drafts.discard(_key(dc))
         logger.info("referral: cancelled, draft discarded")
         await dc.context.send_activity(wording.REFERRAL_CANCELLED)
         return await dc.end_dialog()
 
     async def _start_new(self, dc: DialogContext, etag: str | None, now: datetime) -> None:
         stored = StoredDraft(draft=Draft(), started=now, updated=now)
-        await self._s.drafts.save(user_key(dc.context), stored, etag)
+        await self._s.drafts.save(_key(dc), stored, etag)
         logger.info("referral: new draft")
         await dc.context.send_activity(card_message(safety_card()))
 
@@ -461,7 +352,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         self, dc: DialogContext, stored: StoredDraft, draft: Draft, etag: str, now: datetime
     ) -> str:
         updated = stored.model_copy(update={"draft": draft, "updated": now})
-        return await self._s.drafts.save(user_key(dc.context), updated, etag)
+        return await self._s.drafts.save(_key(dc), updated, etag)
 
     async def _save_and_show(
         self, dc: DialogContext, stored: StoredDraft, draft: Draft, etag: str, now: datetime
@@ -474,7 +365,9 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         step = draft.step
         if step is Step.SAFETY:
             if draft.safety_answer in ("danger", "worry"):
-                contacts = front_doors_now(self._s.partnerships, self._s.calendars, now, None)
+                contacts = front_doors_now(
+                    self._s.partnerships.partnerships.values(), self._s.calendars.national, now
+                )
                 card = safety_redirect_card(draft.safety_answer, contacts)
             else:
                 card = safety_card()
@@ -520,12 +413,6 @@ def _free_text(section: Any) -> str | None:
     return None
 
 
-def _filed_marker(stored: StoredDraft, reference: str) -> StoredDraft:
-    return StoredDraft(
-        draft=Draft(), started=stored.started, updated=stored.updated, filed_reference=reference
-    )
-
-
 def _child_index(value: dict[str, Any]) -> int | None:
     raw = value.get("child_index")
     if isinstance(raw, int) and not isinstance(raw, bool):
@@ -565,18 +452,26 @@ def _with_section(
 class ReferralDialog(InterruptibleDialog):
     """The referral intake, interruptible by help, cancel and the safety redirect."""
 
-    def __init__(
-        self, services: ReferralServices, *, safety: SafetyResponder, help_card: CardMaker
-    ) -> None:
+    def __init__(self, services: ReferralServices, *, help_card: CardMaker) -> None:
         super().__init__(
             REFERRAL_DIALOG,
-            safety=safety,
+            safety=self._signpost,
             help_card=help_card,
             help_note=wording.REFERRAL_HELP_NOTE,
         )
+        self._desk = services.safety
         self._flow = _ReferralFlow(services)
         self.add_dialog(self._flow)
         self.initial_dialog_id = _FLOW
+
+    async def _signpost(self, context: TurnContext) -> bool:
+        # The turn's triage, worked out once for the turn, decides; the draft is kept.
+        if self._desk is None:
+            return False
+        reply = await self._desk.signpost(
+            person_of(context), turn_triage(context), in_referral=True
+        )
+        return await send(context, reply)
 
     async def on_resume_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
         """Typed "refer" mid-referral: show the current step again."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -54,3 +55,19 @@ def front_door_now(
         door.out_of_hours_number,
         door.web_page,
     )
+
+
+def front_doors_now(
+    partnerships: Iterable[Partnership],
+    calendar: WorkingDayCalendar,
+    now: datetime,
+    first: str | None = None,
+) -> list[FrontDoorContact]:
+    """Every front door's number in force now, the partnership `first` (if known) at the top.
+
+    Every partnership's is listed, because a worry may be about a child in another area. The
+    caller passes the national calendar: a partnership's own closure days close its business
+    unit, not the local authority's front door.
+    """
+    ordered = sorted(partnerships, key=lambda p: p.id != first)
+    return [front_door_now(p, now, calendar) for p in ordered]

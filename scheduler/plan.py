@@ -8,7 +8,6 @@ same keys, a reminder posted once is never posted again, and a slipped due date 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -258,6 +257,7 @@ class _Pass:
         calendars: PartnershipCalendars,
         now: datetime,
         lookback_days: int = DEFAULT_LOOKBACK_WORKING_DAYS,
+        cache: OpenMilestonesCache | None = None,
     ) -> None:
         if lookback_days < 0:
             raise PlanInputError(f"lookback_days must be 0 or more, not {lookback_days}")
@@ -266,6 +266,7 @@ class _Pass:
         self.calendars = calendars
         self.now = _aware(now)
         self.today = london_time(self.now).date()
+        self.cache = cache if cache is not None else OpenMilestonesCache()
         self._contexts: dict[str, _Partnership | None] = {}
 
     def context(self, partnership_id: str) -> _Partnership | None:
@@ -290,7 +291,7 @@ class _Pass:
 
     def pending(self, case: Case, context: _Partnership) -> list[_Open]:
         """The case's milestones the policy reminds of that still have a due date to meet."""
-        open_milestones = _open_milestones(case, context, self.today)
+        open_milestones = _open_milestones(case, context, self.today, self.cache)
         on_path = case.status in _ON_NOTIFICATION_PATH
         return [
             m
@@ -314,36 +315,36 @@ class _Open:
     projected: bool
 
 
-class _OpenMilestonesCache:
+class OpenMilestonesCache:
     """Each case's open deadlines, kept between passes until the case's clock inputs change.
 
     Computing 10,000 timelines takes seconds, while a case changes a few times a month; due dates,
-    completion and applicability do not depend on the day, so the cache key leaves it out.
+    completion and applicability do not depend on the day, so the cache key leaves it out. The
+    runner owns one and passes it to every pass; without one, a pass computes afresh.
     """
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int = 50_000) -> None:
         self.maxsize = maxsize
         self._entries: dict[Hashable, tuple[_Open, ...]] = {}
-        self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> tuple[_Open, ...] | None:
+        """The open deadlines kept under `key`, if any."""
         return self._entries.get(key)
 
     def put(self, key: Hashable, value: tuple[_Open, ...]) -> None:
-        with self._lock:
-            while len(self._entries) >= self.maxsize:
-                # Oldest first: entries of cases that since changed are never read again.
-                del self._entries[next(iter(self._entries))]
-            self._entries[key] = value
+        """Keep `value` under `key`, dropping the oldest entries beyond `maxsize`."""
+        while len(self._entries) >= self.maxsize:
+            # Oldest first: entries of cases that since changed are never read again.
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = value
 
 
-_OPEN_CACHE = _OpenMilestonesCache(maxsize=50_000)
-
-
-def _open_milestones(case: Case, context: _Partnership, today: date) -> tuple[_Open, ...]:
+def _open_milestones(
+    case: Case, context: _Partnership, today: date, cache: OpenMilestonesCache
+) -> tuple[_Open, ...]:
     clock = context.partnership.clock
     key = (clock, context.calendar, case.dates, tuple(sorted(case.milestone_events.items())))
-    found = _OPEN_CACHE.get(key)
+    found = cache.get(key)
     if found is not None:
         return found
     try:
@@ -367,7 +368,7 @@ def _open_milestones(case: Case, context: _Partnership, today: date) -> tuple[_O
             for m in timeline.milestones
             if m.due is not None and m.kind == "deadline" and m.status not in _SETTLED
         )
-    _OPEN_CACHE.put(key, found)
+    cache.put(key, found)
     return found
 
 
@@ -401,9 +402,10 @@ def plan_reminders(
     calendars: PartnershipCalendars,
     now: datetime,
     lookback_days: int = DEFAULT_LOOKBACK_WORKING_DAYS,
+    cache: OpenMilestonesCache | None = None,
 ) -> list[Reminder]:
     """Every reminder that may be posted at `now`, in due order; empty outside working hours."""
-    planning = _Pass(partnerships, calendars, now, lookback_days)
+    planning = _Pass(partnerships, calendars, now, lookback_days, cache)
     planned: list[Reminder] = []
     for case in cases:
         if case.status in FINISHED_STATUSES:
@@ -436,9 +438,10 @@ def plan_digest(
     partnerships: Mapping[str, Partnership],
     calendars: PartnershipCalendars,
     now: datetime,
+    cache: OpenMilestonesCache | None = None,
 ) -> list[Digest]:
     """One digest per partnership in `partnerships` (by id), listing each of its open cases."""
-    planning = _Pass(partnerships, calendars, now)
+    planning = _Pass(partnerships, calendars, now, cache=cache)
     entries: dict[str, list[DigestEntry]] = {pid: [] for pid in partnerships}
     for case in cases:
         if case.status in FINISHED_STATUSES:

@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.leads import GraphGroups, LeadCheckUnavailableError, LeadDirectory, Person
+from bot.graph import GraphGroups
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from safeguarding.partnerships import load_partnerships
 from storage.cases import CaseRepository
@@ -23,6 +23,9 @@ from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock
 from tests.test_answers import _file_case
+from usecases.errors import LeadCheckUnavailableError
+from usecases.leads import LeadDirectory
+from usecases.people import Person
 
 GROUP = "11111111-2222-3333-4444-000000000001"
 MEMBER = "00000000-0000-0000-0000-0000000000c1"  # in the group, not in the file's lead list

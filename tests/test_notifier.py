@@ -9,14 +9,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import SERVICES
-from bot.notifier import (
-    ConversationGoneError,
-    DeliveryUncertainError,
-    Notifier,
-    RateLimitedError,
-)
+from bot.notifier import Notifier
 from tests.support import activities
 from tests.support.connector import FakeConnector
+from usecases.errors import ConversationGoneError, DeliveryUncertainError, RateLimitedError
 
 Client = TestClient[Any, Any]
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": []}

@@ -18,7 +18,6 @@ from bot.conversations import ConversationRegistry
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from cards import wording
 from cards.referral import channel_case_card
-from dialogs.referral import AnnouncementError
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
 from safeguarding.partnerships import Partnership, load_partnerships
@@ -28,6 +27,7 @@ from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
 from tests.support.fakes import FakeClock
 from tests.test_cards import assert_valid_card
+from usecases.errors import NotifierError
 
 USER = ChannelAccount(id="29:user-1", name="Practitioner", aad_object_id="aad-user-1")
 
@@ -41,7 +41,7 @@ class FakeAnnouncer:
 
     async def announce_case(self, case: Case, partnership: Partnership) -> str:
         if self.fail:
-            raise AnnouncementError("channel gone")
+            raise NotifierError("channel gone")
         card = channel_case_card(
             case=case,
             partnership=partnership,

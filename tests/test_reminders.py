@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient
 from bot.app import SERVICES
 from bot.cli import run
 from bot.notifier import Notifier
-from bot.reminders import ReminderRunner
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
+from scheduler.runner import ReminderRunner
 from storage.cases import CaseRepository
 from storage.deliveries import Claim, DeliveryLog, DeliveryState
 from storage.tinydb_store import TinyDBStore

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,8 +128,23 @@ async def test_an_emergency_is_signposted_even_when_the_store_fails(
     assert "024 7678 8555" in said
 
 
-def test_a_partnership_closure_day_does_not_close_the_front_door() -> None:
-    from dialogs.referral import front_doors_now
+def _desk(partnerships: Any, moment: datetime, where: Path) -> Any:
+    from storage.cases import DraftRepository
+    from storage.stats import RedirectCounter
+    from storage.tinydb_store import TinyDBStore
+    from usecases.safety import SafetyDesk
+
+    store = TinyDBStore(where)
+    return SafetyDesk(
+        partnerships=partnerships,
+        calendars=CALENDARS,
+        drafts=DraftRepository(store, ttl=timedelta(days=30)),
+        redirects=RedirectCounter(store),
+        clock=FakeClock(moment),
+    )
+
+
+def test_a_partnership_closure_day_does_not_close_the_front_door(tmp_path: Path) -> None:
     from safeguarding.partnerships import Partnerships
 
     closed = WARWICKSHIRE.model_copy(
@@ -139,15 +155,12 @@ def test_a_partnership_closure_day_does_not_close_the_front_door() -> None:
         }
     )
     only = Partnerships.model_construct(partnerships={"warwickshire": closed})
-    contacts = front_doors_now(only, CALENDARS, datetime(2026, 11, 26, 10, tzinfo=UTC), None)
+    contacts = _desk(only, datetime(2026, 11, 26, 10, tzinfo=UTC), tmp_path).contacts_for(None)
     assert contacts[0].number == "01926 414144"  # the LA's front door is open that day
 
 
-def test_every_front_door_is_listed_the_users_first() -> None:
-    from dialogs.referral import front_doors_now
-
-    contacts = front_doors_now(
-        PARTNERSHIPS, CALENDARS, datetime(2026, 11, 24, 10, tzinfo=UTC), "hull"
-    )
+def test_every_front_door_is_listed_the_users_first(tmp_path: Path) -> None:
+    desk = _desk(PARTNERSHIPS, datetime(2026, 11, 24, 10, tzinfo=UTC), tmp_path)
+    contacts = desk.contacts_for("hull")
     assert contacts[0].partnership_id == "hull"
     assert len(contacts) == 4

@@ -9,11 +9,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import SERVICES
-from bot.notifier import ChannelNotConfiguredError, ConversationUnknownError
 from storage.base import Collection
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
+from usecases.errors import ChannelNotConfiguredError, ConversationUnknownError
 
 Client = TestClient[Any, Any]
 

@@ -1,4 +1,4 @@
-"""Leads' decisions from the case card (Action.Execute): role check, e-tags, audit, updates."""
+"""Record a decision from the case card: role check, e-tags, audit, channel copy, referrer."""
 
 from __future__ import annotations
 
@@ -7,11 +7,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.core import TurnContext
-
-from bot.conversations import ConversationRegistry
-from bot.leads import LeadCheckUnavailableError, LeadDirectory, Person, person_of
-from bot.notifier import Notifier, NotifierError
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
 from cards.decisions import REFRESH_VERB, decision_card
@@ -34,6 +29,10 @@ from safeguarding.partnerships import Lead, Partnership, Partnerships
 from safeguarding.timeline import Timeline, compute_timeline
 from storage.base import ConflictError
 from storage.cases import CaseRepository
+from usecases.errors import LeadCheckUnavailableError, NotifierError
+from usecases.leads import LeadDirectory
+from usecases.people import Person
+from usecases.ports import ChannelNotifier, UserDirectory
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +64,13 @@ class CaseCards:
     def __init__(
         self,
         *,
-        notifier: Notifier,
-        conversations: ConversationRegistry,
+        notifier: ChannelNotifier,
+        users: UserDirectory,
         calendars: PartnershipCalendars,
         clock: Clock,
     ) -> None:
         self._notifier = notifier
-        self._conversations = conversations
+        self._users = users
         self._calendars = calendars
         self._clock = clock
 
@@ -90,9 +89,9 @@ class CaseCards:
         ids = []
         for lead in partnership.leads:
             if lead.aad_object_id:
-                record = await self._conversations.for_user_aad(lead.aad_object_id)
-                if record is not None and record.user_id:
-                    ids.append(record.user_id)
+                teams_id = await self._users.teams_id_for(lead.aad_object_id)
+                if teams_id:
+                    ids.append(teams_id)
         return ids[:60]
 
     async def card(
@@ -133,7 +132,7 @@ class DecisionDesk:
         cases: CaseRepository,
         leads: LeadDirectory,
         cards: CaseCards,
-        notifier: Notifier,
+        notifier: ChannelNotifier,
         clock: Clock,
     ) -> None:
         self._partnerships = partnerships
@@ -143,7 +142,7 @@ class DecisionDesk:
         self._notifier = notifier
         self._clock = clock
 
-    async def handle(self, context: TurnContext, verb: str, data: Mapping[str, Any]) -> Card:
+    async def handle(self, person: Person, verb: str, data: Mapping[str, Any]) -> Card:
         """The card to show the clicking user after their action."""
         reference = data.get("reference")
         loaded = await self._cases.get(reference) if isinstance(reference, str) else None
@@ -151,7 +150,6 @@ class DecisionDesk:
         if loaded is None or partnership is None:
             return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
         case, etag = loaded
-        person = await person_of(context, partnership)
         try:
             lead = await self._leads.lead_for(partnership, person)
         except LeadCheckUnavailableError:
@@ -180,7 +178,7 @@ class DecisionDesk:
         verb: str,
         data: Mapping[str, Any],
     ) -> Card:
-        actor = Actor.from_lead(lead, person.aad_object_id or person.teams_id)
+        actor = Actor.from_lead(lead, person.audit_id)
         if lead not in partnership.leads:
             # A member of the leads group: the domain checks actors against the partnership's
             # leads, so this one joins them for this decision (with no partner to speak for).
@@ -245,7 +243,7 @@ class DecisionDesk:
         await self._cases.audit(
             case.reference,
             at=self._clock.now(),
-            actor=person.aad_object_id or person.teams_id,
+            actor=person.audit_id,
             role="not a lead" if why == "not a lead" else "unknown",
             what=f"refused: {verb}",
             reason=why,

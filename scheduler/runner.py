@@ -1,7 +1,7 @@
-"""Sending what the plan says is due: claim in the delivery log, post through the Notifier, record.
+"""The reminder tick use case: claim in the delivery log, post through the Notifier, record.
 
-APScheduler only triggers `tick`; everything that decides what to post is in `scheduler/plan.py`
-and everything that makes it at-most-once is in `storage/deliveries.py`.
+APScheduler only triggers `tick` (`scheduler/trigger.py`); everything that decides what to post
+is in `scheduler/plan.py` and everything that makes it at-most-once is in `storage/deliveries.py`.
 """
 
 from __future__ import annotations
@@ -14,26 +14,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
-
-from bot.notifier import (
-    ConversationGoneError,
-    DeliveryUncertainError,
-    Notifier,
-    NotifierError,
-)
 from cards import wording
 from cards.reminders import digest_card, reminder_card
-from dialogs.referral import CaseAnnouncer
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
 from safeguarding.clocks import Clock, london_time
 from safeguarding.partnerships import Lead, Partnership, Partnerships
-from scheduler.plan import Reminder, digest_due, plan_digest, plan_reminders
+from scheduler.plan import (
+    OpenMilestonesCache,
+    Reminder,
+    digest_due,
+    plan_digest,
+    plan_reminders,
+)
 from storage.base import ConflictError
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import Claim, DeliveryLog, DeliveryState
+from usecases.errors import ConversationGoneError, DeliveryUncertainError, NotifierError
+from usecases.ports import CaseAnnouncer, ChannelNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +44,33 @@ class TickReport:
     sent: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     skipped: int = 0
+
+
+def posting_partnerships(partnerships: Partnerships) -> dict[str, Partnership]:
+    """The partnerships with a review channel to post to.
+
+    A partnership without one has nowhere to post: nothing is claimed for it (check-config
+    shows "no review channel"), rather than a failed delivery per reminder.
+    """
+    return {pid: p for pid, p in partnerships.partnerships.items() if p.review_channel.channel_id}
+
+
+def due_reminders(
+    cases: Sequence[Case],
+    *,
+    partnerships: Partnerships,
+    calendars: PartnershipCalendars,
+    now: datetime,
+    cache: OpenMilestonesCache | None = None,
+) -> list[Reminder]:
+    """What the runner would post at `now`: the one plan for the tick and the CLI's dry run."""
+    return plan_reminders(
+        cases,
+        partnerships=posting_partnerships(partnerships),
+        calendars=calendars,
+        now=now,
+        cache=cache,
+    )
 
 
 def digest_key(partnership_id: str, iso_year: int, iso_week: int) -> str:
@@ -63,7 +88,7 @@ class ReminderRunner:
         calendars: PartnershipCalendars,
         cases: CaseRepository,
         log: DeliveryLog,
-        notifier: Notifier,
+        notifier: ChannelNotifier,
         clock: Clock,
         owner: str,
         announcer: CaseAnnouncer | None = None,
@@ -80,6 +105,7 @@ class ReminderRunner:
         self._drafts = drafts
         # Held for a whole tick, so shutdown can wait for the tick in flight to finish.
         self._busy = asyncio.Lock()
+        self._open = OpenMilestonesCache()
 
     async def drain(self) -> None:
         """Wait until no tick is running (before the store closes)."""
@@ -92,22 +118,14 @@ class ReminderRunner:
             found.extend(await self._cases.for_partnership(partnership_id))
         return found
 
-    def _posting(self) -> dict[str, Partnership]:
-        # A partnership without a review channel has nowhere to post: nothing is claimed for it
-        # (check-config shows "no review channel"), rather than a failed delivery per reminder.
-        return {
-            pid: p
-            for pid, p in self._partnerships.partnerships.items()
-            if p.review_channel.channel_id
-        }
-
     def plan(self, cases: Sequence[Case], now: datetime) -> list[Reminder]:
         """What is due at `now` (pure; also the CLI's dry run)."""
-        return plan_reminders(
+        return due_reminders(
             cases,
-            partnerships=self._posting(),
+            partnerships=self._partnerships,
             calendars=self._calendars,
             now=now,
+            cache=self._open,
         )
 
     async def tick(self) -> TickReport:
@@ -165,7 +183,7 @@ class ReminderRunner:
         """Post the case card of any case whose first post to the channel failed."""
         if self._announcer is None:
             return
-        posting = self._posting()
+        posting = posting_partnerships(self._partnerships)
         for case in cases:
             partnership = posting.get(case.partnership_id)
             if case.channel_activity_id or partnership is None:
@@ -274,7 +292,7 @@ class ReminderRunner:
     async def _digests(self, cases: Sequence[Case], now: datetime, report: TickReport) -> None:
         year, week, _ = london_time(now).isocalendar()
         due: list[Partnership] = []
-        for p in self._posting().values():
+        for p in posting_partnerships(self._partnerships).values():
             if not digest_due(p, now, None, calendar=self._calendars.for_partnership(p)):
                 continue
             # Once this week's digest is sent (or settled), skip the planning altogether.
@@ -288,6 +306,7 @@ class ReminderRunner:
             partnerships={p.id: p for p in due},
             calendars=self._calendars,
             now=now,
+            cache=self._open,
         )
         undelivered = await self._log.in_states(
             DeliveryState.GONE, DeliveryState.UNCERTAIN, DeliveryState.FAILED
@@ -333,21 +352,6 @@ class ReminderRunner:
                 },
                 report=report,
             )
-
-
-def start_scheduler(runner: ReminderRunner, *, interval_s: int) -> AsyncIOScheduler:
-    """Trigger the runner every `interval_s` seconds; one run at a time, missed runs merged."""
-    scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        runner.tick,
-        IntervalTrigger(seconds=interval_s),
-        id="reminders",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
-    scheduler.start()
-    return scheduler
 
 
 def london_label(moment: datetime) -> str:

@@ -1,4 +1,4 @@
-"""Answers to typed messages outside a referral: process questions, case status, other services."""
+"""Answer a question, show a case's status, point to another service (outside a referral)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ import logging
 import re
 from collections.abc import Mapping
 
-from botbuilder.core import TurnContext
-
-from bot.leads import LeadCheckUnavailableError, LeadDirectory, person_of
 from cards import wording
-from dialogs.referral import user_key
 from safeguarding.calendar import day_month_year
 from safeguarding.cases import Case
 from safeguarding.clocks import Clock, london_time
@@ -19,6 +15,9 @@ from safeguarding.partnerships import BusinessUnit, Partnership, Partnerships, S
 from safeguarding.triage import Triage
 from storage.cases import CaseRepository, DraftRepository
 from storage.stats import RedirectCounter
+from usecases.leads import LeadDirectory
+from usecases.people import Person
+from usecases.replies import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ class Answers:
         drafts: DraftRepository,
         redirects: RedirectCounter,
         clock: Clock,
-        leads: LeadDirectory | None = None,
+        leads: LeadDirectory,
     ) -> None:
         self._partnerships = partnerships
         self._faqs = faqs
@@ -64,63 +63,52 @@ class Answers:
         self._clock = clock
         self._leads = leads
 
-    async def partnership_of(self, context: TurnContext) -> Partnership | None:
+    async def partnership_of(self, person: Person) -> Partnership | None:
         """The user's partnership, from their draft or their latest referral, if any."""
-        loaded = await self._drafts.load(user_key(context), self._clock.now())
+        loaded = await self._drafts.load(person.key, self._clock.now())
         if loaded and loaded[0].draft.area:
             return self._partnerships.get(loaded[0].draft.area.partnership_id)
-        own = await self._own_cases(context)
+        own = await self._own_cases(person)
         if own:
             return self._partnerships.get(own[-1].partnership_id)
         if len(self._partnerships.partnerships) == 1:
             return next(iter(self._partnerships.partnerships.values()))
         return None
 
-    async def process_question(self, context: TurnContext, text: str) -> None:
+    async def process_question(self, person: Person, text: str) -> Reply:
         """Answer from the partnership's FAQ (national defaults otherwise), or say who to ask."""
-        partnership = await self.partnership_of(context)
+        partnership = await self.partnership_of(person)
         entries = self._faqs.get(partnership.id, ()) if partnership else ()
         entry = match(text, merged(entries))
         unit = partnership.business_unit if partnership else None
         if entry is None:
             logger.info("process question: no answer found")
             contact = _contact_line(unit)
-            await context.send_activity(
+            return Reply.of(
                 wording.FAQ_UNKNOWN_WITH_CONTACT.format(contact=contact)
                 if contact
                 else wording.FAQ_UNKNOWN
             )
-            return
         logger.info("process question: answered with %s", entry.id)
         reply = f"**{entry.question}**\n\n{entry.answer}"
         if unit and unit.web_page:
             reply += "\n\n" + wording.FAQ_MORE.format(page=unit.web_page)
-        await context.send_activity(reply)
+        return Reply.of(reply)
 
-    async def _own_cases(self, context: TurnContext) -> list[Case]:
-        sender = context.activity.from_property
-        if sender is None:
+    async def _own_cases(self, person: Person) -> list[Case]:
+        if not person.teams_id and not person.aad_object_id:
             return []
         found: list[Case] = []
         for partnership_id in self._partnerships.partnerships:
             for case in await self._cases.for_partnership(partnership_id):
                 by = case.submitted_by
-                if by.user_id == sender.id or (
-                    sender.aad_object_id and by.aad_object_id == sender.aad_object_id
+                if by.user_id == person.teams_id or (
+                    person.aad_object_id and by.aad_object_id == person.aad_object_id
                 ):
                     found.append(case)
         return sorted(found, key=lambda c: c.submitted_at)
 
-    async def _is_lead(self, context: TurnContext, partnership: Partnership) -> bool:
-        if self._leads is None:
-            return False
-        try:
-            lead = await self._leads.lead_for(partnership, await person_of(context, partnership))
-        except LeadCheckUnavailableError:
-            return False  # fail closed: say who to ask instead
-        return lead is not None
-
-    async def case_status(self, context: TurnContext, text: str) -> None:
+    async def case_status(self, person: Person, text: str) -> Reply:
         """Tell the referrer or a lead where a case is; tell anyone else only who to ask."""
         found = REFERENCE_IN_TEXT.search(text)
         if found:
@@ -128,24 +116,21 @@ class Answers:
             loaded = await self._cases.get(reference)
             case = loaded[0] if loaded else None
             partnership = self._partnerships.get(case.partnership_id) if case else None
-            mine = {c.reference for c in await self._own_cases(context)}
+            mine = {c.reference for c in await self._own_cases(person)}
             entitled = case is not None and (
                 case.reference in mine
-                or (partnership is not None and await self._is_lead(context, partnership))
+                or (partnership is not None and await self._leads.is_lead(partnership, person))
             )
             if case is None or not entitled:
                 # The same answer whether or not the case exists: existence is not disclosed.
                 logger.info("case status: refused or unknown reference")
-                await context.send_activity(wording.CASE_STATUS_NOT_YOURS)
-                return
+                return Reply.of(wording.CASE_STATUS_NOT_YOURS)
             logger.info("case status: %s shown", case.reference)
-            await context.send_activity(self._status_line(case))
-            return
-        own = await self._own_cases(context)
+            return Reply.of(self._status_line(case))
+        own = await self._own_cases(person)
         if not own:
-            await context.send_activity(wording.CASE_STATUS_NONE)
-            return
-        await context.send_activity("\n\n".join(self._status_line(case) for case in own[-5:]))
+            return Reply.of(wording.CASE_STATUS_NONE)
+        return Reply.of("\n\n".join(self._status_line(case) for case in own[-5:]))
 
     @staticmethod
     def _status_line(case: Case) -> str:
@@ -155,10 +140,10 @@ class Answers:
             submitted=day_month_year(london_time(case.submitted_at).date()),
         )
 
-    async def other_service(self, context: TurnContext, triage: Triage) -> None:
+    async def other_service(self, person: Person, triage: Triage) -> Reply:
         """Send the message's writer to the service it belongs to, from the configured contacts."""
         service = next((_SERVICE_OF_CUE[c] for c in triage.cues if c in _SERVICE_OF_CUE), None)
-        partnership = await self.partnership_of(context)
+        partnership = await self.partnership_of(person)
         await self._redirects.count(
             label=f"other_service:{service or 'business_unit'}",
             partnership_id=partnership.id if partnership else None,
@@ -167,10 +152,9 @@ class Answers:
         logger.info("other service: %s", service or "business unit")
         if service is None:
             contact = _contact_line(partnership.business_unit if partnership else None)
-            await context.send_activity(
+            return Reply.of(
                 wording.OTHER_SERVICE_BUSINESS_UNIT.format(contact=contact or wording.YOUR_COUNCIL)
             )
-            return
         configured = (
             getattr(partnership.other_services, service) if partnership is not None else None
         )
@@ -179,4 +163,4 @@ class Answers:
             if configured
             else wording.YOUR_COUNCIL
         )
-        await context.send_activity(wording.OTHER_SERVICES[service].format(contact=contact))
+        return Reply.of(wording.OTHER_SERVICES[service].format(contact=contact))

@@ -1,0 +1,94 @@
+"""A Teams turn in plain terms: the typed text, the person, the turn's triage, and sending replies.
+
+This is the seam between the SDK and the use cases: the edge turns a `TurnContext` into plain
+inputs here and sends what the use cases return through `send`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from safeguarding.triage import Triage
+from usecases.people import Person
+from usecases.replies import Reply, Say
+from usecases.safety import assess
+
+logger = logging.getLogger(__name__)
+
+_TRIAGE = "review_bot.triage"
+
+
+def typed_text(context: TurnContext) -> str | None:
+    """The user's typed text with a bot mention removed; None for card submits."""
+    activity = context.activity
+    if activity.text is None:
+        return None
+    text = TurnContext.remove_recipient_mention(activity)
+    if text is None:
+        return None
+    cleaned = " ".join(text.replace("&nbsp;", " ").split())
+    return cleaned or None
+
+
+def turn_triage(context: TurnContext) -> Triage | None:
+    """The triage of this turn's typed text, worked out once per turn and kept on the turn."""
+    if _TRIAGE not in context.turn_state:
+        context.turn_state[_TRIAGE] = assess(typed_text(context))
+    found: Triage | None = context.turn_state[_TRIAGE]
+    return found
+
+
+def person_of(context: TurnContext) -> Person:
+    """The user behind the activity; their UPN is asked of Teams only if a use case needs it."""
+    sender = context.activity.from_property
+
+    async def lookup_upn() -> str | None:
+        if sender is None or not sender.id:
+            return None
+        try:
+            member = await TeamsInfo.get_member(context, sender.id)
+        except (HttpOperationError, ClientRequestError, TypeError, AttributeError):
+            # Without the UPN the user is matched by object id only: fail closed.
+            logger.warning("could not look up a member's UPN")
+            return None
+        found = getattr(member, "user_principal_name", None)
+        return found if isinstance(found, str) and found else None
+
+    return Person(
+        teams_id=str(sender.id) if sender and sender.id else "",
+        aad_object_id=sender.aad_object_id if sender else None,
+        name=sender.name if sender else None,
+        lookup_upn=lookup_upn,
+    )
+
+
+def to_activity(say: Say) -> Activity | str:
+    """A message activity for one Say: its text, or its card with a notification summary."""
+    if say.card is None:
+        return say.text or ""
+    activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(say.card))
+    if say.summary:
+        activity.summary = say.summary
+    return activity
+
+
+def card_message(card: dict[str, Any], summary: str | None = None) -> Activity:
+    """A message carrying one Adaptive Card."""
+    activity = to_activity(Say.card_of(card, summary))
+    assert isinstance(activity, Activity)
+    return activity
+
+
+async def send(context: TurnContext, reply: Reply) -> bool:
+    """Send a reply's messages in order, then run its follow-up work; True if anything was said."""
+    for say in reply.messages:
+        await context.send_activity(to_activity(say))
+    for after in reply.after:
+        await after()
+    return bool(reply.messages)

@@ -1,0 +1,54 @@
+"""The ports the use cases need, implemented by the Teams edge and the adapters."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from safeguarding.cases import Case
+from safeguarding.partnerships import Partnership
+
+
+class CaseAnnouncer(Protocol):
+    """Posts a new case's card to its partnership's review channel."""
+
+    async def announce_case(self, case: Case, partnership: Partnership) -> str:
+        """Post the card; return its activity id; raise NotifierError on failure."""
+        ...
+
+
+class ChannelNotifier(Protocol):
+    """The one sender of proactive messages (the edge's Notifier implements it)."""
+
+    async def post_to_review_channel(
+        self, partnership: Partnership, card: dict[str, Any], *, summary: str | None = None
+    ) -> str:
+        """Post a card as a new post in the review channel; return its activity id."""
+        ...
+
+    async def update_in_review_channel(
+        self, partnership: Partnership, activity_id: str, card: dict[str, Any]
+    ) -> None:
+        """Replace a card posted earlier in the review channel."""
+        ...
+
+    async def send_to_user_id(
+        self, user_id: str, card: dict[str, Any], *, summary: str | None = None
+    ) -> str:
+        """Send a card to the personal chat of a Teams user id."""
+        ...
+
+
+class GroupMembership(Protocol):
+    """Answers whether a user is in an Entra ID group (Graph implements it; fails closed)."""
+
+    async def is_member(self, group_id: str, aad_object_id: str) -> bool:
+        """True when the user is a member; raise LeadCheckUnavailableError when unsure."""
+        ...
+
+
+class UserDirectory(Protocol):
+    """Maps an Entra object id to the Teams user id the bot has met it as (for card refresh)."""
+
+    async def teams_id_for(self, aad_object_id: str) -> str | None:
+        """The Teams id of the user's personal chat with the bot, if the bot has one."""
+        ...

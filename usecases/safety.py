@@ -1,0 +1,134 @@
+"""Signpost a message for safety: 999 for danger now, the front door for a worry about a child.
+
+`assess` is the one place outside the domain that classifies text; the Teams edge calls it once
+per typed turn and hands the result to the handler and the dialogs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from cards.safety import concern_card, emergency_card
+from safeguarding.calendar import PartnershipCalendars
+from safeguarding.clocks import Clock
+from safeguarding.frontdoor import FrontDoorContact, front_doors_now
+from safeguarding.partnerships import Partnership, Partnerships
+from safeguarding.triage import Triage, TriageLabel, classify, mentions_ongoing_risk
+from storage.base import StoreError
+from storage.cases import DraftRepository
+from storage.stats import RedirectCounter
+from usecases.people import Person
+from usecases.replies import Reply, Say
+
+logger = logging.getLogger(__name__)
+
+
+def assess(text: str | None) -> Triage | None:
+    """The triage of a typed message (None for a card submit or an empty message)."""
+    return classify(text) if text else None
+
+
+def needs_signpost(triage: Triage | None) -> bool:
+    """Whether the triage calls for 999 or the front door before anything else is said."""
+    return triage is not None and (triage.label is TriageLabel.EMERGENCY or triage.safety_signpost)
+
+
+def signpost_card(triage: Triage, contacts: list[FrontDoorContact], *, in_referral: bool) -> Say:
+    """The 999 card for an emergency, else the front-door card."""
+    if triage.label is TriageLabel.EMERGENCY:
+        return Say.card_of(emergency_card(contacts))
+    return Say.card_of(concern_card(contacts, in_referral=in_referral))
+
+
+def storeless_signpost(
+    triage: Triage | None,
+    partnerships: Iterable[Partnership],
+    calendars: PartnershipCalendars,
+    clock: Clock,
+) -> Reply:
+    """The signpost for when everything else failed: it needs no store, lists every door."""
+    if triage is None or not needs_signpost(triage):
+        return Reply()
+    contacts = front_doors_now(partnerships, calendars.national, clock.now())
+    return Reply.of(signpost_card(triage, contacts, in_referral=False))
+
+
+class SafetyDesk:
+    """Where a child may be at risk now, the signpost goes out before anything else is said."""
+
+    def __init__(
+        self,
+        *,
+        partnerships: Partnerships,
+        calendars: PartnershipCalendars,
+        drafts: DraftRepository,
+        redirects: RedirectCounter,
+        clock: Clock,
+    ) -> None:
+        self._partnerships = partnerships
+        self._calendars = calendars
+        self._drafts = drafts
+        self._redirects = redirects
+        self._clock = clock
+
+    async def _partnership_id(self, person: Person) -> str | None:
+        # Only orders the list of numbers; a store problem must never stop the signpost.
+        try:
+            loaded = await self._drafts.load(person.key, self._clock.now())
+        except (StoreError, ValueError):
+            logger.warning("safety: draft unavailable, listing every front door")
+            return None
+        area = loaded[0].draft.area if loaded else None
+        return area.partnership_id if area and self._partnerships.get(area.partnership_id) else None
+
+    def contacts_for(self, partnership_id: str | None) -> list[FrontDoorContact]:
+        """The numbers in force now, the user's partnership (when known) first."""
+        return front_doors_now(
+            self._partnerships.partnerships.values(),
+            self._calendars.national,
+            self._clock.now(),
+            partnership_id,
+        )
+
+    async def signpost(self, person: Person, triage: Triage | None, *, in_referral: bool) -> Reply:
+        """The 999 or front-door card when the triage needs one (empty otherwise), counted after."""
+        if triage is None or not needs_signpost(triage):
+            return Reply()
+        partnership_id = await self._partnership_id(person)
+        contacts = self.contacts_for(partnership_id)
+        if triage.label is TriageLabel.EMERGENCY:
+            logger.info("safety: emergency signpost (%s)", ",".join(triage.cues[:3]))
+        else:
+            logger.info("safety: front door signpost, label %s", triage.label.value)
+        counted = (
+            triage.label.value
+            if triage.label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN)
+            else "front_door_signpost"
+        )
+
+        async def count() -> None:
+            await self.count(counted, partnership_id)
+
+        return Reply.of(signpost_card(triage, contacts, in_referral=in_referral), after=(count,))
+
+    async def screen_field(self, person: Person, text: str) -> Reply:
+        """A referral's free-text answer: 999 for danger now, the front door for children
+        still at risk; nothing for the ordinary account of what happened."""
+        triage = assess(text)
+        if triage is not None and triage.label is TriageLabel.EMERGENCY:
+            return await self.signpost(person, triage, in_referral=True)
+        if not mentions_ongoing_risk(text):
+            return Reply()
+        logger.info("safety: a referral answer mentions children still at risk")
+        contacts = self.contacts_for(await self._partnership_id(person))
+        return Reply.of(Say.card_of(concern_card(contacts, in_referral=True)))
+
+    async def count(self, label: str, partnership_id: str | None) -> None:
+        """Count a redirect; a store problem is logged, never raised (the answer has gone)."""
+        try:
+            await self._redirects.count(
+                label=label, partnership_id=partnership_id, at=self._clock.now()
+            )
+        except StoreError:
+            logger.warning("safety: redirect not counted (store unavailable)")
