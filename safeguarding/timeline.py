@@ -225,6 +225,16 @@ class _Anchor:
 
 
 @dataclass(frozen=True)
+class _Start:
+    """Where a clock the partnership may move starts, and where the national rule starts it."""
+
+    anchor: _Anchor | None
+    # Set when the partnership's own anchor is not known yet and the national one stands in.
+    note: str
+    national: _Anchor | None
+
+
+@dataclass(frozen=True)
 class _Plan:
     """A milestone before slips, completion and status are applied."""
 
@@ -323,41 +333,66 @@ class _Builder:
     # --- planning, one milestone at a time ---
 
     def choose(
+        self, own_rule: bool, *, own: _Anchor | None, national: _Anchor | None, missing: str
+    ) -> _Start:
+        """The partnership's own anchor if it chose one, else (or while unknown) the national."""
+        if not own_rule:
+            return _Start(national, "", national)
+        if own is not None:
+            return _Start(own, "", national)
+        if national is not None:
+            return _Start(national, f" ({missing} is not known)", national)
+        return _Start(None, "", national)
+
+    def plan_movable_clock(
         self,
-        preferred: _Anchor | None,
-        fallback: _Anchor | None,
+        key: MilestoneKey,
+        title: str,
+        responsible: str,
+        partners: tuple[Partner, ...],
+        *,
+        start: _Start,
+        days: int,
+        national_label: str,
         missing: str,
-    ) -> tuple[_Anchor | None, str]:
-        """The preferred anchor, or the fallback with a note when the preferred is unknown."""
-        if preferred is not None:
-            return preferred, ""
-        if fallback is not None:
-            return fallback, f" ({missing} is not known)"
-        return None, ""
+        completed_by_date: date | None,
+    ) -> _Plan:
+        """A statutory deadline `days` working days from `start`, with the national rule's date."""
+        due, basis = self.working_days_from(start.anchor, days)
+        # Only a partnership counting from its own anchor can be told a different national date.
+        counts_own = start.anchor is not start.national
+        alt_due, alt_basis = self.working_days_from(start.national if counts_own else None, days)
+        differs = alt_due is not None and alt_due != due
+        return _Plan(
+            key=key,
+            title=title,
+            statutory=True,
+            responsible=responsible,
+            partners=partners,
+            due=due,
+            basis=basis + start.note if due else missing,
+            anchor=start.anchor,
+            alternative_due=alt_due if differs else None,
+            alternative_basis=f"{national_label}: {alt_basis}" if differs else None,
+            completed_by_date=completed_by_date,
+        )
 
     def plan_sin(self) -> _Plan:
-        national = self.aware()
-        if self.options.sin_counts_from == "incident":
-            anchor, note = self.choose(self.incident(), national, "the incident date")
-        else:
-            anchor, note = self.choose(national, None, "")
-        due, basis = self.working_days_from(anchor, SIN_WORKING_DAYS)
-        alt_due: date | None = None
-        alt_basis: str | None = None
-        if anchor is not national and national is not None:
-            alt_due, alt_basis = self.working_days_from(national, SIN_WORKING_DAYS)
-            alt_basis = f"national rule: {alt_basis}"
-        return _Plan(
-            key=MilestoneKey.SIN,
-            title="Serious incident notification (SIN) to the Panel",
-            statutory=True,
-            responsible="the local authority",
-            partners=(Partner.LOCAL_AUTHORITY,),
-            due=due,
-            basis=basis + note if due else "needs the date the LA became aware",
-            anchor=anchor,
-            alternative_due=alt_due if alt_due != due else None,
-            alternative_basis=alt_basis if alt_due != due else None,
+        start = self.choose(
+            self.options.sin_counts_from == "incident",
+            own=self.incident(),
+            national=self.aware(),
+            missing="the incident date",
+        )
+        return self.plan_movable_clock(
+            MilestoneKey.SIN,
+            "Serious incident notification (SIN) to the Panel",
+            "the local authority",
+            (Partner.LOCAL_AUTHORITY,),
+            start=start,
+            days=SIN_WORKING_DAYS,
+            national_label="national rule",
+            missing="needs the date the LA became aware",
             completed_by_date=self.dates.sin_made,
         )
 
@@ -375,34 +410,25 @@ class _Builder:
             anchor=anchor,
         )
 
-    def rapid_review_anchors(self) -> tuple[_Anchor | None, str, _Anchor | None]:
-        """The rapid review's start, a note if it fell back, and the national-rule anchor."""
-        national = self.sin()
-        if self.options.rapid_review_counts_from == "aware":
-            anchor, note = self.choose(self.aware(), national, "the date the LA became aware")
-        else:
-            anchor, note = self.choose(national, None, "")
-        return anchor, note, national
+    def rapid_review_start(self) -> _Start:
+        """Where the rapid review's clock starts: by default the SIN."""
+        return self.choose(
+            self.options.rapid_review_counts_from == "aware",
+            own=self.aware(),
+            national=self.sin(),
+            missing="the date the LA became aware",
+        )
 
     def plan_rapid_review(self) -> _Plan:
-        anchor, note, national = self.rapid_review_anchors()
-        due, basis = self.working_days_from(anchor, RAPID_REVIEW_WORKING_DAYS)
-        alt_due: date | None = None
-        alt_basis: str | None = None
-        if anchor is not national and national is not None:
-            alt_due, alt_basis = self.working_days_from(national, RAPID_REVIEW_WORKING_DAYS)
-            alt_basis = f"national default: {alt_basis}"
-        return _Plan(
-            key=MilestoneKey.RAPID_REVIEW,
-            title="Rapid review sent to the Panel",
-            statutory=True,
-            responsible="the three safeguarding partners",
-            partners=ALL_PARTNERS,
-            due=due,
-            basis=basis + note if due else "needs the SIN or the date the LA became aware",
-            anchor=anchor,
-            alternative_due=alt_due if alt_due != due else None,
-            alternative_basis=alt_basis if alt_due != due else None,
+        return self.plan_movable_clock(
+            MilestoneKey.RAPID_REVIEW,
+            "Rapid review sent to the Panel",
+            "the three safeguarding partners",
+            ALL_PARTNERS,
+            start=self.rapid_review_start(),
+            days=RAPID_REVIEW_WORKING_DAYS,
+            national_label="national default",
+            missing="needs the SIN or the date the LA became aware",
             completed_by_date=self.dates.rapid_review_sent,
         )
 
@@ -414,12 +440,13 @@ class _Builder:
         responsible: str,
         partners: tuple[Partner, ...],
     ) -> _Plan:
-        anchor, note, _ = self.rapid_review_anchors()
+        start = self.rapid_review_start()
+        anchor = start.anchor
         due: date | None = None
         basis = "needs the rapid review's start"
         if anchor is not None:
             due = self.calendar.add_working_days(anchor.day, days)
-            basis = f"day {days} of the rapid review, counted from {anchor.text}{note}"
+            basis = f"day {days} of the rapid review, counted from {anchor.text}{start.note}"
         sent = self.dates.rapid_review_sent
         return _Plan(
             key=key,

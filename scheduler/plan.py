@@ -25,7 +25,12 @@ from safeguarding.timeline import (
     TimelineInputError,
     compute_timeline,
 )
-from scheduler.policy import digest_moment, london_moment, reminded_milestones
+from scheduler.policy import (
+    NOTIFICATION_PATH,
+    digest_moment,
+    london_moment,
+    reminded_milestones,
+)
 
 DEFAULT_LOOKBACK_WORKING_DAYS = 10
 
@@ -38,17 +43,7 @@ FINISHED_STATUSES = frozenset({CaseStatus.PUBLISHED, CaseStatus.CLOSED})
 # decides not to notify (no_serious_incident, or a learning review offered instead) or the rapid
 # review is behind it, no decision can mark these done, so the timeline alone would call them
 # overdue for ever.
-_NOTIFICATION_PATH = frozenset(
-    {
-        MilestoneKey.SIN,
-        MilestoneKey.NOTIFY_PARTNERS,
-        MilestoneKey.RR_IAS_REQUESTS,
-        MilestoneKey.RR_IAS_RETURNS,
-        MilestoneKey.RR_DRAFT,
-        MilestoneKey.RR_SIGN_OFF,
-        MilestoneKey.RAPID_REVIEW,
-    }
-)
+_NOTIFICATION_PATH = frozenset(NOTIFICATION_PATH)
 _ON_NOTIFICATION_PATH = frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW})
 # Before the SIN is made these are projected from the SIN's due date: the SIN's own reminders
 # say what is late; reminding of a rapid review that has not started would only add noise.

@@ -16,6 +16,7 @@ from safeguarding.timeline import MilestoneKey
 __all__ = [
     "DEFAULT_REMINDER_MILESTONES",
     "DIGEST_WEEKDAYS",
+    "NOTIFICATION_PATH",
     "ReminderPolicy",
     "digest_day",
     "digest_moment",
@@ -23,9 +24,10 @@ __all__ = [
     "reminded_milestones",
 ]
 
-# Every statutory milestone that falls due, and the rapid review's internal steps. The Panel's
-# reply is the Panel's to meet (and not statutory); the report's public period is never "due".
-DEFAULT_REMINDER_MILESTONES: tuple[MilestoneKey, ...] = (
+# The milestones of the notification and the rapid review, in timeline order; kept once here
+# because the default reminders below and the planner's check that a case is on this path both
+# mean exactly these.
+NOTIFICATION_PATH: tuple[MilestoneKey, ...] = (
     MilestoneKey.SIN,
     MilestoneKey.NOTIFY_PARTNERS,
     MilestoneKey.RR_IAS_REQUESTS,
@@ -33,6 +35,13 @@ DEFAULT_REMINDER_MILESTONES: tuple[MilestoneKey, ...] = (
     MilestoneKey.RR_DRAFT,
     MilestoneKey.RR_SIGN_OFF,
     MilestoneKey.RAPID_REVIEW,
+)
+
+# Every statutory milestone that falls due, and the rapid review's internal steps: the whole
+# notification path and the CSPR report's deadlines. The Panel's reply is the Panel's to meet
+# (and not statutory); the report's public period is never "due".
+DEFAULT_REMINDER_MILESTONES: tuple[MilestoneKey, ...] = (
+    *NOTIFICATION_PATH,
     MilestoneKey.REPORT_COPY_TO_PANEL,
     MilestoneKey.CSPR_FINAL_REPORT,
 )
