@@ -16,7 +16,14 @@ from cards import wording
 from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
-from dialogs.turns import card_message, person_of, send, turn_triage, typed_text
+from dialogs.submits import (
+    CancelSubmit,
+    HelpSubmit,
+    ReferralSubmit,
+    ResumeSubmit,
+    StartReferralSubmit,
+)
+from dialogs.turns import card_message, person_of, send, turn_submit, turn_triage, typed_text
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import TriageLabel
 from usecases.answers import Answers
@@ -32,15 +39,6 @@ def _is_personal(context: TurnContext) -> bool:
     kind = conversation.conversation_type if conversation else None
     # Teams always says; an activity that does not is treated as shared, the safer side.
     return kind == "personal"
-
-
-def submitted_action(activity: Activity) -> str | None:
-    """The `action` an Action.Submit card button carried, if any."""
-    value = activity.value
-    if isinstance(value, dict):
-        action = value.get("action")
-        return action if isinstance(action, str) else None
-    return None
 
 
 class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
@@ -86,8 +84,8 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         text = typed_text(turn_context)
         private = _is_personal(turn_context)
         if not text:
-            action = submitted_action(turn_context.activity)
-            if not private and action not in (None, "help"):
+            submit = turn_submit(turn_context)
+            if not private and submit is not None and not isinstance(submit, HelpSubmit):
                 await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
                 return
             await self._on_card_submit(turn_context, dc)
@@ -135,13 +133,14 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         return card_message(card)
 
     async def _on_card_submit(self, turn_context: TurnContext, dc: DialogContext) -> None:
-        action = submitted_action(turn_context.activity)
-        logger.info("card submit: action=%s", action or "(none)")
-        if action == "help":
+        submit = turn_submit(turn_context)
+        # The model's name, never a value the client sent: logs cannot be forged from a card.
+        logger.info("card submit: %s", type(submit).__name__ if submit else "(not recognised)")
+        if isinstance(submit, HelpSubmit):
             await turn_context.send_activity(self._welcome())
-        elif action == "start_referral":
+        elif isinstance(submit, StartReferralSubmit):
             await dc.begin_dialog(REFERRAL_DIALOG)
-        elif action in ("referral", "referral_resume", "referral_cancel"):
+        elif isinstance(submit, ReferralSubmit | ResumeSubmit | CancelSubmit):
             # A referral card pressed after the dialog ended (or its state was lost): the
             # draft in the store decides what happens.
             await dc.begin_dialog(REFERRAL_DIALOG, {"replay": True})

@@ -25,7 +25,8 @@ from cards.referral import (
 )
 from dialogs.interruptions import CardMaker, InterruptibleDialog
 from dialogs.referral_forms import parse_section
-from dialogs.turns import card_message, person_of, send, turn_triage
+from dialogs.submits import CancelSubmit, ReferralSubmit, ResumeSubmit, Submit
+from dialogs.turns import card_message, person_of, send, turn_submit, turn_triage
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock, london_time
 from safeguarding.frontdoor import front_doors_now
@@ -71,6 +72,21 @@ def _key(dc: DialogContext) -> str:
     return person_of(dc.context).key
 
 
+@dataclass(frozen=True)
+class _Turn:
+    """One turn of the flow: the card's parsed submit and the draft as loaded for it."""
+
+    dc: DialogContext
+    submit: Submit | None
+    stored: StoredDraft
+    etag: str
+    now: datetime
+
+    async def show(self, flow: _ReferralFlow) -> None:
+        """Send the card of the step the draft is at."""
+        await flow._send_current(self.dc, self.stored, self.now)
+
+
 class _ReferralFlow(Dialog):  # type: ignore[misc]
     """The steps of the referral, one card each, driven by the stored draft."""
 
@@ -105,8 +121,6 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
     async def continue_dialog(self, dc: DialogContext) -> DialogTurnResult:
         """Handle a card submit (or a typed message) for the current step."""
         context = dc.context
-        value = context.activity.value if isinstance(context.activity.value, dict) else {}
-        action = value.get("action")
         now = self._s.clock.now()
         loaded = await self._s.drafts.load(_key(dc), now)
         if loaded is None:
@@ -118,13 +132,14 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                 wording.REFERRAL_ALREADY_FILED.format(reference=stored.filed_reference)
             )
             return await dc.end_dialog()
+        turn = _Turn(dc, turn_submit(context), stored, etag, now)
         if stored.filing_since is not None:
             if now - stored.filing_since < FILING_TIMEOUT:
                 await context.send_activity(wording.REFERRAL_BEING_FILED)
                 return Dialog.end_of_turn
-            return await self._recover_filing(dc, stored, etag, now)
+            return await self._recover_filing(turn)
         try:
-            return await self._route(dc, action, value, stored, etag, now)
+            return await self._route(turn)
         except DraftConflictError:
             logger.info("referral: draft changed elsewhere, showing the current step")
             await context.send_activity(wording.REFERRAL_CHANGED_ELSEWHERE)
@@ -136,106 +151,82 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
 
     # --- routing -------------------------------------------------------------------------
 
-    async def _route(
-        self,
-        dc: DialogContext,
-        action: Any,
-        value: dict[str, Any],
-        stored: StoredDraft,
-        etag: str,
-        now: datetime,
-    ) -> DialogTurnResult:
-        if action == "referral_resume":
-            if value.get("choice") == "restart":
-                await self._start_new(dc, etag, now)
+    async def _route(self, turn: _Turn) -> DialogTurnResult:
+        submit, dc = turn.submit, turn.dc
+        if isinstance(submit, ResumeSubmit):
+            if submit.restart:
+                await self._start_new(dc, turn.etag, turn.now)
             else:
-                await self._send_current(dc, stored, now)
+                await turn.show(self)
             return Dialog.end_of_turn
-        if action == "referral_cancel":
-            if value.get("choice") == "yes":
+        if isinstance(submit, CancelSubmit):
+            if submit.confirmed:
                 return await self.cancel(dc)
-            await self._send_current(dc, stored, now)
+            await turn.show(self)
             return Dialog.end_of_turn
-        if action != "referral":
+        if not isinstance(submit, ReferralSubmit):
             # Typed text that is not an interruption, or a card from elsewhere.
             await dc.context.send_activity(wording.REFERRAL_USE_THE_CARD)
-            await self._send_current(dc, stored, now)
+            await turn.show(self)
             return Dialog.end_of_turn
 
-        step_name = value.get("step")
-        if step_name == "cancel":
+        if submit.step == "cancel":
             await dc.context.send_activity(card_message(cancel_confirm_card()))
             return Dialog.end_of_turn
-        current = stored.draft.step
-        if step_name == "safety" and current is Step.SAFETY:
-            return await self._on_safety(dc, value, stored, etag, now)
-        if step_name == "safety_redirect" and current is Step.SAFETY:
-            return await self._on_redirect_choice(dc, value, stored, etag, now)
-        if step_name == "review" and current is Step.REVIEW:
-            return await self._on_review(dc, value, stored, etag, now)
-        if step_name == current.value and current not in (Step.SAFETY, Step.REVIEW):
-            return await self._on_section(dc, current, value, stored, etag, now)
-        logger.info("referral: stale card for step %s at step %s", step_name, current.value)
+        current = turn.stored.draft.step
+        if submit.step == "safety" and current is Step.SAFETY:
+            return await self._on_safety(turn, submit)
+        if submit.step == "safety_redirect" and current is Step.SAFETY:
+            return await self._on_redirect_choice(turn, submit)
+        if submit.step == "review" and current is Step.REVIEW:
+            return await self._on_review(turn, submit)
+        if submit.step == current.value and current not in (Step.SAFETY, Step.REVIEW):
+            return await self._on_section(turn, submit, current)
+        logger.info("referral: stale card for step %s at step %s", submit.step, current.value)
         await dc.context.send_activity(wording.REFERRAL_STALE_CARD)
-        await self._send_current(dc, stored, now)
+        await turn.show(self)
         return Dialog.end_of_turn
 
     # --- steps ---------------------------------------------------------------------------
 
-    async def _on_safety(
-        self,
-        dc: DialogContext,
-        value: dict[str, Any],
-        stored: StoredDraft,
-        etag: str,
-        now: datetime,
-    ) -> DialogTurnResult:
-        answer = value.get("answer")
-        if answer not in ("danger", "worry", "incident"):
-            await self._send_current(dc, stored, now)
+    async def _on_safety(self, turn: _Turn, submit: ReferralSubmit) -> DialogTurnResult:
+        answer = submit.answer
+        if answer is None:
+            await turn.show(self)
             return Dialog.end_of_turn
         logger.info("referral: safety answer %s", answer)
         if answer in ("danger", "worry") and self._s.safety is not None:
             await self._s.safety.count(
                 "emergency" if answer == "danger" else "individual_concern", None
             )
-        draft = stored.draft.model_copy(update={"safety_answer": answer})
+        draft = turn.stored.draft.model_copy(update={"safety_answer": answer})
         if answer == "incident":
             draft = draft.model_copy(update={"step": draft.next_step()})
-        await self._save_and_show(dc, stored, draft, etag, now)
+        await self._save_and_show(turn, draft)
         return Dialog.end_of_turn
 
-    async def _on_redirect_choice(
-        self,
-        dc: DialogContext,
-        value: dict[str, Any],
-        stored: StoredDraft,
-        etag: str,
-        now: datetime,
-    ) -> DialogTurnResult:
-        if value.get("choice") == "end":
-            await self._s.drafts.discard(_key(dc))
-            await dc.context.send_activity(wording.REFERRAL_ENDED_AFTER_REDIRECT)
-            return await dc.end_dialog()
-        draft = stored.draft.model_copy(update={"safety_answer": "incident"})
+    async def _on_redirect_choice(self, turn: _Turn, submit: ReferralSubmit) -> DialogTurnResult:
+        if submit.choice == "end":
+            await self._s.drafts.discard(_key(turn.dc))
+            await turn.dc.context.send_activity(wording.REFERRAL_ENDED_AFTER_REDIRECT)
+            return await turn.dc.end_dialog()
+        draft = turn.stored.draft.model_copy(update={"safety_answer": "incident"})
         draft = draft.model_copy(update={"step": draft.next_step()})
-        await self._save_and_show(dc, stored, draft, etag, now)
+        await self._save_and_show(turn, draft)
         return Dialog.end_of_turn
 
     async def _on_section(
-        self,
-        dc: DialogContext,
-        step: Step,
-        value: dict[str, Any],
-        stored: StoredDraft,
-        etag: str,
-        now: datetime,
+        self, turn: _Turn, submit: ReferralSubmit, step: Step
     ) -> DialogTurnResult:
-        draft = stored.draft
-        today = london_time(now).date()
-        child_index = _child_index(value)
+        dc, draft, value = turn.dc, turn.stored.draft, submit.inputs
+        child_index = submit.child_index
         parsed = parse_section(
-            step, value, partnerships=self._s.partnerships, draft=draft, today=today
+            step,
+            value,
+            partnerships=self._s.partnerships,
+            draft=draft,
+            today=london_time(turn.now).date(),
+            child_index=child_index,
         )
         if parsed.errors:
             logger.info("referral: step %s has %d invalid field(s)", step.value, len(parsed.errors))
@@ -262,8 +253,8 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             )
         if isinstance(parsed.section, Referrer) and not parsed.section.lead_agreed:
             await dc.context.send_activity(wording.REFERRAL_LEAD_SHOULD_AGREE)
-        if step is Step.CHILD and not no_more_children and value.get("next") == "add_child":
-            await self._save(dc, stored, draft, etag, now)
+        if step is Step.CHILD and not no_more_children and submit.next == "add_child":
+            await self._save(turn, draft)
             card = section_card(
                 Step.CHILD, partnerships=self._s.partnerships, draft=draft, child_index=None
             )
@@ -273,55 +264,46 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         draft = draft.model_copy(
             update={"step": next_step, "editing": False, "editing_child": None}
         )
-        await self._save_and_show(dc, stored, draft, etag, now)
+        await self._save_and_show(turn, draft)
         return Dialog.end_of_turn
 
-    async def _on_review(
-        self,
-        dc: DialogContext,
-        value: dict[str, Any],
-        stored: StoredDraft,
-        etag: str,
-        now: datetime,
-    ) -> DialogTurnResult:
-        edit = value.get("edit")
-        if isinstance(edit, str) and edit in {s.value for s in Step} - {"safety", "review"}:
-            logger.info("referral: editing %s from the review", edit)
-            draft = stored.draft.model_copy(
+    async def _on_review(self, turn: _Turn, submit: ReferralSubmit) -> DialogTurnResult:
+        edit = submit.edit_step
+        if edit is not None:
+            logger.info("referral: editing %s from the review", edit.value)
+            draft = turn.stored.draft.model_copy(
                 update={
-                    "step": Step(edit),
+                    "step": edit,
                     "editing": True,
-                    "editing_child": _child_index(value) if edit == Step.CHILD else None,
+                    "editing_child": submit.child_index if edit is Step.CHILD else None,
                 }
             )
-            await self._save_and_show(dc, stored, draft, etag, now)
+            await self._save_and_show(turn, draft)
             return Dialog.end_of_turn
-        if value.get("submit") in (True, "true"):
-            return await self._file(dc, stored, etag, now)
-        await self._send_current(dc, stored, now)
+        if submit.submit:
+            return await self._file(turn)
+        await turn.show(self)
         return Dialog.end_of_turn
 
-    async def _file(
-        self, dc: DialogContext, stored: StoredDraft, etag: str, now: datetime
-    ) -> DialogTurnResult:
-        outcome = await self._s.filing.file(person_of(dc.context), stored, etag)
+    async def _file(self, turn: _Turn) -> DialogTurnResult:
+        dc = turn.dc
+        outcome = await self._s.filing.file(person_of(dc.context), turn.stored, turn.etag)
         if isinstance(outcome, SendBack):
             await dc.context.send_activity(outcome.notice)
-            await self._save_and_show(dc, stored, outcome.draft, etag, now)
+            await self._save_and_show(turn, outcome.draft)
             return Dialog.end_of_turn
         await send(dc.context, outcome.reply)
         return await dc.end_dialog(outcome.reference)
 
-    async def _recover_filing(
-        self, dc: DialogContext, stored: StoredDraft, etag: str, now: datetime
-    ) -> DialogTurnResult:
+    async def _recover_filing(self, turn: _Turn) -> DialogTurnResult:
         """A filing that stopped half way: finish it if the case exists, else offer Submit again."""
-        outcome = await self._s.filing.recover(person_of(dc.context), stored, etag)
+        dc = turn.dc
+        outcome = await self._s.filing.recover(person_of(dc.context), turn.stored, turn.etag)
         if isinstance(outcome, Filed):
             await send(dc.context, outcome.reply)
             return await dc.end_dialog(outcome.reference)
         await dc.context.send_activity(outcome.notice)
-        await self._send_current(dc, outcome.stored, now)
+        await self._send_current(dc, outcome.stored, turn.now)
         return Dialog.end_of_turn
 
     # --- helpers -------------------------------------------------------------------------
@@ -348,17 +330,13 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         logger.info("referral: new draft")
         await dc.context.send_activity(card_message(safety_card()))
 
-    async def _save(
-        self, dc: DialogContext, stored: StoredDraft, draft: Draft, etag: str, now: datetime
-    ) -> str:
-        updated = stored.model_copy(update={"draft": draft, "updated": now})
-        return await self._s.drafts.save(_key(dc), updated, etag)
+    async def _save(self, turn: _Turn, draft: Draft) -> str:
+        updated = turn.stored.model_copy(update={"draft": draft, "updated": turn.now})
+        return await self._s.drafts.save(_key(turn.dc), updated, turn.etag)
 
-    async def _save_and_show(
-        self, dc: DialogContext, stored: StoredDraft, draft: Draft, etag: str, now: datetime
-    ) -> None:
-        await self._save(dc, stored, draft, etag, now)
-        await self._send_current(dc, stored.model_copy(update={"draft": draft}), now)
+    async def _save_and_show(self, turn: _Turn, draft: Draft) -> None:
+        await self._save(turn, draft)
+        await self._send_current(turn.dc, turn.stored.model_copy(update={"draft": draft}), turn.now)
 
     async def _send_current(self, dc: DialogContext, stored: StoredDraft, now: datetime) -> None:
         draft = stored.draft
@@ -410,15 +388,6 @@ def _free_text(section: Any) -> str | None:
         return section.description
     if isinstance(section, ActionsSection):
         return section.safety_actions
-    return None
-
-
-def _child_index(value: dict[str, Any]) -> int | None:
-    raw = value.get("child_index")
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.isdigit():
-        return int(raw)
     return None
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -23,27 +23,33 @@ from safeguarding.referral import (
     CRITERIA,
     MAX_CHILDREN,
     PARALLEL_PROCESSES,
+    AbuseOrNeglect,
     Actions,
     Agencies,
     Area,
     Child,
+    ChildStatus,
     Criteria,
     Draft,
     Incident,
+    IncidentKind,
     ReferralError,
     Referrer,
+    Sex,
     Step,
+    YesNoUnknown,
     check_children_against_incident,
     check_dates,
 )
 
 FORM_ERROR = "_form"  # the key for a message that belongs to no single input
 
-YES_NO_UNKNOWN = ("yes", "no", "not_known")
-SEXES = ("female", "male", "other", "not_known")
-CHILD_STATUSES = ("looked_after", "child_protection_plan", "child_in_need", "care_leaver")
-INCIDENT_KINDS = ("death", "serious_harm", "other")
-ABUSE_OR_NEGLECT = ("known", "suspected", "not_suspected")
+# The choices each input accepts are the domain's own Literals.
+YES_NO_UNKNOWN: tuple[str, ...] = get_args(YesNoUnknown)
+SEXES: tuple[str, ...] = get_args(Sex)
+CHILD_STATUSES: tuple[str, ...] = get_args(ChildStatus)
+INCIDENT_KINDS: tuple[str, ...] = get_args(IncidentKind)
+ABUSE_OR_NEGLECT: tuple[str, ...] = get_args(AbuseOrNeglect)
 
 _TRUE = frozenset({"true", "yes"})
 _FALSE = frozenset({"false", "no"})
@@ -256,17 +262,6 @@ def _refuse(form: _Form, exc: ReferralError) -> ParsedSection:
     return ParsedSection(section=None, errors=form.errors)
 
 
-def _child_index(value: Mapping[str, Any], draft: Draft) -> int | None:
-    raw = value.get("child_index")
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
-        return None
-    try:
-        index = int(raw)
-    except ValueError:
-        return None
-    return index if 0 <= index < len(draft.children) else None
-
-
 def _parse_area(form: _Form, partnerships: Partnerships) -> ParsedSection:
     chosen = form.text("area", required=True)
     form.text("other_area", required=False)
@@ -302,8 +297,8 @@ def _child_blank(form: _Form) -> bool:
     return not meaningful and not form.errors
 
 
-def _parse_child(form: _Form, draft: Draft, today: date) -> ParsedSection:
-    index = _child_index(form.value, draft)
+def _parse_child(form: _Form, draft: Draft, today: date, child_index: int | None) -> ParsedSection:
+    index = child_index if child_index is not None and child_index < len(draft.children) else None
     adding = form.raw("next") == "add_child"
     if index is None and draft.children and not adding and _child_blank(form):
         return ParsedSection(section=None, errors={}, blank=True)
@@ -393,14 +388,18 @@ def parse_section(
     partnerships: Partnerships,
     draft: Draft,
     today: date,
+    child_index: int | None = None,
 ) -> ParsedSection:
-    """Read one section card's submission into its model, or say what to fix on which input."""
+    """Read one section card's submission into its model, or say what to fix on which input.
+
+    `child_index` is the child being edited, as the submit model read it from the card.
+    """
     answers: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
     form = _Form(step, answers)
     parsers: dict[Step, Callable[[], ParsedSection]] = {
         Step.AREA: lambda: _parse_area(form, partnerships),
         Step.REFERRER: lambda: _parse_referrer(form),
-        Step.CHILD: lambda: _parse_child(form, draft, today),
+        Step.CHILD: lambda: _parse_child(form, draft, today, child_index),
         Step.INCIDENT: lambda: _parse_incident(form, draft, today),
         Step.AGENCIES: lambda: _parse_agencies(form),
         Step.CRITERIA: lambda: _parse_criteria(form),

@@ -14,6 +14,7 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from dialogs.submits import Submit, parse_submit
 from safeguarding.triage import Triage
 from usecases.people import Person
 from usecases.replies import Reply, Say
@@ -22,6 +23,7 @@ from usecases.safety import assess
 logger = logging.getLogger(__name__)
 
 _TRIAGE = "review_bot.triage"
+_SUBMIT = "review_bot.submit"
 
 
 def typed_text(context: TurnContext) -> str | None:
@@ -41,6 +43,14 @@ def turn_triage(context: TurnContext) -> Triage | None:
     if _TRIAGE not in context.turn_state:
         context.turn_state[_TRIAGE] = assess(typed_text(context))
     found: Triage | None = context.turn_state[_TRIAGE]
+    return found
+
+
+def turn_submit(context: TurnContext) -> Submit | None:
+    """The turn's card submission, parsed once where it enters (None if it is none of ours)."""
+    if _SUBMIT not in context.turn_state:
+        context.turn_state[_SUBMIT] = parse_submit(context.activity.value)
+    found: Submit | None = context.turn_state[_SUBMIT]
     return found
 
 

@@ -84,6 +84,8 @@ class Referrer(_Section):
         return self
 
 
+# The first question of every referral: is a child in danger now, a worry, or an incident?
+SafetyAnswer = Literal["incident", "danger", "worry"]
 Sex = Literal["female", "male", "other", "not_known"]
 YesNoUnknown = Literal["yes", "no", "not_known"]
 ChildStatus = Literal["looked_after", "child_protection_plan", "child_in_need", "care_leaver"]
@@ -292,7 +294,7 @@ class Draft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     step: Step = Step.SAFETY
-    safety_answer: Literal["incident", "danger", "worry"] | None = None
+    safety_answer: SafetyAnswer | None = None
     area: Area | None = None
     referrer: Referrer | None = None
     children: tuple[Child, ...] = ()

@@ -11,6 +11,7 @@ import pytest
 from bot.settings import EXAMPLE_PARTNERSHIPS
 from cards import wording
 from dialogs.referral_forms import FORM_ERROR, MAX_CHILDREN, ParsedSection, parse_section
+from dialogs.submits import ReferralSubmit, parse_submit
 from safeguarding.partnerships import Partnerships, load_partnerships
 from safeguarding.referral import (
     SECTION_STEPS,
@@ -34,8 +35,15 @@ def partnerships() -> Partnerships:
 
 
 def parse(step: Step, value: Any, draft: Draft | None = None) -> ParsedSection:
+    # As in the bot: the submit model reads the card's routing keys (the child's index) once.
+    submit = parse_submit({**value, "action": "referral"}) if isinstance(value, dict) else None
     return parse_section(
-        step, value, partnerships=partnerships(), draft=draft or Draft(), today=TODAY
+        step,
+        value,
+        partnerships=partnerships(),
+        draft=draft or Draft(),
+        today=TODAY,
+        child_index=submit.child_index if isinstance(submit, ReferralSubmit) else None,
     )
 
 
