@@ -36,7 +36,7 @@ from dialogs.referral import ReferralDialog, ReferralServices
 from dialogs.turns import send, turn_triage
 from safeguarding.calendar import PartnershipCalendars, load_bank_holiday_events
 from safeguarding.clocks import Clock
-from safeguarding.faq import FaqEntry, load_faq_file
+from safeguarding.faq import NATIONAL_FAQ_FILE, FaqEntry, load_faq_file
 from safeguarding.partnerships import Partnerships, load_partnerships
 from scheduler.runner import ReminderRunner
 from scheduler.trigger import start_scheduler
@@ -226,6 +226,7 @@ def compose_bot(
     announcer: CaseAnnouncer,
     conversations: ConversationRegistry,
     faqs: Mapping[str, tuple[FaqEntry, ...]] | None = None,
+    national_faq: tuple[FaqEntry, ...] | None = None,
     decisions: DecisionDesk | None = None,
     leads: LeadDirectory | None = None,
     repositories: Repositories | None = None,
@@ -268,6 +269,7 @@ def compose_bot(
         answers=Answers(
             partnerships=partnerships,
             faqs=faqs or {},
+            national=national_faq or load_faq_file(NATIONAL_FAQ_FILE),
             cases=repos.cases,
             drafts=repos.drafts,
             redirects=repos.redirects,
@@ -324,6 +326,7 @@ def create_app(
     )
     calendars = PartnershipCalendars(extra_holidays)
     faqs = load_faqs(partnerships, settings.partnerships.parent)
+    national_faq = load_faq_file(NATIONAL_FAQ_FILE)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         owned = store is None
@@ -358,6 +361,7 @@ def create_app(
             announcer=case_cards,
             conversations=conversations,
             faqs=faqs,
+            national_faq=national_faq,
             leads=lead_directory,
             repositories=repos,
             decisions=DecisionDesk(

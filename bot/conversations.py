@@ -14,7 +14,7 @@ from botbuilder.schema import (
 )
 from pydantic import BaseModel, ConfigDict
 
-from storage.base import Collection, ConflictError, Store, safe_key
+from storage.base import Collection, ConflictError, Document, Store, safe_key
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,14 @@ class ConversationRegistry:
             if stored == record:
                 self._seen[key] = stored
                 return stored
+        if not await self._write(key, record, doc):
+            # Another turn recorded the same conversation a moment ago: its record stands.
+            logger.info("conversation record %s written concurrently", key)
+        self._seen[key] = record
+        return record
+
+    async def _write(self, key: str, record: ConversationRecord, doc: Document | None) -> bool:
+        """Write the record over the document read (or as new); False if another turn won."""
         try:
             await self._store.put(
                 Collection.CONVERSATIONS,
@@ -139,10 +147,8 @@ class ConversationRegistry:
                 if_none_match=doc is None,
             )
         except ConflictError:
-            # Another turn recorded the same conversation a moment ago: its record stands.
-            logger.info("conversation record %s written concurrently", key)
-        self._seen[key] = record
-        return record
+            return False
+        return True
 
     async def mark_greeted(self, record: ConversationRecord) -> bool:
         """Set the greeted flag once; return False when the conversation was already greeted."""
@@ -156,15 +162,7 @@ class ConversationRegistry:
                 self._seen[key] = current
                 return False
         updated = current.model_copy(update={"greeted": True})
-        try:
-            await self._store.put(
-                Collection.CONVERSATIONS,
-                key,
-                updated.model_dump(mode="json"),
-                if_match=doc.etag if doc else None,
-                if_none_match=doc is None,
-            )
-        except ConflictError:
+        if not await self._write(key, updated, doc):
             return False
         self._seen[key] = updated
         return True

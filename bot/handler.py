@@ -15,14 +15,8 @@ from bot.conversations import ConversationRecord, ConversationRegistry
 from cards import wording
 from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
+from dialogs import submits
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
-from dialogs.submits import (
-    CancelSubmit,
-    HelpSubmit,
-    ReferralSubmit,
-    ResumeSubmit,
-    StartReferralSubmit,
-)
 from dialogs.turns import card_message, person_of, send, turn_submit, turn_triage, typed_text
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import TriageLabel
@@ -85,7 +79,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         private = _is_personal(turn_context)
         if not text:
             submit = turn_submit(turn_context)
-            if not private and submit is not None and not isinstance(submit, HelpSubmit):
+            if not private and submit is not None and not isinstance(submit, submits.HelpSubmit):
                 await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
                 return
             await self._on_card_submit(turn_context, dc)
@@ -136,11 +130,13 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         submit = turn_submit(turn_context)
         # The model's name, never a value the client sent: logs cannot be forged from a card.
         logger.info("card submit: %s", type(submit).__name__ if submit else "(not recognised)")
-        if isinstance(submit, HelpSubmit):
+        if isinstance(submit, submits.HelpSubmit):
             await turn_context.send_activity(self._welcome())
-        elif isinstance(submit, StartReferralSubmit):
+        elif isinstance(submit, submits.StartReferralSubmit):
             await dc.begin_dialog(REFERRAL_DIALOG)
-        elif isinstance(submit, ReferralSubmit | ResumeSubmit | CancelSubmit):
+        elif isinstance(
+            submit, submits.ReferralSubmit | submits.ResumeSubmit | submits.CancelSubmit
+        ):
             # A referral card pressed after the dialog ended (or its state was lost): the
             # draft in the store decides what happens.
             await dc.begin_dialog(REFERRAL_DIALOG, {"replay": True})

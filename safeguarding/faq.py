@@ -36,84 +36,8 @@ class _FaqFile(BaseModel):
     faq: tuple[FaqEntry, ...] = ()
 
 
-NATIONAL_FAQ: tuple[FaqEntry, ...] = (
-    FaqEntry(
-        id="criteria",
-        question="What makes a serious child safeguarding case?",
-        keywords=("criteria", "serious case", "meet", "threshold", "test", "eligible", "qualify"),
-        answer="A case where abuse or neglect of a child is known or suspected and the child has"
-        " died or been seriously harmed. Serious harm includes serious or long-term impairment of"
-        " mental or physical health or development; a child who recovers may still have been"
-        " seriously harmed. Suspected suicide counts.",
-    ),
-    FaqEntry(
-        id="timescales",
-        question="What are the timescales?",
-        keywords=(
-            "timescale",
-            "deadline",
-            "how long",
-            "days",
-            "when",
-            "working days",
-            "rapid review",
-        ),
-        answer="The local authority notifies the national Panel within 5 working days of"
-        " becoming aware of a serious incident. The rapid review is completed and sent to the"
-        " Panel within 15 working days of the notification. A local CSPR is completed and"
-        " published within 6 months of the decision to hold it.",
-    ),
-    FaqEntry(
-        id="sin",
-        question="What is a serious incident notification (SIN)?",
-        keywords=("sin", "notification", "notify", "ofsted", "panel"),
-        answer="The local authority's notification of a serious incident to the Child"
-        " Safeguarding Practice Review Panel, through the national online system (shared with"
-        " Ofsted and the DfE), within 5 working days of becoming aware. Only the local authority"
-        " makes it; any agency can refer a case to the partnership.",
-    ),
-    FaqEntry(
-        id="rapid-review",
-        question="What is a rapid review?",
-        keywords=("rapid review", "rr", "what happens", "ias", "agency summary", "summaries"),
-        answer="After a notification the partnership gathers the facts quickly: agencies send"
-        " Individual Agency Summaries, the review group meets, and the three partners decide"
-        " whether a local Child Safeguarding Practice Review is needed, all within 15 working"
-        " days.",
-    ),
-    FaqEntry(
-        id="who-decides",
-        question="Who decides whether there is a review?",
-        keywords=("who decides", "decide", "decision", "partners", "sign off"),
-        answer="The local authority decides on the notification, with police and health. The"
-        " three safeguarding partners (local authority, integrated care board, police) decide"
-        " together on a local review against the statutory criteria; the national Panel decides"
-        " on a national review.",
-    ),
-    FaqEntry(
-        id="learning-review",
-        question="What if the case does not meet the criteria?",
-        keywords=("learning review", "not meet", "doesnt meet", "alternative", "practice learning"),
-        answer="The partnership may still hold a learning review (also called a practice learning"
-        " review) for local learning. You can still refer: the partnership decides.",
-    ),
-    FaqEntry(
-        id="how-to-refer",
-        question="How do I refer a case?",
-        keywords=("how", "refer", "referral form", "form", "make a referral", "submit"),
-        answer="Type *refer* here and I will guide you through it. Please make sure your agency's"
-        " safeguarding lead agrees. A current worry about a child goes to the children's front"
-        " door instead, and a child in danger now to 999.",
-    ),
-    FaqEntry(
-        id="publication",
-        question="Are reviews published?",
-        keywords=("publish", "published", "publication", "report", "reports", "read"),
-        answer="Yes: the partners publish the final report, or exceptionally only the"
-        " improvements, and keep it publicly available for at least a year. A copy goes to the"
-        " Panel and the Secretary of State at least 7 working days before publication.",
-    ),
-)
+# The national answers, shipped beside this module as data a safeguarding lead can review.
+NATIONAL_FAQ_FILE = Path(__file__).with_name("national_faq.toml")
 
 
 def _stem(word: str) -> str:
@@ -151,11 +75,11 @@ def match(question: str, entries: Sequence[FaqEntry]) -> FaqEntry | None:
     return entries[best[1]] if best else None
 
 
-def merged(local: Iterable[FaqEntry]) -> tuple[FaqEntry, ...]:
+def merged(local: Iterable[FaqEntry], national: Iterable[FaqEntry]) -> tuple[FaqEntry, ...]:
     """A partnership's entries first; national entries it does not replace (same id) after."""
     own = tuple(local)
     ids = {entry.id for entry in own}
-    return own + tuple(entry for entry in NATIONAL_FAQ if entry.id not in ids)
+    return own + tuple(entry for entry in national if entry.id not in ids)
 
 
 def load_faq_file(path: Path) -> tuple[FaqEntry, ...]:

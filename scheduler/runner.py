@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ class TickReport:
     sent: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     skipped: int = 0
+
+
+_CARD_FIELDS = set(inspect.signature(reminder_card).parameters.keys() - {"mention"})
 
 
 def posting_partnerships(partnerships: Partnerships) -> dict[str, Partnership]:
@@ -229,18 +233,8 @@ class ReminderRunner:
         leads: list[Lead] = [
             lead for lead in partnership.leads if (lead.aad_object_id or lead.upn) in wanted
         ]
-        return reminder_card(
-            reference=reminder.reference,
-            kind=reminder.kind,
-            milestone=reminder.milestone,
-            lead_days=reminder.lead_days,
-            due=reminder.due,
-            original_due=reminder.original_due,
-            working_days_left=reminder.working_days_left,
-            responsible=reminder.responsible,
-            late=reminder.late,
-            mention=leads,
-        )
+        # The card shows the reminder's own fields, named alike on both sides.
+        return reminder_card(**reminder.model_dump(include=_CARD_FIELDS), mention=leads)
 
     async def _deliver(
         self,

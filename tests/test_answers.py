@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.cli import run
-from safeguarding.faq import NATIONAL_FAQ, FaqFileError, load_faq_file, match, merged
+from safeguarding.faq import NATIONAL_FAQ_FILE, FaqFileError, load_faq_file, match, merged
 from storage.base import Collection
 from storage.cases import CaseRepository
 from storage.stats import RedirectCounter
@@ -21,6 +21,8 @@ from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
+
+NATIONAL_FAQ = load_faq_file(NATIONAL_FAQ_FILE)
 
 Client = TestClient[Any, Any]
 LEAD_AAD = "00000000-0000-0000-0000-0000000000a1"  # Coventry's LA lead in the example file
@@ -61,7 +63,7 @@ def test_a_partnership_entry_replaces_the_national_one(tmp_path: Path) -> None:
         '[[faq]]\nid = "how-to-refer"\nquestion = "How do I refer here?"\n'
         'keywords = ["refer", "form"]\nanswer = "Local answer."\n'
     )
-    entries = merged(load_faq_file(path))
+    entries = merged(load_faq_file(path), NATIONAL_FAQ)
     assert [e.id for e in entries].count("how-to-refer") == 1
     found = match("how do i refer a case, is there a form", entries)
     assert found is not None

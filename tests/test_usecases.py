@@ -115,6 +115,7 @@ async def test_case_status_is_the_same_answer_for_a_stranger_whether_or_not_the_
     answers = Answers(
         partnerships=PARTNERSHIPS,
         faqs={},
+        national=(),
         cases=cases,
         drafts=DraftRepository(store, ttl=timedelta(days=30)),
         redirects=RedirectCounter(store),

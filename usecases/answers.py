@@ -49,6 +49,7 @@ class Answers:
         *,
         partnerships: Partnerships,
         faqs: Mapping[str, tuple[FaqEntry, ...]],
+        national: tuple[FaqEntry, ...],
         cases: CaseRepository,
         drafts: DraftRepository,
         redirects: RedirectCounter,
@@ -57,6 +58,7 @@ class Answers:
     ) -> None:
         self._partnerships = partnerships
         self._faqs = faqs
+        self._national = national
         self._cases = cases
         self._drafts = drafts
         self._redirects = redirects
@@ -79,7 +81,7 @@ class Answers:
         """Answer from the partnership's FAQ (national defaults otherwise), or say who to ask."""
         partnership = await self.partnership_of(person)
         entries = self._faqs.get(partnership.id, ()) if partnership else ()
-        entry = match(text, merged(entries))
+        entry = match(text, merged(entries, self._national))
         unit = partnership.business_unit if partnership else None
         if entry is None:
             logger.info("process question: no answer found")
