@@ -16,9 +16,9 @@ from bot.cli import run
 from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
+from tests.support.cards import assert_valid_card
+from tests.support.cases import file_case
 from tests.support.connector import FakeConnector
-from tests.test_answers import _file_case
-from tests.test_cards import assert_valid_card
 
 Client = TestClient[Any, Any]
 LA = {"id": "29:la", "name": "LA Lead", "aadObjectId": "00000000-0000-0000-0000-0000000000a1"}
@@ -70,7 +70,7 @@ async def filed(bot: Client, connector: FakeConnector, store: TinyDBStore) -> Ca
     """A filed Coventry case posted in the review channel, its referrer known to the bot."""
     await _post(bot, activities.team_install(connector.url, team_id="team-id"))
     await _post(bot, activities.message(connector.url, "hello"))  # the referrer's chat
-    await _file_case(store, activities.USER["id"])
+    await file_case(store, activities.USER["id"])
     repo = CaseRepository(store)
     loaded = await repo.get("COV-2026-001")
     assert loaded is not None
