@@ -15,21 +15,16 @@ from aiohttp.test_utils import TestClient
 from bot.cli import run
 from safeguarding.faq import NATIONAL_FAQ_FILE, FaqFileError, load_faq_file, match, merged
 from storage.base import Collection
-from storage.cases import CaseRepository
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
-from tests.support.cases import make_case, make_referral
+from tests.support.cases import file_case
 from tests.support.connector import FakeConnector
 
 NATIONAL_FAQ = load_faq_file(NATIONAL_FAQ_FILE)
 
 Client = TestClient[Any, Any]
 LEAD_AAD = "00000000-0000-0000-0000-0000000000a1"  # Coventry's LA lead in the example file
-
-
-async def _file_case(store: TinyDBStore, user_id: str) -> None:
-    await CaseRepository(store).create(make_case(make_referral(), user_id=user_id))
 
 
 async def _say(
@@ -81,7 +76,7 @@ async def test_a_process_question_is_answered(bot: Client, connector: FakeConnec
 async def test_case_status_for_the_referrer(
     bot: Client, connector: FakeConnector, store: TinyDBStore
 ) -> None:
-    await _file_case(store, activities.USER["id"])
+    await file_case(store, activities.USER["id"])
     said = await _say(bot, connector, "any update on COV-2026-001 please")
     assert "COV-2026-001" in said
     assert "review subgroup will consider it" in said
@@ -90,7 +85,7 @@ async def test_case_status_for_the_referrer(
 async def test_case_status_for_a_lead(
     bot: Client, connector: FakeConnector, store: TinyDBStore
 ) -> None:
-    await _file_case(store, "29:someone-else")
+    await file_case(store, "29:someone-else")
     lead = {"id": "29:lead", "name": "Lead", "aadObjectId": LEAD_AAD}
     said = await _say(bot, connector, "where has cov-2026-001 got to", user=lead)
     assert "review subgroup will consider it" in said
@@ -99,7 +94,7 @@ async def test_case_status_for_a_lead(
 async def test_case_status_never_reveals_a_case_to_anyone_else(
     bot: Client, connector: FakeConnector, store: TinyDBStore
 ) -> None:
-    await _file_case(store, "29:someone-else")
+    await file_case(store, "29:someone-else")
     stranger = {
         "id": "29:stranger",
         "name": "S",
@@ -149,7 +144,7 @@ async def test_case_status_for_a_lead_known_only_by_upn(
 ) -> None:
     from bot.app import SERVICES
 
-    await _file_case(store, "29:someone-else")
+    await file_case(store, "29:someone-else")
     services = bot.server.app[SERVICES]
     coventry = services.partnerships.partnerships["coventry"]
     leads = tuple(

@@ -20,9 +20,9 @@ from safeguarding.partnerships import load_partnerships
 from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
+from tests.support.cases import file_case
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock
-from tests.test_answers import _file_case
 from usecases.errors import LeadCheckUnavailableError
 from usecases.leads import LeadDirectory
 from usecases.people import Person
@@ -157,7 +157,7 @@ async def test_a_group_member_decides_only_while_graph_answers(
     clock = FakeClock(datetime(2026, 11, 24, 10, tzinfo=UTC))
     client, store = await _app(tmp_path, partnerships_file, url, clock)
     try:
-        await _file_case(store, "29:referrer")
+        await file_case(store, "29:referrer")
         said = await _click(client, connector, MEMBER)
         loaded = await CaseRepository(store).get("COV-2026-001")
         assert loaded is not None

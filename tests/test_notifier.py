@@ -12,25 +12,11 @@ from bot.app import SERVICES
 from bot.notifier import Notifier
 from tests.support import activities
 from tests.support.connector import FakeConnector
+from tests.support.fakes import FakeTime
 from usecases.errors import ConversationGoneError, DeliveryUncertainError, RateLimitedError
 
 Client = TestClient[Any, Any]
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": []}
-
-
-class FakeTime:
-    """A monotonic clock and a sleep that only moves it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

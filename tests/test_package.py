@@ -8,6 +8,7 @@ import importlib.util
 import io
 import json
 import sys
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -196,15 +197,18 @@ def test_every_link_is_https() -> None:
 
 
 def test_local_dev_id_is_a_fixed_guid() -> None:
+    # The fixed id the README shows.
+    assert LOCAL_DEV_BOT_ID == "9951a506-e3e8-580c-9ced-e88f4948d851"
     assert uuid.UUID(LOCAL_DEV_BOT_ID).version == 5
     assert teams_app_id_for(LOCAL_DEV_BOT_ID) == LOCAL_DEV_BOT_ID
 
 
 def test_app_id_is_the_bot_id_when_it_is_a_guid_else_derived() -> None:
     assert teams_app_id_for(BOT_ID) == BOT_ID
+    # Not a GUID (two digits too many): the derived id must stay the same from release to release.
     derived = teams_app_id_for("00000000-0000-0000-0000-00000000000011")
+    assert derived == "05fd9356-96d2-5af4-8b67-047b2737d4dc"
     assert str(uuid.UUID(derived)) == derived
-    assert derived == teams_app_id_for("00000000-0000-0000-0000-00000000000011")
 
 
 # --- the zip -----------------------------------------------------------------------------
@@ -217,9 +221,15 @@ def test_zip_has_exactly_the_three_files_at_its_root() -> None:
     assert files["outline.png"] == (APP_PACKAGE / "outline.png").read_bytes()
 
 
-def test_same_inputs_give_the_same_zip() -> None:
+def test_same_inputs_give_the_same_zip_whenever_it_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     first = build_package(app_id=BOT_ID, bot_id=BOT_ID, domain=None, version="1.2.3")
-    assert first == build_package(app_id=BOT_ID, bot_id=BOT_ID, domain=None, version="1.2.3")
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    a_year_later = time.time() + 366 * 24 * 3600
+    monkeypatch.setattr(time, "time", lambda: a_year_later)
+    assert build_package(app_id=BOT_ID, bot_id=BOT_ID, domain=None, version="1.2.3") == first
 
 
 def test_build_refuses_an_invalid_package() -> None:

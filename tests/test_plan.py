@@ -344,10 +344,21 @@ def _mixed_cases() -> list[Case]:
 
 
 def test_the_same_inputs_give_the_same_keys_in_the_same_order() -> None:
-    now = london(2027, 1, 5, 10)
+    now = london(2027, 1, 5, 10)  # Tuesday
     first = plan(_mixed_cases(), now)
-    again = plan(_mixed_cases(), now)
-    assert first == again
+    # 003: partners told (due Mon 21 Dec) and summaries requested (day 1 from the SIN on Fri
+    # 18 Dec) are overdue; summaries in (day 10, Wed 6 Jan) had "2 days before" on Mon 4 Jan.
+    # 002's SIN and partners told fell due Wed 30 Dec, 001's Mon 4 Jan; Walsall's SIN (Thu
+    # 31 Dec) is not escalated. Sorted by when each is sent, then by due date.
+    assert [r.key for r in first] == [
+        "COV-2026-003|notify_partners|overdue|2026-12-21",
+        "COV-2026-003|rr_ias_requests|overdue|2026-12-21",
+        "COV-2026-002|sin|overdue|2026-12-30",
+        "COV-2026-002|notify_partners|overdue|2026-12-30",
+        "COV-2026-003|rr_ias_returns|lead:2|2027-01-06",
+        "COV-2026-001|sin|overdue|2027-01-04",
+        "COV-2026-001|notify_partners|overdue|2027-01-04",
+    ]
     assert len({r.key for r in first}) == len(first)
     shuffled = _mixed_cases()
     random.Random(7).shuffle(shuffled)

@@ -45,7 +45,7 @@ from safeguarding.referral import (
     screen,
 )
 from safeguarding.timeline import Timeline, compute_timeline
-from tests.test_cards import assert_valid_card
+from tests.support.cards import assert_valid_card
 
 TODAY = date(2026, 11, 24)
 INCIDENT_DAY = date(2026, 11, 20)

@@ -25,8 +25,9 @@ from safeguarding.timeline import compute_timeline
 from storage.base import Collection
 from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
+from tests.support.cards import assert_valid_card
 from tests.support.fakes import FakeClock
-from tests.test_cards import assert_valid_card
+from tests.support.referral import ACTIONS, AGENCIES, AREA, CHILD, CRITERIA, INCIDENT, REFERRER
 from usecases.errors import NotifierError
 
 USER = ChannelAccount(id="29:user-1", name="Practitioner", aad_object_id="aad-user-1")
@@ -140,42 +141,6 @@ def steps_offered(replies: list[Activity]) -> set[str]:
         for d in submit_data(card)
         if d.get("action") == "referral" and d.get("step") != "cancel"
     }
-
-
-AREA = {"area": "Coventry"}
-REFERRER = {
-    "name": "Sam Patel",
-    "role": "Designated safeguarding lead",
-    "agency": "Riverside Primary School",
-    "contact": "sam.patel@school.example",
-    "lead_agreed": "true",
-}
-CHILD = {
-    "name": "Jane Doe",
-    "unborn": "false",
-    "date_of_birth": "2022-03-14",
-    "sex": "female",
-    "disability": "no",
-    "statuses": "child_protection_plan",
-}
-INCIDENT = {
-    "date": "2026-11-16",
-    "la_aware": "2026-11-18",
-    "kind": "serious_harm",
-    "description": "Admitted to hospital with unexplained fractures.",
-}
-AGENCIES = {"involved": "childrens_social_care,health_visiting,school", "still_involved": "yes"}
-CRITERIA = {
-    "abuse_or_neglect": "suspected",
-    "about_a_professional": "no",
-    "criteria": "agencies_working_together",
-    "reasons": "Several agencies saw injuries that were not shared.",
-}
-ACTIONS = {
-    "safety_actions": "Sibling placed with grandparents under a safety plan.",
-    "parallel": "police",
-    "media_interest": "no",
-}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.support import activities
 from tests.support.connector import FakeConnector
-from tests.test_referral_dialog import (
+from tests.support.referral import (
     ACTIONS,
     AGENCIES,
     AREA,

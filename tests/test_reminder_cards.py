@@ -8,7 +8,7 @@ from datetime import date
 from cards.reminders import digest_card, reminder_card
 from safeguarding.partnerships import Lead, Partner
 from safeguarding.timeline import MilestoneKey
-from tests.test_cards import assert_valid_card
+from tests.support.cards import assert_valid_card
 
 LEAD = Lead(
     name="Pat [Police](https://x.example)",

@@ -23,8 +23,7 @@ from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
-from tests.support.fakes import FakeClock
-from tests.test_notifier import FakeTime
+from tests.support.fakes import FakeClock, FakeTime
 
 Client = TestClient[Any, Any]
 

@@ -16,9 +16,9 @@ from safeguarding.calendar import PartnershipCalendars
 from safeguarding.frontdoor import front_door_now
 from safeguarding.partnerships import load_partnerships
 from tests.support import activities
+from tests.support.cards import assert_valid_card
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock
-from tests.test_cards import assert_valid_card
 
 Client = TestClient[Any, Any]
 PARTNERSHIPS = load_partnerships(EXAMPLE_PARTNERSHIPS)

@@ -444,9 +444,3 @@ def test_needing_attention() -> None:
         "notify_partners",
         "rr_ias_requests",
     ]
-
-
-def test_models_are_frozen() -> None:
-    t = timeline(CaseDates(la_aware=AWARE), AWARE)
-    with pytest.raises(ValidationError):
-        t.get("sin").due = None  # type: ignore[misc]

@@ -1,4 +1,4 @@
-"""Builders of referrals and cases for tests and the benchmark."""
+"""Builders of referrals and cases for tests and the benchmark, and a case filed in a store."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from safeguarding.referral import (
     Referrer,
     screen,
 )
+from storage.cases import CaseRepository
+from storage.tinydb_store import TinyDBStore
 
 
 def make_referral(
@@ -58,3 +60,8 @@ def make_case(
         submitted_at=submitted_at,
         dates=initial_dates(referral),
     )
+
+
+async def file_case(store: TinyDBStore, user_id: str) -> None:
+    """Store the default referral's case, COV-2026-001, as submitted by `user_id`."""
+    await CaseRepository(store).create(make_case(make_referral(), user_id=user_id))

@@ -24,3 +24,18 @@ class FakeClock:
     def set(self, moment: datetime) -> None:
         """Jump to a moment."""
         self.current = moment
+
+
+class FakeTime:
+    """A monotonic clock and a sleep that only moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

@@ -1,0 +1,38 @@
+"""Valid answers for each step of the referral dialog, as its cards submit them."""
+
+from __future__ import annotations
+
+AREA = {"area": "Coventry"}
+REFERRER = {
+    "name": "Sam Patel",
+    "role": "Designated safeguarding lead",
+    "agency": "Riverside Primary School",
+    "contact": "sam.patel@school.example",
+    "lead_agreed": "true",
+}
+CHILD = {
+    "name": "Jane Doe",
+    "unborn": "false",
+    "date_of_birth": "2022-03-14",
+    "sex": "female",
+    "disability": "no",
+    "statuses": "child_protection_plan",
+}
+INCIDENT = {
+    "date": "2026-11-16",
+    "la_aware": "2026-11-18",
+    "kind": "serious_harm",
+    "description": "Admitted to hospital with unexplained fractures.",
+}
+AGENCIES = {"involved": "childrens_social_care,health_visiting,school", "still_involved": "yes"}
+CRITERIA = {
+    "abuse_or_neglect": "suspected",
+    "about_a_professional": "no",
+    "criteria": "agencies_working_together",
+    "reasons": "Several agencies saw injuries that were not shared.",
+}
+ACTIONS = {
+    "safety_actions": "Sibling placed with grandparents under a safety plan.",
+    "parallel": "police",
+    "media_interest": "no",
+}
