@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.settings import EXAMPLE_PARTNERSHIPS
+from cards import wording
 from safeguarding.calendar import (
     BankHoliday,
     HolidayFileError,
@@ -145,7 +146,8 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO, today: date
         )
         timeline = compute_timeline(dates, options, calendar, today)
     except (_InputError, TimelineInputError) as exc:
-        message = " ".join(str(exc).split())
+        problem = wording.timeline_problem(exc) if isinstance(exc, TimelineInputError) else str(exc)
+        message = " ".join(problem.split())
         stderr.write(f"review-bot {COMMAND}: error: {message}\n")
         return EXIT_USAGE
     if args.format == "json":

@@ -9,23 +9,11 @@ from typing import Any
 from cards import wording
 from cards.common import Card, text_block
 from cards.text import escape_markdown
-from safeguarding.decisions import (
-    DECISION_LABELS,
-    HAVE_REGARD,
-    OUTCOMES,
-    Agreement,
-    DecisionKind,
-)
-from safeguarding.partnerships import Partner
+from safeguarding.decisions import Agreement, DecisionKind
 from safeguarding.referral import CRITERIA
 from safeguarding.timeline import MilestoneKey
 
 REFRESH_VERB = "refresh"
-_PARTNER_NAMES = {
-    Partner.LOCAL_AUTHORITY: "Local authority",
-    Partner.HEALTH: "Health",
-    Partner.POLICE: "Police",
-}
 
 
 def _date(id_: str, label: str) -> dict[str, Any]:
@@ -76,9 +64,14 @@ def _inputs(kind: DecisionKind) -> list[dict[str, Any]]:
             return []
         case DecisionKind.PROPOSE_RECOMMENDATION:
             return [
-                _choice("outcome", wording.DECISION_OUTCOME, OUTCOMES),
+                _choice("outcome", wording.DECISION_OUTCOME, wording.RECOMMENDATION_OUTCOMES),
                 _choice("criteria", wording.DECISION_CRITERIA, dict(CRITERIA), multi=True),
-                _choice("have_regard", wording.DECISION_HAVE_REGARD, HAVE_REGARD, multi=True),
+                _choice(
+                    "have_regard",
+                    wording.DECISION_HAVE_REGARD,
+                    wording.HAVE_REGARD_CHOICES,
+                    multi=True,
+                ),
                 _text("reasons", wording.DECISION_REASONS, multiline=True),
             ]
         case DecisionKind.PANEL_REPLY:
@@ -95,9 +88,7 @@ def _inputs(kind: DecisionKind) -> list[dict[str, Any]]:
         case DecisionKind.PUBLISHED:
             return [on, _text("link", wording.DECISION_LINK)]
         case DecisionKind.SLIP:
-            milestones = {
-                key.value: wording.MILESTONE_NAMES.get(key.value, key.value) for key in MilestoneKey
-            }
+            milestones = {key.value: wording.milestone_name(key) for key in MilestoneKey}
             return [
                 _choice("milestone", wording.DECISION_MILESTONE, milestones),
                 _date("to", wording.DECISION_NEW_DATE),
@@ -116,7 +107,7 @@ def _decision_action(kind: DecisionKind, reference: str) -> dict[str, Any]:
     }
     return {
         "type": "Action.ShowCard",
-        "title": DECISION_LABELS[kind],
+        "title": wording.decision_label(kind),
         "card": {
             "type": "AdaptiveCard",
             "body": _inputs(kind) or [text_block(wording.DECISION_CONFIRM)],
@@ -129,7 +120,10 @@ def _agreement_block(agreement: Agreement) -> list[dict[str, Any]]:
     if agreement.proposal is None:
         return []
     facts = [
-        {"title": wording.AGREEMENT_PROPOSAL, "value": OUTCOMES[agreement.proposal.outcome]},
+        {
+            "title": wording.AGREEMENT_PROPOSAL,
+            "value": wording.RECOMMENDATION_OUTCOMES[agreement.proposal.outcome],
+        },
     ]
     for view in agreement.views:
         if view.agreed:
@@ -140,7 +134,7 @@ def _agreement_block(agreement: Agreement) -> list[dict[str, Any]]:
             state = wording.AGREEMENT_DISAGREED.format(reason=escape_markdown(view.reason))
         else:
             state = wording.AGREEMENT_AWAITED
-        facts.append({"title": _PARTNER_NAMES[view.partner], "value": state})
+        facts.append({"title": wording.partner_name(view.partner), "value": state})
     heading = wording.AGREEMENT_FINAL if agreement.final else wording.AGREEMENT_PENDING
     return [
         text_block(heading, weight="Bolder", spacing="Medium"),

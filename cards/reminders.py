@@ -25,12 +25,8 @@ DONE_DECISIONS: dict[MilestoneKey, DecisionKind] = {
 }
 
 
-def _milestone_name(milestone: MilestoneKey) -> str:
-    return wording.MILESTONE_NAMES.get(milestone.value, milestone.value)
-
-
 def _title(kind: str, lead_days: int | None, milestone: MilestoneKey, reference: str) -> str:
-    name = _milestone_name(milestone)
+    name = wording.milestone_name(milestone)
     if kind == "overdue":
         return wording.REMINDER_OVERDUE.format(milestone=name, reference=reference)
     if kind == "due_today" or not lead_days:
@@ -70,7 +66,7 @@ def reminder_card(
     """A milestone reminder: what is due when, who is responsible, Done and Slip for leads."""
     facts = [
         {"title": wording.REMINDER_CASE, "value": reference},
-        {"title": wording.REMINDER_MILESTONE, "value": _milestone_name(milestone)},
+        {"title": wording.REMINDER_MILESTONE, "value": wording.milestone_name(milestone)},
         {"title": wording.REMINDER_DUE, "value": day_month_year(due)},
     ]
     if original_due is not None and original_due != due:

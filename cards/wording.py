@@ -2,6 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from safeguarding.calendar import day_month_year
+from safeguarding.cases import CaseStatus
+from safeguarding.decisions import (
+    DecisionError,
+    DecisionKind,
+    DecisionProblem,
+    Outcome,
+    PanelAnswer,
+    Param,
+    Publication,
+    SummaryCode,
+    SummaryItem,
+)
+from safeguarding.partnerships import Partner
+from safeguarding.timeline import (
+    CaseDateField,
+    CaseDatesOrderError,
+    MilestoneKey,
+    TimelineInputError,
+)
+
 BOT_NAME = "Case Review Referrals"
 
 WELCOME_TITLE = "Referrals for serious case reviews"
@@ -177,19 +203,6 @@ AGREEMENT_DISAGREED = "disagrees: {reason}"
 AGREEMENT_AWAITED = "awaited"
 AGREEMENT_FINAL = "Recommendation agreed by all three partners"
 AGREEMENT_PENDING = "Recommendation: agreement of the three partners"
-MILESTONE_NAMES = {
-    "sin": "Serious incident notification",
-    "notify_partners": "Tell the safeguarding partners",
-    "rr_ias_requests": "Rapid review: summaries requested",
-    "rr_ias_returns": "Rapid review: summaries in",
-    "rr_draft": "Rapid review: draft outcome",
-    "rr_sign_off": "Rapid review: sign-off",
-    "rapid_review": "Rapid review sent to the Panel",
-    "panel_reply": "Panel's reply",
-    "report_copy_to_panel": "Report copied to the Panel",
-    "cspr_final_report": "CSPR final report published",
-    "report_available_until": "Report kept public until",
-}
 DECISION_RECORDED = "Recorded: {label}."
 DECISION_ALREADY = "That was already recorded; nothing changed."
 DECISION_REFUSED_NOT_LEAD = "Only the partnership's leads can record decisions on this case."
@@ -513,3 +526,373 @@ ERR_BORN_AFTER_INCIDENT = (
 REDIRECT_WORRY_999 = "If a child is in immediate danger, call **999**."
 CHILD_BLANK_TO_CONTINUE = "If you have added every child, leave this form blank and press Continue."
 REVIEW_CLIPPED_NOTE = "Long answers are shortened here; press Edit to see them in full."
+
+
+# --- Lead decisions: names, labels, refusals and the referrer's summary ---
+# The domain (safeguarding/decisions.py, safeguarding/timeline.py) returns codes and params;
+# every sentence built from them is here.
+
+
+@dataclass(frozen=True)
+class Name:
+    """One thing's name: as a title (card facts, lists) and as it reads inside a sentence."""
+
+    title: str
+    in_sentence: str
+
+
+# Every milestone, once: reminders, digests, decision cards and refusals all read this table.
+MILESTONES: dict[MilestoneKey, Name] = {
+    MilestoneKey.SIN: Name(
+        "Serious incident notification", "the notification to the national Panel"
+    ),
+    MilestoneKey.NOTIFY_PARTNERS: Name(
+        "Tell the safeguarding partners", "telling the safeguarding partners"
+    ),
+    MilestoneKey.RR_IAS_REQUESTS: Name(
+        "Rapid review: summaries requested", "asking agencies for their summaries"
+    ),
+    MilestoneKey.RR_IAS_RETURNS: Name(
+        "Rapid review: summaries in", "agencies returning their summaries"
+    ),
+    MilestoneKey.RR_DRAFT: Name("Rapid review: draft outcome", "the rapid review's draft outcome"),
+    MilestoneKey.RR_SIGN_OFF: Name(
+        "Rapid review: sign-off", "the partners signing off the rapid review"
+    ),
+    MilestoneKey.RAPID_REVIEW: Name(
+        "Rapid review sent to the Panel", "sending the rapid review to the national Panel"
+    ),
+    MilestoneKey.PANEL_REPLY: Name("Panel's reply", "the national Panel's reply"),
+    MilestoneKey.REPORT_COPY_TO_PANEL: Name(
+        "Report copied to the Panel", "sending the report to the national Panel"
+    ),
+    MilestoneKey.CSPR_FINAL_REPORT: Name(
+        "CSPR final report published", "publishing the review's report"
+    ),
+    MilestoneKey.REPORT_AVAILABLE_UNTIL: Name(
+        "Report kept public until", "keeping the report public"
+    ),
+}
+
+PARTNERS: dict[Partner, Name] = {
+    Partner.LOCAL_AUTHORITY: Name("Local authority", "the local authority"),
+    Partner.HEALTH: Name("Health", "health"),
+    Partner.POLICE: Name("Police", "the police"),
+}
+
+# The dates of a case, as the timeline's checks name them.
+CASE_DATES: dict[CaseDateField, str] = {
+    "incident": "the incident",
+    "la_aware": "the LA became aware",
+    "sin_made": "the SIN was made",
+    "rapid_review_sent": "the rapid review was sent",
+    "decision_to_review": "the decision to hold a CSPR",
+    "planned_publication": "the planned publication",
+    "published": "publication",
+}
+CASE_DATES_OUT_OF_ORDER = "{later} ({later_on}) cannot be before {earlier} ({earlier_on})"
+
+DECISION_LABELS: dict[DecisionKind, str] = {
+    DecisionKind.SIN_MADE: "SIN made",
+    DecisionKind.NOT_NOTIFIABLE: "Not notifiable",
+    DecisionKind.LEARNING_REVIEW_OFFERED: "Learning review offered",
+    DecisionKind.SUMMARIES_REQUESTED: "Summaries requested",
+    DecisionKind.MEETING_HELD: "Rapid review meeting held",
+    DecisionKind.PARTNERS_NOTIFIED: "Safeguarding partners told",
+    DecisionKind.SUMMARIES_RETURNED: "Agency summaries in",
+    DecisionKind.PROPOSE_RECOMMENDATION: "Propose the recommendation",
+    DecisionKind.AGREE: "Agree",
+    DecisionKind.DISAGREE: "Disagree",
+    DecisionKind.RAPID_REVIEW_SENT: "Rapid review sent to the Panel",
+    DecisionKind.PANEL_REPLY: "Panel replied",
+    DecisionKind.REVIEWER_APPOINTED: "Reviewer appointed",
+    DecisionKind.TERMS_OF_REFERENCE_AGREED: "Terms of reference agreed",
+    DecisionKind.REPORT_APPROVED: "Report approved",
+    DecisionKind.PUBLICATION_DECISION: "Publication decision",
+    DecisionKind.PUBLICATION_PLANNED: "Publication planned",
+    DecisionKind.REPORT_SENT_TO_PANEL: "Report sent to the Panel and Secretary of State",
+    DecisionKind.PUBLISHED: "Report published",
+    DecisionKind.SLIP: "Move a deadline",
+}
+
+# The recommendation's outcomes and the have-regard criteria, as the lead's card offers them.
+RECOMMENDATION_OUTCOMES: dict[str, str] = {
+    "local_cspr": "a local Child Safeguarding Practice Review",
+    "learning_review": "a learning review",
+    "no_further_review": "no further review",
+}
+HAVE_REGARD_CHOICES: dict[str, str] = {
+    "single_agency": "Concern about a single agency",
+    "no_agency_involvement": "No agency involvement where there should have been",
+    "more_than_one_area": "More than one local authority or police area involved",
+    "institutional_setting": "A child in an institutional setting (children's home, custody)",
+}
+
+# Where a case is, after "the case ..." in a refusal.
+CASE_NOW: dict[CaseStatus, str] = {
+    CaseStatus.REFERRED: "is a new referral",
+    CaseStatus.RAPID_REVIEW: "is in rapid review",
+    CaseStatus.NO_SERIOUS_INCIDENT: "was found not to be a serious incident to notify",
+    CaseStatus.LOCAL_REVIEW: "is in a local Child Safeguarding Practice Review",
+    CaseStatus.LEARNING_REVIEW: "is in a learning review",
+    CaseStatus.NATIONAL_REVIEW: "is with the national Panel for a national review",
+    CaseStatus.NO_FURTHER_REVIEW: "needs no further review",
+    CaseStatus.PUBLISHED: "has a published report",
+    CaseStatus.CLOSED: "is closed",
+}
+
+# Why a decision was refused. Placeholders: {on}, {earliest} (dates), {kind}, {first}, {then}
+# (decision labels), {status} (CASE_NOW), {milestone} (in a sentence), {partner}, {partners},
+# {partnership} (its name), {detail} (pydantic's own message); {answer} and {answered} come
+# from the two tables after this one.
+DECISION_PROBLEMS: dict[DecisionProblem, str] = {
+    DecisionProblem.RAPID_REVIEW_ALREADY_SENT: (
+        "The rapid review has already been sent to the Panel"
+    ),
+    DecisionProblem.NOT_POSSIBLE_NOW: "'{kind}' is not possible now: the case {status}",
+    DecisionProblem.RECORD_FIRST: "Record '{first}' before '{then}'",
+    DecisionProblem.RAPID_REVIEW_NOT_SENT: "The rapid review has not been sent to the Panel yet",
+    DecisionProblem.NO_RECOMMENDATION: "No recommendation has been proposed yet",
+    DecisionProblem.SEND_WITHOUT_RECOMMENDATION: (
+        "The rapid review cannot be sent yet: no recommendation has been proposed"
+    ),
+    DecisionProblem.SEND_AFTER_DISAGREEMENT: (
+        "The rapid review cannot be sent: {partners} disagreed with the recommendation."
+        " Propose a new recommendation for the partners to agree"
+    ),
+    DecisionProblem.SEND_BEFORE_AGREEMENT: (
+        "The rapid review cannot be sent until all three partners agree the recommendation;"
+        " still awaited: {partners}"
+    ),
+    DecisionProblem.DEADLINE_MET: "The deadline for {milestone} was met on {on}",
+    DecisionProblem.DEADLINE_NEEDS_CSPR: (
+        "The deadline for {milestone} applies once a local CSPR is decided"
+    ),
+    DecisionProblem.ALREADY_RECORDED: "'{kind}' was already recorded on {on}",
+    DecisionProblem.SIN_ALREADY_MADE: "The SIN was already recorded as made on {on}",
+    DecisionProblem.SUMMARIES_ALREADY_REQUESTED: "The summaries were already requested on {on}",
+    DecisionProblem.PARTNERS_ALREADY_TOLD: "The partners were already told on {on}",
+    DecisionProblem.SUMMARIES_ALREADY_IN: "The summaries were already in on {on}",
+    DecisionProblem.ALL_PARTNERS_ANSWERED: (
+        "All three partners have already given their view of this recommendation"
+    ),
+    DecisionProblem.PARTNER_ALREADY_ANSWERED: (
+        "{partner} has already {answered} this recommendation. To change it, propose a new"
+        " recommendation"
+    ),
+    DecisionProblem.OTHER_PARTNERSHIP: (
+        "This case belongs to another partnership than {partnership}"
+    ),
+    DecisionProblem.LEADS_ONLY: "Only the leads of {partnership} can record decisions on a case",
+    DecisionProblem.PARTNERS_ONLY: (
+        "Only the lead for the local authority, health or the police can {answer} the"
+        " recommendation"
+    ),
+    DecisionProblem.DATE_IN_FUTURE: "The date cannot be in the future",
+    DecisionProblem.DATE_BEFORE_INCIDENT: "The date cannot be before the incident ({earliest})",
+    DecisionProblem.DATE_BEFORE_AGREEMENT: (
+        "The date cannot be before the partners agreed the recommendation ({earliest})"
+    ),
+    DecisionProblem.DATE_BEFORE_RAPID_REVIEW_SENT: (
+        "The date cannot be before the rapid review was sent ({earliest})"
+    ),
+    DecisionProblem.DATE_BEFORE_DECISION_TO_REVIEW: (
+        "The date cannot be before the decision to hold the review ({earliest})"
+    ),
+    # The timeline's own sentence (CASE_DATES_OUT_OF_ORDER), with a capital.
+    DecisionProblem.DATES_OUT_OF_ORDER: CASE_DATES_OUT_OF_ORDER,
+    DecisionProblem.MINIMUM_PERIOD: "{milestone} is a minimum period, not a deadline",
+    DecisionProblem.NEW_DUE_DATE_IN_PAST: "The new due date cannot be in the past",
+    DecisionProblem.PLANNED_DATE_IN_PAST: "The planned date cannot be in the past",
+    DecisionProblem.REQUIRED: "this is required",
+    DecisionProblem.EMPTY: "this cannot be empty",
+    DecisionProblem.TOO_LONG: "this is too long",
+    DecisionProblem.NOT_A_DATE: "this is not a real date",
+    DecisionProblem.NOT_AN_OPTION: "choose one of the options",
+    DecisionProblem.UNKNOWN_DECISION: "this is not a decision the bot knows",
+    DecisionProblem.NO_DECISION_KIND: "say which decision this is",
+    DecisionProblem.UNEXPECTED_FIELD: "this decision does not take this field",
+    DecisionProblem.LINK_NOT_HTTPS: "give the report's address, starting https://",
+    DecisionProblem.CRITERIA_NEEDED: (
+        "choose at least one criterion the case meets for a local CSPR"
+    ),
+    DecisionProblem.PUBLISH_REASON_NEEDED: "give the reason for publishing only the improvements",
+    DecisionProblem.INVALID: "{detail}",
+}
+# A partner's answer to the recommendation, inside the refusals above.
+PARTNER_ANSWER = {DecisionKind.AGREE: "agree", DecisionKind.DISAGREE: "disagree with"}
+PARTNER_ANSWERED = {DecisionKind.AGREE: "agreed to", DecisionKind.DISAGREE: "disagreed with"}
+# These refusals start with a name, which then takes a capital.
+_STARTS_WITH_A_NAME = frozenset(
+    {
+        DecisionProblem.PARTNER_ALREADY_ANSWERED,
+        DecisionProblem.DATES_OUT_OF_ORDER,
+        DecisionProblem.MINIMUM_PERIOD,
+    }
+)
+
+# What the referrer is told, one line per item of the domain's decision_summary; the outcome,
+# the Panel's reply and the publication decision read from the tables after this one.
+SUMMARY_LINES: dict[SummaryCode, str] = {
+    SummaryCode.SIN_MADE: "The local authority notified the national Panel on {on}",
+    SummaryCode.RAPID_REVIEW_BEGAN: "A rapid review began",
+    SummaryCode.NOT_NOTIFIABLE: (
+        "The local authority decided the case did not need to be notified to the national Panel"
+    ),
+    SummaryCode.LEARNING_REVIEW_OFFERED: "The partnership decided to hold a learning review",
+    SummaryCode.SUMMARIES_REQUESTED: "Agencies were asked for their summaries on {on}",
+    SummaryCode.PARTNERS_NOTIFIED: "The safeguarding partners were told on {on}",
+    SummaryCode.SUMMARIES_RETURNED: "The agencies' summaries were in by {on}",
+    SummaryCode.MEETING_HELD: "The rapid review group met on {on}",
+    SummaryCode.RAPID_REVIEW_SENT: (
+        "The partners sent the rapid review to the national Panel on {on}"
+    ),
+    SummaryCode.REVIEWER_APPOINTED: "A reviewer was appointed on {on}",
+    SummaryCode.TERMS_OF_REFERENCE_AGREED: ("The review's terms of reference were agreed on {on}"),
+    SummaryCode.REPORT_APPROVED: "The partners approved the review's report on {on}",
+    SummaryCode.PUBLICATION_PLANNED: "Publication is planned for {on}",
+    SummaryCode.REPORT_SENT_TO_PANEL: (
+        "The report was sent to the national Panel and the Secretary of State on {on}"
+    ),
+    SummaryCode.PUBLISHED: "The report was published on {on}: {link}",
+    SummaryCode.DATE_MOVED: "The date for {milestone} moved to {to}",
+}
+SUMMARY_OUTCOMES: dict[Outcome, str] = {
+    "local_cspr": "The partners decided on a local Child Safeguarding Practice Review",
+    "learning_review": "The partners decided on a learning review",
+    "no_further_review": "The partners decided that no further review is needed",
+}
+SUMMARY_PANEL_REPLIES: dict[PanelAnswer, str] = {
+    "national_review": "The national Panel decided to carry out a national review",
+    "local_review": "The national Panel asked for a local Child Safeguarding Practice Review",
+    "agrees": "The national Panel agreed with the partners' decision",
+}
+SUMMARY_PUBLICATION: dict[Publication, str] = {
+    "full": "The partners decided to publish the report in full",
+    "improvements_only": "The partners decided to publish the improvements the review identified",
+}
+# The summary lines worded by one choice: the param that carries it, and the choice's table.
+SUMMARY_CHOICES: dict[SummaryCode, tuple[str, Mapping[Any, str]]] = {
+    SummaryCode.OUTCOME: ("outcome", SUMMARY_OUTCOMES),
+    SummaryCode.PANEL_REPLY: ("reply", SUMMARY_PANEL_REPLIES),
+    SummaryCode.PUBLICATION_DECISION: ("publish", SUMMARY_PUBLICATION),
+}
+
+_T = TypeVar("_T")
+
+
+def milestone_name(key: MilestoneKey | str) -> str:
+    """The milestone's title for cards and lists; an unknown key is shown as it is."""
+    try:
+        return MILESTONES[MilestoneKey(key)].title
+    except ValueError:
+        return str(key)
+
+
+def partner_name(partner: Partner) -> str:
+    """The partner's title, as a card's fact shows it."""
+    return PARTNERS[partner].title
+
+
+def decision_label(kind: DecisionKind) -> str:
+    """The decision's label: its button, the audit trail's 'what', 'Recorded: ...'."""
+    return DECISION_LABELS[kind]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _partner_list(partners: Iterable[str]) -> str:
+    names = [PARTNERS[Partner(p)].in_sentence for p in partners]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _word(value: Param) -> str:
+    """A param as it reads in a sentence: dates in full, enum members by their wording."""
+    # Enum members are str too, so they are told apart before plain strings.
+    if isinstance(value, date):
+        return day_month_year(value)
+    if isinstance(value, DecisionKind):
+        return DECISION_LABELS[value]
+    if isinstance(value, CaseStatus):
+        return CASE_NOW[value]
+    if isinstance(value, MilestoneKey):
+        return MILESTONES[value].in_sentence
+    if isinstance(value, Partner):
+        return PARTNERS[value].in_sentence
+    if isinstance(value, tuple):
+        return _partner_list(value)
+    return str(value)
+
+
+def _param(params: Mapping[str, Param], name: str, kind: type[_T]) -> _T:
+    value = params[name]
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} should be {kind.__name__}, not {value!r}")
+    return value
+
+
+def _entry(table: Mapping[Any, str], params: Mapping[str, Param], name: str) -> str:
+    # Literal keys (outcomes, replies, case dates) travel as plain strings.
+    return table[_param(params, name, str)]
+
+
+def _dates_out_of_order(params: Mapping[str, Param]) -> str:
+    # The timeline's dates read as ISO dates, in the CLI and in refusals alike.
+    return CASE_DATES_OUT_OF_ORDER.format(
+        later=_entry(CASE_DATES, params, "later"),
+        later_on=_param(params, "later_on", date).isoformat(),
+        earlier=_entry(CASE_DATES, params, "earlier"),
+        earlier_on=_param(params, "earlier_on", date).isoformat(),
+    )
+
+
+def decision_problem(error: DecisionError) -> str:
+    """Why the decision was refused, for the lead, from the error's code and params."""
+    params = error.params
+    match error.code:
+        case DecisionProblem.DATES_OUT_OF_ORDER:
+            text = _dates_out_of_order(params)
+        case DecisionProblem.INVALID:
+            # Pydantic prefixes a validator's own ValueError; the lead needs only the message.
+            text = _param(params, "detail", str).removeprefix("Value error, ")
+        case _:
+            words = {name: _word(value) for name, value in params.items()}
+            if error.code in (
+                DecisionProblem.PARTNERS_ONLY,
+                DecisionProblem.PARTNER_ALREADY_ANSWERED,
+            ):
+                kind = DecisionKind(_param(params, "kind", str))
+                words.update(answer=PARTNER_ANSWER[kind], answered=PARTNER_ANSWERED[kind])
+            text = DECISION_PROBLEMS[error.code].format_map(words)
+    return _capitalised(text) if error.code in _STARTS_WITH_A_NAME else text
+
+
+def timeline_problem(error: TimelineInputError) -> str:
+    """What is wrong with a case's dates, as the timeline command and refusals say it."""
+    if isinstance(error, CaseDatesOrderError):
+        return _dates_out_of_order(
+            {
+                "later": error.later,
+                "later_on": error.later_on,
+                "earlier": error.earlier,
+                "earlier_on": error.earlier_on,
+            }
+        )
+    # The other timeline errors are about the program's own inputs and stay as raised.
+    return str(error)
+
+
+def summary_line(item: SummaryItem) -> str:
+    """One line of what the referrer is told: no names, no reasons."""
+    if item.code in SUMMARY_CHOICES:
+        name, table = SUMMARY_CHOICES[item.code]
+        return _entry(table, item.params, name)
+    words = {name: _word(value) for name, value in item.params.items()}
+    return SUMMARY_LINES[item.code].format_map(words)
+
+
+def summary_lines(items: Iterable[SummaryItem]) -> list[str]:
+    """What has been decided, in plain English for the referrer, one line per item."""
+    return [summary_line(item) for item in items]

@@ -3,6 +3,7 @@
 Pure functions: the moment of a decision is an argument, nothing is read from a clock or a
 store. `apply_decision` returns a new case and the audit entry for the store to append; the
 case keeps every decision it was given, so agreements and history are read back from it.
+Refusals and the referrer's summary are codes with plain params: cards/wording.py words them.
 """
 
 from __future__ import annotations
@@ -23,26 +24,23 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from safeguarding.calendar import day_month_year
 from safeguarding.cases import Actor, Case, CaseStatus, RecordedDecision
 from safeguarding.clocks import london_time
 from safeguarding.partnerships import Lead, Partner, Partnership, WebPage
 from safeguarding.referral import Criterion
 from safeguarding.timeline import (
     ALL_PARTNERS,
+    CaseDatesOrderError,
     Completion,
     MilestoneEvents,
     MilestoneKey,
     Slip,
-    TimelineInputError,
     validate_case_dates,
 )
 
 __all__ = [
-    "DECISION_LABELS",
-    "HAVE_REGARD",
-    "OUTCOMES",
     "Actor",
     "Agree",
     "Agreement",
@@ -52,18 +50,24 @@ __all__ = [
     "DecisionError",
     "DecisionKind",
     "DecisionNotAllowedError",
+    "DecisionProblem",
     "DecisionResult",
     "Disagree",
+    "HaveRegard",
     "InvalidDecisionError",
     "LearningReviewOffered",
     "MeetingHeld",
     "NotALeadError",
     "NotAPartnerError",
     "NotNotifiable",
+    "Outcome",
+    "PanelAnswer",
     "PanelReply",
+    "Param",
     "PartnerView",
     "PartnersNotified",
     "ProposeRecommendation",
+    "Publication",
     "PublicationDecision",
     "PublicationPlanned",
     "Published",
@@ -76,6 +80,8 @@ __all__ = [
     "SlipMilestone",
     "SummariesRequested",
     "SummariesReturned",
+    "SummaryCode",
+    "SummaryItem",
     "TermsOfReferenceAgreed",
     "WrongPartnershipError",
     "agreement_status",
@@ -90,12 +96,73 @@ __all__ = [
 # --- errors ---------------------------------------------------------------------------------
 
 
-class DecisionError(ValueError):
-    """A decision that cannot be recorded; `message` is plain English for the lead."""
+class DecisionProblem(StrEnum):
+    """Why a decision was refused; cards/wording.py words each one for the lead."""
 
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
+    # The case is not at the point where this decision fits.
+    RAPID_REVIEW_ALREADY_SENT = "rapid_review_already_sent"
+    NOT_POSSIBLE_NOW = "not_possible_now"  # kind, status
+    RECORD_FIRST = "record_first"  # first, then (decision kinds)
+    RAPID_REVIEW_NOT_SENT = "rapid_review_not_sent"
+    NO_RECOMMENDATION = "no_recommendation"
+    SEND_WITHOUT_RECOMMENDATION = "send_without_recommendation"
+    SEND_AFTER_DISAGREEMENT = "send_after_disagreement"  # partners
+    SEND_BEFORE_AGREEMENT = "send_before_agreement"  # partners (still awaited)
+    DEADLINE_MET = "deadline_met"  # milestone, on
+    DEADLINE_NEEDS_CSPR = "deadline_needs_cspr"  # milestone
+    # Already recorded.
+    ALREADY_RECORDED = "already_recorded"  # kind, on
+    SIN_ALREADY_MADE = "sin_already_made"  # on
+    SUMMARIES_ALREADY_REQUESTED = "summaries_already_requested"  # on
+    PARTNERS_ALREADY_TOLD = "partners_already_told"  # on
+    SUMMARIES_ALREADY_IN = "summaries_already_in"  # on
+    ALL_PARTNERS_ANSWERED = "all_partners_answered"
+    PARTNER_ALREADY_ANSWERED = "partner_already_answered"  # partner, kind (agree or disagree)
+    # Who may decide.
+    OTHER_PARTNERSHIP = "other_partnership"  # partnership (its name)
+    LEADS_ONLY = "leads_only"  # partnership (its name)
+    PARTNERS_ONLY = "partners_only"  # kind (agree or disagree)
+    # The decision's own data.
+    DATE_IN_FUTURE = "date_in_future"
+    DATE_BEFORE_INCIDENT = "date_before_incident"  # earliest
+    DATE_BEFORE_AGREEMENT = "date_before_agreement"  # earliest
+    DATE_BEFORE_RAPID_REVIEW_SENT = "date_before_rapid_review_sent"  # earliest
+    DATE_BEFORE_DECISION_TO_REVIEW = "date_before_decision_to_review"  # earliest
+    DATES_OUT_OF_ORDER = "dates_out_of_order"  # later, later_on, earlier, earlier_on
+    MINIMUM_PERIOD = "minimum_period"  # milestone
+    NEW_DUE_DATE_IN_PAST = "new_due_date_in_past"
+    PLANNED_DATE_IN_PAST = "planned_date_in_past"
+    # What a card submitted (parse_decision).
+    REQUIRED = "required"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NOT_A_DATE = "not_a_date"
+    NOT_AN_OPTION = "not_an_option"
+    UNKNOWN_DECISION = "unknown_decision"
+    NO_DECISION_KIND = "no_decision_kind"
+    UNEXPECTED_FIELD = "unexpected_field"
+    LINK_NOT_HTTPS = "link_not_https"
+    CRITERIA_NEEDED = "criteria_needed"
+    PUBLISH_REASON_NEEDED = "publish_reason_needed"
+    INVALID = "invalid"  # detail (the validator's own message, as pydantic gives it)
+
+
+# Plain values only: dates, enum members (decision kinds, statuses, milestones, partners),
+# names as given, and tuples of partners.
+Param: TypeAlias = str | bool | date | tuple[str, ...]
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded: a stable `code` and its `params`, worded by the cards."""
+
+    def __init__(self, code: DecisionProblem, **params: Param) -> None:
+        self.code = code
+        self.params: dict[str, Param] = params
+        super().__init__(code.value)
+
+    def __str__(self) -> str:
+        # For logs and tracebacks; people are told cards.wording.decision_problem(error).
+        return f"{self.code.value} {self.params}" if self.params else self.code.value
 
 
 class DecisionNotAllowedError(DecisionError):
@@ -125,9 +192,12 @@ class AlreadyDecidedError(DecisionError):
 class InvalidDecisionError(DecisionError):
     """A decision whose data does not hold together; `field` names the input to fix."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, code: DecisionProblem, **params: Param) -> None:
         self.field = field_name
-        super().__init__(message)
+        super().__init__(code, **params)
+
+    def __str__(self) -> str:
+        return f"{self.field}: {super().__str__()}"
 
 
 # --- the decisions --------------------------------------------------------------------------
@@ -158,46 +228,10 @@ class DecisionKind(StrEnum):
     SLIP = "slip"
 
 
-DECISION_LABELS: dict[DecisionKind, str] = {
-    DecisionKind.SIN_MADE: "SIN made",
-    DecisionKind.NOT_NOTIFIABLE: "Not notifiable",
-    DecisionKind.LEARNING_REVIEW_OFFERED: "Learning review offered",
-    DecisionKind.SUMMARIES_REQUESTED: "Summaries requested",
-    DecisionKind.MEETING_HELD: "Rapid review meeting held",
-    DecisionKind.PARTNERS_NOTIFIED: "Safeguarding partners told",
-    DecisionKind.SUMMARIES_RETURNED: "Agency summaries in",
-    DecisionKind.PROPOSE_RECOMMENDATION: "Propose the recommendation",
-    DecisionKind.AGREE: "Agree",
-    DecisionKind.DISAGREE: "Disagree",
-    DecisionKind.RAPID_REVIEW_SENT: "Rapid review sent to the Panel",
-    DecisionKind.PANEL_REPLY: "Panel replied",
-    DecisionKind.REVIEWER_APPOINTED: "Reviewer appointed",
-    DecisionKind.TERMS_OF_REFERENCE_AGREED: "Terms of reference agreed",
-    DecisionKind.REPORT_APPROVED: "Report approved",
-    DecisionKind.PUBLICATION_DECISION: "Publication decision",
-    DecisionKind.PUBLICATION_PLANNED: "Publication planned",
-    DecisionKind.REPORT_SENT_TO_PANEL: "Report sent to the Panel and Secretary of State",
-    DecisionKind.PUBLISHED: "Report published",
-    DecisionKind.SLIP: "Move a deadline",
-}
-
 Outcome = Literal["local_cspr", "learning_review", "no_further_review"]
-OUTCOMES: dict[str, str] = {
-    "local_cspr": "a local Child Safeguarding Practice Review",
-    "learning_review": "a learning review",
-    "no_further_review": "no further review",
-}
-
 HaveRegard = Literal[
     "single_agency", "no_agency_involvement", "more_than_one_area", "institutional_setting"
 ]
-HAVE_REGARD: dict[str, str] = {
-    "single_agency": "Concern about a single agency",
-    "no_agency_involvement": "No agency involvement where there should have been",
-    "more_than_one_area": "More than one local authority or police area involved",
-    "institutional_setting": "A child in an institutional setting (children's home, custody)",
-}
-
 PanelAnswer = Literal["national_review", "local_review", "agrees"]
 Publication = Literal["full", "improvements_only"]
 
@@ -207,6 +241,11 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _custom(problem: DecisionProblem) -> PydanticCustomError:
+    # The error's type is the problem's code, so parse_decision can pass it on unworded.
+    return PydanticCustomError(problem.value, problem.value)
 
 
 class _Dated(_Data):
@@ -275,7 +314,7 @@ class ProposeRecommendation(_Data):
     ) -> tuple[Criterion, ...]:
         # A local CSPR is decided against the statutory criteria, so one must be named.
         if info.data.get("outcome") == "local_cspr" and not value:
-            raise ValueError("choose at least one criterion the case meets for a local CSPR")
+            raise _custom(DecisionProblem.CRITERIA_NEEDED)
         return tuple(dict.fromkeys(value))
 
     @field_validator("have_regard")
@@ -340,7 +379,7 @@ class PublicationDecision(_Data):
     @classmethod
     def _reason_when_exceptional(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("publish") == "improvements_only" and value is None:
-            raise ValueError("give the reason for publishing only the improvements")
+            raise _custom(DecisionProblem.PUBLISH_REASON_NEEDED)
         return value
 
 
@@ -400,18 +439,22 @@ Decision: TypeAlias = Annotated[
 _DECISION: TypeAdapter[Decision] = TypeAdapter(Decision)
 
 
-_FRIENDLY = {
-    "missing": "this is required",
-    "string_too_short": "this cannot be empty",
-    "string_too_long": "this is too long",
-    "date_from_datetime_parsing": "this is not a real date",
-    "date_parsing": "this is not a real date",
-    "date_type": "this is not a real date",
-    "literal_error": "choose one of the options",
-    "enum": "choose one of the options",
-    "union_tag_invalid": "this is not a decision the bot knows",
-    "union_tag_not_found": "say which decision this is",
-    "extra_forbidden": "this decision does not take this field",
+# Pydantic's error types, and the problems they are to the lead.
+_PYDANTIC_PROBLEMS = {
+    "missing": DecisionProblem.REQUIRED,
+    "string_too_short": DecisionProblem.EMPTY,
+    "string_too_long": DecisionProblem.TOO_LONG,
+    "date_from_datetime_parsing": DecisionProblem.NOT_A_DATE,
+    "date_parsing": DecisionProblem.NOT_A_DATE,
+    "date_type": DecisionProblem.NOT_A_DATE,
+    "literal_error": DecisionProblem.NOT_AN_OPTION,
+    "enum": DecisionProblem.NOT_AN_OPTION,
+    "union_tag_invalid": DecisionProblem.UNKNOWN_DECISION,
+    "union_tag_not_found": DecisionProblem.NO_DECISION_KIND,
+    "extra_forbidden": DecisionProblem.UNEXPECTED_FIELD,
+    # Raised by the models' own validators (see _custom).
+    DecisionProblem.CRITERIA_NEEDED.value: DecisionProblem.CRITERIA_NEEDED,
+    DecisionProblem.PUBLISH_REASON_NEEDED.value: DecisionProblem.PUBLISH_REASON_NEEDED,
 }
 
 
@@ -425,11 +468,13 @@ def parse_decision(data: Mapping[str, Any]) -> Decision:
         # The location is the kind (the union's tag), the field, then any index within it.
         field_name = loc[1] if len(loc) > 1 else "kind"
         if field_name == "link" and first["type"] == "string_pattern_mismatch":
-            message = "give the report's address, starting https://"
-        else:
-            fallback = first["msg"].removeprefix("Value error, ")
-            message = _FRIENDLY.get(first["type"], fallback)
-        raise InvalidDecisionError(field_name, message) from None
+            raise InvalidDecisionError(field_name, DecisionProblem.LINK_NOT_HTTPS) from None
+        problem = _PYDANTIC_PROBLEMS.get(first["type"])
+        if problem is None:
+            raise InvalidDecisionError(
+                field_name, DecisionProblem.INVALID, detail=first["msg"]
+            ) from None
+        raise InvalidDecisionError(field_name, problem) from None
 
 
 # --- results and views ----------------------------------------------------------------------
@@ -449,7 +494,6 @@ class AuditEntry(_Frozen):
     role: str
     partner: Partner | None
     kind: DecisionKind
-    what: str
     version_before: int
     version_after: int
     data: dict[str, JsonValue]
@@ -567,58 +611,6 @@ def _latest(case: Case, kind: DecisionKind) -> RecordedDecision | None:
     return next((r for r in reversed(case.decisions) if r.kind == kind.value), None)
 
 
-# --- wording --------------------------------------------------------------------------------
-
-
-def _long(day: date) -> str:
-    # Month names from a table, so the server's locale cannot change the wording.
-    return day_month_year(day)
-
-
-_PARTNER_NAMES = {
-    Partner.LOCAL_AUTHORITY: "the local authority",
-    Partner.HEALTH: "health",
-    Partner.POLICE: "the police",
-}
-
-
-def _partner_name(partner: Partner, *, start: bool = False) -> str:
-    name = _PARTNER_NAMES[partner]
-    return name[0].upper() + name[1:] if start else name
-
-
-def _partner_list(partners: tuple[Partner, ...]) -> str:
-    names = [_partner_name(p) for p in partners]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-_STATUS_TEXT = {
-    CaseStatus.REFERRED: "is a new referral",
-    CaseStatus.RAPID_REVIEW: "is in rapid review",
-    CaseStatus.NO_SERIOUS_INCIDENT: "was found not to be a serious incident to notify",
-    CaseStatus.LOCAL_REVIEW: "is in a local Child Safeguarding Practice Review",
-    CaseStatus.LEARNING_REVIEW: "is in a learning review",
-    CaseStatus.NATIONAL_REVIEW: "is with the national Panel for a national review",
-    CaseStatus.NO_FURTHER_REVIEW: "needs no further review",
-    CaseStatus.PUBLISHED: "has a published report",
-    CaseStatus.CLOSED: "is closed",
-}
-
-_MILESTONE_TEXT = {
-    MilestoneKey.SIN: "the notification to the national Panel",
-    MilestoneKey.NOTIFY_PARTNERS: "telling the safeguarding partners",
-    MilestoneKey.RR_IAS_REQUESTS: "asking agencies for their summaries",
-    MilestoneKey.RR_IAS_RETURNS: "agencies returning their summaries",
-    MilestoneKey.RR_DRAFT: "the rapid review's draft outcome",
-    MilestoneKey.RR_SIGN_OFF: "the partners signing off the rapid review",
-    MilestoneKey.RAPID_REVIEW: "sending the rapid review to the national Panel",
-    MilestoneKey.PANEL_REPLY: "the national Panel's reply",
-    MilestoneKey.REPORT_COPY_TO_PANEL: "sending the report to the national Panel",
-    MilestoneKey.CSPR_FINAL_REPORT: "publishing the review's report",
-    MilestoneKey.REPORT_AVAILABLE_UNTIL: "keeping the report public",
-}
-
-
 # --- when each decision is allowed ----------------------------------------------------------
 
 _OPEN = frozenset(CaseStatus) - {CaseStatus.PUBLISHED, CaseStatus.CLOSED}
@@ -631,24 +623,20 @@ def _need_status(case: Case, allowed: frozenset[CaseStatus], kind: DecisionKind)
     if case.status in allowed:
         return
     if allowed == {CaseStatus.RAPID_REVIEW} and case.dates.rapid_review_sent is not None:
-        raise DecisionNotAllowedError("The rapid review has already been sent to the Panel")
-    raise DecisionNotAllowedError(
-        f"'{DECISION_LABELS[kind]}' is not possible now: the case {_STATUS_TEXT[case.status]}"
-    )
+        raise DecisionNotAllowedError(DecisionProblem.RAPID_REVIEW_ALREADY_SENT)
+    raise DecisionNotAllowedError(DecisionProblem.NOT_POSSIBLE_NOW, kind=kind, status=case.status)
 
 
 def _once(case: Case, kind: DecisionKind) -> None:
     earlier = _latest(case, kind)
     if earlier is not None:
-        day = _long(london_time(earlier.at).date())
-        raise AlreadyDecidedError(f"'{DECISION_LABELS[kind]}' was already recorded on {day}")
+        on = london_time(earlier.at).date()
+        raise AlreadyDecidedError(DecisionProblem.ALREADY_RECORDED, kind=kind, on=on)
 
 
 def _need(case: Case, kind: DecisionKind, before: DecisionKind) -> None:
     if _latest(case, kind) is None:
-        raise DecisionNotAllowedError(
-            f"Record '{DECISION_LABELS[kind]}' before '{DECISION_LABELS[before]}'"
-        )
+        raise DecisionNotAllowedError(DecisionProblem.RECORD_FIRST, first=kind, then=before)
 
 
 def _completion(case: Case, key: MilestoneKey) -> Completion | None:
@@ -658,9 +646,7 @@ def _completion(case: Case, key: MilestoneKey) -> Completion | None:
 
 def _guard_sin(case: Case, _: Agreement) -> None:
     if case.dates.sin_made is not None:
-        raise AlreadyDecidedError(
-            f"The SIN was already recorded as made on {_long(case.dates.sin_made)}"
-        )
+        raise AlreadyDecidedError(DecisionProblem.SIN_ALREADY_MADE, on=case.dates.sin_made)
     # New information can make a case notifiable after it was judged not to be.
     allowed = {CaseStatus.REFERRED, CaseStatus.NO_SERIOUS_INCIDENT, CaseStatus.LEARNING_REVIEW}
     if case.status not in allowed or case.dates.rapid_review_sent is not None:
@@ -675,7 +661,10 @@ def _guard_status(allowed: frozenset[CaseStatus], kind: DecisionKind) -> _Guard:
 
 
 def _guard_once(
-    kind: DecisionKind, allowed: frozenset[CaseStatus], milestone: MilestoneKey, already: str
+    kind: DecisionKind,
+    allowed: frozenset[CaseStatus],
+    milestone: MilestoneKey,
+    already: DecisionProblem,
 ) -> _Guard:
     """A decision that completes one milestone, allowed once, in some statuses."""
 
@@ -683,7 +672,7 @@ def _guard_once(
         _need_status(case, allowed, kind)
         done = _completion(case, milestone)
         if done is not None:
-            raise AlreadyDecidedError(f"{already} on {_long(done.on)}")
+            raise AlreadyDecidedError(already, on=done.on)
 
     return guard
 
@@ -692,7 +681,7 @@ _guard_summaries = _guard_once(
     DecisionKind.SUMMARIES_REQUESTED,
     frozenset({CaseStatus.RAPID_REVIEW}),
     MilestoneKey.RR_IAS_REQUESTS,
-    "The summaries were already requested",
+    DecisionProblem.SUMMARIES_ALREADY_REQUESTED,
 )
 
 
@@ -700,11 +689,9 @@ def _guard_view(kind: DecisionKind) -> _Guard:
     def guard(case: Case, agreement: Agreement) -> None:
         _need_status(case, frozenset({CaseStatus.RAPID_REVIEW}), kind)
         if agreement.proposal is None:
-            raise DecisionNotAllowedError("No recommendation has been proposed yet")
+            raise DecisionNotAllowedError(DecisionProblem.NO_RECOMMENDATION)
         if not agreement.awaited:
-            raise AlreadyDecidedError(
-                "All three partners have already given their view of this recommendation"
-            )
+            raise AlreadyDecidedError(DecisionProblem.ALL_PARTNERS_ANSWERED)
 
     return guard
 
@@ -712,25 +699,19 @@ def _guard_view(kind: DecisionKind) -> _Guard:
 def _guard_send(case: Case, agreement: Agreement) -> None:
     _need_status(case, frozenset({CaseStatus.RAPID_REVIEW}), DecisionKind.RAPID_REVIEW_SENT)
     if agreement.proposal is None:
-        raise RecommendationNotFinalError(
-            "The rapid review cannot be sent yet: no recommendation has been proposed"
-        )
+        raise RecommendationNotFinalError(DecisionProblem.SEND_WITHOUT_RECOMMENDATION)
     if agreement.disagreements:
-        who = _partner_list(tuple(v.partner for v in agreement.disagreements))
-        raise RecommendationNotFinalError(
-            f"The rapid review cannot be sent: {who} disagreed with the recommendation."
-            " Propose a new recommendation for the partners to agree"
-        )
+        who = tuple(v.partner for v in agreement.disagreements)
+        raise RecommendationNotFinalError(DecisionProblem.SEND_AFTER_DISAGREEMENT, partners=who)
     if not agreement.final:
         raise RecommendationNotFinalError(
-            "The rapid review cannot be sent until all three partners agree the recommendation;"
-            f" still awaited: {_partner_list(agreement.awaited)}"
+            DecisionProblem.SEND_BEFORE_AGREEMENT, partners=agreement.awaited
         )
 
 
 def _guard_panel_reply(case: Case, _: Agreement) -> None:
     if case.dates.rapid_review_sent is None:
-        raise DecisionNotAllowedError("The rapid review has not been sent to the Panel yet")
+        raise DecisionNotAllowedError(DecisionProblem.RAPID_REVIEW_NOT_SENT)
     _once(case, DecisionKind.PANEL_REPLY)
     _need_status(case, _AFTER_RAPID_REVIEW, DecisionKind.PANEL_REPLY)
 
@@ -774,13 +755,13 @@ _GUARDS: dict[DecisionKind, _Guard] = {
         DecisionKind.PARTNERS_NOTIFIED,
         frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW}),
         MilestoneKey.NOTIFY_PARTNERS,
-        "The partners were already told",
+        DecisionProblem.PARTNERS_ALREADY_TOLD,
     ),
     DecisionKind.SUMMARIES_RETURNED: _guard_once(
         DecisionKind.SUMMARIES_RETURNED,
         frozenset({CaseStatus.RAPID_REVIEW}),
         MilestoneKey.RR_IAS_RETURNS,
-        "The summaries were already in",
+        DecisionProblem.SUMMARIES_ALREADY_IN,
     ),
     DecisionKind.MEETING_HELD: _guard_status(
         frozenset({CaseStatus.RAPID_REVIEW}), DecisionKind.MEETING_HELD
@@ -842,11 +823,9 @@ def _is_lead(lead: Lead, actor: Actor) -> bool:
 
 def _check_lead(case: Case, actor: Actor, partnership: Partnership) -> None:
     if case.partnership_id != partnership.id:
-        raise WrongPartnershipError(
-            f"This case belongs to another partnership than {partnership.name}"
-        )
+        raise WrongPartnershipError(DecisionProblem.OTHER_PARTNERSHIP, partnership=partnership.name)
     if not any(_is_lead(lead, actor) for lead in partnership.leads):
-        raise NotALeadError(f"Only the leads of {partnership.name} can record decisions on a case")
+        raise NotALeadError(DecisionProblem.LEADS_ONLY, partnership=partnership.name)
 
 
 def _data_of(decision: Decision) -> dict[str, JsonValue]:
@@ -877,45 +856,38 @@ def _is_repeat(case: Case, decision: Decision, actor: Actor, agreement: Agreemen
 
 def _check_day(on: date, case: Case, today: date, field_name: str = "on") -> None:
     if on > today:
-        raise InvalidDecisionError(field_name, "The date cannot be in the future")
+        raise InvalidDecisionError(field_name, DecisionProblem.DATE_IN_FUTURE)
     incident = case.referral.incident.date
     if on < incident:
         raise InvalidDecisionError(
-            field_name, f"The date cannot be before the incident ({_long(incident)})"
+            field_name, DecisionProblem.DATE_BEFORE_INCIDENT, earliest=incident
         )
 
 
-def _not_before(on: date, earliest: date | None, what: str) -> None:
+def _not_before(on: date, earliest: date | None, problem: DecisionProblem) -> None:
     if earliest is not None and on < earliest:
-        raise InvalidDecisionError("on", f"The date cannot be before {what} ({_long(earliest)})")
+        raise InvalidDecisionError("on", problem, earliest=earliest)
 
 
 def _check_view(case: Case, actor: Actor, agreement: Agreement, agreeing: bool) -> Partner:
     if actor.partner is None:
-        raise NotAPartnerError(
-            "Only the lead for the local authority, health or the police can "
-            + ("agree" if agreeing else "disagree with")
-            + " the recommendation"
-        )
+        kind = DecisionKind.AGREE if agreeing else DecisionKind.DISAGREE
+        raise NotAPartnerError(DecisionProblem.PARTNERS_ONLY, kind=kind)
     view = agreement.view_of(actor.partner)
     if view is not None:
-        answer = "agreed to" if view.agreed else "disagreed with"
+        answered = DecisionKind.AGREE if view.agreed else DecisionKind.DISAGREE
         raise AlreadyDecidedError(
-            f"{_partner_name(actor.partner, start=True)} has already {answer} this"
-            " recommendation. To change it, propose a new recommendation"
+            DecisionProblem.PARTNER_ALREADY_ANSWERED, partner=actor.partner, kind=answered
         )
     return actor.partner
 
 
 def _slip(case: Case, decision: SlipMilestone, today: date) -> _Change:
     key = decision.milestone
-    label = _MILESTONE_TEXT[key]
     if key is MilestoneKey.REPORT_AVAILABLE_UNTIL:
-        raise InvalidDecisionError(
-            "milestone", "Keeping the report public is a minimum period, not a deadline"
-        )
+        raise InvalidDecisionError("milestone", DecisionProblem.MINIMUM_PERIOD, milestone=key)
     if decision.to < today:
-        raise InvalidDecisionError("to", "The new due date cannot be in the past")
+        raise InvalidDecisionError("to", DecisionProblem.NEW_DUE_DATE_IN_PAST)
     by_date = {
         MilestoneKey.SIN: case.dates.sin_made,
         MilestoneKey.RAPID_REVIEW: case.dates.rapid_review_sent,
@@ -924,7 +896,7 @@ def _slip(case: Case, decision: SlipMilestone, today: date) -> _Change:
     completion = _completion(case, key)
     met = by_date or (completion.on if completion else None)
     if met is not None:
-        raise DecisionNotAllowedError(f"The deadline for {label} was met on {_long(met)}")
+        raise DecisionNotAllowedError(DecisionProblem.DEADLINE_MET, milestone=key, on=met)
     rr_steps = {
         MilestoneKey.RR_IAS_REQUESTS,
         MilestoneKey.RR_IAS_RETURNS,
@@ -932,16 +904,14 @@ def _slip(case: Case, decision: SlipMilestone, today: date) -> _Change:
         MilestoneKey.RR_SIGN_OFF,
     }
     if key in rr_steps and case.dates.rapid_review_sent is not None:
-        raise DecisionNotAllowedError("The rapid review has already been sent to the Panel")
+        raise DecisionNotAllowedError(DecisionProblem.RAPID_REVIEW_ALREADY_SENT)
     cspr_decided = any(
         (case.dates.decision_to_review, case.dates.planned_publication, case.dates.published)
     )
     if key in {MilestoneKey.CSPR_FINAL_REPORT, MilestoneKey.REPORT_COPY_TO_PANEL} and not (
         cspr_decided
     ):
-        raise DecisionNotAllowedError(
-            f"The deadline for {label} applies once a local CSPR is decided"
-        )
+        raise DecisionNotAllowedError(DecisionProblem.DEADLINE_NEEDS_CSPR, milestone=key)
     return _Change(slip=(key, Slip(to=decision.to, reason=decision.reason, recorded_on=today)))
 
 
@@ -983,7 +953,7 @@ def _change(
         case RapidReviewSent(on=on):
             assert agreement.proposal is not None  # the guard requires a final recommendation
             agreed_on = max(london_time(view.at).date() for view in agreement.views)
-            _not_before(on, agreed_on, "the partners agreed the recommendation")
+            _not_before(on, agreed_on, DecisionProblem.DATE_BEFORE_AGREEMENT)
             outcome = agreement.proposal.outcome
             status = {
                 "local_cspr": CaseStatus.LOCAL_REVIEW,
@@ -995,7 +965,7 @@ def _change(
                 new_dates["decision_to_review"] = on
             return _Change(status=status, dates=new_dates)
         case PanelReply(on=on, reply=reply):
-            _not_before(on, dates.rapid_review_sent, "the rapid review was sent")
+            _not_before(on, dates.rapid_review_sent, DecisionProblem.DATE_BEFORE_RAPID_REVIEW_SENT)
             change = _Change(completions={MilestoneKey.PANEL_REPLY: on})
             if reply == "national_review":
                 change.status = CaseStatus.NATIONAL_REVIEW
@@ -1005,16 +975,20 @@ def _change(
                     change.dates["decision_to_review"] = on
             return change
         case ReviewerAppointed(on=on) | TermsOfReferenceAgreed(on=on) | ReportApproved(on=on):
-            _not_before(on, dates.decision_to_review, "the decision to hold the review")
+            _not_before(
+                on, dates.decision_to_review, DecisionProblem.DATE_BEFORE_DECISION_TO_REVIEW
+            )
             return _Change()
         case PublicationDecision():
             return _Change()
         case PublicationPlanned(planned_for=planned_for):
             if planned_for < today:
-                raise InvalidDecisionError("planned_for", "The planned date cannot be in the past")
+                raise InvalidDecisionError("planned_for", DecisionProblem.PLANNED_DATE_IN_PAST)
             return _Change(dates={"planned_publication": planned_for})
         case ReportSentToPanel(on=on):
-            _not_before(on, dates.decision_to_review, "the decision to hold the review")
+            _not_before(
+                on, dates.decision_to_review, DecisionProblem.DATE_BEFORE_DECISION_TO_REVIEW
+            )
             return _Change(completions={MilestoneKey.REPORT_COPY_TO_PANEL: on})
         case Published(on=on):
             return _Change(status=CaseStatus.PUBLISHED, dates={"published": on})
@@ -1050,9 +1024,15 @@ def apply_decision(
     dates = case.dates.model_copy(update=change.dates)
     try:
         validate_case_dates(dates)
-    except TimelineInputError as exc:
-        message = str(exc)
-        raise InvalidDecisionError("on", message[0].upper() + message[1:]) from None
+    except CaseDatesOrderError as exc:
+        raise InvalidDecisionError(
+            "on",
+            DecisionProblem.DATES_OUT_OF_ORDER,
+            later=exc.later,
+            later_on=exc.later_on,
+            earlier=exc.earlier,
+            earlier_on=exc.earlier_on,
+        ) from None
 
     version = case.version + 1
     data = _data_of(decision)
@@ -1076,7 +1056,6 @@ def apply_decision(
         role=actor.role,
         partner=actor.partner,
         kind=decision.kind,
-        what=DECISION_LABELS[decision.kind],
         version_before=case.version,
         version_after=version,
         data=data,
@@ -1086,77 +1065,91 @@ def apply_decision(
 
 # --- what the referrer is told --------------------------------------------------------------
 
-_OUTCOME_LINES = {
-    "local_cspr": "The partners decided on a local Child Safeguarding Practice Review",
-    "learning_review": "The partners decided on a learning review",
-    "no_further_review": "The partners decided that no further review is needed",
-}
 
-_PANEL_LINES = {
-    "national_review": "The national Panel decided to carry out a national review",
-    "local_review": "The national Panel asked for a local Child Safeguarding Practice Review",
-    "agrees": "The national Panel agreed with the partners' decision",
-}
+class SummaryCode(StrEnum):
+    """One line of what the referrer is told; cards/wording.py words each one."""
+
+    SIN_MADE = "sin_made"  # on
+    RAPID_REVIEW_BEGAN = "rapid_review_began"
+    NOT_NOTIFIABLE = "not_notifiable"
+    LEARNING_REVIEW_OFFERED = "learning_review_offered"
+    SUMMARIES_REQUESTED = "summaries_requested"  # on
+    PARTNERS_NOTIFIED = "partners_notified"  # on
+    SUMMARIES_RETURNED = "summaries_returned"  # on
+    MEETING_HELD = "meeting_held"  # on
+    RAPID_REVIEW_SENT = "rapid_review_sent"  # on
+    OUTCOME = "outcome"  # outcome (an Outcome)
+    PANEL_REPLY = "panel_reply"  # reply (a PanelAnswer)
+    REVIEWER_APPOINTED = "reviewer_appointed"  # on
+    TERMS_OF_REFERENCE_AGREED = "terms_of_reference_agreed"  # on
+    REPORT_APPROVED = "report_approved"  # on
+    PUBLICATION_DECISION = "publication_decision"  # publish (a Publication)
+    PUBLICATION_PLANNED = "publication_planned"  # on
+    REPORT_SENT_TO_PANEL = "report_sent_to_panel"  # on
+    PUBLISHED = "published"  # on, link
+    DATE_MOVED = "date_moved"  # milestone, to
 
 
-def _summary_lines(decision: Decision, outcome: Outcome | None) -> list[str]:
+@dataclass(frozen=True)
+class SummaryItem:
+    """One line of the referrer's summary: a code and its plain-valued params."""
+
+    code: SummaryCode
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+def _summary_items(decision: Decision, outcome: Outcome | None) -> list[SummaryItem]:
     match decision:
         case SinMade(on=on):
             return [
-                f"The local authority notified the national Panel on {_long(on)}",
-                "A rapid review began",
+                SummaryItem(SummaryCode.SIN_MADE, {"on": on}),
+                SummaryItem(SummaryCode.RAPID_REVIEW_BEGAN),
             ]
         case NotNotifiable():
-            return [
-                "The local authority decided the case did not need to be notified to the"
-                " national Panel"
-            ]
+            return [SummaryItem(SummaryCode.NOT_NOTIFIABLE)]
         case LearningReviewOffered():
-            return ["The partnership decided to hold a learning review"]
+            return [SummaryItem(SummaryCode.LEARNING_REVIEW_OFFERED)]
         case SummariesRequested(on=on):
-            return [f"Agencies were asked for their summaries on {_long(on)}"]
+            return [SummaryItem(SummaryCode.SUMMARIES_REQUESTED, {"on": on})]
         case PartnersNotified(on=on):
-            return [f"The safeguarding partners were told on {_long(on)}"]
+            return [SummaryItem(SummaryCode.PARTNERS_NOTIFIED, {"on": on})]
         case SummariesReturned(on=on):
-            return [f"The agencies' summaries were in by {_long(on)}"]
+            return [SummaryItem(SummaryCode.SUMMARIES_RETURNED, {"on": on})]
         case MeetingHeld(on=on):
-            return [f"The rapid review group met on {_long(on)}"]
+            return [SummaryItem(SummaryCode.MEETING_HELD, {"on": on})]
         case RapidReviewSent(on=on):
-            lines = [f"The partners sent the rapid review to the national Panel on {_long(on)}"]
-            return lines + ([_OUTCOME_LINES[outcome]] if outcome else [])
+            items = [SummaryItem(SummaryCode.RAPID_REVIEW_SENT, {"on": on})]
+            if outcome:
+                items.append(SummaryItem(SummaryCode.OUTCOME, {"outcome": outcome}))
+            return items
         case PanelReply(reply=reply):
-            return [_PANEL_LINES[reply]]
+            return [SummaryItem(SummaryCode.PANEL_REPLY, {"reply": reply})]
         case ReviewerAppointed(on=on):
-            return [f"A reviewer was appointed on {_long(on)}"]
+            return [SummaryItem(SummaryCode.REVIEWER_APPOINTED, {"on": on})]
         case TermsOfReferenceAgreed(on=on):
-            return [f"The review's terms of reference were agreed on {_long(on)}"]
+            return [SummaryItem(SummaryCode.TERMS_OF_REFERENCE_AGREED, {"on": on})]
         case ReportApproved(on=on):
-            return [f"The partners approved the review's report on {_long(on)}"]
+            return [SummaryItem(SummaryCode.REPORT_APPROVED, {"on": on})]
         case PublicationDecision(publish=publish):
-            if publish == "full":
-                return ["The partners decided to publish the report in full"]
-            return ["The partners decided to publish the improvements the review identified"]
+            return [SummaryItem(SummaryCode.PUBLICATION_DECISION, {"publish": publish})]
         case PublicationPlanned(planned_for=planned_for):
-            return [f"Publication is planned for {_long(planned_for)}"]
+            return [SummaryItem(SummaryCode.PUBLICATION_PLANNED, {"on": planned_for})]
         case ReportSentToPanel(on=on):
-            return [
-                "The report was sent to the national Panel and the Secretary of State"
-                f" on {_long(on)}"
-            ]
+            return [SummaryItem(SummaryCode.REPORT_SENT_TO_PANEL, {"on": on})]
         case Published(on=on, link=link):
-            return [f"The report was published on {_long(on)}: {link}"]
+            return [SummaryItem(SummaryCode.PUBLISHED, {"on": on, "link": link})]
         case SlipMilestone(milestone=milestone, to=to):
-            return [f"The date for {_MILESTONE_TEXT[milestone]} moved to {_long(to)}"]
+            return [SummaryItem(SummaryCode.DATE_MOVED, {"milestone": milestone, "to": to})]
         case _:
             # Proposals and the partners' views are their deliberation, not news for referrers.
             return []
 
 
-def decision_summary(case: Case) -> list[str]:
-    """What has been decided, in plain English for the referrer: no names, no reasons."""
+def decision_summary(case: Case) -> tuple[SummaryItem, ...]:
+    """What has been decided, for the referrer, as codes and params: no names, no reasons."""
     proposal = agreement_status(case).proposal
     outcome = proposal.outcome if proposal else None
-    lines: list[str] = []
+    items: list[SummaryItem] = []
     for _, decision in recorded_decisions(case):
-        lines.extend(_summary_lines(decision, outcome))
-    return lines
+        items.extend(_summary_items(decision, outcome))
+    return tuple(items)

@@ -32,6 +32,32 @@ class TimelineInputError(ValueError):
     """Case dates or milestone events that contradict each other."""
 
 
+# The fields of CaseDates, as the errors that name them carry them.
+CaseDateField = Literal[
+    "incident",
+    "la_aware",
+    "sin_made",
+    "rapid_review_sent",
+    "decision_to_review",
+    "planned_publication",
+    "published",
+]
+
+
+class CaseDatesOrderError(TimelineInputError):
+    """Two known case dates in an impossible order: `later` falls before `earlier`."""
+
+    def __init__(
+        self, later: CaseDateField, later_on: date, earlier: CaseDateField, earlier_on: date
+    ) -> None:
+        self.later = later
+        self.later_on = later_on
+        self.earlier = earlier
+        self.earlier_on = earlier_on
+        # Keys, not sentences: cards/wording.py words this for people.
+        super().__init__(f"{later} {later_on.isoformat()} < {earlier} {earlier_on.isoformat()}")
+
+
 class MilestoneKey(StrEnum):
     """The milestones of a case, in the order they are shown."""
 
@@ -152,18 +178,8 @@ class Timeline(_Frozen):
         return tuple(m for m in self.milestones if m.status in wanted)
 
 
-_LABELS = {
-    "incident": "the incident",
-    "la_aware": "the LA became aware",
-    "sin_made": "the SIN was made",
-    "rapid_review_sent": "the rapid review was sent",
-    "decision_to_review": "the decision to hold a CSPR",
-    "planned_publication": "the planned publication",
-    "published": "publication",
-}
-
 # Each chain must be in date order wherever two of its dates are known.
-_CHAINS = (
+_CHAINS: tuple[tuple[CaseDateField, ...], ...] = (
     ("incident", "la_aware", "sin_made", "rapid_review_sent"),
     ("incident", "la_aware", "decision_to_review", "planned_publication"),
     ("incident", "la_aware", "decision_to_review", "published"),
@@ -178,7 +194,7 @@ _COMPLETED_BY_DATE = {
 
 
 def validate_case_dates(dates: CaseDates) -> None:
-    """Raise TimelineInputError if two known dates of the case are in an impossible order."""
+    """Raise CaseDatesOrderError if two known dates of the case are in an impossible order."""
     for chain in _CHAINS:
         for i, earlier in enumerate(chain):
             first = getattr(dates, earlier)
@@ -187,10 +203,7 @@ def validate_case_dates(dates: CaseDates) -> None:
             for later in chain[i + 1 :]:
                 second = getattr(dates, later)
                 if second is not None and second < first:
-                    raise TimelineInputError(
-                        f"{_LABELS[later]} ({second.isoformat()}) cannot be before "
-                        f"{_LABELS[earlier]} ({first.isoformat()})"
-                    )
+                    raise CaseDatesOrderError(later, second, earlier, first)
 
 
 def _validate_events(

@@ -154,7 +154,7 @@ class ReminderRunner:
                     self._card(reminder, partnership),
                     wording.REMINDER_SUMMARY.format(
                         reference=reminder.reference,
-                        milestone=wording.MILESTONE_NAMES.get(reminder.milestone.value, ""),
+                        milestone=wording.milestone_name(reminder.milestone),
                     ),
                 ),
                 details={
@@ -312,7 +312,7 @@ class ReminderRunner:
             rows = [
                 (
                     entry.reference,
-                    wording.MILESTONE_NAMES.get(entry.milestone.value, entry.milestone.value)
+                    wording.milestone_name(entry.milestone)
                     if entry.milestone
                     else wording.CASE_STATUSES.get(entry.case_status.value, "open"),
                     entry.due,
@@ -322,7 +322,7 @@ class ReminderRunner:
                 for entry in digest.entries
             ]
             problems = [
-                (d.reference, wording.MILESTONE_NAMES.get(d.milestone, d.milestone), d.reason or "")
+                (d.reference, wording.milestone_name(d.milestone), d.reason or "")
                 for d in undelivered
                 if d.partnership_id == partnership.id and not d.key.startswith("digest|")
             ]

@@ -16,7 +16,6 @@ from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Actor, Case
 from safeguarding.clocks import Clock, london_time
 from safeguarding.decisions import (
-    DECISION_LABELS,
     DecisionError,
     DecisionKind,
     agreement_status,
@@ -186,7 +185,8 @@ class DecisionDesk:
         try:
             decision = parse_decision(_decision_data(verb, data))
         except DecisionError as exc:
-            return await self._cards.card(case, partnership, for_lead=True, notice=exc.message)
+            notice = wording.decision_problem(exc)
+            return await self._cards.card(case, partnership, for_lead=True, notice=notice)
         now = self._clock.now()
         for _ in range(_SAVE_ATTEMPTS):
             try:
@@ -194,7 +194,7 @@ class DecisionDesk:
                     case, decision, actor=actor, partnership=partnership, at=now
                 )
             except DecisionError as exc:
-                notice = self._conflict_notice(case, actor, now, exc.message)
+                notice = self._conflict_notice(case, actor, now, wording.decision_problem(exc))
                 return await self._cards.card(case, partnership, for_lead=True, notice=notice)
             if not result.changed:
                 return await self._cards.card(
@@ -215,14 +215,14 @@ class DecisionDesk:
                     at=entry.at,
                     actor=entry.actor_id,
                     role=entry.role,
-                    what=entry.what,
+                    what=wording.decision_label(entry.kind),
                     **entry.detail(),
                 )
             logger.info(
                 "case %s: %s recorded (version %d)", case.reference, verb, result.case.version
             )
             await self._after(result.case, case, partnership)
-            label = DECISION_LABELS.get(DecisionKind(verb), verb)
+            label = wording.decision_label(DecisionKind(verb))
             return await self._cards.card(
                 result.case,
                 partnership,
@@ -236,7 +236,7 @@ class DecisionDesk:
         last = case.decisions[-1] if case.decisions else None
         if last is None or last.actor.id == actor.id or now - last.at > RECENT:
             return problem
-        label = DECISION_LABELS.get(DecisionKind(last.kind), last.kind)
+        label = wording.decision_label(DecisionKind(last.kind))
         return wording.DECISION_CONFLICT.format(name=last.actor.name, label=label, problem=problem)
 
     async def _audit_refusal(self, case: Case, person: Person, verb: str, why: str) -> None:
@@ -259,8 +259,11 @@ class DecisionDesk:
                 )
             except NotifierError as exc:
                 logger.warning("case %s: channel copy not updated: %s", case.reference, exc)
+        told_before = wording.summary_lines(decision_summary(before))
         new_lines = [
-            line for line in decision_summary(case) if line not in decision_summary(before)
+            line
+            for line in wording.summary_lines(decision_summary(case))
+            if line not in told_before
         ]
         if not new_lines:
             return
