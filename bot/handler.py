@@ -19,9 +19,11 @@ from dialogs import submits
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
 from dialogs.turns import card_message, person_of, send, turn_submit, turn_triage, typed_text
 from safeguarding.partnerships import Partnerships
-from safeguarding.triage import TriageLabel
+from safeguarding.triage import Triage, TriageLabel
 from usecases.answers import Answers
 from usecases.decisions import DecisionDesk
+from usecases.people import Person
+from usecases.replies import Reply, Say
 from usecases.safety import SafetyDesk
 from usecases.vocabulary import Intent, intent_of
 
@@ -33,6 +35,13 @@ def _is_personal(context: TurnContext) -> bool:
     kind = conversation.conversation_type if conversation else None
     # Teams always says; an activity that does not is treated as shared, the safer side.
     return kind == "personal"
+
+
+def _offer_referral() -> dict[str, Any]:
+    return adaptive_card(
+        [text_block(wording.OFFER_REFERRAL)],
+        [submit_action(wording.START_REFERRAL, "start_referral")],
+    )
 
 
 class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
@@ -105,26 +114,23 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         label = triage.label
         if label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN):
             return
+        await send(turn_context, await self._answer(person, text, triage, private=private))
+
+    async def _answer(self, person: Person, text: str, triage: Triage, *, private: bool) -> Reply:
+        """What to say to a typed message once any signpost has gone."""
+        label = triage.label
         if label in (TriageLabel.REVIEW_REFERRAL, TriageLabel.CASE_STATUS) and not private:
             # Referrals and case progress carry children's details: never in a shared chat.
-            await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
-        elif label is TriageLabel.REVIEW_REFERRAL:
-            await turn_context.send_activity(self._offer_referral())
-        elif label is TriageLabel.PROCESS_QUESTION:
-            await send(turn_context, await self._answers.process_question(person, text))
-        elif label is TriageLabel.CASE_STATUS:
-            await send(turn_context, await self._answers.case_status(person, text))
-        elif label is TriageLabel.OTHER_SERVICE:
-            await send(turn_context, await self._answers.other_service(person, triage))
-        else:
-            await turn_context.send_activity(wording.DID_NOT_UNDERSTAND)
-
-    def _offer_referral(self) -> Activity:
-        card = adaptive_card(
-            [text_block(wording.OFFER_REFERRAL)],
-            [submit_action(wording.START_REFERRAL, "start_referral")],
-        )
-        return card_message(card)
+            return Reply.of(wording.PERSONAL_CHAT_ONLY)
+        if label is TriageLabel.REVIEW_REFERRAL:
+            return Reply.of(Say.card_of(_offer_referral()))
+        if label is TriageLabel.PROCESS_QUESTION:
+            return await self._answers.process_question(person, text)
+        if label is TriageLabel.CASE_STATUS:
+            return await self._answers.case_status(person, text)
+        if label is TriageLabel.OTHER_SERVICE:
+            return await self._answers.other_service(person, triage)
+        return Reply.of(wording.DID_NOT_UNDERSTAND)
 
     async def _on_card_submit(self, turn_context: TurnContext, dc: DialogContext) -> None:
         submit = turn_submit(turn_context)
