@@ -17,8 +17,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bot import cli_package
-from bot.cli_package import (
+from cli import package as cli_package
+from cli.package import (
     LOCAL_DEV_BOT_ID,
     SCHEMA_PATH,
     SCHEMA_VERSION,

@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import SERVICES
-from bot.cli import run
 from bot.notifier import Notifier
+from cli.main import run
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
 from scheduler.runner import ReminderRunner

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from bot.settings import Settings
+from cli.common import EXIT_OK, Subparsers, with_settings
+
 COMMAND = "package"
-EXIT_OK = 0
 EXIT_PROBLEMS = 1
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy"
@@ -120,7 +122,7 @@ class PngImage:
             yield data[i], data[i + 1], data[i + 2], data[i + 3]
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     """Register the `package` subcommand and its options."""
     parser = subparsers.add_parser(
         COMMAND,
@@ -154,6 +156,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--website-url", metavar="URL", help="publisher's support page")
     parser.add_argument("--privacy-url", metavar="URL", help="privacy notice")
     parser.add_argument("--terms-url", metavar="URL", help="terms of use")
+    parser.set_defaults(handler=with_settings(_with_settings_ids))
+
+
+def _with_settings_ids(
+    args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO
+) -> int:
+    return run(
+        args, app_id=settings.app_id, public_host=settings.public_host, stdout=stdout, stderr=stderr
+    )
 
 
 def project_version() -> str:

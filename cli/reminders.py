@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.settings import Settings
+from cli.common import EXIT_USAGE, Subparsers, with_settings
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
 from safeguarding.clocks import LONDON, london_time
@@ -17,17 +18,18 @@ from storage.cases import CaseRepository
 from storage.deliveries import Delivery, DeliveryLog
 from storage.tinydb_store import TinyDBStore
 
-EXIT_USAGE = 2
+COMMAND = "reminders"
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     """Register `reminders --at` and `reminders --log`."""
     parser = subparsers.add_parser(
-        "reminders", help="dry-run the reminder plan at a moment, or show a case's deliveries"
+        COMMAND, help="dry-run the reminder plan at a moment, or show a case's deliveries"
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', help="London time to plan for")
     which.add_argument("--log", metavar="REF", help="a case's reminder delivery log")
+    parser.set_defaults(handler=with_settings(run))
 
 
 async def _load(settings: Settings, reference: str | None) -> tuple[list[Case], list[Delivery]]:
@@ -42,7 +44,7 @@ async def _load(settings: Settings, reference: str | None) -> tuple[list[Case], 
         await store.close()
 
 
-def run(settings: Settings, args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     """Print the plan or the log."""
     if args.log:
         _, deliveries = asyncio.run(_load(settings, args.log.upper()))
