@@ -17,8 +17,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cli import package as cli_package
-from cli.package import (
+from teamsapp import manifest as cli_package
+from teamsapp.manifest import (
     LOCAL_DEV_BOT_ID,
     SCHEMA_PATH,
     SCHEMA_VERSION,
@@ -78,7 +78,7 @@ def invoke(*argv: str, app_id: str = "", public_host: str | None = None) -> tupl
 
 
 def load_icons_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("deploy_icons", ROOT / "deploy" / "icons.py")
+    spec = importlib.util.spec_from_file_location("deploy_icons", ROOT / "teamsapp" / "icons.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)

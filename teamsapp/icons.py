@@ -26,7 +26,7 @@ ACCENT: RGB = (0x1E, 0x6A, 0x78)
 CORAL: RGB = (0xF0, 0x6E, 0x5B)
 WHITE: RGB = (0xFF, 0xFF, 0xFF)
 SUBROWS = 8
-APP_PACKAGE = Path(__file__).resolve().parent / "appPackage"
+APP_PACKAGE = Path(__file__).resolve().parent.parent / "deploy" / "appPackage"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,0 +1,1 @@
+"""The Teams app package: manifest, icons and the zip Teams installs the bot from."""
