@@ -7,9 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from cli import case, check_config, redirects, reminders, serve, timeline, triage
+from cli import case, check_config, package, redirects, reminders, serve, timeline, triage
 from cli.common import Handler
-from teamsapp import manifest as package
 
 # In this order in `review-bot --help`; each module registers its parser and its handler.
 COMMANDS = (serve, check_config, timeline, redirects, package, reminders, case, triage)
