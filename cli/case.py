@@ -9,14 +9,13 @@ from datetime import date
 from typing import Any, TextIO
 
 from bot.settings import Settings
-from cli.common import Subparsers, london_today, with_settings
+from cli.common import Subparsers, london_today, read_only_store, with_settings
 from cli.timeline import render_table
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case, age_label
 from safeguarding.partnerships import load_partnerships
 from safeguarding.timeline import compute_timeline
 from storage.cases import CaseRepository
-from storage.tinydb_store import TinyDBStore
 
 COMMAND = "case"
 EXIT_NOT_FOUND = 1
@@ -40,14 +39,11 @@ def _show_today(
 
 
 async def _load(settings: Settings, reference: str) -> tuple[Case | None, list[dict[str, Any]]]:
-    store = TinyDBStore(settings.data_dir, read_only=True)
-    try:
+    async with read_only_store(settings.data_dir) as store:
         repo = CaseRepository(store)
         loaded = await repo.get(reference.upper())
         trail = await repo.audit_trail(reference.upper()) if loaded else []
         return (loaded[0] if loaded else None), trail
-    finally:
-        await store.close()
 
 
 def run(settings: Settings, reference: str, *, stdout: TextIO, stderr: TextIO, today: date) -> int:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 from typing import Protocol, TextIO, TypeAlias
 
 from bot.clock import SystemClock
 from bot.settings import Settings, SettingsError, load_settings
 from safeguarding.clocks import london_time
+from storage.tinydb_store import TinyDBStore
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -43,6 +47,16 @@ def with_settings(command: SettingsCommand) -> Handler:
         return command(args, settings, stdout=stdout, stderr=stderr)
 
     return handler
+
+
+@contextlib.asynccontextmanager
+async def read_only_store(data_dir: Path) -> AsyncIterator[TinyDBStore]:
+    """The store, opened read-only: a tool never writes beside a running bot."""
+    store = TinyDBStore(data_dir, read_only=True)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def london_today() -> date:

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.settings import Settings
-from cli.common import Subparsers, with_settings
+from cli.common import Subparsers, read_only_store, with_settings
 from storage.stats import RedirectCounter
-from storage.tinydb_store import TinyDBStore
 
 COMMAND = "redirects"
 
@@ -36,8 +35,5 @@ def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr:
 
 
 async def _rows(data_dir: Path, month: str | None) -> list[tuple[str, str, str, int]]:
-    store = TinyDBStore(data_dir, read_only=True)
-    try:
+    async with read_only_store(data_dir) as store:
         return await RedirectCounter(store).report(month)
-    finally:
-        await store.close()

@@ -7,16 +7,17 @@ import asyncio
 from datetime import datetime
 from typing import TextIO
 
+from bot.app import calendars_for
 from bot.settings import Settings
-from cli.common import EXIT_USAGE, Subparsers, with_settings
-from safeguarding.calendar import PartnershipCalendars
+from cli.common import EXIT_USAGE, Subparsers, read_only_store, with_settings
+from safeguarding.calendar import HolidayFileError
 from safeguarding.cases import Case
 from safeguarding.clocks import LONDON, london_time
-from safeguarding.partnerships import load_partnerships
-from scheduler.plan import plan_reminders
+from safeguarding.partnerships import Partnerships, load_partnerships
+from scheduler.plan import Reminder
+from scheduler.runner import due_reminders
 from storage.cases import CaseRepository
 from storage.deliveries import Delivery, DeliveryLog
-from storage.tinydb_store import TinyDBStore
 
 COMMAND = "reminders"
 
@@ -32,22 +33,30 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=with_settings(run))
 
 
-async def _load(settings: Settings, reference: str | None) -> tuple[list[Case], list[Delivery]]:
-    store = TinyDBStore(settings.data_dir, read_only=True)
-    try:
-        partnerships = load_partnerships(settings.partnerships)
+async def _cases(settings: Settings, partnerships: Partnerships) -> list[Case]:
+    async with read_only_store(settings.data_dir) as store:
         repo = CaseRepository(store)
-        cases = [c for pid in partnerships.partnerships for c in await repo.for_partnership(pid)]
-        deliveries = await DeliveryLog(store).for_case(reference) if reference else []
-        return cases, deliveries
-    finally:
-        await store.close()
+        return [c for pid in partnerships.partnerships for c in await repo.for_partnership(pid)]
+
+
+async def _deliveries(settings: Settings, reference: str) -> list[Delivery]:
+    async with read_only_store(settings.data_dir) as store:
+        return await DeliveryLog(store).for_case(reference)
+
+
+def plan_line(reminder: Reminder) -> str:
+    """One planned reminder as the dry run prints it."""
+    late = "  (late)" if reminder.late else ""
+    return (
+        f"  {reminder.reference}  {reminder.milestone.value:<22} {reminder.kind:<9}"
+        f" due {reminder.due}  left {reminder.working_days_left}{late}\n"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     """Print the plan or the log."""
     if args.log:
-        _, deliveries = asyncio.run(_load(settings, args.log.upper()))
+        deliveries = asyncio.run(_deliveries(settings, args.log.upper()))
         if not deliveries:
             stdout.write(f"no deliveries recorded for {args.log.upper()}\n")
             return 0
@@ -63,21 +72,17 @@ def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr:
     except ValueError:
         stderr.write(f"review-bot reminders: --at '{args.at}' is not YYYY-MM-DD HH:MM\n")
         return EXIT_USAGE
-    cases, _ = asyncio.run(_load(settings, None))
+    try:
+        calendars = calendars_for(settings)
+    except HolidayFileError as exc:
+        stderr.write(f"review-bot reminders: {exc}\n")
+        return EXIT_USAGE
     partnerships = load_partnerships(settings.partnerships)
-    plan = plan_reminders(
-        cases,
-        partnerships=partnerships.partnerships,
-        calendars=PartnershipCalendars(),
-        now=local,
-    )
+    cases = asyncio.run(_cases(settings, partnerships))
+    # The runner's own plan: its partnerships (those with a review channel) and its calendars.
+    plan = due_reminders(cases, partnerships=partnerships, calendars=calendars, now=local)
     stdout.write(
         f"at {london_time(local):%Y-%m-%d %H:%M} (Europe/London): {len(plan)} reminder(s)\n"
     )
-    for r in plan:
-        late = "  (late)" if r.late else ""
-        stdout.write(
-            f"  {r.reference}  {r.milestone.value:<22} {r.kind:<9} due {r.due}"
-            f"  left {r.working_days_left}{late}\n"
-        )
+    stdout.writelines(plan_line(r) for r in plan)
     return 0
