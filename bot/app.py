@@ -187,6 +187,12 @@ def graph_groups(
     return GraphGroups(token=token, clock=clock, base_url=settings.graph_url)
 
 
+def calendars_for(settings: Settings) -> PartnershipCalendars:
+    """The working-day calendars: England and Wales plus the settings' extra bank holidays."""
+    extra = load_bank_holiday_events(settings.bank_holidays) if settings.bank_holidays else ()
+    return PartnershipCalendars(extra)
+
+
 def load_faqs(partnerships: Partnerships, base: Path) -> dict[str, tuple[FaqEntry, ...]]:
     """Each partnership's own FAQ entries (paths relative to the partnerships file)."""
     return {
@@ -321,10 +327,7 @@ def create_app(
     app[SETTINGS] = settings
     app[PARTNERSHIPS] = partnerships
     authentication = connector or build_authentication(settings)
-    extra_holidays = (
-        load_bank_holiday_events(settings.bank_holidays) if settings.bank_holidays else ()
-    )
-    calendars = PartnershipCalendars(extra_holidays)
+    calendars = calendars_for(settings)
     faqs = load_faqs(partnerships, settings.partnerships.parent)
     national_faq = load_faq_file(NATIONAL_FAQ_FILE)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.cli import run
+from cli.main import run
 from safeguarding.faq import NATIONAL_FAQ_FILE, FaqFileError, load_faq_file, match, merged
 from storage.base import Collection
 from storage.stats import RedirectCounter

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import run
+from cli.main import run
 
 
 def test_timeline_is_wired_into_review_bot() -> None:

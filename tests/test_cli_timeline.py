@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli_timeline import DEFAULT_PARTNERSHIPS, add_parser, run
+from cli.timeline import DEFAULT_PARTNERSHIPS, add_parser, run
 
 TODAY = date(2026, 12, 23)
 

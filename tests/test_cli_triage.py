@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli_triage import add_parser, run
+from cli.triage import add_parser, run
 
 DEV = Path(__file__).parent / "data" / "triage_dev.jsonl"
 

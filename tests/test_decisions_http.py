@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import SERVICES
-from bot.cli import run
+from cli.main import run
 from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities

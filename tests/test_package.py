@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib.util
 import io
 import json
 import sys
@@ -12,28 +11,27 @@ import time
 import uuid
 import zipfile
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
 import pytest
 
-from bot import cli_package
-from bot.cli_package import (
+from cli.package import add_parser, run
+from teamsapp import icons, png
+from teamsapp import manifest as manifest_module
+from teamsapp.build import build_package
+from teamsapp.icons import check_icons
+from teamsapp.manifest import (
     LOCAL_DEV_BOT_ID,
     SCHEMA_PATH,
     SCHEMA_VERSION,
     Developer,
     PackageError,
-    add_parser,
-    build_package,
-    check_icons,
-    decode_png,
     render_manifest,
-    run,
     teams_app_id_for,
     validate_manifest,
 )
+from teamsapp.png import decode_png, encode_png
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PACKAGE = ROOT / "deploy" / "appPackage"
@@ -76,15 +74,6 @@ def invoke(*argv: str, app_id: str = "", public_host: str | None = None) -> tupl
     stdout, stderr = io.StringIO(), io.StringIO()
     code = run(args, app_id=app_id, public_host=public_host, stdout=stdout, stderr=stderr)
     return code, stdout.getvalue(), stderr.getvalue()
-
-
-def load_icons_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("deploy_icons", ROOT / "deploy" / "icons.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # --- the manifest ------------------------------------------------------------------------
@@ -273,7 +262,6 @@ def test_colour_icon_is_not_a_flat_colour() -> None:
 
 
 def test_icons_script_redraws_the_committed_pixels(tmp_path: Path) -> None:
-    icons = load_icons_script()
     assert icons.main([str(tmp_path)]) == 0
     for name in ("color.png", "outline.png"):
         drawn = decode_png((tmp_path / name).read_bytes())
@@ -282,10 +270,9 @@ def test_icons_script_redraws_the_committed_pixels(tmp_path: Path) -> None:
 
 
 def test_icon_problems_are_named() -> None:
-    icons = load_icons_script()
-    flat_white = icons.encode_png(32, 32, b"\xff\xff\xff\xff" * 32 * 32)
-    red = icons.encode_png(32, 32, b"\xff\x00\x00\xff" + b"\xff\xff\xff\x00" * (32 * 32 - 1))
-    small_colour = icons.encode_png(96, 96, b"\x10\x20\x30\xff" * 96 * 96)
+    flat_white = encode_png(32, 32, b"\xff\xff\xff\xff" * 32 * 32)
+    red = encode_png(32, 32, b"\xff\x00\x00\xff" + b"\xff\xff\xff\x00" * (32 * 32 - 1))
+    small_colour = encode_png(96, 96, b"\x10\x20\x30\xff" * 96 * 96)
     problems = check_icons(small_colour, red)
     assert "color.png: 96×96, must be 192×192" in problems
     assert any(p.startswith("outline.png: 1 pixel(s) neither white") for p in problems)
@@ -293,6 +280,13 @@ def test_icon_problems_are_named() -> None:
         "color.png: not a PNG file",
         "outline.png: no transparent pixels: the background must be transparent",
     ]
+
+
+def test_png_encoder_and_decoder_agree() -> None:
+    rgba = bytes(range(256)) * 3  # 192 pixels of every byte value
+    image = decode_png(encode_png(16, 12, rgba))
+    assert (image.width, image.height, image.colour_type, image.interlaced) == (16, 12, 6, False)
+    assert image.rgba == rgba
 
 
 def test_png_decoder_undoes_every_filter() -> None:
@@ -310,7 +304,7 @@ def test_png_decoder_undoes_every_filter() -> None:
             left = row[i - 4] if i >= 4 else 0
             up = previous[i]
             corner = previous[i - 4] if i >= 4 else 0
-            predictor = [0, left, up, (left + up) // 2, cli_package._paeth(left, up, corner)][kind]
+            predictor = [0, left, up, (left + up) // 2, png._paeth(left, up, corner)][kind]
             out.append((value - predictor) & 0xFF)
         raw += bytes([kind]) + out
         previous = row
@@ -323,13 +317,13 @@ def test_png_decoder_undoes_every_filter() -> None:
             + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
         )
 
-    png = (
+    data = (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", struct.pack(">IIBBBBB", width, 5, 8, 6, 0, 0, 0))
         + chunk(b"IDAT", zlib.compress(bytes(raw)))
         + chunk(b"IEND", b"")
     )
-    assert decode_png(png).rgba == b"".join(rows)
+    assert decode_png(data).rgba == b"".join(rows)
 
 
 # --- validation problems -----------------------------------------------------------------
@@ -367,7 +361,7 @@ def test_broken_manifest_yields_named_problems() -> None:
     ],
 )
 def test_valid_domains_are_bare_hosts(domain: str, ok: bool) -> None:
-    assert (cli_package.domain_problem(domain) is None) is ok
+    assert (manifest_module.domain_problem(domain) is None) is ok
 
 
 @pytest.mark.parametrize(
@@ -383,7 +377,7 @@ def test_valid_domains_are_bare_hosts(domain: str, ok: bool) -> None:
     ],
 )
 def test_urls_must_be_well_formed_https(url: str, ok: bool) -> None:
-    assert (cli_package.url_problem(url) is None) is ok
+    assert (manifest_module.url_problem(url) is None) is ok
 
 
 def test_schema_errors_are_reported_with_their_path() -> None:
@@ -474,7 +468,7 @@ def test_cli_without_an_app_id_uses_the_local_dev_id(tmp_path: Path) -> None:
     assert "valid domain: none" in stdout
     manifest = json.loads(unzip(out.read_bytes())["manifest.json"])
     assert manifest["id"] == manifest["bots"][0]["botId"] == LOCAL_DEV_BOT_ID
-    assert manifest["version"] == cli_package.project_version()
+    assert manifest["version"] == manifest_module.project_version()
     assert schema_errors(manifest) == []
 
 
@@ -529,7 +523,7 @@ def test_an_ecmascript_only_schema_pattern_is_a_problem_not_a_crash(
         "$schema": "http://json-schema.org/draft-04/schema#",
         "properties": {"version": {"type": "string", "pattern": "^\\p{L}+$"}},
     }
-    monkeypatch.setattr(cli_package, "load_schema", lambda: schema)
+    monkeypatch.setattr(manifest_module, "load_schema", lambda: schema)
     problems = validate_manifest(good_manifest())
     assert len(problems) == 1
     assert problems[0].startswith("manifest: a schema pattern Python cannot run")

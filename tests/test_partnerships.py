@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import run
 from bot.settings import EXAMPLE_PARTNERSHIPS
+from cli.main import run
 from safeguarding.partnerships import (
     Partner,
     PartnershipsFileError,

@@ -9,13 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import SERVICES
-from bot.cli import run
+from bot.app import SERVICES, create_app
 from bot.notifier import Notifier
+from bot.settings import load_settings
+from cli.main import run
+from cli.reminders import plan_line
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
+from safeguarding.referral import Area
+from scheduler.plan import Reminder
 from scheduler.runner import ReminderRunner
 from storage.cases import CaseRepository
 from storage.deliveries import Claim, DeliveryLog, DeliveryState
@@ -316,10 +320,71 @@ def test_reminders_dry_run_and_log(tmp_path: Any, monkeypatch: pytest.MonkeyPatc
     assert "YYYY-MM-DD HH:MM" in bad.getvalue()
 
 
-async def test_the_app_starts_and_stops_the_scheduler(tmp_path: Any) -> None:
-    from aiohttp.test_utils import TestServer
+def test_the_dry_run_plans_what_the_runner_posts(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Warwickshire has no review channel: the runner posts nothing of its cases. Thursday
+    # 31 December 2026 proclaimed a bank holiday moves the SIN from Mon 4 to Tue 5 January.
+    warwickshire = make_case(
+        make_referral(incident=date(2026, 12, 21), la_aware=date(2026, 12, 23)).model_copy(
+            update={"area": Area(area="Warwickshire", partnership_id="warwickshire")}
+        ),
+        reference="WAR-2026-001",
+        submitted_at=datetime(2026, 12, 23, 12, tzinfo=UTC),
+    )
+    holidays = tmp_path / "bank-holidays.json"
+    proclaimed = {"title": "Proclaimed", "date": "2026-12-31", "notes": "", "bunting": False}
+    holidays.write_text(json.dumps({"england-and-wales": {"events": [proclaimed]}}))
 
-    from bot.app import SCHEDULER, create_app
+    async def seed() -> None:
+        store = TinyDBStore(tmp_path / "data")
+        for case in (_case(), warwickshire):
+            await CaseRepository(store).create(case)
+        await store.close()
+
+    asyncio.run(seed())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REVIEW_BOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REVIEW_BOT_BANK_HOLIDAYS", str(holidays))
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["reminders", "--at", "2026-12-30 09:30"], stdout=out, stderr=err) == 0, (
+        err.getvalue()
+    )
+    now = london(2026, 12, 30, 9, 30)
+
+    async def runner_plan() -> list[Reminder]:
+        # The runner exactly as the app builds it, with the app's partnerships and calendars.
+        app = create_app(load_settings(reminders_enabled=False))
+        client: Client = TestClient(TestServer(app))
+        await client.start_server()
+        try:
+            services = app[SERVICES]
+            repo = CaseRepository(services.store)
+            cases = [
+                c for pid in ("coventry", "warwickshire") for c in await repo.for_partnership(pid)
+            ]
+            return services.reminders.plan(cases, now)
+        finally:
+            await client.close()
+
+    planned = asyncio.run(runner_plan())
+    assert [r.key for r in planned] == [
+        "COV-2026-001|sin|lead:2|2027-01-05",
+        "COV-2026-001|notify_partners|lead:2|2027-01-05",
+    ]
+    assert out.getvalue() == (
+        "at 2026-12-30 09:30 (Europe/London): 2 reminder(s)\n"
+        + "".join(plan_line(r) for r in planned)
+    )
+    monkeypatch.setenv("REVIEW_BOT_BANK_HOLIDAYS", str(tmp_path / "none.json"))
+    bad = io.StringIO()
+    assert run(["reminders", "--at", "2026-12-30 09:30"], stdout=io.StringIO(), stderr=bad) == 2
+    assert bad.getvalue().startswith("review-bot reminders: ")
+    assert len(bad.getvalue().splitlines()) == 1
+
+
+async def test_the_app_starts_and_stops_the_scheduler(tmp_path: Any) -> None:
+    from bot.app import SCHEDULER
     from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 
     settings = Settings(

@@ -43,7 +43,7 @@ def test_serve_starts_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         "MicrosoftAppId": "",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-m", "cli", "serve"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

@@ -284,7 +284,7 @@ async def start(
     bot = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "cli",
         "serve",
         cwd=ROOT,
         env=env,

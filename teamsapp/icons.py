@@ -1,20 +1,23 @@
-"""Draw the Teams app icons with plain Python: `python deploy/icons.py` rewrites both PNGs.
+"""The Teams app icons: drawn in plain Python, and checked against what Teams accepts.
+
+`python -m teamsapp.icons [DIR]` rewrites both PNGs (into deploy/appPackage by default).
 
 `color.png` is 192×192: a white shield on the accent colour, holding a child (head and
 shoulders) in the accent colour with a coral heart on its chest. `outline.png` is 32×32: the
 same shield as a white outline with the child inside, on a transparent background.
 No imaging library: a scanline rasteriser (even-odd fill, 8 sub-rows a pixel and exact
-horizontal coverage) and a minimal RGBA PNG encoder.
+horizontal coverage), and `teamsapp.png` to encode and decode.
 """
 
 from __future__ import annotations
 
 import math
-import struct
 import sys
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
+
+from teamsapp import APP_PACKAGE_DIR
+from teamsapp.png import RGBA, PngError, PngImage, decode_png, encode_png
 
 Point = tuple[float, float]
 Contour = list[Point]
@@ -26,29 +29,10 @@ ACCENT: RGB = (0x1E, 0x6A, 0x78)
 CORAL: RGB = (0xF0, 0x6E, 0x5B)
 WHITE: RGB = (0xFF, 0xFF, 0xFF)
 SUBROWS = 8
-APP_PACKAGE = Path(__file__).resolve().parent / "appPackage"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def encode_png(width: int, height: int, rgba: bytes) -> bytes:
-    """Encode 8-bit RGBA pixels, row by row, as a PNG file."""
-    if len(rgba) != width * height * 4:
-        raise ValueError(f"expected {width * height * 4} bytes of RGBA, got {len(rgba)}")
-    stride = width * 4
-    # Filter type 0 on every row: simple, and deterministic for the same zlib.
-    raw = b"".join(b"\x00" + rgba[y * stride : (y + 1) * stride] for y in range(height))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        PNG_SIGNATURE
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
+COLOR_ICON = "color.png"
+OUTLINE_ICON = "outline.png"
+COLOR_SIZE = 192
+OUTLINE_SIZE = 32
 
 
 def coverage(contours: Sequence[Contour], width: int, height: int) -> Mask:
@@ -183,7 +167,7 @@ def child(cx: float, head_y: float, head_r: float, body_top: float, width: float
     return [ellipse(cx, head_y, head_r, head_r), body]
 
 
-def draw_color(size: int = 192) -> bytes:
+def draw_color(size: int = COLOR_SIZE) -> bytes:
     """The full-colour icon: white shield, accent child, coral heart, on the accent colour."""
     s = size / 192.0
     canvas = Canvas(size, size, background=ACCENT)
@@ -198,7 +182,7 @@ def draw_color(size: int = 192) -> bytes:
     return canvas.to_png()
 
 
-def draw_outline(size: int = 32) -> bytes:
+def draw_outline(size: int = OUTLINE_SIZE) -> bytes:
     """The outline icon: white shield outline and child on transparent, as Teams requires."""
     s = size / 32.0
     canvas = Canvas(size, size)
@@ -230,11 +214,53 @@ def draw_outline(size: int = 32) -> bytes:
     return canvas.to_png()
 
 
+def check_icons(color: bytes, outline: bytes) -> list[str]:
+    """Problems with the two icons Teams needs, one line each; empty when both are fine."""
+    problems: list[str] = []
+    for name, data, size in (
+        (COLOR_ICON, color, COLOR_SIZE),
+        (OUTLINE_ICON, outline, OUTLINE_SIZE),
+    ):
+        try:
+            image = decode_png(data)
+        except PngError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        if (image.width, image.height) != (size, size):
+            problems.append(f"{name}: {image.width}×{image.height}, must be {size}×{size}")
+        if name == OUTLINE_ICON:
+            problems.extend(f"{name}: {p}" for p in _outline_problems(image))
+    return problems
+
+
+def _outline_problems(image: PngImage) -> list[str]:
+    if image.colour_type not in (4, RGBA) or image.rgba is None:
+        return [
+            "must be an 8-bit PNG with an alpha channel (RGBA), not interlaced, so that it can"
+            f" be checked white on transparent (colour type {image.colour_type},"
+            f" bit depth {image.bit_depth})"
+        ]
+    coloured = opaque = 0
+    for r, g, b, a in image.pixels():
+        if a == 0:
+            continue
+        opaque += 1
+        if (r, g, b) != WHITE:
+            coloured += 1
+    if coloured:
+        return [f"{coloured} pixel(s) neither white nor fully transparent; Teams needs white only"]
+    if not opaque:
+        return ["fully transparent: nothing would show"]
+    if opaque == image.width * image.height and image.colour_type == RGBA:
+        return ["no transparent pixels: the background must be transparent"]
+    return []
+
+
 def main(argv: Sequence[str] = ()) -> int:
     """Write color.png and outline.png into deploy/appPackage (or the directory given)."""
-    target = Path(argv[0]) if argv else APP_PACKAGE
+    target = Path(argv[0]) if argv else APP_PACKAGE_DIR
     target.mkdir(parents=True, exist_ok=True)
-    for name, data in (("color.png", draw_color()), ("outline.png", draw_outline())):
+    for name, data in ((COLOR_ICON, draw_color()), (OUTLINE_ICON, draw_outline())):
         (target / name).write_bytes(data)
         sys.stdout.write(f"wrote {target / name} ({len(data)} bytes)\n")
     return 0

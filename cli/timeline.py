@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.settings import EXAMPLE_PARTNERSHIPS
 from cards import wording
+from cli.common import EXIT_OK, EXIT_USAGE, Subparsers, london_today
 from safeguarding.calendar import (
     BankHoliday,
     HolidayFileError,
@@ -29,8 +30,6 @@ from safeguarding.timeline import (
 )
 
 COMMAND = "timeline"
-EXIT_OK = 0
-EXIT_USAGE = 2
 DEFAULT_PARTNERSHIPS = EXAMPLE_PARTNERSHIPS
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -50,7 +49,7 @@ class _InputError(Exception):
     """A bad command-line input, reported on one line with exit code 2."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     """Register the `timeline` subcommand and its options."""
     parser = subparsers.add_parser(
         COMMAND,
@@ -83,6 +82,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--holidays", metavar="FILE", type=Path, help="extra bank holidays, gov.uk JSON format"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.set_defaults(handler=_today_in_london)
+
+
+def _today_in_london(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    return run(args, stdout=stdout, stderr=stderr, today=london_today())
 
 
 def _parse_date(option: str, value: str) -> date:

@@ -8,37 +8,42 @@ import json
 from datetime import date
 from typing import Any, TextIO
 
-from bot.cli_timeline import render_table
 from bot.settings import Settings
+from cli.common import Subparsers, london_today, read_only_store, with_settings
+from cli.timeline import render_table
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case, age_label
 from safeguarding.partnerships import load_partnerships
 from safeguarding.timeline import compute_timeline
 from storage.cases import CaseRepository
-from storage.tinydb_store import TinyDBStore
 
+COMMAND = "case"
 EXIT_NOT_FOUND = 1
 # Audit fields that may hold what a lead typed: shown as present, never printed.
 _FREE_TEXT = frozenset({"reason", "reasons", "reviewer", "data"})
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     """Register `case show REF`."""
-    case = subparsers.add_parser("case", help="look at a case")
-    actions = case.add_subparsers(dest="case_command", required=True)
+    parser = subparsers.add_parser(COMMAND, help="look at a case")
+    actions = parser.add_subparsers(dest="case_command", required=True)
     show = actions.add_parser("show", help="a case, its timeline and its audit trail")
     show.add_argument("reference", help="e.g. COV-2026-001")
+    show.set_defaults(handler=with_settings(_show_today))
+
+
+def _show_today(
+    args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO
+) -> int:
+    return run(settings, args.reference, stdout=stdout, stderr=stderr, today=london_today())
 
 
 async def _load(settings: Settings, reference: str) -> tuple[Case | None, list[dict[str, Any]]]:
-    store = TinyDBStore(settings.data_dir, read_only=True)
-    try:
+    async with read_only_store(settings.data_dir) as store:
         repo = CaseRepository(store)
         loaded = await repo.get(reference.upper())
         trail = await repo.audit_trail(reference.upper()) if loaded else []
         return (loaded[0] if loaded else None), trail
-    finally:
-        await store.close()
 
 
 def run(settings: Settings, reference: str, *, stdout: TextIO, stderr: TextIO, today: date) -> int:

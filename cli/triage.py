@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from cli.common import EXIT_OK, EXIT_USAGE, Subparsers
 from safeguarding.triage import classify
 from safeguarding.triage_eval import (
     DatasetError,
@@ -21,15 +22,13 @@ from safeguarding.triage_eval import (
 )
 
 COMMAND = "triage"
-EXIT_OK = 0
-EXIT_USAGE = 2
 
 
 class _InputError(Exception):
     """A bad command-line input or file, reported on one line with exit code 2."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     """Register the `triage` subcommand and its options."""
     parser = subparsers.add_parser(
         COMMAND,
@@ -43,6 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--eval", metavar="FILE", type=Path, help="labelled JSONL file to score")
     parser.add_argument("--jsonl", metavar="FILE", type=Path, help="JSONL file to classify")
     parser.add_argument("text", nargs="*", metavar="TEXT", help="a message to classify")
+    parser.set_defaults(handler=run)
 
 
 def _read_lines(path: Path) -> list[str]:

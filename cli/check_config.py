@@ -1,0 +1,49 @@
+"""`review-bot check-config FILE`: validate a partnerships file and its FAQ files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import load_faqs
+from cli.common import Subparsers
+from safeguarding.faq import FaqFileError
+from safeguarding.partnerships import PartnershipsFileError, load_partnerships
+
+COMMAND = "check-config"
+EXIT_INVALID = 1
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Register `check-config FILE`."""
+    parser = subparsers.add_parser(COMMAND, help="validate a partnerships file")
+    parser.add_argument("file", help="path of the partnerships TOML file")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    """Print one line per partnership, or every problem and exit 1."""
+    path = Path(args.file)
+    try:
+        partnerships = load_partnerships(path)
+    except PartnershipsFileError as exc:
+        stderr.write(f"{exc.source}: invalid, {len(exc.problems)} problem(s)\n")
+        stderr.writelines(f"  {p}\n" for p in exc.problems)
+        return EXIT_INVALID
+    try:
+        faqs = load_faqs(partnerships, path.parent)
+    except FaqFileError as exc:
+        stderr.write(f"{path}: invalid FAQ file: {exc}\n")
+        return EXIT_INVALID
+    stdout.write(f"{path}: OK, {len(partnerships.partnerships)} partnership(s)\n")
+    for partnership in partnerships.partnerships.values():
+        channel = (
+            "review channel set" if partnership.review_channel.channel_id else "no review channel"
+        )
+        stdout.write(
+            f"  {partnership.id}: {partnership.name} ({', '.join(partnership.areas)});"
+            f" {len(partnership.leads)} lead(s); {channel};"
+            f" {len(faqs.get(partnership.id, ()))} own FAQ answer(s)\n"
+        )
+    return 0

@@ -1,0 +1,64 @@
+"""What every subcommand shares: exit codes, the handler shape, settings, today in London."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Protocol, TextIO, TypeAlias
+
+from bot.clock import SystemClock
+from bot.settings import Settings, SettingsError, load_settings
+from safeguarding.clocks import london_time
+from storage.tinydb_store import TinyDBStore
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+# The runtime class is not subscriptable, so the alias is a string only the type checker reads.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+class Handler(Protocol):
+    """What `set_defaults(handler=...)` holds: run one parsed invocation, return its exit code."""
+
+    def __call__(self, args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int: ...
+
+
+class SettingsCommand(Protocol):
+    """A subcommand that needs the settings from the environment and .env."""
+
+    def __call__(
+        self, args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO
+    ) -> int: ...
+
+
+def with_settings(command: SettingsCommand) -> Handler:
+    """Wrap a command that needs the settings: one clear line and exit 2 when they are bad."""
+
+    def handler(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+        try:
+            settings = load_settings()
+        except SettingsError as exc:
+            stderr.write(f"review-bot: {exc}\n")
+            return EXIT_USAGE
+        return command(args, settings, stdout=stdout, stderr=stderr)
+
+    return handler
+
+
+@contextlib.asynccontextmanager
+async def read_only_store(data_dir: Path) -> AsyncIterator[TinyDBStore]:
+    """The store, opened read-only: a tool never writes beside a running bot."""
+    store = TinyDBStore(data_dir, read_only=True)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def london_today() -> date:
+    """Today's date in England: deadlines are days in Europe/London, not UTC."""
+    return london_time(SystemClock().now()).date()

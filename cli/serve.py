@@ -1,0 +1,60 @@
+"""`review-bot serve`: run the bot with the settings from the environment and .env."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import TextIO
+
+from aiohttp import web
+
+from bot.settings import SettingsError, configure_logging, load_settings
+from cli.common import EXIT_USAGE, Subparsers
+from safeguarding.calendar import HolidayFileError
+from safeguarding.faq import FaqFileError
+from safeguarding.partnerships import PartnershipsFileError
+
+COMMAND = "serve"
+logger = logging.getLogger("review_bot")
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Register `serve`."""
+    parser = subparsers.add_parser(
+        COMMAND, help="run the bot (settings from the environment and .env)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    """Serve until SIGINT or SIGTERM; exit 2, with the reason, when the bot cannot start."""
+    from bot.app import create_app
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        stderr.write("review-bot: cannot start, " + str(exc) + "\n")
+        return EXIT_USAGE
+    configure_logging(settings)
+    try:
+        app = create_app(settings)
+    except PartnershipsFileError as exc:
+        stderr.write("review-bot: cannot start, the partnerships file is invalid:\n")
+        stderr.writelines(f"  {exc.source}: {p}\n" for p in exc.problems)
+        return EXIT_USAGE
+    except (HolidayFileError, FaqFileError) as exc:
+        stderr.write(f"review-bot: cannot start: {exc}\n")
+        return EXIT_USAGE
+    mode = (
+        "authentication ON" if settings.authentication_enabled else "authentication OFF (loopback)"
+    )
+    logger.info(
+        "serving on http://%s:%d/api/messages, %s, data in %s",
+        settings.host,
+        settings.port,
+        mode,
+        settings.data_dir,
+    )
+    # run_app handles SIGINT and SIGTERM: it stops accepting, then runs cleanup (closes the store).
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
