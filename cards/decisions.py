@@ -10,7 +10,6 @@ from cards import wording
 from cards.common import Card, text_block
 from cards.text import escape_markdown
 from safeguarding.decisions import Agreement, DecisionKind
-from safeguarding.referral import CRITERIA
 from safeguarding.timeline import MilestoneKey
 
 REFRESH_VERB = "refresh"
@@ -65,7 +64,12 @@ def _inputs(kind: DecisionKind) -> list[dict[str, Any]]:
         case DecisionKind.PROPOSE_RECOMMENDATION:
             return [
                 _choice("outcome", wording.DECISION_OUTCOME, wording.RECOMMENDATION_OUTCOMES),
-                _choice("criteria", wording.DECISION_CRITERIA, dict(CRITERIA), multi=True),
+                _choice(
+                    "criteria",
+                    wording.DECISION_CRITERIA,
+                    dict(wording.CRITERION_CHOICES),
+                    multi=True,
+                ),
                 _choice(
                     "have_regard",
                     wording.DECISION_HAVE_REGARD,

@@ -28,10 +28,7 @@ from safeguarding.clocks import london_time
 from safeguarding.frontdoor import FrontDoorContact
 from safeguarding.partnerships import Partnership, Partnerships
 from safeguarding.referral import (
-    AGENCIES,
-    CRITERIA,
     MAX_CHILDREN,
-    PARALLEL_PROCESSES,
     SECTION_STEPS,
     Child,
     Draft,
@@ -346,7 +343,7 @@ def _incident_inputs(form: _Form, *, ask_adult: bool) -> None:
 
 
 def _agencies_inputs(form: _Form) -> None:
-    form.choice("involved", wording.AGENCIES_INVOLVED_LABEL, AGENCIES, multi=True)
+    form.choice("involved", wording.AGENCIES_INVOLVED_LABEL, wording.AGENCY_CHOICES, multi=True)
     form.text("other", wording.AGENCIES_OTHER_LABEL, max_length=OTHER_AGENCY_TEXT)
     form.choice("still_involved", wording.STILL_INVOLVED_LABEL, _YES_NO_UNKNOWN)
 
@@ -364,7 +361,7 @@ def _criteria_inputs(form: _Form) -> None:
         _YES_NO,
         required=True,
     )
-    form.choice("criteria", wording.CRITERIA_LABEL, CRITERIA, multi=True)
+    form.choice("criteria", wording.CRITERIA_LABEL, wording.CRITERION_CHOICES, multi=True)
     form.text(
         "reasons",
         wording.REASONS_LABEL,
@@ -382,7 +379,7 @@ def _actions_inputs(form: _Form) -> None:
         required=True,
         multiline=True,
     )
-    form.choice("parallel", wording.PARALLEL_LABEL, PARALLEL_PROCESSES, multi=True)
+    form.choice("parallel", wording.PARALLEL_LABEL, wording.PARALLEL_CHOICES, multi=True)
     form.choice("media_interest", wording.MEDIA_INTEREST_LABEL, _YES_NO_UNKNOWN)
 
 
@@ -717,7 +714,7 @@ def _review_sections(
         _review_section(
             wording.STEP_TITLES["agencies"],
             [
-                (wording.FACT_AGENCIES, _labels(agencies.involved, AGENCIES)),
+                (wording.FACT_AGENCIES, _labels(agencies.involved, wording.AGENCY_CHOICES)),
                 (wording.FACT_OTHER_AGENCY, answer(agencies.other)),
                 (wording.FACT_STILL_INVOLVED, still),
             ],
@@ -728,7 +725,7 @@ def _review_sections(
             [
                 (wording.FACT_ABUSE_OR_NEGLECT, abuse),
                 (wording.FACT_ABOUT_A_PROFESSIONAL, professional),
-                (wording.FACT_CRITERIA, _labels(criteria.criteria, CRITERIA)),
+                (wording.FACT_CRITERIA, _labels(criteria.criteria, wording.CRITERION_CHOICES)),
                 (wording.FACT_REASONS, answer(criteria.reasons, long=True)),
             ],
             Step.CRITERIA,
@@ -737,7 +734,7 @@ def _review_sections(
             wording.STEP_TITLES["actions"],
             [
                 (wording.FACT_SAFETY_ACTIONS, answer(actions.safety_actions, long=True)),
-                (wording.FACT_PARALLEL, _labels(actions.parallel, PARALLEL_PROCESSES)),
+                (wording.FACT_PARALLEL, _labels(actions.parallel, wording.PARALLEL_CHOICES)),
                 (wording.FACT_MEDIA_INTEREST, media),
             ],
             Step.ACTIONS,
@@ -876,7 +873,7 @@ def channel_case_card(
         (wording.FACT_SCREENING, _esc(str(outcome))),
         (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
         (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
-        (wording.FACT_PARALLEL, _labels(referral.actions.parallel, PARALLEL_PROCESSES)),
+        (wording.FACT_PARALLEL, _labels(referral.actions.parallel, wording.PARALLEL_CHOICES)),
         (
             wording.FACT_MEDIA_INTEREST,
             _YES_NO_UNKNOWN.get(referral.actions.media_interest, wording.NOT_KNOWN),

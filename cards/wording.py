@@ -896,3 +896,34 @@ def summary_line(item: SummaryItem) -> str:
 def summary_lines(items: Iterable[SummaryItem]) -> list[str]:
     """What has been decided, in plain English for the referrer, one line per item."""
     return [summary_line(item) for item in items]
+
+
+# The referral's choice lists, keyed by the domain's Literals (safeguarding/referral.py).
+AGENCY_CHOICES: dict[str, str] = {
+    "childrens_social_care": "Children's social care",
+    "police": "Police",
+    "health_visiting": "Health visiting / midwifery",
+    "gp": "GP",
+    "hospital": "Hospital / A&E",
+    "mental_health": "Mental health (CAMHS / adult)",
+    "school": "School / college",
+    "early_years": "Early years / nursery",
+    "early_help": "Early help",
+    "youth_justice": "Youth justice",
+    "probation": "Probation",
+    "housing": "Housing",
+    "substance_misuse": "Substance misuse services",
+    "domestic_abuse": "Domestic abuse services",
+}
+CRITERION_CHOICES: dict[str, str] = {
+    "improvements": "Highlights improvements needed to safeguard children",
+    "recurrent_themes": "Highlights recurrent themes",
+    "agencies_working_together": "Concerns about two or more agencies working together",
+    "panel_view": "The Panel considers a local review more appropriate",
+}
+PARALLEL_CHOICES: dict[str, str] = {
+    "police": "Police investigation",
+    "coroner": "Coroner",
+    "cdop": "Child death review (CDOP)",
+    "domestic_homicide_review": "Domestic homicide review",
+}

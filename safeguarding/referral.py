@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -144,22 +144,24 @@ class Incident(_Section):
     description: LongText
 
 
-AGENCIES: dict[str, str] = {
-    "childrens_social_care": "Children's social care",
-    "police": "Police",
-    "health_visiting": "Health visiting / midwifery",
-    "gp": "GP",
-    "hospital": "Hospital / A&E",
-    "mental_health": "Mental health (CAMHS / adult)",
-    "school": "School / college",
-    "early_years": "Early years / nursery",
-    "early_help": "Early help",
-    "youth_justice": "Youth justice",
-    "probation": "Probation",
-    "housing": "Housing",
-    "substance_misuse": "Substance misuse services",
-    "domestic_abuse": "Domestic abuse services",
-}
+Agency = Literal[
+    "childrens_social_care",
+    "police",
+    "health_visiting",
+    "gp",
+    "hospital",
+    "mental_health",
+    "school",
+    "early_years",
+    "early_help",
+    "youth_justice",
+    "probation",
+    "housing",
+    "substance_misuse",
+    "domestic_abuse",
+]
+# The agencies a referral can name (the card words them: cards/wording.py).
+AGENCIES: tuple[str, ...] = get_args(Agency)
 
 
 class Agencies(_Section):
@@ -182,12 +184,7 @@ class Agencies(_Section):
 AbuseOrNeglect = Literal["known", "suspected", "not_suspected"]
 Criterion = Literal["improvements", "recurrent_themes", "agencies_working_together", "panel_view"]
 
-CRITERIA: dict[str, str] = {
-    "improvements": "Highlights improvements needed to safeguard children",
-    "recurrent_themes": "Highlights recurrent themes",
-    "agencies_working_together": "Concerns about two or more agencies working together",
-    "panel_view": "The Panel considers a local review more appropriate",
-}
+CRITERIA: tuple[str, ...] = get_args(Criterion)
 
 
 class Criteria(_Section):
@@ -200,12 +197,7 @@ class Criteria(_Section):
 
 
 ParallelProcess = Literal["police", "coroner", "cdop", "domestic_homicide_review"]
-PARALLEL_PROCESSES: dict[str, str] = {
-    "police": "Police investigation",
-    "coroner": "Coroner",
-    "cdop": "Child death review (CDOP)",
-    "domestic_homicide_review": "Domestic homicide review",
-}
+PARALLEL_PROCESSES: tuple[str, ...] = get_args(ParallelProcess)
 
 
 class Actions(_Section):
@@ -335,21 +327,8 @@ class Draft(BaseModel):
         missing = [step for step in SECTION_STEPS if not self.section_done(step)]
         if missing:
             raise ReferralError(missing[0].value, "this section is not answered yet")
-        assert self.area is not None  # section_done said so; for the type checker
-        assert self.referrer is not None
-        assert self.incident is not None
-        assert self.agencies is not None
-        assert self.criteria is not None
-        assert self.actions is not None
-        return Referral(
-            area=self.area,
-            referrer=self.referrer,
-            children=self.children,
-            incident=self.incident,
-            agencies=self.agencies,
-            criteria=self.criteria,
-            actions=self.actions,
-        )
+        # Every section is answered (section_done said so): the referral's fields are the draft's.
+        return Referral.model_validate(self, from_attributes=True)
 
 
 def screen(referral: Referral) -> Screening:

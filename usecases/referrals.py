@@ -38,27 +38,19 @@ class Filed:
     reply: Reply
 
 
+def filed_marker(stored: StoredDraft, reference: str) -> StoredDraft:
+    """What stays of a filed draft: only the marker that answers a second Submit."""
+    return StoredDraft(
+        draft=Draft(), started=stored.started, updated=stored.updated, filed_reference=reference
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SendBack:
     """The draft cannot be filed as it is: save this draft and show its step, after `notice`."""
 
     draft: Draft
     notice: str
-
-
-@dataclass(frozen=True, slots=True)
-class Released:
-    """An interrupted filing created no case: the draft is back at the review, unclaimed."""
-
-    stored: StoredDraft
-    notice: str
-
-
-def filed_marker(stored: StoredDraft, reference: str) -> StoredDraft:
-    """What stays of a filed draft: only the marker that answers a second Submit."""
-    return StoredDraft(
-        draft=Draft(), started=stored.started, updated=stored.updated, filed_reference=reference
-    )
 
 
 class ReferralFiling:
@@ -169,3 +161,11 @@ class ReferralFiling:
         released = stored.model_copy(update={"filing_since": None, "filing_reference": None})
         await self._drafts.save(person.key, released, etag)
         return Released(released, wording.REFERRAL_FILING_INTERRUPTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """An interrupted filing created no case: the draft is back at the review, unclaimed."""
+
+    stored: StoredDraft
+    notice: str
