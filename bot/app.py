@@ -33,7 +33,7 @@ from bot.settings import Settings
 from cards import wording
 from cards.welcome import welcome_card
 from dialogs.referral import ReferralDialog, ReferralServices
-from dialogs.turns import send, turn_triage
+from dialogs.turns import send, signposted, turn_triage
 from safeguarding.calendar import PartnershipCalendars, load_bank_holiday_events
 from safeguarding.clocks import Clock
 from safeguarding.faq import NATIONAL_FAQ_FILE, FaqEntry, load_faq_file
@@ -137,13 +137,15 @@ def turn_error_handler(
             )
             raise error
         try:
-            # Whatever broke, a typed emergency or worry still gets 999 and the front door.
-            await send(
-                context,
-                storeless_signpost(
-                    turn_triage(context), partnerships.partnerships.values(), calendars, clock
-                ),
-            )
+            # Whatever broke, a typed emergency or worry still gets 999 and the front door
+            # (once: not again when the turn failed after sending it).
+            if not signposted(context):
+                await send(
+                    context,
+                    storeless_signpost(
+                        turn_triage(context), partnerships.partnerships.values(), calendars, clock
+                    ),
+                )
             if isinstance(error, ConflictError):
                 logger.warning("turn conflict on activity %s: %s", activity.id, error.collection)
                 await context.send_activity(wording.TURN_CONFLICT)

@@ -17,11 +17,20 @@ from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
 from dialogs import submits
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
-from dialogs.turns import card_message, person_of, send, turn_submit, turn_triage, typed_text
+from dialogs.turns import (
+    card_message,
+    person_of,
+    send,
+    send_signpost,
+    turn_submit,
+    turn_triage,
+    typed_text,
+)
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import Triage, TriageLabel
 from usecases.answers import Answers
 from usecases.decisions import DecisionDesk
+from usecases.logs import quoted
 from usecases.people import Person
 from usecases.replies import Reply, Say
 from usecases.safety import SafetyDesk
@@ -110,7 +119,9 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         if triage is None:
             return
         person = person_of(turn_context)
-        await send(turn_context, await self._safety.signpost(person, triage, in_referral=False))
+        await send_signpost(
+            turn_context, await self._safety.signpost(person, triage, in_referral=False)
+        )
         label = triage.label
         if label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN):
             return
@@ -201,7 +212,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         verb = action.get("verb")
         raw_data = action.get("data")
         data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
-        logger.info("card action: verb=%s", verb or "(none)")
+        logger.info("card action: verb=%s", quoted(verb) if verb else "(none)")
         if (
             self._decisions is None
             or not isinstance(verb, str)

@@ -26,7 +26,14 @@ from cards.referral import (
 from dialogs.interruptions import CardMaker, InterruptibleDialog
 from dialogs.referral_forms import parse_section
 from dialogs.submits import CancelSubmit, ReferralSubmit, ResumeSubmit, Submit
-from dialogs.turns import card_message, person_of, send, turn_submit, turn_triage
+from dialogs.turns import (
+    card_message,
+    person_of,
+    send,
+    send_signpost,
+    turn_submit,
+    turn_triage,
+)
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock, london_time
 from safeguarding.frontdoor import front_doors_now
@@ -44,6 +51,7 @@ from safeguarding.referral import (
     screen,
 )
 from storage.cases import CaseRepository, DraftConflictError, DraftRepository, StoredDraft
+from usecases.logs import quoted
 from usecases.referrals import FILING_TIMEOUT, Filed, ReferralFiling, SendBack
 from usecases.safety import SafetyDesk
 
@@ -63,9 +71,10 @@ class ReferralServices:
     filing: ReferralFiling
     clock: Clock
     calendars: PartnershipCalendars
-    # Screens free text typed into the cards (what happened, safety actions) for a child at
-    # risk now, and counts the safety step's redirects; optional for narrow tests.
-    safety: SafetyDesk | None = None
+    # Signposts typed text, screens free text typed into the cards (what happened, safety
+    # actions) for a child at risk now, and counts the safety step's redirects. Required: a
+    # referral dialog without it would let a typed emergency pass without 999.
+    safety: SafetyDesk
 
 
 def _key(dc: DialogContext) -> str:
@@ -182,7 +191,9 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             return await self._on_review(turn, submit)
         if submit.step == current.value and current not in (Step.SAFETY, Step.REVIEW):
             return await self._on_section(turn, submit, current)
-        logger.info("referral: stale card for step %s at step %s", submit.step, current.value)
+        logger.info(
+            "referral: stale card for step %s at step %s", quoted(submit.step), current.value
+        )
         await dc.context.send_activity(wording.REFERRAL_STALE_CARD)
         await turn.show(self)
         return Dialog.end_of_turn
@@ -195,7 +206,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             await turn.show(self)
             return Dialog.end_of_turn
         logger.info("referral: safety answer %s", answer)
-        if answer in ("danger", "worry") and self._s.safety is not None:
+        if answer in ("danger", "worry"):
             await self._s.safety.count(
                 "emergency" if answer == "danger" else "individual_concern", None
             )
@@ -246,11 +257,10 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             draft = _with_section(draft, step, parsed.section, child_index, parsed.adult_confirmed)
             logger.info("referral: step %s saved", step.value)
         free_text = _free_text(parsed.section)
-        if free_text and self._s.safety is not None:
+        if free_text:
             # A child still at risk may be mentioned only here: the signpost goes out first.
-            await send(
-                dc.context, await self._s.safety.screen_field(person_of(dc.context), free_text)
-            )
+            screened = await self._s.safety.screen_field(person_of(dc.context), free_text)
+            await send_signpost(dc.context, screened)
         if isinstance(parsed.section, Referrer) and not parsed.section.lead_agreed:
             await dc.context.send_activity(wording.REFERRAL_LEAD_SHOULD_AGREE)
         if step is Step.CHILD and not no_more_children and submit.next == "add_child":
@@ -435,12 +445,10 @@ class ReferralDialog(InterruptibleDialog):
 
     async def _signpost(self, context: TurnContext) -> bool:
         # The turn's triage, worked out once for the turn, decides; the draft is kept.
-        if self._desk is None:
-            return False
         reply = await self._desk.signpost(
             person_of(context), turn_triage(context), in_referral=True
         )
-        return await send(context, reply)
+        return await send_signpost(context, reply)
 
     async def on_resume_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
         """Typed "refer" mid-referral: show the current step again."""

@@ -38,11 +38,18 @@ class StartReferralSubmit(_Submit):
     action: Literal["start_referral"]
 
 
+def _text(raw: Any) -> str | None:
+    # A value of another type than the card sends is no answer, not an unknown card.
+    return raw if isinstance(raw, str) else None
+
+
 class ResumeSubmit(_Submit):
     """The resume card: carry on with the saved draft, or start again."""
 
     action: Literal["referral_resume"]
     choice: str | None = None
+
+    _choice = field_validator("choice", mode="before")(_text)
 
     @property
     def restart(self) -> bool:
@@ -56,6 +63,8 @@ class CancelSubmit(_Submit):
     action: Literal["referral_cancel"]
     choice: str | None = None
 
+    _choice = field_validator("choice", mode="before")(_text)
+
     @property
     def confirmed(self) -> bool:
         """Whether the user confirmed the cancel."""
@@ -68,7 +77,7 @@ def _index(raw: Any) -> int | None:
         return None
     if isinstance(raw, int):
         return raw if raw >= 0 else None
-    if isinstance(raw, str) and raw.isdigit():
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
         return int(raw)
     return None
 
@@ -100,10 +109,7 @@ class ReferralSubmit(_Submit):
     def _pressed(cls, raw: Any) -> bool:
         return raw is True or raw == "true"
 
-    @field_validator("step", "choice", "edit", "next", mode="before")
-    @classmethod
-    def _text(cls, raw: Any) -> str | None:
-        return raw if isinstance(raw, str) else None
+    _texts = field_validator("step", "choice", "edit", "next", mode="before")(_text)
 
     @property
     def edit_step(self) -> Step | None:

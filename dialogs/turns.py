@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 _TRIAGE = "review_bot.triage"
 _SUBMIT = "review_bot.submit"
+_SIGNPOSTED = "review_bot.signposted"
 
 
 def typed_text(context: TurnContext) -> str | None:
@@ -102,3 +103,16 @@ async def send(context: TurnContext, reply: Reply) -> bool:
     for after in reply.after:
         await after()
     return bool(reply.messages)
+
+
+async def send_signpost(context: TurnContext, reply: Reply) -> bool:
+    """Send a safety signpost and mark the turn, so a later failure does not send it twice."""
+    sent = await send(context, reply)
+    if sent:
+        context.turn_state[_SIGNPOSTED] = True
+    return sent
+
+
+def signposted(context: TurnContext) -> bool:
+    """Whether this turn has already sent 999 or the front door."""
+    return bool(context.turn_state.get(_SIGNPOSTED))

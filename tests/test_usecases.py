@@ -256,3 +256,74 @@ async def test_the_upn_is_asked_of_teams_only_when_a_lead_is_known_by_upn_alone(
     assert asked == ["asked"]
     assert lead is not None
     assert lead.upn == "LEAD@council.example"
+
+
+def test_request_values_in_logs_are_quoted_stripped_and_short() -> None:
+    from usecases.logs import quoted
+
+    assert quoted("sin_made") == '"sin_made"'
+    assert quoted("x\nINFO forged line\r") == '"xINFO forged line"'
+    assert quoted("a" * 100).endswith('…"')
+    assert len(quoted("a" * 100)) == 43
+    assert quoted({"nested": 1}) == '"dict"'
+
+
+def test_odd_submit_values_are_no_answer_not_an_unknown_card() -> None:
+    from dialogs.submits import CancelSubmit, ReferralSubmit, ResumeSubmit, parse_submit
+
+    resume = parse_submit({"action": "referral_resume", "choice": 1})
+    assert isinstance(resume, ResumeSubmit)
+    assert not resume.restart
+    cancel = parse_submit({"action": "referral_cancel", "choice": True})
+    assert isinstance(cancel, CancelSubmit)
+    assert not cancel.confirmed
+    step = parse_submit({"action": "referral", "child_index": "²", "submit": "true"})
+    assert isinstance(step, ReferralSubmit)
+    assert step.child_index is None
+    assert step.submit is True
+    assert parse_submit({"action": "nope"}) is None
+    assert parse_submit("referral") is None
+
+
+async def test_the_error_handler_does_not_signpost_twice() -> None:
+    from botbuilder.core import TurnContext
+    from botbuilder.core.adapters import TestAdapter
+    from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+    from bot.app import turn_error_handler
+    from dialogs.turns import send_signpost, turn_triage
+
+    sent: list[Activity] = []
+
+    async def logic(context: TurnContext) -> None:
+        return None
+
+    adapter = TestAdapter(logic)
+    activity = Activity(
+        type=ActivityTypes.message,
+        text="theres a man with a knife in the house with the kids now",
+        channel_id="msteams",
+        service_url="https://example.test",
+        conversation=ConversationAccount(id="personal-1", conversation_type="personal"),
+        from_property=ChannelAccount(id="29:user"),
+        recipient=ChannelAccount(id="28:bot"),
+    )
+    handler = turn_error_handler(PARTNERSHIPS, CALENDARS, FakeClock(NOW))
+    for already in (False, True):
+        context = TurnContext(adapter, activity)
+        original = context.send_activity
+
+        async def record(out: Any, original: Any = original) -> Any:
+            sent.append(out)
+            return await original(out)
+
+        context.send_activity = record  # type: ignore[method-assign]
+        if already:
+            every = PARTNERSHIPS.partnerships.values()
+            reply = storeless_signpost(turn_triage(context), every, CALENDARS, FakeClock(NOW))
+            await send_signpost(context, reply)
+        sent.clear()
+        await handler(context, RuntimeError("boom"))
+        cards = [a for a in sent if not isinstance(a, str)]
+        assert len(cards) == (0 if already else 1)
+        assert sent[-1] == wording.TURN_FAILED

@@ -30,6 +30,7 @@ from storage.base import ConflictError
 from storage.cases import CaseRepository
 from usecases.errors import LeadCheckUnavailableError, NotifierError
 from usecases.leads import LeadDirectory
+from usecases.logs import quoted
 from usecases.people import Person
 from usecases.ports import ChannelNotifier, UserDirectory
 
@@ -39,6 +40,9 @@ _MULTI = frozenset({"criteria", "have_regard"})
 _SAVE_ATTEMPTS = 3
 # A refusal caused by another lead's decision this recent names that lead and decision.
 RECENT = timedelta(minutes=15)
+
+
+_VERBS = frozenset(k.value for k in DecisionKind) | {REFRESH_VERB}
 
 
 def _decision_data(verb: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,7 +156,9 @@ class DecisionDesk:
         try:
             lead = await self._leads.lead_for(partnership, person)
         except LeadCheckUnavailableError:
-            logger.warning("case %s: lead check unavailable, %s refused", case.reference, verb)
+            logger.warning(
+                "case %s: lead check unavailable, %s refused", case.reference, quoted(verb)
+            )
             if verb != REFRESH_VERB:
                 await self._audit_refusal(case, person, verb, "lead check unavailable")
             notice = None if verb == REFRESH_VERB else wording.DECISION_REFUSED_UNAVAILABLE
@@ -160,7 +166,7 @@ class DecisionDesk:
         if verb == REFRESH_VERB:
             return await self._cards.card(case, partnership, for_lead=lead is not None)
         if lead is None:
-            logger.warning("case %s: decision %s refused, not a lead", case.reference, verb)
+            logger.warning("case %s: decision %s refused, not a lead", case.reference, quoted(verb))
             await self._audit_refusal(case, person, verb, "not a lead")
             return await self._cards.card(
                 case, partnership, for_lead=False, notice=wording.DECISION_REFUSED_NOT_LEAD
@@ -245,7 +251,8 @@ class DecisionDesk:
             at=self._clock.now(),
             actor=person.audit_id,
             role="not a lead" if why == "not a lead" else "unknown",
-            what=f"refused: {verb}",
+            # Only a verb the cards send is kept; anything else a client made up is "unknown".
+            what=f"refused: {verb if verb in _VERBS else 'unknown'}",
             reason=why,
         )
 
