@@ -15,17 +15,8 @@ from bot.conversations import ConversationRecord, ConversationRegistry
 from cards import wording
 from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
-from dialogs import submits
+from dialogs import submits, turns
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
-from dialogs.turns import (
-    card_message,
-    person_of,
-    send,
-    send_signpost,
-    turn_submit,
-    turn_triage,
-    typed_text,
-)
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import Triage, TriageLabel
 from usecases.answers import Answers
@@ -85,7 +76,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
 
     def _welcome(self) -> Activity:
         card = welcome_card(list(self._partnerships.partnerships.values()))
-        return card_message(card, wording.WELCOME_TITLE)
+        return turns.card_message(card, wording.WELCOME_TITLE)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """Continue the active dialog, or answer a typed message or a card submit."""
@@ -93,10 +84,10 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         if dc.active_dialog is not None:
             await dc.continue_dialog()
             return
-        text = typed_text(turn_context)
+        text = turns.typed_text(turn_context)
         private = _is_personal(turn_context)
         if not text:
-            submit = turn_submit(turn_context)
+            submit = turns.turn_submit(turn_context)
             if not private and submit is not None and not isinstance(submit, submits.HelpSubmit):
                 await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
                 return
@@ -115,17 +106,17 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def _on_typed(self, turn_context: TurnContext, text: str, *, private: bool) -> None:
         # Safety first: 999 or the front door goes out before anything else is said.
-        triage = turn_triage(turn_context)
+        triage = turns.turn_triage(turn_context)
         if triage is None:
             return
-        person = person_of(turn_context)
-        await send_signpost(
+        person = turns.person_of(turn_context)
+        await turns.send_signpost(
             turn_context, await self._safety.signpost(person, triage, in_referral=False)
         )
         label = triage.label
         if label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN):
             return
-        await send(turn_context, await self._answer(person, text, triage, private=private))
+        await turns.send(turn_context, await self._answer(person, text, triage, private=private))
 
     async def _answer(self, person: Person, text: str, triage: Triage, *, private: bool) -> Reply:
         """What to say to a typed message once any signpost has gone."""
@@ -144,7 +135,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         return Reply.of(wording.DID_NOT_UNDERSTAND)
 
     async def _on_card_submit(self, turn_context: TurnContext, dc: DialogContext) -> None:
-        submit = turn_submit(turn_context)
+        submit = turns.turn_submit(turn_context)
         # The model's name, never a value the client sent: logs cannot be forged from a card.
         logger.info("card submit: %s", type(submit).__name__ if submit else "(not recognised)")
         if isinstance(submit, submits.HelpSubmit):
@@ -227,7 +218,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
                     "value": wording.CARD_NOT_RECOGNISED,
                 },
             )
-        card = await self._decisions.handle(person_of(turn_context), verb, data)
+        card = await self._decisions.handle(turns.person_of(turn_context), verb, data)
         return InvokeResponse(
             status=200,
             body={

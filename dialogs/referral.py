@@ -23,17 +23,10 @@ from cards.referral import (
     safety_redirect_card,
     section_card,
 )
+from dialogs import turns
 from dialogs.interruptions import CardMaker, InterruptibleDialog
 from dialogs.referral_forms import parse_section
 from dialogs.submits import CancelSubmit, ReferralSubmit, ResumeSubmit, Submit
-from dialogs.turns import (
-    card_message,
-    person_of,
-    send,
-    send_signpost,
-    turn_submit,
-    turn_triage,
-)
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock, london_time
 from safeguarding.frontdoor import front_doors_now
@@ -78,7 +71,7 @@ class ReferralServices:
 
 
 def _key(dc: DialogContext) -> str:
-    return person_of(dc.context).key
+    return turns.person_of(dc.context).key
 
 
 @dataclass(frozen=True)
@@ -121,7 +114,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             if stored.filed_reference is None:
                 logger.info("referral: offered resume at step %s", stored.draft.step.value)
                 await dc.context.send_activity(
-                    card_message(resume_card(stored.draft, started=stored.started))
+                    turns.card_message(resume_card(stored.draft, started=stored.started))
                 )
                 return Dialog.end_of_turn
         await self._start_new(dc, loaded[1] if loaded else None, now)
@@ -141,7 +134,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                 wording.REFERRAL_ALREADY_FILED.format(reference=stored.filed_reference)
             )
             return await dc.end_dialog()
-        turn = _Turn(dc, turn_submit(context), stored, etag, now)
+        turn = _Turn(dc, turns.turn_submit(context), stored, etag, now)
         if stored.filing_since is not None:
             if now - stored.filing_since < FILING_TIMEOUT:
                 await context.send_activity(wording.REFERRAL_BEING_FILED)
@@ -180,7 +173,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             return Dialog.end_of_turn
 
         if submit.step == "cancel":
-            await dc.context.send_activity(card_message(cancel_confirm_card()))
+            await dc.context.send_activity(turns.card_message(cancel_confirm_card()))
             return Dialog.end_of_turn
         current = turn.stored.draft.step
         if submit.step == "safety" and current is Step.SAFETY:
@@ -249,7 +242,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                 errors=parsed.errors,
                 child_index=child_index,
             )
-            await dc.context.send_activity(card_message(card))
+            await dc.context.send_activity(turns.card_message(card))
             return Dialog.end_of_turn
         # An empty child form once children are added means "no more children".
         no_more_children = parsed.blank and step is Step.CHILD and bool(draft.children)
@@ -259,8 +252,8 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         free_text = _free_text(parsed.section)
         if free_text:
             # A child still at risk may be mentioned only here: the signpost goes out first.
-            screened = await self._s.safety.screen_field(person_of(dc.context), free_text)
-            await send_signpost(dc.context, screened)
+            screened = await self._s.safety.screen_field(turns.person_of(dc.context), free_text)
+            await turns.send_signpost(dc.context, screened)
         if isinstance(parsed.section, Referrer) and not parsed.section.lead_agreed:
             await dc.context.send_activity(wording.REFERRAL_LEAD_SHOULD_AGREE)
         if step is Step.CHILD and not no_more_children and submit.next == "add_child":
@@ -268,7 +261,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             card = section_card(
                 Step.CHILD, partnerships=self._s.partnerships, draft=draft, child_index=None
             )
-            await dc.context.send_activity(card_message(card))
+            await dc.context.send_activity(turns.card_message(card))
             return Dialog.end_of_turn
         next_step = Step.REVIEW if draft.editing else draft.next_step()
         draft = draft.model_copy(
@@ -297,20 +290,20 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
 
     async def _file(self, turn: _Turn) -> DialogTurnResult:
         dc = turn.dc
-        outcome = await self._s.filing.file(person_of(dc.context), turn.stored, turn.etag)
+        outcome = await self._s.filing.file(turns.person_of(dc.context), turn.stored, turn.etag)
         if isinstance(outcome, SendBack):
             await dc.context.send_activity(outcome.notice)
             await self._save_and_show(turn, outcome.draft)
             return Dialog.end_of_turn
-        await send(dc.context, outcome.reply)
+        await turns.send(dc.context, outcome.reply)
         return await dc.end_dialog(outcome.reference)
 
     async def _recover_filing(self, turn: _Turn) -> DialogTurnResult:
         """A filing that stopped half way: finish it if the case exists, else offer Submit again."""
         dc = turn.dc
-        outcome = await self._s.filing.recover(person_of(dc.context), turn.stored, turn.etag)
+        outcome = await self._s.filing.recover(turns.person_of(dc.context), turn.stored, turn.etag)
         if isinstance(outcome, Filed):
-            await send(dc.context, outcome.reply)
+            await turns.send(dc.context, outcome.reply)
             return await dc.end_dialog(outcome.reference)
         await dc.context.send_activity(outcome.notice)
         await self._send_current(dc, outcome.stored, turn.now)
@@ -338,7 +331,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         stored = StoredDraft(draft=Draft(), started=now, updated=now)
         await self._s.drafts.save(_key(dc), stored, etag)
         logger.info("referral: new draft")
-        await dc.context.send_activity(card_message(safety_card()))
+        await dc.context.send_activity(turns.card_message(safety_card()))
 
     async def _save(self, turn: _Turn, draft: Draft) -> str:
         updated = turn.stored.model_copy(update={"draft": draft, "updated": turn.now})
@@ -374,7 +367,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                     else None
                 ),
             )
-        await dc.context.send_activity(card_message(card))
+        await dc.context.send_activity(turns.card_message(card))
 
     async def _review_card(self, draft: Draft, now: datetime) -> dict[str, Any]:
         referral = draft.to_referral()
@@ -446,9 +439,9 @@ class ReferralDialog(InterruptibleDialog):
     async def _signpost(self, context: TurnContext) -> bool:
         # The turn's triage, worked out once for the turn, decides; the draft is kept.
         reply = await self._desk.signpost(
-            person_of(context), turn_triage(context), in_referral=True
+            turns.person_of(context), turns.turn_triage(context), in_referral=True
         )
-        return await send_signpost(context, reply)
+        return await turns.send_signpost(context, reply)
 
     async def on_resume_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
         """Typed "refer" mid-referral: show the current step again."""
@@ -457,5 +450,5 @@ class ReferralDialog(InterruptibleDialog):
 
     async def on_cancel_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
         """Typed "cancel": ask first; the draft is deleted only on Yes."""
-        await inner_dc.context.send_activity(card_message(cancel_confirm_card()))
+        await inner_dc.context.send_activity(turns.card_message(cancel_confirm_card()))
         return DialogTurnResult(status=DialogTurnStatus.Waiting)

@@ -28,7 +28,6 @@ from scheduler.plan import (
     plan_digest,
     plan_reminders,
 )
-from storage.base import ConflictError
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import Claim, DeliveryLog, DeliveryState
 from usecases.errors import ConversationGoneError, DeliveryUncertainError, NotifierError
@@ -205,28 +204,7 @@ class ReminderRunner:
                 report=report,
             )
             if activity_id is not None:
-                await self._remember_post(case.reference, activity_id)
-
-    async def _remember_post(self, reference: str, activity_id: str) -> None:
-        for _ in range(3):
-            loaded = await self._cases.get(reference)
-            if loaded is None:
-                return
-            case, etag = loaded
-            try:
-                await self._cases.save(
-                    case.model_copy(update={"channel_activity_id": activity_id}), etag
-                )
-            except ConflictError:
-                continue  # a decision landed meanwhile: read again and retry
-            await self._cases.audit(
-                reference,
-                at=self._clock.now(),
-                actor="bot",
-                role="system",
-                what="posted to review channel",
-            )
-            return
+                await self._cases.record_post(case.reference, activity_id, at=self._clock.now())
 
     def _card(self, reminder: Reminder, partnership: Partnership) -> dict[str, Any]:
         wanted = set(reminder.mention_lead_ids)

@@ -79,6 +79,27 @@ class CaseRepository:
             Collection.CASES, case.reference, case.model_dump(mode="json"), if_match=etag
         )
 
+    async def record_post(self, reference: str, activity_id: str, *, at: datetime) -> bool:
+        """Keep the id of the case card posted to the review channel, and audit the post.
+
+        A decision may land between the read and the write: read again and retry, a few times.
+        False when the case is gone or kept moving.
+        """
+        for _ in range(3):
+            loaded = await self.get(reference)
+            if loaded is None:
+                return False
+            case, etag = loaded
+            try:
+                await self.save(case.model_copy(update={"channel_activity_id": activity_id}), etag)
+            except ConflictError:
+                continue
+            await self.audit(
+                reference, at=at, actor="bot", role="system", what="posted to review channel"
+            )
+            return True
+        return False
+
     async def for_partnership(self, partnership_id: str) -> list[Case]:
         """Every case of one partnership."""
         docs = await self._store.list(Collection.CASES, where={"partnership_id": partnership_id})

@@ -105,7 +105,7 @@ class ReferralFiling:
             submitted_at=now,
             dates=initial_dates(referral),
         )
-        case_etag = await self._cases.create(case)
+        await self._cases.create(case)
         await self._cases.audit(
             reference,
             at=now,
@@ -126,26 +126,18 @@ class ReferralFiling:
         )
 
         async def announce() -> None:
-            await self._announce(case, case_etag, partnership)
+            await self._announce(case, partnership)
 
         return Filed(reference, Reply.of(acknowledgement, after=(announce,)))
 
-    async def _announce(self, case: Case, etag: str, partnership: Partnership) -> None:
+    async def _announce(self, case: Case, partnership: Partnership) -> None:
         try:
             activity_id = await self._announcer.announce_case(case, partnership)
         except NotifierError as exc:
             # The case is filed whatever happens here; the reminders job retries the post.
             logger.warning("case %s not posted to the review channel: %s", case.reference, exc)
             return
-        posted = case.model_copy(update={"channel_activity_id": activity_id})
-        await self._cases.save(posted, etag)
-        await self._cases.audit(
-            case.reference,
-            at=self._clock.now(),
-            actor="bot",
-            role="system",
-            what="posted to review channel",
-        )
+        await self._cases.record_post(case.reference, activity_id, at=self._clock.now())
 
     async def recover(self, person: Person, stored: StoredDraft, etag: str) -> Filed | Released:
         """A filing that stopped half way: finish it if the case exists, else release the draft."""
