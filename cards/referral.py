@@ -184,8 +184,18 @@ class _Form:
     def note(self, text: str) -> None:
         self.body.append(text_block(text, isSubtle=True, spacing="Small"))
 
-    def _input(self, kind: str, input_id: str, label: str, *, required: bool) -> Element:
+    def _input(
+        self,
+        kind: str,
+        input_id: str,
+        label: str,
+        *,
+        required: bool,
+        placeholder: str | None = None,
+    ) -> Element:
         element: Element = {"type": kind, "id": input_id, "label": label}
+        if placeholder:
+            element["placeholder"] = placeholder
         if required:
             key = f"{self.step.value}.{input_id}"
             element["isRequired"] = True
@@ -198,16 +208,16 @@ class _Form:
         label: str,
         *,
         max_length: int,
+        placeholder: str | None = None,
         required: bool = False,
         multiline: bool = False,
-        placeholder: str | None = None,
     ) -> None:
-        element = self._input("Input.Text", input_id, label, required=required)
+        element = self._input(
+            "Input.Text", input_id, label, required=required, placeholder=placeholder
+        )
         element["maxLength"] = max_length
         if multiline:
             element["isMultiline"] = True
-        if placeholder:
-            element["placeholder"] = placeholder
         value = self.prefill.get(input_id, "")
         if value:
             # A value longer than the box allows cannot have come from the card; keep the size.
@@ -232,14 +242,14 @@ class _Form:
         compact: bool = False,
         placeholder: str | None = None,
     ) -> None:
-        element = self._input("Input.ChoiceSet", input_id, label, required=required)
+        element = self._input(
+            "Input.ChoiceSet", input_id, label, required=required, placeholder=placeholder
+        )
         element["choices"] = [{"title": title, "value": key} for key, title in choices.items()]
         element["style"] = "compact" if compact else "expanded"
         element["wrap"] = True
         if multi:
             element["isMultiSelect"] = True
-        if placeholder:
-            element["placeholder"] = placeholder
         raw = self.prefill.get(input_id, "")
         chosen = [part.strip() for part in raw.split(",") if part.strip() in choices]
         if chosen:
