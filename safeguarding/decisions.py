@@ -46,43 +46,33 @@ __all__ = [
     "Agreement",
     "AlreadyDecidedError",
     "AuditEntry",
+    "DatedDecision",
     "Decision",
     "DecisionError",
     "DecisionKind",
     "DecisionNotAllowedError",
     "DecisionProblem",
     "DecisionResult",
-    "Disagree",
     "HaveRegard",
     "InvalidDecisionError",
-    "LearningReviewOffered",
-    "MeetingHeld",
     "NotALeadError",
     "NotAPartnerError",
-    "NotNotifiable",
     "Outcome",
     "PanelAnswer",
     "PanelReply",
     "Param",
     "PartnerView",
-    "PartnersNotified",
     "ProposeRecommendation",
     "Publication",
     "PublicationDecision",
     "PublicationPlanned",
     "Published",
-    "RapidReviewSent",
+    "ReasonedDecision",
     "RecommendationNotFinalError",
-    "ReportApproved",
-    "ReportSentToPanel",
     "ReviewerAppointed",
-    "SinMade",
     "SlipMilestone",
-    "SummariesRequested",
-    "SummariesReturned",
     "SummaryCode",
     "SummaryItem",
-    "TermsOfReferenceAgreed",
     "WrongPartnershipError",
     "agreement_status",
     "apply_decision",
@@ -206,23 +196,33 @@ class InvalidDecisionError(DecisionError):
 class DecisionKind(StrEnum):
     """Every decision a lead can record, in the order the lead card shows them."""
 
+    # The local authority notified the Panel (a SIN); a rapid review begins.
     SIN_MADE = "sin_made"
+    # The local authority decided the case is not a serious incident to notify.
     NOT_NOTIFIABLE = "not_notifiable"
+    # A case that was not notifiable goes to a learning review all the same.
     LEARNING_REVIEW_OFFERED = "learning_review_offered"
+    # The local authority told the safeguarding partners (and other areas' partners).
     PARTNERS_NOTIFIED = "partners_notified"
+    # The agencies were asked for their Individual Agency Summaries; then they are in.
     SUMMARIES_REQUESTED = "summaries_requested"
     SUMMARIES_RETURNED = "summaries_returned"
+    # The rapid review group met.
     MEETING_HELD = "meeting_held"
     PROPOSE_RECOMMENDATION = "propose_recommendation"
+    # A partner's lead agrees the current recommendation, or disagrees and says why.
     AGREE = "agree"
     DISAGREE = "disagree"
+    # The rapid review and the partners' agreed outcome went to the Panel.
     RAPID_REVIEW_SENT = "rapid_review_sent"
     PANEL_REPLY = "panel_reply"
     REVIEWER_APPOINTED = "reviewer_appointed"
+    # The local CSPR's terms of reference were agreed; the partners approved its final report.
     TERMS_OF_REFERENCE_AGREED = "terms_of_reference_agreed"
     REPORT_APPROVED = "report_approved"
     PUBLICATION_DECISION = "publication_decision"
     PUBLICATION_PLANNED = "publication_planned"
+    # A copy of the final report went to the Panel and the Secretary of State.
     REPORT_SENT_TO_PANEL = "report_sent_to_panel"
     PUBLISHED = "published"
     SLIP = "slip"
@@ -254,48 +254,31 @@ class _Dated(_Data):
     on: date
 
 
-class SinMade(_Dated):
-    """The local authority notified the Panel (a SIN); a rapid review begins."""
+class DatedDecision(_Dated):
+    """A decision whose only data is the day it happened."""
 
-    kind: Literal[DecisionKind.SIN_MADE] = DecisionKind.SIN_MADE
+    kind: Literal[
+        DecisionKind.SIN_MADE,
+        DecisionKind.PARTNERS_NOTIFIED,
+        DecisionKind.SUMMARIES_REQUESTED,
+        DecisionKind.SUMMARIES_RETURNED,
+        DecisionKind.MEETING_HELD,
+        DecisionKind.RAPID_REVIEW_SENT,
+        DecisionKind.TERMS_OF_REFERENCE_AGREED,
+        DecisionKind.REPORT_APPROVED,
+        DecisionKind.REPORT_SENT_TO_PANEL,
+    ]
 
 
-class NotNotifiable(_Data):
-    """The local authority decided the case is not a serious incident to notify."""
+class ReasonedDecision(_Data):
+    """A decision whose only data is the lead's reason for it."""
 
-    kind: Literal[DecisionKind.NOT_NOTIFIABLE] = DecisionKind.NOT_NOTIFIABLE
+    kind: Literal[
+        DecisionKind.NOT_NOTIFIABLE,
+        DecisionKind.LEARNING_REVIEW_OFFERED,
+        DecisionKind.DISAGREE,
+    ]
     reason: Text
-
-
-class LearningReviewOffered(_Data):
-    """A case that was not notifiable goes to a learning review all the same."""
-
-    kind: Literal[DecisionKind.LEARNING_REVIEW_OFFERED] = DecisionKind.LEARNING_REVIEW_OFFERED
-    reason: Text
-
-
-class SummariesRequested(_Dated):
-    """The agencies were asked for their Individual Agency Summaries."""
-
-    kind: Literal[DecisionKind.SUMMARIES_REQUESTED] = DecisionKind.SUMMARIES_REQUESTED
-
-
-class PartnersNotified(_Dated):
-    """The local authority told the safeguarding partners (and other areas' partners)."""
-
-    kind: Literal[DecisionKind.PARTNERS_NOTIFIED] = DecisionKind.PARTNERS_NOTIFIED
-
-
-class SummariesReturned(_Dated):
-    """The agencies' Individual Agency Summaries are in."""
-
-    kind: Literal[DecisionKind.SUMMARIES_RETURNED] = DecisionKind.SUMMARIES_RETURNED
-
-
-class MeetingHeld(_Dated):
-    """The rapid review group met."""
-
-    kind: Literal[DecisionKind.MEETING_HELD] = DecisionKind.MEETING_HELD
 
 
 class ProposeRecommendation(_Data):
@@ -329,19 +312,6 @@ class Agree(_Data):
     kind: Literal[DecisionKind.AGREE] = DecisionKind.AGREE
 
 
-class Disagree(_Data):
-    """A partner's lead disagrees with the current recommendation, and says why."""
-
-    kind: Literal[DecisionKind.DISAGREE] = DecisionKind.DISAGREE
-    reason: Text
-
-
-class RapidReviewSent(_Dated):
-    """The rapid review and the partners' agreed outcome went to the Panel."""
-
-    kind: Literal[DecisionKind.RAPID_REVIEW_SENT] = DecisionKind.RAPID_REVIEW_SENT
-
-
 class PanelReply(_Dated):
     """The Panel's reply to the rapid review, received on `on`."""
 
@@ -354,18 +324,6 @@ class ReviewerAppointed(_Dated):
 
     kind: Literal[DecisionKind.REVIEWER_APPOINTED] = DecisionKind.REVIEWER_APPOINTED
     reviewer: Name
-
-
-class TermsOfReferenceAgreed(_Dated):
-    """The local CSPR's terms of reference were agreed."""
-
-    kind: Literal[DecisionKind.TERMS_OF_REFERENCE_AGREED] = DecisionKind.TERMS_OF_REFERENCE_AGREED
-
-
-class ReportApproved(_Dated):
-    """The partners approved the final CSPR report."""
-
-    kind: Literal[DecisionKind.REPORT_APPROVED] = DecisionKind.REPORT_APPROVED
 
 
 class PublicationDecision(_Data):
@@ -390,12 +348,6 @@ class PublicationPlanned(_Data):
     planned_for: date
 
 
-class ReportSentToPanel(_Dated):
-    """A copy of the final report went to the Panel and the Secretary of State."""
-
-    kind: Literal[DecisionKind.REPORT_SENT_TO_PANEL] = DecisionKind.REPORT_SENT_TO_PANEL
-
-
 class Published(_Dated):
     """The final report was published at a public https address."""
 
@@ -412,25 +364,16 @@ class SlipMilestone(_Data):
     reason: Text
 
 
+# A model per payload, not per kind: kinds that carry the same data share a model.
 Decision: TypeAlias = Annotated[
-    SinMade
-    | NotNotifiable
-    | LearningReviewOffered
-    | PartnersNotified
-    | SummariesRequested
-    | SummariesReturned
-    | MeetingHeld
+    DatedDecision
+    | ReasonedDecision
     | ProposeRecommendation
     | Agree
-    | Disagree
-    | RapidReviewSent
     | PanelReply
     | ReviewerAppointed
-    | TermsOfReferenceAgreed
-    | ReportApproved
     | PublicationDecision
     | PublicationPlanned
-    | ReportSentToPanel
     | Published
     | SlipMilestone,
     Field(discriminator="kind"),
@@ -488,25 +431,22 @@ class AuditEntry(_Frozen):
     """Who decided what and when, for the store to append to the case's audit trail."""
 
     reference: str
-    at: datetime
-    actor_id: str
-    actor_name: str
-    role: str
-    partner: Partner | None
     kind: DecisionKind
     version_before: int
-    version_after: int
-    data: dict[str, JsonValue]
+    # The decision as the case records it (actor, moment, data, the version it made): the audit
+    # says what the case says, so the two cannot disagree.
+    record: RecordedDecision
 
     def detail(self) -> dict[str, JsonValue]:
-        """The fields beyond reference, at, actor and role, as the store's audit() takes them."""
+        """What the store's audit() takes beyond reference, at, and the actor's id and role."""
+        actor = self.record.actor
         return {
             "kind": self.kind.value,
-            "actor_name": self.actor_name,
-            "partner": self.partner.value if self.partner else None,
+            "actor_name": actor.name,
+            "partner": actor.partner.value if actor.partner else None,
             "version_before": self.version_before,
-            "version_after": self.version_after,
-            "data": self.data,
+            "version_after": self.record.version,
+            "data": self.record.data,
         }
 
 
@@ -581,18 +521,15 @@ def agreement_status(case: Case) -> Agreement:
         partner = later.actor.partner
         if partner is None or partner in views:
             continue
-        if isinstance(decision, Agree):
-            views[partner] = PartnerView(
-                partner=partner, agreed=True, actor=later.actor, at=later.at
-            )
-        elif isinstance(decision, Disagree):
-            views[partner] = PartnerView(
-                partner=partner,
-                agreed=False,
-                actor=later.actor,
-                at=later.at,
-                reason=decision.reason,
-            )
+        match decision:
+            case Agree():
+                views[partner] = PartnerView(
+                    partner=partner, agreed=True, actor=later.actor, at=later.at
+                )
+            case ReasonedDecision(kind=DecisionKind.DISAGREE, reason=reason):
+                views[partner] = PartnerView(
+                    partner=partner, agreed=False, actor=later.actor, at=later.at, reason=reason
+                )
     ordered = tuple(views[p] for p in ALL_PARTNERS if p in views)
     agreed = tuple(v.partner for v in ordered if v.agreed)
     return Agreement(
@@ -842,13 +779,13 @@ def _is_repeat(case: Case, decision: Decision, actor: Actor, agreement: Agreemen
             _data_of(decision),
         ):
             return True
-    if isinstance(decision, Agree | Disagree) and actor.partner is not None:
+    if decision.kind in {DecisionKind.AGREE, DecisionKind.DISAGREE} and actor.partner is not None:
         view = agreement.view_of(actor.partner)
-        reason = decision.reason if isinstance(decision, Disagree) else None
+        reason = decision.reason if isinstance(decision, ReasonedDecision) else None
         return (
             view is not None
             and view.actor.id == actor.id
-            and view.agreed == isinstance(decision, Agree)
+            and view.agreed == (decision.kind is DecisionKind.AGREE)
             and view.reason == reason
         )
     return False
@@ -922,19 +859,19 @@ def _change(
         _check_day(decision.on, case, today)
     dates = case.dates
     match decision:
-        case SinMade(on=on):
+        case DatedDecision(kind=DecisionKind.SIN_MADE, on=on):
             return _Change(status=CaseStatus.RAPID_REVIEW, dates={"sin_made": on})
-        case NotNotifiable():
+        case ReasonedDecision(kind=DecisionKind.NOT_NOTIFIABLE):
             return _Change(status=CaseStatus.NO_SERIOUS_INCIDENT)
-        case LearningReviewOffered():
+        case ReasonedDecision(kind=DecisionKind.LEARNING_REVIEW_OFFERED):
             return _Change(status=CaseStatus.LEARNING_REVIEW)
-        case SummariesRequested(on=on):
+        case DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=on):
             return _Change(completions={MilestoneKey.RR_IAS_REQUESTS: on})
-        case PartnersNotified(on=on):
+        case DatedDecision(kind=DecisionKind.PARTNERS_NOTIFIED, on=on):
             return _Change(completions={MilestoneKey.NOTIFY_PARTNERS: on})
-        case SummariesReturned(on=on):
+        case DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=on):
             return _Change(completions={MilestoneKey.RR_IAS_RETURNS: on})
-        case MeetingHeld():
+        case DatedDecision(kind=DecisionKind.MEETING_HELD):
             return _Change()
         case ProposeRecommendation():
             # The first proposal is the rapid review's draft outcome.
@@ -947,10 +884,10 @@ def _change(
             if final and _completion(case, MilestoneKey.RR_SIGN_OFF) is None:
                 return _Change(completions={MilestoneKey.RR_SIGN_OFF: today})
             return _Change()
-        case Disagree():
+        case ReasonedDecision(kind=DecisionKind.DISAGREE):
             _check_view(case, actor, agreement, agreeing=False)
             return _Change()
-        case RapidReviewSent(on=on):
+        case DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=on):
             assert agreement.proposal is not None  # the guard requires a final recommendation
             agreed_on = max(london_time(view.at).date() for view in agreement.views)
             _not_before(on, agreed_on, DecisionProblem.DATE_BEFORE_AGREEMENT)
@@ -974,7 +911,12 @@ def _change(
                 if dates.decision_to_review is None:
                     change.dates["decision_to_review"] = on
             return change
-        case ReviewerAppointed(on=on) | TermsOfReferenceAgreed(on=on) | ReportApproved(on=on):
+        case (
+            ReviewerAppointed(on=on)
+            | DatedDecision(
+                kind=DecisionKind.TERMS_OF_REFERENCE_AGREED | DecisionKind.REPORT_APPROVED, on=on
+            )
+        ):
             _not_before(
                 on, dates.decision_to_review, DecisionProblem.DATE_BEFORE_DECISION_TO_REVIEW
             )
@@ -985,7 +927,7 @@ def _change(
             if planned_for < today:
                 raise InvalidDecisionError("planned_for", DecisionProblem.PLANNED_DATE_IN_PAST)
             return _Change(dates={"planned_publication": planned_for})
-        case ReportSentToPanel(on=on):
+        case DatedDecision(kind=DecisionKind.REPORT_SENT_TO_PANEL, on=on):
             _not_before(
                 on, dates.decision_to_review, DecisionProblem.DATE_BEFORE_DECISION_TO_REVIEW
             )
@@ -994,6 +936,9 @@ def _change(
             return _Change(status=CaseStatus.PUBLISHED, dates={"published": on})
         case SlipMilestone():
             return _slip(case, decision, today)
+        case _:
+            # Unreachable: mypy cannot see that the kinds above cover each shared model's Literal.
+            raise AssertionError(decision.kind)
 
 
 def _events_after(case: Case, change: _Change) -> dict[str, MilestoneEvents]:
@@ -1035,9 +980,8 @@ def apply_decision(
         ) from None
 
     version = case.version + 1
-    data = _data_of(decision)
     record = RecordedDecision(
-        kind=decision.kind.value, data=data, actor=actor, at=at, version=version
+        kind=decision.kind.value, data=_data_of(decision), actor=actor, at=at, version=version
     )
     updated = case.model_copy(
         update={
@@ -1049,16 +993,7 @@ def apply_decision(
         }
     )
     audit = AuditEntry(
-        reference=case.reference,
-        at=at,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        role=actor.role,
-        partner=actor.partner,
-        kind=decision.kind,
-        version_before=case.version,
-        version_after=version,
-        data=data,
+        reference=case.reference, kind=decision.kind, version_before=case.version, record=record
     )
     return DecisionResult(case=updated, audit=audit, changed=True)
 
@@ -1100,24 +1035,24 @@ class SummaryItem:
 
 def _summary_items(decision: Decision, outcome: Outcome | None) -> list[SummaryItem]:
     match decision:
-        case SinMade(on=on):
+        case DatedDecision(kind=DecisionKind.SIN_MADE, on=on):
             return [
                 SummaryItem(SummaryCode.SIN_MADE, {"on": on}),
                 SummaryItem(SummaryCode.RAPID_REVIEW_BEGAN),
             ]
-        case NotNotifiable():
+        case ReasonedDecision(kind=DecisionKind.NOT_NOTIFIABLE):
             return [SummaryItem(SummaryCode.NOT_NOTIFIABLE)]
-        case LearningReviewOffered():
+        case ReasonedDecision(kind=DecisionKind.LEARNING_REVIEW_OFFERED):
             return [SummaryItem(SummaryCode.LEARNING_REVIEW_OFFERED)]
-        case SummariesRequested(on=on):
+        case DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=on):
             return [SummaryItem(SummaryCode.SUMMARIES_REQUESTED, {"on": on})]
-        case PartnersNotified(on=on):
+        case DatedDecision(kind=DecisionKind.PARTNERS_NOTIFIED, on=on):
             return [SummaryItem(SummaryCode.PARTNERS_NOTIFIED, {"on": on})]
-        case SummariesReturned(on=on):
+        case DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=on):
             return [SummaryItem(SummaryCode.SUMMARIES_RETURNED, {"on": on})]
-        case MeetingHeld(on=on):
+        case DatedDecision(kind=DecisionKind.MEETING_HELD, on=on):
             return [SummaryItem(SummaryCode.MEETING_HELD, {"on": on})]
-        case RapidReviewSent(on=on):
+        case DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=on):
             items = [SummaryItem(SummaryCode.RAPID_REVIEW_SENT, {"on": on})]
             if outcome:
                 items.append(SummaryItem(SummaryCode.OUTCOME, {"outcome": outcome}))
@@ -1126,15 +1061,15 @@ def _summary_items(decision: Decision, outcome: Outcome | None) -> list[SummaryI
             return [SummaryItem(SummaryCode.PANEL_REPLY, {"reply": reply})]
         case ReviewerAppointed(on=on):
             return [SummaryItem(SummaryCode.REVIEWER_APPOINTED, {"on": on})]
-        case TermsOfReferenceAgreed(on=on):
+        case DatedDecision(kind=DecisionKind.TERMS_OF_REFERENCE_AGREED, on=on):
             return [SummaryItem(SummaryCode.TERMS_OF_REFERENCE_AGREED, {"on": on})]
-        case ReportApproved(on=on):
+        case DatedDecision(kind=DecisionKind.REPORT_APPROVED, on=on):
             return [SummaryItem(SummaryCode.REPORT_APPROVED, {"on": on})]
         case PublicationDecision(publish=publish):
             return [SummaryItem(SummaryCode.PUBLICATION_DECISION, {"publish": publish})]
         case PublicationPlanned(planned_for=planned_for):
             return [SummaryItem(SummaryCode.PUBLICATION_PLANNED, {"on": planned_for})]
-        case ReportSentToPanel(on=on):
+        case DatedDecision(kind=DecisionKind.REPORT_SENT_TO_PANEL, on=on):
             return [SummaryItem(SummaryCode.REPORT_SENT_TO_PANEL, {"on": on})]
         case Published(on=on, link=link):
             return [SummaryItem(SummaryCode.PUBLISHED, {"on": on, "link": link})]

@@ -20,35 +20,25 @@ from safeguarding.decisions import (
     Actor,
     Agree,
     AlreadyDecidedError,
+    DatedDecision,
     Decision,
     DecisionError,
     DecisionKind,
     DecisionNotAllowedError,
     DecisionProblem,
     DecisionResult,
-    Disagree,
     InvalidDecisionError,
-    LearningReviewOffered,
-    MeetingHeld,
     NotALeadError,
     NotAPartnerError,
-    NotNotifiable,
     PanelReply,
-    PartnersNotified,
     ProposeRecommendation,
     PublicationDecision,
     PublicationPlanned,
     Published,
-    RapidReviewSent,
+    ReasonedDecision,
     RecommendationNotFinalError,
-    ReportApproved,
-    ReportSentToPanel,
     ReviewerAppointed,
-    SinMade,
     SlipMilestone,
-    SummariesRequested,
-    SummariesReturned,
-    TermsOfReferenceAgreed,
     WrongPartnershipError,
     agreement_status,
     apply_decision,
@@ -224,7 +214,7 @@ def proposal(outcome: str = "local_cspr") -> ProposeRecommendation:
 
 
 def in_rapid_review() -> Case:
-    return decide(new_case(), SinMade(on=SIN_DAY), LA, SIN_DAY)
+    return decide(new_case(), DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY), LA, SIN_DAY)
 
 
 def agreed(outcome: str = "local_cspr") -> Case:
@@ -238,7 +228,12 @@ SENT_DAY = date(2026, 12, 10)
 
 
 def sent(outcome: str = "local_cspr") -> Case:
-    return decide(agreed(outcome), RapidReviewSent(on=SENT_DAY), BM, SENT_DAY)
+    return decide(
+        agreed(outcome),
+        DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=SENT_DAY),
+        BM,
+        SENT_DAY,
+    )
 
 
 def timeline_of(case: Case, today: date) -> Any:
@@ -263,7 +258,7 @@ def refused(
 
 def test_sin_made_starts_the_rapid_review_and_records_the_decision() -> None:
     case = new_case()
-    result = apply(case, SinMade(on=SIN_DAY), LA, SIN_DAY)
+    result = apply(case, DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY), LA, SIN_DAY)
 
     assert result.changed
     assert result.case.status is CaseStatus.RAPID_REVIEW
@@ -286,7 +281,12 @@ def test_sin_made_starts_the_rapid_review_and_records_the_decision() -> None:
 
 
 def test_not_notifiable_then_a_learning_review_can_still_be_offered() -> None:
-    case = decide(new_case(), NotNotifiable(reason="No abuse or neglect suspected."), LA, AWARE)
+    case = decide(
+        new_case(),
+        ReasonedDecision(kind=DecisionKind.NOT_NOTIFIABLE, reason="No abuse or neglect suspected."),
+        LA,
+        AWARE,
+    )
     assert case.status is CaseStatus.NO_SERIOUS_INCIDENT
     assert available_decisions(case) == [
         DecisionKind.SIN_MADE,
@@ -294,22 +294,36 @@ def test_not_notifiable_then_a_learning_review_can_still_be_offered() -> None:
         DecisionKind.SLIP,
     ]
 
-    case = decide(case, LearningReviewOffered(reason="Useful learning for schools."), BM, AWARE)
+    case = decide(
+        case,
+        ReasonedDecision(
+            kind=DecisionKind.LEARNING_REVIEW_OFFERED, reason="Useful learning for schools."
+        ),
+        BM,
+        AWARE,
+    )
     assert case.status is CaseStatus.LEARNING_REVIEW
     assert case.version == 3
 
 
 def test_a_case_found_not_notifiable_can_be_notified_when_new_facts_emerge() -> None:
-    case = decide(new_case(), NotNotifiable(reason="No serious harm known."), LA, AWARE)
-    case = decide(case, SinMade(on=SIN_DAY), LA, SIN_DAY)
+    case = decide(
+        new_case(),
+        ReasonedDecision(kind=DecisionKind.NOT_NOTIFIABLE, reason="No serious harm known."),
+        LA,
+        AWARE,
+    )
+    case = decide(case, DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY), LA, SIN_DAY)
     assert case.status is CaseStatus.RAPID_REVIEW
 
 
 def sample(kind: str) -> Decision:
     samples: dict[str, Decision] = {
-        "not_notifiable": NotNotifiable(reason="r"),
-        "disagree": Disagree(reason="r"),
-        "learning_review_offered": LearningReviewOffered(reason="r"),
+        "not_notifiable": ReasonedDecision(kind=DecisionKind.NOT_NOTIFIABLE, reason="r"),
+        "disagree": ReasonedDecision(kind=DecisionKind.DISAGREE, reason="r"),
+        "learning_review_offered": ReasonedDecision(
+            kind=DecisionKind.LEARNING_REVIEW_OFFERED, reason="r"
+        ),
         "slip": SlipMilestone(milestone=MilestoneKey.SIN, to=SIN_DAY, reason="r"),
         "publication_decision": PublicationDecision(publish="full"),
     }
@@ -340,25 +354,39 @@ def test_reasons_are_required(data: dict[str, Any]) -> None:
 
 def test_a_date_after_today_is_refused() -> None:
     with refused(InvalidDecisionError, match="cannot be in the future") as caught:
-        apply(new_case(), SinMade(on=SIN_DAY + timedelta(days=1)), LA, SIN_DAY)
+        apply(
+            new_case(),
+            DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY + timedelta(days=1)),
+            LA,
+            SIN_DAY,
+        )
     assert caught.value.field == "on"
 
 
 def test_a_date_before_the_incident_is_refused() -> None:
     with refused(InvalidDecisionError, match="before the incident"):
-        apply(new_case(), SinMade(on=INCIDENT - timedelta(days=1)), LA, SIN_DAY)
+        apply(
+            new_case(),
+            DatedDecision(kind=DecisionKind.SIN_MADE, on=INCIDENT - timedelta(days=1)),
+            LA,
+            SIN_DAY,
+        )
 
 
 def test_a_sin_before_the_la_knew_is_refused() -> None:
     with refused(InvalidDecisionError, match="cannot be before the LA became aware"):
-        apply(new_case(), SinMade(on=INCIDENT), LA, SIN_DAY)
+        apply(new_case(), DatedDecision(kind=DecisionKind.SIN_MADE, on=INCIDENT), LA, SIN_DAY)
 
 
 def test_today_is_the_date_in_england_not_utc() -> None:
     # 23:30 UTC on 30 June is 00:30 on 1 July in London (BST).
     moment = datetime(2027, 6, 30, 23, 30, tzinfo=UTC)
     result = apply_decision(
-        new_case(), SinMade(on=date(2027, 7, 1)), actor=LA, partnership=coventry(), at=moment
+        new_case(),
+        DatedDecision(kind=DecisionKind.SIN_MADE, on=date(2027, 7, 1)),
+        actor=LA,
+        partnership=coventry(),
+        at=moment,
     )
     assert result.case.dates.sin_made == date(2027, 7, 1)
 
@@ -367,7 +395,7 @@ def test_a_naive_moment_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="naive"):
         apply_decision(
             new_case(),
-            SinMade(on=SIN_DAY),
+            DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY),
             actor=LA,
             partnership=coventry(),
             at=datetime(2026, 11, 25, 10),
@@ -385,11 +413,14 @@ def test_dates_must_be_real() -> None:
 @pytest.mark.parametrize(
     ("decision", "message"),
     [
-        (SummariesRequested(on=SIN_DAY), "is a new referral"),
-        (MeetingHeld(on=SIN_DAY), "is a new referral"),
-        (RapidReviewSent(on=SIN_DAY), "is a new referral"),
+        (DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=SIN_DAY), "is a new referral"),
+        (DatedDecision(kind=DecisionKind.MEETING_HELD, on=SIN_DAY), "is a new referral"),
+        (DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=SIN_DAY), "is a new referral"),
         (ReviewerAppointed(on=SIN_DAY, reviewer="A Reviewer"), "is a new referral"),
-        (LearningReviewOffered(reason="r"), "is a new referral"),
+        (
+            ReasonedDecision(kind=DecisionKind.LEARNING_REVIEW_OFFERED, reason="r"),
+            "is a new referral",
+        ),
         (PanelReply(on=SIN_DAY, reply="agrees"), "has not been sent to the Panel yet"),
     ],
 )
@@ -403,9 +434,9 @@ def test_decisions_that_do_not_fit_a_new_referral_are_refused(
 def test_rapid_review_decisions_are_refused_once_it_was_sent() -> None:
     case = sent()
     for decision in (
-        MeetingHeld(on=SENT_DAY),
+        DatedDecision(kind=DecisionKind.MEETING_HELD, on=SENT_DAY),
         proposal(),
-        RapidReviewSent(on=SENT_DAY + timedelta(days=1)),
+        DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=SENT_DAY + timedelta(days=1)),
     ):
         with refused(
             DecisionNotAllowedError, match=r"^The rapid review has already been sent to the Panel$"
@@ -415,12 +446,22 @@ def test_rapid_review_decisions_are_refused_once_it_was_sent() -> None:
 
 def test_not_notifiable_is_refused_in_a_rapid_review() -> None:
     with refused(DecisionNotAllowedError, match="is in rapid review"):
-        apply(in_rapid_review(), NotNotifiable(reason="r"), LA, SIN_DAY)
+        apply(
+            in_rapid_review(),
+            ReasonedDecision(kind=DecisionKind.NOT_NOTIFIABLE, reason="r"),
+            LA,
+            SIN_DAY,
+        )
 
 
 def test_a_second_sin_is_already_decided() -> None:
     with refused(AlreadyDecidedError, match="already recorded as made on 25 November 2026"):
-        apply(in_rapid_review(), SinMade(on=SIN_DAY - timedelta(days=1)), LA, SIN_DAY)
+        apply(
+            in_rapid_review(),
+            DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY - timedelta(days=1)),
+            LA,
+            SIN_DAY,
+        )
 
 
 # --- who may decide ---------------------------------------------------------------------------
@@ -429,22 +470,27 @@ def test_a_second_sin_is_already_decided() -> None:
 def test_someone_who_is_not_a_lead_is_refused() -> None:
     stranger = Actor(id="29:x", name="Someone Else", role="Teacher", partner=None)
     with refused(NotALeadError, match="Only the leads of Coventry"):
-        apply(new_case(), SinMade(on=SIN_DAY), stranger, SIN_DAY)
+        apply(new_case(), DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY), stranger, SIN_DAY)
 
 
 def test_a_lead_with_an_entra_id_must_act_under_it() -> None:
     impostor = actor("Lou Authority", "11111111-1111-1111-1111-111111111111")
     with pytest.raises(NotALeadError):
-        apply(new_case(), SinMade(on=SIN_DAY), impostor, SIN_DAY)
+        apply(new_case(), DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY), impostor, SIN_DAY)
     same_id_other_case = actor("Lou Authority", LA_ID.upper())
-    assert apply(new_case(), SinMade(on=SIN_DAY), same_id_other_case, SIN_DAY).changed
+    assert apply(
+        new_case(),
+        DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY),
+        same_id_other_case,
+        SIN_DAY,
+    ).changed
 
 
 def test_a_lead_of_another_partnership_is_refused() -> None:
     with pytest.raises(WrongPartnershipError):
         apply_decision(
             new_case(),
-            SinMade(on=SIN_DAY),
+            DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY),
             actor=LA,
             partnership=partnerships()["walsall"],
             at=at(SIN_DAY),
@@ -456,7 +502,9 @@ def test_a_lead_of_another_partnership_is_refused() -> None:
 
 def test_summaries_requested_completes_its_milestone() -> None:
     day = date(2026, 11, 26)
-    case = decide(in_rapid_review(), SummariesRequested(on=day), BM, day)
+    case = decide(
+        in_rapid_review(), DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=day), BM, day
+    )
     assert case.status is CaseStatus.RAPID_REVIEW
     events = case.milestone_events[MilestoneKey.RR_IAS_REQUESTS.value]
     assert events.completion is not None
@@ -465,16 +513,26 @@ def test_summaries_requested_completes_its_milestone() -> None:
     assert step.status is MilestoneStatus.DONE
     assert step.completed_on == day
     with refused(AlreadyDecidedError, match="already requested on 26 November 2026"):
-        apply(case, SummariesRequested(on=day - timedelta(days=1)), HEALTH, day)
+        apply(
+            case,
+            DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=day - timedelta(days=1)),
+            HEALTH,
+            day,
+        )
 
 
 def test_meeting_held_is_recorded_and_changes_no_status() -> None:
     day = date(2026, 12, 3)
-    case = decide(in_rapid_review(), MeetingHeld(on=day), BM, day)
+    case = decide(in_rapid_review(), DatedDecision(kind=DecisionKind.MEETING_HELD, on=day), BM, day)
     assert case.status is CaseStatus.RAPID_REVIEW
     assert case.decisions[-1].kind == "meeting_held"
     # A second meeting on another day is a real second meeting.
-    case = decide(case, MeetingHeld(on=day + timedelta(days=1)), BM, day + timedelta(days=1))
+    case = decide(
+        case,
+        DatedDecision(kind=DecisionKind.MEETING_HELD, on=day + timedelta(days=1)),
+        BM,
+        day + timedelta(days=1),
+    )
     assert [d.kind for d in case.decisions].count("meeting_held") == 2
 
 
@@ -527,7 +585,12 @@ def test_a_disagreement_blocks_sending_until_a_new_proposal() -> None:
     day = date(2026, 12, 8)
     case = decide(in_rapid_review(), proposal(), LA, day)
     case = decide(case, Agree(), HEALTH, day)
-    case = decide(case, Disagree(reason="A learning review would be enough."), POLICE, day)
+    case = decide(
+        case,
+        ReasonedDecision(kind=DecisionKind.DISAGREE, reason="A learning review would be enough."),
+        POLICE,
+        day,
+    )
 
     status = agreement_status(case)
     assert not status.final
@@ -537,7 +600,7 @@ def test_a_disagreement_blocks_sending_until_a_new_proposal() -> None:
         (Partner.POLICE, "A learning review would be enough.")
     ]
     with refused(RecommendationNotFinalError, match="the police disagreed"):
-        apply(case, RapidReviewSent(on=day), BM, day)
+        apply(case, DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=day), BM, day)
 
     case = decide(case, proposal("learning_review"), POLICE, day + timedelta(days=1))
     status = agreement_status(case)
@@ -553,10 +616,15 @@ def test_a_disagreement_blocks_sending_until_a_new_proposal() -> None:
 
 def test_sending_before_the_recommendation_is_final_is_refused() -> None:
     with refused(RecommendationNotFinalError, match="no recommendation has been proposed"):
-        apply(in_rapid_review(), RapidReviewSent(on=SIN_DAY), BM, SIN_DAY)
+        apply(
+            in_rapid_review(),
+            DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=SIN_DAY),
+            BM,
+            SIN_DAY,
+        )
     case = decide(in_rapid_review(), proposal(), LA, SIN_DAY)
     with refused(RecommendationNotFinalError, match="still awaited: health and the police"):
-        apply(case, RapidReviewSent(on=SIN_DAY), BM, SIN_DAY)
+        apply(case, DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=SIN_DAY), BM, SIN_DAY)
     assert issubclass(RecommendationNotFinalError, DecisionNotAllowedError)
 
 
@@ -565,7 +633,9 @@ def test_agreeing_needs_a_proposal() -> None:
         apply(in_rapid_review(), Agree(), HEALTH, SIN_DAY)
 
 
-@pytest.mark.parametrize("decision", [Agree(), Disagree(reason="Not convinced.")])
+@pytest.mark.parametrize(
+    "decision", [Agree(), ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Not convinced.")]
+)
 def test_a_lead_without_a_partner_cannot_agree_or_disagree(decision: Decision) -> None:
     case = decide(in_rapid_review(), proposal(), LA, SIN_DAY)
     with refused(NotAPartnerError, match="Only the lead for the local authority"):
@@ -578,9 +648,19 @@ def test_one_partner_cannot_answer_twice() -> None:
     with refused(AlreadyDecidedError, match=r"^Health has already agreed to this"):
         apply(case, Agree(), HEALTH_2, SIN_DAY)
     with refused(AlreadyDecidedError, match="Health has already agreed"):
-        apply(case, Disagree(reason="Changed my mind."), HEALTH, SIN_DAY)
+        apply(
+            case,
+            ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Changed my mind."),
+            HEALTH,
+            SIN_DAY,
+        )
     with refused(AlreadyDecidedError, match="The local authority has already agreed"):
-        apply(case, Disagree(reason="Changed my mind."), LA, SIN_DAY)
+        apply(
+            case,
+            ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Changed my mind."),
+            LA,
+            SIN_DAY,
+        )
 
 
 def test_a_double_click_on_agree_records_one_decision() -> None:
@@ -606,21 +686,30 @@ def test_the_proposer_clicking_agree_changes_nothing() -> None:
 def test_a_double_click_on_any_decision_is_a_no_op() -> None:
     case = in_rapid_review()
     # The second click is handled after the first was saved: the status has moved on.
-    result = apply(case, SinMade(on=SIN_DAY), LA, SIN_DAY)
+    result = apply(case, DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY), LA, SIN_DAY)
     assert not result.changed
     assert len(result.case.decisions) == 1
     # The same decision by someone else is not a double click.
     with pytest.raises(AlreadyDecidedError):
-        apply(case, SinMade(on=SIN_DAY), BM, SIN_DAY)
+        apply(case, DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY), BM, SIN_DAY)
 
 
 def test_a_repeated_disagreement_is_a_no_op() -> None:
     case = decide(in_rapid_review(), proposal(), LA, SIN_DAY)
-    case = decide(case, Disagree(reason="Too early."), POLICE, SIN_DAY)
+    case = decide(
+        case, ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Too early."), POLICE, SIN_DAY
+    )
     case = decide(case, Agree(), HEALTH, SIN_DAY)
-    assert not apply(case, Disagree(reason="Too early."), POLICE, SIN_DAY).changed
+    assert not apply(
+        case, ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Too early."), POLICE, SIN_DAY
+    ).changed
     with pytest.raises(AlreadyDecidedError):
-        apply(case, Disagree(reason="Another reason."), POLICE, SIN_DAY)
+        apply(
+            case,
+            ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Another reason."),
+            POLICE,
+            SIN_DAY,
+        )
 
 
 def test_a_local_cspr_needs_a_criterion_and_criteria_are_the_statutory_ones() -> None:
@@ -678,7 +767,12 @@ def test_sending_the_rapid_review_moves_the_case_on_per_the_outcome(
 
 def test_the_rapid_review_cannot_be_sent_before_the_partners_agreed() -> None:
     with refused(InvalidDecisionError, match="before the partners agreed"):
-        apply(agreed(), RapidReviewSent(on=date(2026, 12, 7)), BM, SENT_DAY)
+        apply(
+            agreed(),
+            DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=date(2026, 12, 7)),
+            BM,
+            SENT_DAY,
+        )
 
 
 def test_panel_national_review() -> None:
@@ -720,8 +814,18 @@ def published_case() -> Case:
         BM,
         date(2027, 1, 11),
     )
-    case = decide(case, TermsOfReferenceAgreed(on=date(2027, 1, 18)), BM, date(2027, 1, 18))
-    case = decide(case, ReportApproved(on=date(2027, 5, 3)), LA, date(2027, 5, 3))
+    case = decide(
+        case,
+        DatedDecision(kind=DecisionKind.TERMS_OF_REFERENCE_AGREED, on=date(2027, 1, 18)),
+        BM,
+        date(2027, 1, 18),
+    )
+    case = decide(
+        case,
+        DatedDecision(kind=DecisionKind.REPORT_APPROVED, on=date(2027, 5, 3)),
+        LA,
+        date(2027, 5, 3),
+    )
     case = decide(
         case,
         PublicationDecision(publish="improvements_only", reason="A trial is pending."),
@@ -729,7 +833,12 @@ def published_case() -> Case:
         date(2027, 5, 3),
     )
     case = decide(case, PublicationPlanned(planned_for=date(2027, 6, 1)), BM, date(2027, 5, 3))
-    case = decide(case, ReportSentToPanel(on=date(2027, 5, 20)), BM, date(2027, 5, 20))
+    case = decide(
+        case,
+        DatedDecision(kind=DecisionKind.REPORT_SENT_TO_PANEL, on=date(2027, 5, 20)),
+        BM,
+        date(2027, 5, 20),
+    )
     link = "https://www.coventry.example/cspr/cov-2026-001"
     return decide(case, Published(on=date(2027, 6, 1), link=link), BM, date(2027, 6, 1))
 
@@ -750,14 +859,21 @@ def test_cspr_steps_are_refused_out_of_order_or_twice() -> None:
     case = sent()
     day = date(2027, 1, 11)
     with refused(DecisionNotAllowedError, match="Record 'Reviewer appointed' before"):
-        apply(case, ReportApproved(on=day), LA, day)
+        apply(case, DatedDecision(kind=DecisionKind.REPORT_APPROVED, on=day), LA, day)
     with refused(DecisionNotAllowedError, match="Record 'Report approved' before"):
         apply(case, Published(on=day, link="https://x.example/r"), LA, day)
     case = decide(case, ReviewerAppointed(on=day, reviewer="Riley Reviewer"), BM, day)
     with refused(AlreadyDecidedError, match="already recorded on 11 January 2027"):
         apply(case, ReviewerAppointed(on=day, reviewer="Other Reviewer"), BM, day)
     with refused(InvalidDecisionError, match="before the decision to hold the review"):
-        apply(case, TermsOfReferenceAgreed(on=SENT_DAY - timedelta(days=1)), BM, day)
+        apply(
+            case,
+            DatedDecision(
+                kind=DecisionKind.TERMS_OF_REFERENCE_AGREED, on=SENT_DAY - timedelta(days=1)
+            ),
+            BM,
+            day,
+        )
     with refused(InvalidDecisionError, match="planned date cannot be in the past"):
         apply(case, PublicationPlanned(planned_for=day - timedelta(days=1)), BM, day)
 
@@ -852,12 +968,22 @@ def test_a_cspr_deadline_can_slip_for_parallel_proceedings() -> None:
 
 def test_the_audit_entry_says_who_did_what_and_when() -> None:
     case = decide(in_rapid_review(), proposal(), LA, SIN_DAY)
-    result = apply(case, Disagree(reason="Not enough information yet."), POLICE, SIN_DAY)
+    result = apply(
+        case,
+        ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Not enough information yet."),
+        POLICE,
+        SIN_DAY,
+    )
     audit = result.audit
     assert audit is not None
     assert audit.reference == "COV-2026-001"
-    assert audit.at == at(SIN_DAY)
-    assert (audit.actor_id, audit.actor_name, audit.role, audit.partner) == (
+    assert audit.record.at == at(SIN_DAY)
+    assert (
+        audit.record.actor.id,
+        audit.record.actor.name,
+        audit.record.actor.role,
+        audit.record.actor.partner,
+    ) == (
         "29:Pat Police",
         "Pat Police",
         "Detective Superintendent",
@@ -865,8 +991,8 @@ def test_the_audit_entry_says_who_did_what_and_when() -> None:
     )
     assert audit.kind is DecisionKind.DISAGREE
     assert decision_label(audit.kind) == "Disagree"
-    assert (audit.version_before, audit.version_after) == (case.version, case.version + 1)
-    assert audit.data == {"reason": "Not enough information yet."}
+    assert (audit.version_before, audit.record.version) == (case.version, case.version + 1)
+    assert audit.record.data == {"reason": "Not enough information yet."}
     assert audit.detail() == {
         "kind": "disagree",
         "actor_name": "Pat Police",
@@ -875,7 +1001,7 @@ def test_the_audit_entry_says_who_did_what_and_when() -> None:
         "version_after": 4,
         "data": {"reason": "Not enough information yet."},
     }
-    assert result.case.decisions[-1].version == audit.version_after
+    assert result.case.decisions[-1].version == audit.record.version
 
 
 def test_audit_entries_carry_no_child_data() -> None:
@@ -946,13 +1072,15 @@ def test_available_decisions_follow_the_case() -> None:
 
 
 def test_every_decision_kind_has_a_model_and_available_decisions_agree_with_apply() -> None:
-    kinds = {model.model_fields["kind"].default for model in get_args(get_args(Decision)[0])}
+    models = get_args(get_args(Decision)[0])
+    # A model's kind is a Literal of the kinds that share its payload.
+    kinds = {kind for model in models for kind in get_args(model.model_fields["kind"].annotation)}
     assert kinds == set(DecisionKind)
     # Whatever available_decisions leaves out is refused by apply_decision.
     case = new_case()
     assert DecisionKind.MEETING_HELD not in available_decisions(case)
     with pytest.raises(DecisionError):
-        apply(case, MeetingHeld(on=SIN_DAY), BM, SIN_DAY)
+        apply(case, DatedDecision(kind=DecisionKind.MEETING_HELD, on=SIN_DAY), BM, SIN_DAY)
 
 
 # --- what the referrer is told ---------------------------------------------------------------
@@ -979,16 +1107,33 @@ def test_decision_summary_wording_names_nobody() -> None:
 
 
 def test_decision_summary_leaves_out_deliberation_and_reasons() -> None:
-    case = decide(new_case(), NotNotifiable(reason="Jane's injuries were accidental."), LA, AWARE)
     case = decide(
-        case, LearningReviewOffered(reason="Useful learning for Jane's school."), BM, AWARE
+        new_case(),
+        ReasonedDecision(
+            kind=DecisionKind.NOT_NOTIFIABLE, reason="Jane's injuries were accidental."
+        ),
+        LA,
+        AWARE,
+    )
+    case = decide(
+        case,
+        ReasonedDecision(
+            kind=DecisionKind.LEARNING_REVIEW_OFFERED, reason="Useful learning for Jane's school."
+        ),
+        BM,
+        AWARE,
     )
     assert summary_lines(decision_summary(case)) == [
         "The local authority decided the case did not need to be notified to the national Panel",
         "The partnership decided to hold a learning review",
     ]
     rapid = decide(in_rapid_review(), proposal(), LA, SIN_DAY)
-    rapid = decide(rapid, Disagree(reason="Pat thinks otherwise"), POLICE, SIN_DAY)
+    rapid = decide(
+        rapid,
+        ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Pat thinks otherwise"),
+        POLICE,
+        SIN_DAY,
+    )
     slip = SlipMilestone(milestone=MilestoneKey.RAPID_REVIEW, to=date(2027, 1, 8), reason="Pat ill")
     rapid = decide(rapid, slip, BM, SIN_DAY)
     assert summary_lines(decision_summary(rapid)) == [
@@ -1014,7 +1159,9 @@ def test_a_case_stored_before_decisions_existed_still_loads() -> None:
 
 def test_a_case_with_decisions_survives_the_store() -> None:
     case = decide(in_rapid_review(), proposal(), LA, SIN_DAY)
-    case = decide(case, Disagree(reason="Not yet."), POLICE, SIN_DAY)
+    case = decide(
+        case, ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Not yet."), POLICE, SIN_DAY
+    )
     case = decide(
         case,
         SlipMilestone(milestone=MilestoneKey.RR_IAS_RETURNS, to=date(2026, 12, 20), reason="Late."),
@@ -1032,7 +1179,9 @@ def test_a_case_with_decisions_survives_the_store() -> None:
     )
     assert [(v.partner, v.reason) for v in status.disagreements] == [(Partner.POLICE, "Not yet.")]
     # A double click read back from the store is still recognised.
-    again = apply(stored, Disagree(reason="Not yet."), POLICE, SIN_DAY)
+    again = apply(
+        stored, ReasonedDecision(kind=DecisionKind.DISAGREE, reason="Not yet."), POLICE, SIN_DAY
+    )
     assert not again.changed
 
 
@@ -1055,16 +1204,21 @@ def test_parse_decision_reads_a_card_submission() -> None:
 
 
 def test_partners_told_and_summaries_in_complete_their_milestones_once() -> None:
-    case = decide(new_case(), PartnersNotified(on=SIN_DAY), LA, SIN_DAY)
-    case = decide(case, SinMade(on=SIN_DAY), LA, SIN_DAY)
+    case = decide(
+        new_case(), DatedDecision(kind=DecisionKind.PARTNERS_NOTIFIED, on=SIN_DAY), LA, SIN_DAY
+    )
+    case = decide(case, DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_DAY), LA, SIN_DAY)
     day = date(2026, 12, 8)
-    case = decide(case, SummariesReturned(on=day), BM, day)
+    case = decide(case, DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=day), BM, day)
     timeline = timeline_of(case, day)
     told = timeline.get(MilestoneKey.NOTIFY_PARTNERS)
     returned = timeline.get(MilestoneKey.RR_IAS_RETURNS)
     assert told.completed_on == SIN_DAY
     assert returned.completed_on == day
-    assert apply(case, SummariesReturned(on=day), BM, day).changed is False  # a double click
+    assert (
+        apply(case, DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=day), BM, day).changed
+        is False
+    )  # a double click
     with pytest.raises(AlreadyDecidedError):
-        apply(case, SummariesReturned(on=day), LA, day)
+        apply(case, DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=day), LA, day)
     assert "safeguarding partners were told" in " ".join(summary_lines(decision_summary(case)))

@@ -218,9 +218,9 @@ class DecisionDesk:
                 entry = result.audit
                 await self._cases.audit(
                     entry.reference,
-                    at=entry.at,
-                    actor=entry.actor_id,
-                    role=entry.role,
+                    at=entry.record.at,
+                    actor=entry.record.actor.id,
+                    role=entry.record.actor.role,
                     what=wording.decision_label(entry.kind),
                     **entry.detail(),
                 )
