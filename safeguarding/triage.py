@@ -871,14 +871,13 @@ _REVIEW_DESTINATION = _cue(
     r"rapid review|cspr|review|panel|partnership|ias|chronology|learning review",
     negatable=False,
 )
-_DOMAIN = _cue(
-    "domain_words",
-    1,
-    r"reviews?|referr?\w*|refer|panel|partnership|partners|safeguarding|ias|cspr|chronology",
-    r"criteria|lado|mash|child|children|report|reports|agency|agencies|police|la|ofsted",
-    r"family|families|serious|incident|harm|notification|confidential|neglect|health",
-    negatable=False,
+# Words of the partnership's business: a message with none of them is seldom about it.
+_DOMAIN_WORDS = (
+    r"reviews?|referr?\w*|refer|panel|partnership|partners|safeguarding|ias|cspr|chronology"
+    r"|criteria|lado|mash|child|children|report|reports|agency|agencies|police|la|ofsted"
+    r"|family|families|serious|incident|harm|notification|confidential|neglect|health"
 )
+_DOMAIN = _cue("domain_words", 1, _DOMAIN_WORDS, negatable=False)
 _SAR = _cue("other:safeguarding_adults_review", 2, r"sar", negatable=False)
 _BARE_REFERRAL = re.compile(r"(?:i (?:want|would like|need) to )?(?:make a )?refer(?:ral)?")
 _CHILD_AGE = re.compile(r"(?<![0-9])(?:[0-9]|1[0-7]) year old|aged (?:[0-9]|1[0-7])\b")
