@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean playground e2e package
+.PHONY: run test lint typecheck pytest bench clean playground e2e package triage-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ e2e: $(STAMP)
 # The Teams app package (manifest validated against the official schema, icons checked).
 package: $(STAMP)
 	$(BIN)/review-bot package --out build/review-bot-teams-app.zip
+
+# The triage model: trained from tests/data/triage (scikit-learn, a development extra only),
+# written to safeguarding/triage_model.json.gz. The same data always gives the same file.
+triage-model: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	$(BIN)/python -m tests.triage_train
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

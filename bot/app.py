@@ -38,6 +38,7 @@ from safeguarding.calendar import PartnershipCalendars, load_bank_holiday_events
 from safeguarding.clocks import Clock
 from safeguarding.faq import NATIONAL_FAQ_FILE, FaqEntry, load_faq_file
 from safeguarding.partnerships import Partnerships, load_partnerships
+from safeguarding.triage_model import load_model
 from scheduler.runner import ReminderRunner
 from scheduler.trigger import start_scheduler
 from storage.base import ConflictError, Store
@@ -51,7 +52,7 @@ from usecases.decisions import CaseCards, DecisionDesk
 from usecases.leads import LeadDirectory
 from usecases.ports import CaseAnnouncer
 from usecases.referrals import ReferralFiling
-from usecases.safety import SafetyDesk, storeless_signpost
+from usecases.safety import SafetyDesk, Screen, storeless_signpost
 
 logger = logging.getLogger(__name__)
 
@@ -238,10 +239,13 @@ def compose_bot(
     decisions: DecisionDesk | None = None,
     leads: LeadDirectory | None = None,
     repositories: Repositories | None = None,
+    screen: Screen | None = None,
 ) -> ReviewBot:
     """The activity handler with its dialogs and use cases (also used by dialog tests)."""
     repos = repositories or Repositories.over(store, settings)
+    screen = screen or Screen(load_model())
     safety = SafetyDesk(
+        screen=screen,
         partnerships=partnerships,
         calendars=calendars,
         drafts=repos.drafts,
@@ -274,6 +278,7 @@ def compose_bot(
         conversation_state=ConversationState(StoreStorage(store)),
         referral=referral,
         safety=safety,
+        screen=screen,
         answers=Answers(
             partnerships=partnerships,
             faqs=faqs or {},
@@ -332,12 +337,13 @@ def create_app(
     calendars = calendars_for(settings)
     faqs = load_faqs(partnerships, settings.partnerships.parent)
     national_faq = load_faq_file(NATIONAL_FAQ_FILE)
+    screen = Screen(load_model())
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         owned = store is None
         active_store: Store = store if store is not None else TinyDBStore(settings.data_dir)
         adapter = CloudAdapter(authentication)
-        adapter.use(SafetyTriageMiddleware())
+        adapter.use(SafetyTriageMiddleware(screen))
         adapter.use(DeduplicationMiddleware())
         conversations = ConversationRegistry(active_store)
         active_clock: Clock = clock or (
@@ -367,6 +373,7 @@ def create_app(
             conversations=conversations,
             faqs=faqs,
             national_faq=national_faq,
+            screen=screen,
             leads=lead_directory,
             repositories=repos,
             decisions=DecisionDesk(

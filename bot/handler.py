@@ -18,13 +18,13 @@ from cards.welcome import welcome_card
 from dialogs import submits, turns
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
 from safeguarding.partnerships import Partnerships
-from safeguarding.triage import Triage, TriageLabel
+from safeguarding.triage import Triage, TriageLabel, asks_which_referral
 from usecases.answers import Answers
 from usecases.decisions import DecisionDesk
 from usecases.logs import quoted
 from usecases.people import Person
 from usecases.replies import Reply, Say
-from usecases.safety import SafetyDesk
+from usecases.safety import SafetyDesk, Screen
 from usecases.vocabulary import Intent, intent_of
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         conversation_state: ConversationState,
         referral: ReferralDialog,
         safety: SafetyDesk,
+        screen: Screen,
         answers: Answers,
         decisions: DecisionDesk | None = None,
     ) -> None:
@@ -63,6 +64,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         self._conversations = conversations
         self._conversation_state = conversation_state
         self._safety = safety
+        self._screen = screen
         self._answers = answers
         self._decisions = decisions
         self._dialogs = DialogSet(conversation_state.create_property("dialog_state"))
@@ -70,6 +72,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Record the conversation, handle the activity, then save state once."""
+        turns.attach_screen(turn_context, self._screen)
         await self._conversations.remember(turn_context.activity)
         await super().on_turn(turn_context)
         await self._conversation_state.save_changes(turn_context)
@@ -116,6 +119,8 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         label = triage.label
         if label in (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN):
             return
+        if asks_which_referral(triage):
+            return  # the signpost asked which referral is meant: one reply, not two
         await turns.send(turn_context, await self._answer(person, text, triage, private=private))
 
     async def _answer(self, person: Person, text: str, triage: Triage, *, private: bool) -> Reply:

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from botbuilder.core import Middleware, TurnContext
 
-from dialogs.turns import turn_triage
+from dialogs.turns import attach_screen, turn_triage
+from usecases.safety import Screen
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,12 @@ class SafetyTriageMiddleware(Middleware):  # type: ignore[misc]
     classified once per turn, and a failure later in the turn still knows it needs 999.
     """
 
+    def __init__(self, screen: Screen) -> None:
+        self._screen = screen
+
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
         """Work out the turn's triage, then run the turn."""
+        attach_screen(context, self._screen)
         if context.activity.type == "message":
             turn_triage(context)
         await logic()

@@ -66,3 +66,15 @@ def concern_card(contacts: Sequence[FrontDoorContact], *, in_referral: bool) -> 
     else:
         actions = [submit_action(wording.START_REFERRAL, "start_referral")]
     return adaptive_card(body, actions)
+
+
+def which_referral_card(contacts: Sequence[FrontDoorContact]) -> Card:
+    """'I want to make a referral': the front door for a child now, or a case review referral."""
+    body: list[dict[str, Any]] = [
+        text_block(wording.WHICH_REFERRAL_TITLE, size="Large", weight="Bolder"),
+        text_block(wording.WHICH_REFERRAL_CHILD),
+        _contact_facts(contacts),
+        text_block(wording.CONCERN_999, color="Attention", weight="Bolder"),
+        text_block(wording.WHICH_REFERRAL_REVIEW, spacing="Medium"),
+    ]
+    return adaptive_card(body, [submit_action(wording.START_REVIEW_REFERRAL, "start_referral")])

@@ -116,6 +116,18 @@ CONCERN_ALSO_INCIDENT = (
     " referral."
 )
 CONTINUE_MY_REFERRAL = "Continue my referral"
+# "I want to make a referral": which one? One reply that asks, with both ways on it.
+WHICH_REFERRAL_TITLE = "Which referral do you mean?"
+WHICH_REFERRAL_CHILD = (
+    "**A referral about a child you are worried about now.** This goes to the children's front"
+    " door (MASH) for the area where the child lives. Please call them now:"
+)
+WHICH_REFERRAL_REVIEW = (
+    "**A case review referral.** A child has died or been seriously harmed, and abuse or"
+    " neglect is known or suspected. I can take this referral here."
+)
+START_REVIEW_REFERRAL = "Start a case review referral"
+WHICH_REFERRAL_SUMMARY = "Which referral do you mean?"
 OFFER_REFERRAL = (
     "It sounds like a serious incident you may want to refer for a review. Start a referral"
     " and I will guide you through it; your answers are saved as you go."

@@ -13,6 +13,7 @@ from cli.common import EXIT_USAGE, Subparsers
 from safeguarding.calendar import HolidayFileError
 from safeguarding.faq import FaqFileError
 from safeguarding.partnerships import PartnershipsFileError
+from safeguarding.triage_model import ModelFileError
 
 COMMAND = "serve"
 logger = logging.getLogger("review_bot")
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write("review-bot: cannot start, the partnerships file is invalid:\n")
         stderr.writelines(f"  {exc.source}: {p}\n" for p in exc.problems)
         return EXIT_USAGE
-    except (HolidayFileError, FaqFileError) as exc:
+    except (HolidayFileError, FaqFileError, ModelFileError) as exc:
         stderr.write(f"review-bot: cannot start: {exc}\n")
         return EXIT_USAGE
     mode = (

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from cli.common import EXIT_OK, EXIT_USAGE, Subparsers
-from safeguarding.triage import classify
+from safeguarding.triage import Triage, TriageLabel, classify
 from safeguarding.triage_eval import (
     DatasetError,
     EvalReport,
@@ -20,8 +20,10 @@ from safeguarding.triage_eval import (
     parse_examples,
     parse_messages,
 )
+from safeguarding.triage_model import ModelFileError, decide, load_model
 
 COMMAND = "triage"
+Classifier = Callable[[str], Triage]
 
 
 class _InputError(Exception):
@@ -41,6 +43,9 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     parser.add_argument("--eval", metavar="FILE", type=Path, help="labelled JSONL file to score")
     parser.add_argument("--jsonl", metavar="FILE", type=Path, help="JSONL file to classify")
+    parser.add_argument(
+        "--rules-only", action="store_true", help="the rules alone, without the learned model"
+    )
     parser.add_argument("text", nargs="*", metavar="TEXT", help="a message to classify")
     parser.set_defaults(handler=run)
 
@@ -91,9 +96,7 @@ def render_report(report: EvalReport, *, source: str) -> str:
     out.append(f"emergency recall        {report.emergency_recall:.3f}")
     if report.ms_per_message is not None:
         out.append(f"ms per message          {report.ms_per_message:.3f}")
-    if report.confusions:
-        shown = ", ".join(f"{g.value}->{p.value} {n}" for g, p, n in report.confusions[:8])
-        out.append(f"confusions (gold->predicted): {shown}")
+    out.extend(["", *_matrix_lines(report)])
     out.append("")
     out.append(f"safety misses: {len(report.safety_misses)}")
     for miss in report.safety_misses:
@@ -103,16 +106,51 @@ def render_report(report: EvalReport, *, source: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _run_eval(path: Path, stdout: TextIO) -> None:
+_SHORT = {
+    TriageLabel.EMERGENCY: "emerg",
+    TriageLabel.INDIVIDUAL_CONCERN: "concern",
+    TriageLabel.REVIEW_REFERRAL: "review",
+    TriageLabel.PROCESS_QUESTION: "process",
+    TriageLabel.CASE_STATUS: "status",
+    TriageLabel.OTHER_SERVICE: "other",
+    TriageLabel.CHIT_CHAT: "chat",
+}
+
+
+def _matrix_lines(report: EvalReport) -> list[str]:
+    """The confusion matrix: a row per gold label, a column per predicted label."""
+    counts = {(g, p): n for g, p, n in report.confusions}
+    for score in report.per_label:
+        hits = score.support - sum(n for (g, _), n in counts.items() if g is score.label)
+        counts[(score.label, score.label)] = hits
+    labels = list(TriageLabel)
+    header = "gold \\ predicted  " + " ".join(f"{_SHORT[p]:>7}" for p in labels)
+    rows = [
+        f"{g.value:<18} " + " ".join(f"{counts.get((g, p), 0):>7}" for p in labels) for g in labels
+    ]
+    return ["confusion matrix:", header, *rows]
+
+
+def _classifier(rules_only: bool) -> Classifier:
+    if rules_only:
+        return classify
+    try:
+        model = load_model()
+    except ModelFileError as exc:
+        raise _InputError(str(exc)) from None
+    return lambda text: decide(text, model)
+
+
+def _run_eval(path: Path, stdout: TextIO, classifier: Classifier) -> None:
     examples = _load_examples(path)
     # The CLI is the edge: it owns the clock, the evaluation module only calls it.
-    report = evaluate(examples, timer=time.perf_counter)
+    report = evaluate(examples, classifier=classifier, timer=time.perf_counter)
     stdout.write(render_report(report, source=str(path)))
 
 
-def _run_jsonl(path: Path, stdout: TextIO) -> None:
+def _run_jsonl(path: Path, stdout: TextIO, classifier: Classifier) -> None:
     for message in _load_messages(path):
-        result = classify(message.text)
+        result = classifier(message.text)
         line = {
             "id": message.id,
             "label": result.label.value,
@@ -121,8 +159,8 @@ def _run_jsonl(path: Path, stdout: TextIO) -> None:
         stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-def _run_text(words: Sequence[str], stdout: TextIO) -> None:
-    result = classify(" ".join(words))
+def _run_text(words: Sequence[str], stdout: TextIO, classifier: Classifier) -> None:
+    result = classifier(" ".join(words))
     stdout.write(f"label: {result.label.value}\n")
     stdout.write(f"safety signpost: {'yes' if result.safety_signpost else 'no'}\n")
     stdout.write(f"cues: {', '.join(result.cues) if result.cues else '-'}\n")
@@ -137,12 +175,13 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
         chosen = sum(bool(x) for x in (eval_path, jsonl_path, words))
         if chosen != 1:
             raise _InputError("give exactly one of TEXT, --eval FILE or --jsonl FILE")
+        classifier = _classifier(bool(args.rules_only))
         if eval_path is not None:
-            _run_eval(eval_path, stdout)
+            _run_eval(eval_path, stdout, classifier)
         elif jsonl_path is not None:
-            _run_jsonl(jsonl_path, stdout)
+            _run_jsonl(jsonl_path, stdout, classifier)
         else:
-            _run_text(words, stdout)
+            _run_text(words, stdout, classifier)
     except _InputError as exc:
         message = " ".join(str(exc).split())
         stderr.write(f"review-bot {COMMAND}: error: {message}\n")

@@ -18,13 +18,14 @@ from dialogs.submits import Submit, parse_submit
 from safeguarding.triage import Triage
 from usecases.people import Person
 from usecases.replies import Reply, Say
-from usecases.safety import assess
+from usecases.safety import RULES_ONLY, Screen
 
 logger = logging.getLogger(__name__)
 
 _TRIAGE = "review_bot.triage"
 _SUBMIT = "review_bot.submit"
 _SIGNPOSTED = "review_bot.signposted"
+_SCREEN = "review_bot.screen"
 
 
 def typed_text(context: TurnContext) -> str | None:
@@ -39,10 +40,16 @@ def typed_text(context: TurnContext) -> str | None:
     return cleaned or None
 
 
+def attach_screen(context: TurnContext, screen: Screen) -> None:
+    """Give the turn the screen its triage is worked out with (the bot's, with its model)."""
+    context.turn_state.setdefault(_SCREEN, screen)
+
+
 def turn_triage(context: TurnContext) -> Triage | None:
     """The triage of this turn's typed text, worked out once per turn and kept on the turn."""
     if _TRIAGE not in context.turn_state:
-        context.turn_state[_TRIAGE] = assess(typed_text(context))
+        screen: Screen = context.turn_state.get(_SCREEN, RULES_ONLY)
+        context.turn_state[_TRIAGE] = screen.assess(typed_text(context))
     found: Triage | None = context.turn_state[_TRIAGE]
     return found
 

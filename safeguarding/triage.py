@@ -256,6 +256,21 @@ _CONTRACTIONS = (
 _TOKEN = re.compile(r"[a-z0-9]+|[.,;:!?()\[\]\-\u2013\u2014/]+")
 
 
+BARE_REFERRAL_CUE = "review:bare_referral"
+CHILD_DEATH_WITHOUT_SUSPICION = "other:child_death_without_suspicion"
+
+
+def asks_which_referral(triage: Triage) -> bool:
+    """Whether to ask which referral is meant: a referral to children's social care (the front
+    door, now) or a case review referral. Never for an emergency: 999 comes first."""
+    return triage.label is not TriageLabel.EMERGENCY and BARE_REFERRAL_CUE in triage.cues
+
+
+def is_bare_referral(text: str | None) -> bool:
+    """Whether a message only says its writer wants to make a referral, with nothing about it."""
+    return _BARE_REFERRAL.fullmatch(normalise(text)) is not None
+
+
 def normalise(text: str | None) -> str:
     """Lower-case the message, expand abbreviations and typos; punctuation becomes `|`."""
     if not isinstance(text, str):
@@ -297,7 +312,7 @@ def _cue(name: str, weight: float, *alternatives: str, negatable: bool = True) -
     return _Cue(name, weight, re.compile(rf"(?<![a-z0-9])(?:{joined})(?![a-z0-9])"), negatable)
 
 
-_NEGATORS = frozenset({"not", "no", "never", "nobody", "without", "nor", "neither"})
+_NEGATORS = frozenset({"not", "no", "never", "nobody", "nothing", "without", "nor", "neither"})
 
 _CHILD = (
     r"child|children|baby|babies|infant|newborn|toddlers?|boys?|girls?|(?<!adult )sons?"
@@ -665,7 +680,8 @@ _HARM = _cue(
 _SUSPICION = _cue(
     "abuse_or_neglect_suspected",
     1,
-    r"neglect\w*|abuse[ds]?|abusive|non accidental|suspected|suspicious|unexplained",
+    r"neglect\w*|abuse[ds]?|abusive|non accidental|suspected|suspicious",
+    r"unexplained (?:injur\w*|bruis\w*|fractur\w*|marks?|burns?|bleed\w*|head)",
     r"no explanation|police (?:investigat\w*|involved)|investigat\w+|arrested|charged|bail",
     r"concerns?|known to (?:the )?(?:children social care|social care|services|police|youth"
     r" justice|csc|mash|early help)|child protection|exploit\w*|under the influence",
@@ -689,6 +705,8 @@ _NO_SUSPICION = _cue(
     r"palliative|hospice|life limiting|cancer|leuka?emia|tumou?r|meningitis|sepsis",
     r"heart condition|cardiac arrest|long term illness|illness|premature|neonatal|stillb\w+",
     r"not a safeguarding|no suspicion|no risk factors|car crash|road accident|accident",
+    r"nothing (?:to suggest|suggesting|to indicate)|not suspected|unexpected|cot death",
+    r"no (?:suggestion|indication|sign|signs|evidence) (?:of|that)",
     negatable=False,
 )
 
@@ -879,7 +897,15 @@ _DOMAIN_WORDS = (
 )
 _DOMAIN = _cue("domain_words", 1, _DOMAIN_WORDS, negatable=False)
 _SAR = _cue("other:safeguarding_adults_review", 2, r"sar", negatable=False)
-_BARE_REFERRAL = re.compile(r"(?:i (?:want|would like|need) to )?(?:make a )?refer(?:ral)?")
+# "I want to make a referral" and its kin, with nothing about the case: which referral is meant?
+_BARE_REFERRAL = re.compile(
+    r"(?:(?:hi|hello|hey|morning|afternoon) (?:\| )?)?"
+    r"(?:i (?:want|would like|need|wish|have) to |can i |could i |how do i |id like to"
+    r" |i am here to )?"
+    r"(?:make|do|submit|put in|send|raise|log)? ?(?:a |an )?(?:new )?refer(?:ral)?"
+    r"(?: (?:about|for|on) (?:a |an )?(?:child|young person|kid|family|baby|pupil))?"
+    r"(?: please)?"
+)
 _CHILD_AGE = re.compile(r"(?<![0-9])(?:[0-9]|1[0-7]) year old|aged (?:[0-9]|1[0-7])\b")
 _PRESS = _cue(
     "other:press",
@@ -1019,7 +1045,11 @@ class _Hit:
 
 
 def _negated(norm: str, start: int) -> bool:
-    before = norm[:start].split()[-3:]
+    words = norm[:start].split()
+    before = words[-3:]
+    if before and before[-1] in ("or", "and", "nor"):
+        # "no abuse or neglect": the negation carries across the conjunction.
+        before = words[-5:]
     if "|" in before:
         before = before[before.index("|") + 1 :]
     return any(word in _NEGATORS for word in before)
@@ -1039,6 +1069,30 @@ def _fired(cues: Iterable[_Cue], norm: str) -> list[_Hit]:
 # --- decision ----------------------------------------------------------------------------------
 
 
+# Harm about to happen: someone who harms the child is about to reach them, or the child is about
+# to be taken, hurt or lost, within hours. Both halves must be there.
+_THREAT = _cue(
+    "threat",
+    1,
+    r"the one who|who (?:hurts|hurt|abuses|abused|raped|rapes|hits|hit) (?:her|him|them|me)",
+    r"does the hurting|exploit\w*|rap(?:e|ed|ing)|abuser|sex offender|fgm|cutting|be cut",
+    r"flown (?:abroad|out|to)|fly(?:ing)? (?:her|him|them) (?:abroad|out|to)|taken abroad",
+    r"nai|non accidental|injured baby|ligature|absconded|booked a room|groom\w*",
+    r"(?:met|talking to) (?:on|online)|man (?:she|he) met|older man|older men",
+    negatable=False,
+)
+_SOON = _cue(
+    "soon",
+    1,
+    r"today|tonight|this (?:afternoon|evening)|at \d+(?: ?(?:am|pm))?|in (?:an|1|one|half an) hour",
+    r"(?:at|by|in) the (?:gate|door|car park|carpark|reception)|outside (?:now|the school)",
+    r"on (?:his|her|their) way|about to|(?:is|are) leaving|trying to leave|heading (?:for|to)",
+    r"just (?:left|grabbed|taken|run|ran)|(?:has|have) (?:just )?(?:taken|grabbed)",
+    r"(?:picking|collecting|pick|collect) (?:her|him|them) up|(?:being|be) (?:collected|picked up)",
+    negatable=False,
+)
+
+
 def _emergency(norm: str) -> list[_Hit]:
     # "They were safe but now ...": what follows the last "but" is the state of things now.
     safe = _fires(_SAFE_NOW, norm.rsplit(" but ", 1)[-1])
@@ -1049,6 +1103,8 @@ def _emergency(norm: str) -> list[_Hit]:
     current = _fired(_EMERGENCY_IF_CURRENT, norm)
     if _fires(_ACUTE_DANGER, norm) and _fires(_IMMEDIATE, norm) and not _fires(_HABITUAL, norm):
         current.append(_Hit("emergency:danger_and_happening_now", 4))
+    if _fires(_THREAT, norm) and _fires(_SOON, norm) and not _fires(_HABITUAL, norm):
+        current.append(_Hit("emergency:harm_about_to_happen", 4))
     is_past = safe or _fires(_PAST, norm)
     if current and (is_now or not is_past):
         hits += current
@@ -1144,12 +1200,12 @@ def _score_review(r: _Reading, f: _Facts, s: _Scores) -> None:
         elif f.outcome and not f.no_suspicion:
             s.add(TriageLabel.REVIEW_REFERRAL, "review:serious_outcome", 2)
     if _BARE_REFERRAL.fullmatch(r.norm):
-        s.add(TriageLabel.REVIEW_REFERRAL, "review:bare_referral", 3)
+        s.add(TriageLabel.REVIEW_REFERRAL, BARE_REFERRAL_CUE, 3)
 
 
 def _score_other_service(r: _Reading, f: _Facts, s: _Scores) -> None:
     if f.death and f.no_suspicion and not f.suspicion:
-        s.add(TriageLabel.OTHER_SERVICE, "other:child_death_without_suspicion", 5)
+        s.add(TriageLabel.OTHER_SERVICE, CHILD_DEATH_WITHOUT_SUSPICION, 5)
     for cue in (_CDOP_WORD, _DHR, _PRESS, _FOI, _COMPLAINT, _JOB, _LADO_WORD, _SAR):
         if r.has(cue):
             s.add(TriageLabel.OTHER_SERVICE, cue.name, cue.weight)

@@ -160,3 +160,32 @@ async def test_case_status_for_a_lead_known_only_by_upn(
     connector.members["29:upn-lead"] = {"userPrincipalName": "la.lead@coventry.example"}
     said = await _say(bot, connector, "where has cov-2026-001 got to", user=lead)
     assert "review subgroup will consider it" in said
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("what are the criteria for a rapid review", "criteria"),
+        ("does this case meet the threshold for a rapid review?", "criteria"),
+        ("what are the cspr criteria", "cspr-criteria"),
+        ("when do you do a local cspr?", "cspr-criteria"),
+        ("what is an IAS?", "agency-summary"),
+        ("when is the individual agency summary due", "agency-summary"),
+        ("how long until a cspr report is published", "publication"),
+        ("how long does a rapid review take?", "rapid-review"),
+    ],
+)
+def test_the_process_questions_practitioners_ask_get_their_answer(
+    question: str, entry: str
+) -> None:
+    found = match(question, NATIONAL_FAQ)
+    assert found is not None
+    assert found.id == entry
+
+
+def test_the_national_answers_say_the_statutory_times() -> None:
+    answers = {entry.id: entry.answer for entry in NATIONAL_FAQ}
+    assert "15 working days" in answers["rapid-review"]
+    assert "day 10" in answers["agency-summary"]
+    assert "six months of the decision" in answers["publication"]
+    assert "CDOP" in answers["criteria"]

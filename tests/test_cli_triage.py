@@ -92,6 +92,30 @@ def test_eval_prints_scores_and_every_safety_miss(tmp_path: Path) -> None:
     assert "ms per message" in out
     assert "safety misses: 1" in out
     assert "  e2: gold emergency+signpost, predicted chit_chat: hello" in out
+    matrix = out.split("confusion matrix:\n", 1)[1].splitlines()
+    assert matrix[0].split()[-7:] == [
+        "emerg",
+        "concern",
+        "review",
+        "process",
+        "status",
+        "other",
+        "chat",
+    ]
+    # Rows are gold labels, columns predicted: emergency 1 right and 1 as chit-chat.
+    assert matrix[1].split() == ["emergency", "1", "0", "0", "0", "0", "0", "1"]
+    assert matrix[7].split() == ["chit_chat", "0", "0", "0", "0", "0", "0", "1"]
+
+
+def test_rules_only_scores_the_rules_without_the_model(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "gold.jsonl",
+        [json.dumps({"id": "e1", "text": "hi", "label": "chit_chat", "safety_signpost": False})],
+    )
+    code, out, _ = invoke("--eval", str(path), "--rules-only")
+    assert code == 0
+    assert "macro-F1                1.000" in out
 
 
 def test_eval_on_the_dev_set(tmp_path: Path) -> None:

@@ -164,3 +164,27 @@ def test_every_front_door_is_listed_the_users_first(tmp_path: Path) -> None:
     contacts = desk.contacts_for("hull")
     assert contacts[0].partnership_id == "hull"
     assert len(contacts) == 4
+
+
+async def test_i_want_to_make_a_referral_gets_one_reply_that_asks_which(
+    bot: Client, connector: FakeConnector
+) -> None:
+    before = len(connector.sent)
+    said = await _say(bot, connector, "I want to make a referral")
+    assert len(connector.sent) == before + 1  # one reply, not a refusal and then a second card
+    assert "Which referral do you mean?" in said
+    assert "024 7678 8555" in said  # the front door, for a child now
+    assert "start_referral" in said  # and the way to a case review referral
+    assert "Call 999 now" not in said
+
+
+async def test_an_unexplained_infant_death_with_no_concerns_goes_to_cdop(
+    bot: Client, connector: FakeConnector
+) -> None:
+    said = await _say(
+        bot,
+        connector,
+        "Sudden unexpected death of a 10 week old overnight, no concerns at all. Is this for you?",
+    )
+    assert "CDOP" in said or "child death" in said.lower()
+    assert "start_referral" not in said

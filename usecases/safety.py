@@ -1,7 +1,7 @@
 """Signpost a message for safety: 999 for danger now, the front door for a worry about a child.
 
-`assess` is the one place outside the domain that classifies text; the Teams edge calls it once
-per typed turn and hands the result to the handler and the dialogs.
+`Screen.assess` is the one place outside the domain that classifies text; the Teams edge calls
+it once per typed turn and hands the result to the handler and the dialogs.
 """
 
 from __future__ import annotations
@@ -9,12 +9,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from cards.safety import concern_card, emergency_card
+from cards import wording
+from cards.safety import concern_card, emergency_card, which_referral_card
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock
 from safeguarding.frontdoor import FrontDoorContact, front_doors_now
 from safeguarding.partnerships import Partnership, Partnerships
-from safeguarding.triage import Triage, TriageLabel, classify, mentions_ongoing_risk
+from safeguarding.triage import (
+    Triage,
+    TriageLabel,
+    asks_which_referral,
+    mentions_ongoing_risk,
+)
+from safeguarding.triage_model import TriageModel, decide
 from storage.base import StoreError
 from storage.cases import DraftRepository
 from storage.stats import RedirectCounter
@@ -24,9 +31,20 @@ from usecases.replies import Reply, Say
 logger = logging.getLogger(__name__)
 
 
-def assess(text: str | None) -> Triage | None:
-    """The triage of a typed message (None for a card submit or an empty message)."""
-    return classify(text) if text else None
+class Screen:
+    """The one place outside the domain that classifies text: the rules, and the learned model
+    beside them when one is loaded (`safeguarding.triage_model.decide`)."""
+
+    def __init__(self, model: TriageModel | None = None) -> None:
+        self._model = model
+
+    def assess(self, text: str | None) -> Triage | None:
+        """The triage of a typed message (None for a card submit or an empty message)."""
+        return decide(text, self._model) if text else None
+
+
+# For a turn that failed before the screen was attached: the rules alone, which need no file.
+RULES_ONLY = Screen()
 
 
 def needs_signpost(triage: Triage | None) -> bool:
@@ -65,7 +83,9 @@ class SafetyDesk:
         drafts: DraftRepository,
         redirects: RedirectCounter,
         clock: Clock,
+        screen: Screen = RULES_ONLY,
     ) -> None:
+        self._screen = screen
         self._partnerships = partnerships
         self._calendars = calendars
         self._drafts = drafts
@@ -92,7 +112,21 @@ class SafetyDesk:
         )
 
     async def signpost(self, person: Person, triage: Triage | None, *, in_referral: bool) -> Reply:
-        """The 999 or front-door card when the triage needs one (empty otherwise), counted after."""
+        """The 999 or front-door card when the triage needs one (empty otherwise), counted after.
+
+        "I want to make a referral" outside a referral gets one card that asks which is meant,
+        with the front door for a child now and a button for a case review referral.
+        """
+        if triage is not None and not in_referral and asks_which_referral(triage):
+            partnership_id = await self._partnership_id(person)
+            card = which_referral_card(self.contacts_for(partnership_id))
+
+            async def count_question() -> None:
+                await self.count("which_referral", partnership_id)
+
+            return Reply.of(
+                Say.card_of(card, wording.WHICH_REFERRAL_SUMMARY), after=(count_question,)
+            )
         if triage is None or not needs_signpost(triage):
             return Reply()
         partnership_id = await self._partnership_id(person)
@@ -115,7 +149,7 @@ class SafetyDesk:
     async def screen_field(self, person: Person, text: str) -> Reply:
         """A referral's free-text answer: 999 for danger now, the front door for children
         still at risk; nothing for the ordinary account of what happened."""
-        triage = assess(text)
+        triage = self._screen.assess(text)
         if triage is not None and triage.label is TriageLabel.EMERGENCY:
             return await self.signpost(person, triage, in_referral=True)
         if not mentions_ongoing_risk(text):
