@@ -567,6 +567,8 @@ _ACUTE_DANGER = _cue(
     r"fire|smoke|flames|alight|lighter|matches|gas|petrol|drowning|in the water|railings",
     r"flyover|climbed|fight|fighting|battered|battering|kicking|hitting|attacking|dragging",
     r"hit by a (?:car|van|bus|lorry)|can not get out|stranger|razor|purple|raping|noose",
+    r"touching (?:her|him)|groping|terrified|scald\w*|refus\w* (?:conveyance|to let)",
+    r"into a wall|end it|kill (?:him|her|them|us|the|himself|herself)|inflicted",
 )
 _IMMEDIATE = _cue(
     "happening_now",
@@ -580,6 +582,8 @@ _IMMEDIATE = _cue(
     r"\d+ ?(?:am|pm) now|tonight|still (?:there|here|inside|in there|going)|999",
     r"(?:ring|call) (?:the )?police|please help|help me|nobody is leaving|someone help",
     r"quick(?:ly)?|hurry|nobody else here|(?:i am|we are) here|is (?:alight|on fire|burning)",
+    r"live|livestream\w*|streaming|on scene|in front of me|with me now|before we arrived",
+    r"(?:has|have) left with|left with the|i am on the|we are on the",
     r"(?:has|have) (?:just )?(?:climbed|got|gone|run|fallen|taken|swallowed|locked|turned)",
     r"lying (?:there|still)|as i type|on (?:facetime|the phone) (?:to|with) me",
     r"(?:we|i) have lost|(?:is|are) \w+ing",

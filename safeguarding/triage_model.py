@@ -11,6 +11,7 @@ read once by `load_model`, and `TriageModel.score` is pure and deterministic.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +34,16 @@ FORMAT = 1
 _CHAR_SIZES = (3, 4, 5)
 # The longest message featurised in full; the rules read up to their own limit.
 _MAX_WORDS = 400
+
+
+def features_digest(texts: Iterable[str]) -> str:
+    """A digest of the features of some texts: it changes when the rules or the featuriser do,
+    which means the model must be trained again (`make triage-model`)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update("\x1f".join(features(text)).encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
 
 
 class ModelFileError(ValueError):

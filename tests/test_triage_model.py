@@ -14,6 +14,7 @@ from safeguarding.triage_model import (
     ModelFileError,
     decide,
     features,
+    features_digest,
     load_model,
     model_from_dict,
 )
@@ -108,3 +109,11 @@ def test_a_damaged_or_foreign_model_file_is_refused(tmp_path: Path) -> None:
         model_from_dict({**data, "bias": [0.0]})
     with pytest.raises(ModelFileError, match="not a triage model"):
         model_from_dict({"format": 1})
+
+
+def test_the_model_was_trained_on_todays_rules_and_features() -> None:
+    from tests.triage_train import training_texts
+
+    data = json.loads(gzip.decompress(MODEL_FILE.read_bytes()))
+    # If this fails, the rules or the featuriser changed: run `make triage-model`.
+    assert data["features_digest"] == features_digest(training_texts())

@@ -4,7 +4,7 @@ Reads the training sets (tests/data/triage/train-*.jsonl, each by another author
 the rules, and the older dev set), fits a multinomial logistic regression over the labels and a
 binary one for the safety signpost on `safeguarding.triage_model.features`, and chooses the
 thresholds from out-of-fold predictions where each author's messages are predicted by a model
-that never saw that author. The frozen test sets are never read here. Writes the model file
+that never saw that author. Test set B is never read here. Writes the model file
 beside `safeguarding/triage_model.py` and prints the out-of-fold figures.
 """
 
@@ -20,11 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from safeguarding.triage import Triage, TriageLabel, classify
-from safeguarding.triage_model import FORMAT, MODEL_FILE, features, model_from_dict
+from safeguarding.triage import CHILD_DEATH_WITHOUT_SUSPICION, Triage, TriageLabel, classify
+from safeguarding.triage_model import (
+    FORMAT,
+    MODEL_FILE,
+    features,
+    features_digest,
+    model_from_dict,
+)
 
 DATA = Path(__file__).parent / "data"
-TRAINING = sorted((DATA / "triage").glob("train-*.jsonl"))
+# Each file is one author's. Test set A joined the training data after it was measured once
+# (frozen, before any tuning on it): the honest figures after tuning come from test set B.
+TRAINING = [*sorted((DATA / "triage").glob("train-*.jsonl")), DATA / "triage" / "test-a.jsonl"]
 OLDER = DATA / "triage_dev.jsonl"
 LABELS = tuple(TriageLabel)
 C = 4.0
@@ -45,6 +53,16 @@ class Example:
     signpost: bool
     rules: Triage
     features: list[str]
+
+
+def training_texts() -> list[str]:
+    """Every training text, in file order (the features digest is taken over them)."""
+    texts = []
+    for path in [*TRAINING, OLDER]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return texts
 
 
 def load(path: Path) -> list[Example]:
@@ -152,6 +170,52 @@ def thresholds(predicted: Sequence[Any]) -> tuple[float, float]:
 _SIGNPOSTED = (TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN)
 
 
+def _decided(example: Example, p: list[float], s: float, limits: tuple[float, float]) -> Any:
+    # The same decision as safeguarding.triage_model.decide, on out-of-fold probabilities.
+    em = LABELS.index(TriageLabel.EMERGENCY)
+    rules = example.rules
+    if rules.label is TriageLabel.EMERGENCY or p[em] >= limits[0]:
+        label = TriageLabel.EMERGENCY
+    elif CHILD_DEATH_WITHOUT_SUSPICION in rules.cues and rules.label is TriageLabel.OTHER_SERVICE:
+        label = TriageLabel.OTHER_SERVICE
+    else:
+        label = max(
+            (x for x in LABELS if x is not TriageLabel.EMERGENCY), key=lambda x: p[LABELS.index(x)]
+        )
+    signpost = label in _SIGNPOSTED or rules.safety_signpost or s >= limits[1]
+    return label, signpost
+
+
+def report(predicted: Sequence[Any], limits: tuple[float, float]) -> str:
+    """Out-of-fold figures at the chosen thresholds, as the eval command counts them."""
+    decided = [(e, *_decided(e, p, s, limits)) for e, (p, s) in predicted]
+    f1s = []
+    precision_rr = 0.0
+    for label in LABELS:
+        tp = sum(e.label is label and got is label for e, got, _ in decided)
+        fp = sum(e.label is not label and got is label for e, got, _ in decided)
+        fn = sum(e.label is label and got is not label for e, got, _ in decided)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        if label is TriageLabel.REVIEW_REFERRAL:
+            precision_rr = precision
+    emergencies = [got for e, got, _ in decided if e.label is TriageLabel.EMERGENCY]
+    signposts = [sign for e, _, sign in decided if e.signpost]
+    em = LABELS.index(TriageLabel.EMERGENCY)
+    lowest = sorted(
+        (round(p[em], 3), e.id)
+        for e, (p, _) in predicted
+        if e.label is TriageLabel.EMERGENCY and e.rules.label is not TriageLabel.EMERGENCY
+    )[:5]
+    return (
+        f"out of fold: emergency recall "
+        f"{sum(g is TriageLabel.EMERGENCY for g in emergencies) / len(emergencies):.3f}, "
+        f"signpost recall {sum(signposts) / len(signposts):.3f}, review-referral precision "
+        f"{precision_rr:.3f}, macro-F1 {sum(f1s) / len(f1s):.3f}; lowest emergencies {lowest}\n"
+    )
+
+
 def export(fitted: Fitted, limits: tuple[float, float]) -> dict[str, Any]:
     """The model's JSON form: integer weights per feature, features that weigh nothing left out."""
     label_w = fitted.labels.coef_
@@ -170,6 +234,7 @@ def export(fitted: Fitted, limits: tuple[float, float]) -> dict[str, Any]:
         "bias": [round(v, 6) for v in bias],
         "thresholds": {"emergency": limits[0], "signpost": limits[1]},
         "trained_on": [p.name for p in TRAINING] + [OLDER.name],
+        "features_digest": features_digest(training_texts()),
         "weights": dict(sorted(weights.items())),
     }
 
@@ -180,6 +245,7 @@ def main(argv: Sequence[str] = ()) -> int:
     older = load(OLDER)
     predicted = out_of_fold(folds, older)
     limits = thresholds(predicted)
+    sys.stdout.write(report(predicted, limits))
     fitted = fit([e for fold in folds for e in fold] + older)
     data = export(fitted, limits)
     # Check the file reads back as the runtime will read it.
