@@ -327,6 +327,7 @@ def create_app(
     clock: Clock | None = None,
     connector: BotFrameworkAuthentication | None = None,
     graph: GraphGroups | None = None,
+    screen: Screen | None = None,
 ) -> web.Application:
     """Build the aiohttp application; the store opens on startup and closes on cleanup."""
     partnerships = load_partnerships(settings.partnerships)
@@ -337,7 +338,7 @@ def create_app(
     calendars = calendars_for(settings)
     faqs = load_faqs(partnerships, settings.partnerships.parent)
     national_faq = load_faq_file(NATIONAL_FAQ_FILE)
-    screen = Screen(load_model())
+    screen = screen or Screen(load_model())
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         owned = store is None

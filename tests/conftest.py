@@ -16,7 +16,7 @@ from bot.app import create_app
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from storage.tinydb_store import TinyDBStore
 from tests.support.connector import FakeConnector
-from tests.support.fakes import FakeClock
+from tests.support.fakes import FakeClock, shared_screen
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -96,7 +96,7 @@ async def bot(
     settings: Settings, store: TinyDBStore, clock: FakeClock, connector: FakeConnector
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """The real app over HTTP, replying to the fake connector."""
-    app = create_app(settings, store=store, clock=clock)
+    app = create_app(settings, store=store, clock=clock, screen=shared_screen())
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
     yield client

@@ -26,7 +26,7 @@ from storage.base import Collection
 from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
 from tests.support.cards import assert_valid_card
-from tests.support.fakes import FakeClock
+from tests.support.fakes import FakeClock, shared_screen
 from tests.support.referral import ACTIONS, AGENCIES, AREA, CHILD, CRITERIA, INCIDENT, REFERRER
 from usecases.errors import NotifierError
 
@@ -72,6 +72,7 @@ class Harness:
             calendars=PartnershipCalendars(),
             announcer=announcer,
             conversations=ConversationRegistry(store),
+            screen=shared_screen(),
         )
         self.adapter = TestAdapter(self.bot.on_turn)
         self.replies: list[Activity] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 
 class FakeClock:
@@ -39,3 +40,17 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+def shared_screen() -> Any:
+    """The bot's screen with the shipped model, loaded once for the whole test run."""
+    global _SCREEN
+    if _SCREEN is None:
+        from safeguarding.triage_model import load_model
+        from usecases.safety import Screen
+
+        _SCREEN = Screen(load_model())
+    return _SCREEN
+
+
+_SCREEN: Any = None
