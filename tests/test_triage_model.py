@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from safeguarding.triage import TriageLabel, asks_which_referral, classify
+from safeguarding.triage_eval import EvalReport
 from safeguarding.triage_model import (
     MODEL_FILE,
     ModelFileError,
@@ -117,3 +118,30 @@ def test_the_model_was_trained_on_todays_rules_and_features() -> None:
     data = json.loads(gzip.decompress(MODEL_FILE.read_bytes()))
     # If this fails, the rules or the featuriser changed: run `make triage-model`.
     assert data["features_digest"] == features_digest(training_texts())
+
+
+def _score(name: str) -> EvalReport:
+    from safeguarding.triage_eval import evaluate, parse_examples
+
+    lines = (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines()
+    return evaluate(parse_examples(lines), classifier=lambda text: decide(text, MODEL))
+
+
+def test_test_set_b_keeps_the_bar_it_was_measured_at() -> None:
+    # Test set B was written blind after tuning and is never trained on; this only guards
+    # against a change that makes things worse. Honest figures after any further tuning need
+    # a fresh set.
+    report = _score("triage/test-b.jsonl")
+    assert report.emergency_recall == 1.0
+    assert report.signpost_recall >= 0.99
+    rr = next(s for s in report.per_label if s.label is TriageLabel.REVIEW_REFERRAL)
+    assert rr.precision >= 0.90
+    assert report.macro_f1 >= 0.85
+
+
+@pytest.mark.parametrize("name", ["triage_dev.jsonl", "triage_holdout.jsonl"])
+def test_the_first_releases_sets_still_pass_every_safety_case(name: str) -> None:
+    report = _score(name)
+    assert report.emergency_recall == 1.0
+    assert report.signpost_recall == 1.0
+    assert report.safety_misses == ()
