@@ -33,11 +33,12 @@ from bot.settings import Settings
 from cards import wording
 from cards.welcome import welcome_card
 from dialogs.referral import ReferralDialog, ReferralServices
-from dialogs.turns import send, signposted, turn_triage
+from dialogs.turns import send, signposted, turn_triage, typed_text
 from safeguarding.calendar import PartnershipCalendars, load_bank_holiday_events
 from safeguarding.clocks import Clock
 from safeguarding.faq import NATIONAL_FAQ_FILE, FaqEntry, load_faq_file
 from safeguarding.partnerships import Partnerships, load_partnerships
+from safeguarding.triage import Triage
 from safeguarding.triage_model import load_model
 from scheduler.runner import ReminderRunner
 from scheduler.trigger import start_scheduler
@@ -52,7 +53,7 @@ from usecases.decisions import CaseCards, DecisionDesk
 from usecases.leads import LeadDirectory
 from usecases.ports import CaseAnnouncer
 from usecases.referrals import ReferralFiling
-from usecases.safety import SafetyDesk, Screen, storeless_signpost
+from usecases.safety import RULES_ONLY, SafetyDesk, Screen, storeless_signpost
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,10 @@ def turn_error_handler(
                 await send(
                     context,
                     storeless_signpost(
-                        turn_triage(context), partnerships.partnerships.values(), calendars, clock
+                        _triage_or_rules(context),
+                        partnerships.partnerships.values(),
+                        calendars,
+                        clock,
                     ),
                 )
             if isinstance(error, ConflictError):
@@ -163,6 +167,15 @@ def turn_error_handler(
             logger.warning("could not send the failure notice for activity %s", activity.id)
 
     return on_turn_error
+
+
+def _triage_or_rules(context: TurnContext) -> Triage | None:
+    # The turn's triage, or, if working it out is what failed, the rules alone: the error
+    # handler must never lose the signpost to the same fault twice.
+    try:
+        return turn_triage(context)
+    except Exception:  # noqa: BLE001 - the last resort; the failure is logged with the turn
+        return RULES_ONLY.assess(typed_text(context))
 
 
 def _safe_exc_info(error: Exception) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -36,6 +37,11 @@ def main() -> None:
         code = run(sys.argv[1:], stdout=sys.stdout, stderr=sys.stderr)
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:
+        # The reader went away (`review-bot triage --jsonl … | head`): stop quietly, as Unix
+        # tools do; point stdout at nothing so the interpreter's final flush cannot fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
     sys.exit(code)
 
 

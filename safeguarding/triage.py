@@ -517,6 +517,7 @@ _EMERGENCY_IF_CURRENT = (
         r"throwing (?:\w+ )?(?:at|things)",
     ),
     _cue("emergency:word", 2, r"emergency(?! duty)", r"help me", r"urgent(?:ly)?"),
+    _cue("emergency:cry_for_help", 4, r"help(?: (?:\| )?help)+", r"sos", negatable=False),
 )
 
 _NOW = _cue(
@@ -582,6 +583,7 @@ _IMMEDIATE = _cue(
     r"\d+ ?(?:am|pm) now|tonight|still (?:there|here|inside|in there|going)|999",
     r"(?:ring|call) (?:the )?police|please help|help me|nobody is leaving|someone help",
     r"quick(?:ly)?|hurry|nobody else here|(?:i am|we are) here|is (?:alight|on fire|burning)",
+    r"(?:we have|i have|have|just) found (?:a|an|the|her|him|them)|found (?:a|an) \d+ year old",
     r"live|livestream\w*|streaming|on scene|in front of me|with me now|before we arrived",
     r"(?:has|have) left with|left with the|i am on the|we are on the",
     r"(?:has|have) (?:just )?(?:climbed|got|gone|run|fallen|taken|swallowed|locked|turned)",
@@ -997,6 +999,8 @@ _PROCESS = _cue(
     r"where (?:can|is the)|when is the next|working together",
     r"still a thing|panel do|meeting like|attend|which partnership|another area|local authority",
     r"deadline is missed|what if|near misses|role of|what happens|take referrals|clock start",
+    r"(?:the )?(?:ias|individual agency summar\w*|agency summar\w*)(?: \w+){0,3}"
+    r" (?:due|deadline|template|format|length)|(?:ias|agency summary) (?:deadline|due date)",
     negatable=False,
 )
 # Present-simple openers ask how things work in general, not where a case has got to.

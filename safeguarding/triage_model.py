@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,8 +151,17 @@ def model_from_dict(data: Mapping[str, object]) -> TriageModel:
         if isinstance(exc, ModelFileError):
             raise
         raise ModelFileError(f"not a triage model ({type(exc).__name__}: {exc})") from None
-    if len(bias) != len(labels) + 1:
+    outputs = len(labels) + 1
+    if len(bias) != outputs:
         raise ModelFileError("the model's bias does not match its labels")
+    # A bad row or threshold would break or silence the screen on some messages only: refuse it.
+    if any(len(row) != outputs for row in weights.values()):
+        raise ModelFileError("a weight row does not match the model's labels")
+    values = [*bias, *(v for row in weights.values() for v in row)]
+    if not all(math.isfinite(v) for v in values):
+        raise ModelFileError("the model holds a weight that is not a finite number")
+    if not (0 < thresholds.emergency < 1 and 0 < thresholds.signpost < 1):
+        raise ModelFileError("the model's thresholds must lie between 0 and 1")
     return TriageModel(labels, weights, bias, thresholds)
 
 
@@ -169,23 +179,72 @@ def load_model(path: Path = MODEL_FILE) -> TriageModel:
 _SIGNPOSTED = frozenset({TriageLabel.EMERGENCY, TriageLabel.INDIVIDUAL_CONCERN})
 
 
+# Long pastes: the head and the tail are read, so danger in the last lines is never lost.
+_HEAD_CHARS = 2000
+_TAIL_CHARS = 1000
+# Words the model knows below this share: perhaps another language; the signpost shows.
+_KNOWN_SHARE = 0.35
+_MIN_WORDS_TO_JUDGE = 3
+# Teaching, exercises and reports: the model alone calls 999 there only when it is sure.
+_TRAINING_CONTEXT = re.compile(
+    r"\b(?:exercise|scenario|tabletop|training|course|conference|poster|podcast|webinar"
+    r"|annual report|audit|statistics|role ?play|case study|slides|lesson plan)\b"
+)
+_SURE = 0.5
+
+
+def _parts(text: str) -> list[str]:
+    if len(text) <= _HEAD_CHARS + _TAIL_CHARS:
+        return [text]
+    return [text[:_HEAD_CHARS], text[-_TAIL_CHARS:]]
+
+
+def _unreadable(text: str, model: TriageModel) -> bool:
+    # Text in another language or script: the rules and the model cannot read it, and a
+    # worry about a child may be in it. The signpost (with its 999 line) goes out.
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < _MIN_WORDS_TO_JUDGE * 2:
+        return False
+    words = [w for w in normalise(text).split() if w != "|"]
+    if len(words) < _MIN_WORDS_TO_JUDGE:
+        return True
+    known = sum(1 for w in words if "w:" + w in model.weights)
+    return known / len(words) < _KNOWN_SHARE
+
+
 def decide(text: str, model: TriageModel | None) -> Triage:
     """The rules and the model together: either may call an emergency or the signpost.
 
     The safety screen is its own decision, judged apart from the label: an emergency when the
     rules say so or the model's emergency probability reaches its threshold; the signpost when
     the label needs it, the rules say so, or the model's signpost probability reaches its
-    threshold. The label otherwise is the model's, which has learned how far to trust the rules.
+    threshold, or the text cannot be read. A long paste is read at its head and its tail, each
+    part on its own, and the most urgent reading wins. The label otherwise is the model's,
+    which has learned how far to trust the rules.
     """
+    readings = [_decide_part(part, model) for part in _parts(text)]
+    if len(readings) == 1:
+        return readings[0]
+    urgent = [r for r in readings if r.label is TriageLabel.EMERGENCY]
+    first = urgent[0] if urgent else readings[0]
+    signpost = any(r.safety_signpost for r in readings)
+    cues = tuple(dict.fromkeys(c for r in readings for c in r.cues))
+    return Triage(label=first.label, safety_signpost=signpost, cues=cues)
+
+
+def _decide_part(text: str, model: TriageModel | None) -> Triage:
     rules = classify(text)
     if model is None:
         return rules
-    opinion = model.score(text, rules)
+    try:
+        opinion = model.score(text, rules)
+    except (ArithmeticError, IndexError, ValueError):
+        # The rules stand alone rather than the screen failing; load_model refuses bad files.
+        return rules
     limits = model.thresholds
-    if (
-        rules.label is TriageLabel.EMERGENCY
-        or opinion.probability(TriageLabel.EMERGENCY) >= limits.emergency
-    ):
+    p_emergency = opinion.probability(TriageLabel.EMERGENCY)
+    needed = _SURE if _TRAINING_CONTEXT.search(text.casefold()) else limits.emergency
+    if rules.label is TriageLabel.EMERGENCY or p_emergency >= needed:
         label = TriageLabel.EMERGENCY
     elif CHILD_DEATH_WITHOUT_SUSPICION in rules.cues and rules.label is TriageLabel.OTHER_SERVICE:
         # A child's death with no suspicion of abuse or neglect is the child death review's
@@ -194,13 +253,16 @@ def decide(text: str, model: TriageModel | None) -> Triage:
     else:
         others = [label for label in model.labels if label is not TriageLabel.EMERGENCY]
         label = max(others, key=opinion.probability)
+    unreadable = _unreadable(text, model)
     signpost = (
         label in _SIGNPOSTED
         or rules.safety_signpost
         or opinion.signpost_probability >= limits.signpost
+        or unreadable
     )
     cues = (
         *rules.cues,
+        *(("unreadable",) if unreadable else ()),
         f"model:{label.value}",
         *(f"model:{feature}" for feature in opinion.top_features),
     )

@@ -145,3 +145,67 @@ def test_the_first_releases_sets_still_pass_every_safety_case(name: str) -> None
     assert report.emergency_recall == 1.0
     assert report.signpost_recall == 1.0
     assert report.safety_misses == ()
+
+
+def test_a_malformed_model_is_refused_at_load_not_mid_turn() -> None:
+    data = json.loads(gzip.decompress(MODEL_FILE.read_bytes()))
+    short_row = {**data, "weights": {**data["weights"], "w:hitting": [1]}}
+    with pytest.raises(ModelFileError, match="weight row"):
+        model_from_dict(short_row)
+    for bad in (float("nan"), 5.0, 0.0):
+        limits = {**data["thresholds"], "emergency": bad}
+        with pytest.raises(ModelFileError, match="between 0 and 1"):
+            model_from_dict({**data, "thresholds": limits})
+
+
+def test_if_the_model_fails_on_a_message_the_rules_still_decide() -> None:
+    from dataclasses import replace
+
+    broken = replace(MODEL, weights={**MODEL.weights, "w:hitting": (1.0,)})
+    triage = decide("he is hitting her now with a belt, the kids are screaming", broken)
+    assert triage.label is TriageLabel.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dziecko sąsiada krzyczy, ojciec go bije teraz",
+        "el niño está en peligro ahora, su padre le está pegando",
+        "بچه در خطر است",
+    ],
+)
+def test_text_the_bot_cannot_read_gets_the_signpost(text: str) -> None:
+    triage = decide(text, MODEL)
+    assert triage.safety_signpost
+    assert "unreadable" in triage.cues
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "Update: dad is back at the house now and is hitting her.",
+        "Now the 13 year old has run off with a man in his 30s who picked her up ten minutes ago",
+    ],
+)
+def test_danger_at_the_end_of_a_long_paste_is_read(tail: str) -> None:
+    minutes = " ".join(
+        ["The meeting discussed the family's housing situation and school attendance."] * 300
+    )
+    assert decide(f"{minutes} {tail}", MODEL).label is TriageLabel.EMERGENCY
+
+
+def test_teaching_and_exercise_questions_do_not_get_999_from_the_model_alone() -> None:
+    for text in (
+        "How do I book onto the Level 3 course on responding to children at risk of suicide?",
+        "I'm writing a scenario for our multi-agency exercise: a teenager threatens to jump"
+        " from a bridge. Which agencies should attend?",
+    ):
+        assert decide(text, MODEL).label is not TriageLabel.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["HELP HELP HELP", "police officer: we've found a 6 year old locked in a shed, hypothermic"],
+)
+def test_cries_for_help_and_children_found_in_danger_are_emergencies(text: str) -> None:
+    assert decide(text, MODEL).label is TriageLabel.EMERGENCY
