@@ -206,8 +206,10 @@ def _unreadable(text: str, model: TriageModel) -> bool:
     if len(letters) < _MIN_WORDS_TO_JUDGE * 2:
         return False
     words = [w for w in normalise(text).split() if w != "|"]
+    if not words:
+        return True  # letters, but none the normaliser reads: another script
     if len(words) < _MIN_WORDS_TO_JUDGE:
-        return True
+        return False  # too short to judge ("thanks", "ok")
     known = sum(1 for w in words if "w:" + w in model.weights)
     return known / len(words) < _KNOWN_SHARE
 
