@@ -46,6 +46,7 @@ from safeguarding.referral import (
 )
 from safeguarding.timeline import Timeline, compute_timeline
 from tests.support.cards import assert_valid_card
+from tests.support.cases import draft_of
 
 TODAY = date(2026, 11, 24)
 INCIDENT_DAY = date(2026, 11, 20)
@@ -123,20 +124,6 @@ def make_referral(
             parallel=("police",),
             media_interest="not_known",
         ),
-    )
-
-
-def draft_of(referral: Referral) -> Draft:
-    return Draft(
-        step=Step.REVIEW,
-        safety_answer="incident",
-        area=referral.area,
-        referrer=referral.referrer,
-        children=referral.children,
-        incident=referral.incident,
-        agencies=referral.agencies,
-        criteria=referral.criteria,
-        actions=referral.actions,
     )
 
 

@@ -21,7 +21,7 @@ from storage.base import StoreError
 from storage.cases import CaseRepository, DraftRepository, StoredDraft
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
-from tests.support.cases import make_case, make_referral
+from tests.support.cases import draft_of, make_case, make_referral
 from tests.support.fakes import FakeClock
 from usecases.answers import Answers
 from usecases.errors import NotifierError
@@ -143,19 +143,7 @@ class _Announcer:
 
 
 def _ready_draft() -> StoredDraft:
-    referral = make_referral()
-    draft = Draft(
-        step=Step.REVIEW,
-        safety_answer="incident",
-        area=referral.area,
-        referrer=referral.referrer,
-        children=referral.children,
-        incident=referral.incident,
-        agencies=referral.agencies,
-        criteria=referral.criteria,
-        actions=referral.actions,
-    )
-    return StoredDraft(draft=draft, started=NOW, updated=NOW)
+    return StoredDraft(draft=draft_of(make_referral()), started=NOW, updated=NOW)
 
 
 def _filing(store: TinyDBStore, announcer: Any) -> tuple[ReferralFiling, DraftRepository]:

@@ -11,9 +11,11 @@ from safeguarding.referral import (
     Area,
     Child,
     Criteria,
+    Draft,
     Incident,
     Referral,
     Referrer,
+    Step,
     screen,
 )
 from storage.cases import CaseRepository
@@ -40,6 +42,21 @@ def make_referral(
         agencies=Agencies(involved=("school",)),
         criteria=Criteria(abuse_or_neglect="suspected", reasons="Concerns"),
         actions=Actions(safety_actions="Safety plan"),
+    )
+
+
+def draft_of(referral: Referral) -> Draft:
+    """A draft at the review step holding every section of a referral."""
+    return Draft(
+        step=Step.REVIEW,
+        safety_answer="incident",
+        area=referral.area,
+        referrer=referral.referrer,
+        children=referral.children,
+        incident=referral.incident,
+        agencies=referral.agencies,
+        criteria=referral.criteria,
+        actions=referral.actions,
     )
 
 
