@@ -492,6 +492,13 @@ DUE_ALTERNATIVE = "{due} (national rule: {alternative})"
 DUE_DONE = "done {on}"
 DUE_NOT_SET = "not set: needs the date the LA became aware"
 
+# `review-bot timeline`, below the table when the partnership has closure days.
+TIMELINE_CLOSURE_DAYS = (
+    "The partnership's closure days move only the rapid review's internal steps (counted in its"
+    " working days); statutory dates skip only weekends and England and Wales bank holidays."
+    " Left counts the partnership's working days."
+)
+
 # Resuming and cancelling.
 RESUME_IN_PROGRESS = "You have a referral in progress (at step: {step})."
 RESUME_STARTED = "You started it on {when}."
