@@ -37,7 +37,7 @@ from safeguarding.referral import (
     Screening,
     Step,
 )
-from safeguarding.timeline import Milestone, MilestoneKey, Timeline
+from safeguarding.timeline import Milestone, MilestoneKey, MilestoneStatus, Timeline
 
 Element = dict[str, Any]
 
@@ -812,7 +812,10 @@ def acknowledgement_card(*, case: Case, partnership: Partnership, timeline: Time
     ]
     sin_due = _milestone_due(timeline, MilestoneKey.SIN)
     if case.dates.la_aware is not None and sin_due is not None:
-        body.append(text_block(wording.ACK_SIN_DUE.format(due=long_date(sin_due))))
+        # A referral can reach the partnership after the SIN's date: say so from the first card.
+        overdue = timeline.get(MilestoneKey.SIN).status is MilestoneStatus.OVERDUE
+        sentence = wording.ACK_SIN_OVERDUE if overdue else wording.ACK_SIN_DUE
+        body.append(text_block(sentence.format(due=long_date(sin_due))))
     else:
         body.append(text_block(wording.ACK_LA_NOT_AWARE))
     unit = partnership.business_unit
@@ -846,6 +849,9 @@ def _due_text(timeline: Timeline, key: MilestoneKey) -> str:
     text = long_date(milestone.due)
     if milestone.basis_projected:
         text = wording.DUE_PROJECTED.format(due=text)
+    if milestone.status is MilestoneStatus.OVERDUE and milestone.working_days_left is not None:
+        days = wording.working_days(-milestone.working_days_left)
+        text = wording.DUE_OVERDUE.format(due=text, days=days)
     if milestone.alternative_due is not None:
         text = wording.DUE_ALTERNATIVE.format(
             due=text, alternative=long_date(milestone.alternative_due)

@@ -61,6 +61,7 @@ def reminder_card(
     working_days_left: int | None,
     responsible: str,
     late: bool,
+    filed_after_due: bool = False,
     mention: Sequence[Lead] = (),
 ) -> Card:
     """A milestone reminder: what is due when, who is responsible, Done and Slip for leads."""
@@ -84,6 +85,9 @@ def reminder_card(
             color="Attention" if kind == "overdue" else "Default",
         ),
     ]
+    # Two different reasons a reminder comes after its day: say only the true one(s).
+    if filed_after_due:
+        body.append(text_block(wording.REMINDER_FILED_AFTER_DUE, isSubtle=True))
     if late:
         body.append(text_block(wording.REMINDER_LATE, isSubtle=True))
     body.append({"type": "FactSet", "facts": facts})

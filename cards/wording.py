@@ -229,6 +229,7 @@ REMINDER_DUE_IN = "Due in {days} working days: {milestone} ({reference})"
 REMINDER_DUE_TODAY = "Due today: {milestone} ({reference})"
 REMINDER_OVERDUE = "Overdue: {milestone} ({reference})"
 REMINDER_LATE = "Posted late: the bot was not running when this reminder fell due."
+REMINDER_FILED_AFTER_DUE = "This was already overdue when the case was filed."
 REMINDER_SUMMARY = "{reference}: {milestone}"
 REMINDER_CASE = "Case"
 REMINDER_MILESTONE = "Milestone"
@@ -470,6 +471,11 @@ ACK_SIN_DUE = (
     "The local authority makes the serious incident notification to the national Panel. It is"
     " due by {due}."
 )
+ACK_SIN_OVERDUE = (
+    "The local authority makes the serious incident notification to the national Panel. It was"
+    " due by {due}, before this referral was filed: unless the local authority has made it"
+    " already, it is overdue."
+)
 ACK_LA_NOT_AWARE = (
     "You did not know when the local authority became aware of the incident. The local"
     " authority must be told about it: the clock for the notification to the national Panel"
@@ -491,6 +497,14 @@ DUE_PROJECTED = "{due} (projected)"
 DUE_ALTERNATIVE = "{due} (national rule: {alternative})"
 DUE_DONE = "done {on}"
 DUE_NOT_SET = "not set: needs the date the LA became aware"
+DUE_OVERDUE = "{due}: overdue by {days}"
+
+# `review-bot timeline`, below the table when the partnership has closure days.
+TIMELINE_CLOSURE_DAYS = (
+    "The partnership's closure days move only the rapid review's internal steps (counted in its"
+    " working days); statutory dates skip only weekends and England and Wales bank holidays."
+    " Left counts the partnership's working days."
+)
 
 # Resuming and cancelling.
 RESUME_IN_PROGRESS = "You have a referral in progress (at step: {step})."
@@ -799,6 +813,11 @@ def milestone_name(key: MilestoneKey | str) -> str:
         return MILESTONES[MilestoneKey(key)].title
     except ValueError:
         return str(key)
+
+
+def working_days(n: int) -> str:
+    """'1 working day', '3 working days'."""
+    return f"{n} working day" if n == 1 else f"{n} working days"
 
 
 def partner_name(partner: Partner) -> str:

@@ -158,7 +158,13 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO, today: date
         payload = [m.model_dump(mode="json") for m in timeline.milestones]
         stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
-        stdout.write(render_table(timeline, partnership=args.partnership))
+        stdout.write(
+            render_table(
+                timeline,
+                partnership=args.partnership,
+                closures=bool(options.extra_closure_days),
+            )
+        )
     return EXIT_OK
 
 
@@ -169,7 +175,9 @@ def _status_text(m: Milestone) -> str:
     return m.status.value.replace("_", " ")
 
 
-def render_table(timeline: Timeline, *, partnership: str | None = None) -> str:
+def render_table(
+    timeline: Timeline, *, partnership: str | None = None, closures: bool = False
+) -> str:
     """The timeline as aligned text columns, with alternative dates and notes indented below."""
     header = ("Milestone", "Due", "Status", "Left", "Counted from")
     rows: list[tuple[str, str, str, str, str]] = []
@@ -212,4 +220,7 @@ def render_table(timeline: Timeline, *, partnership: str | None = None) -> str:
         out.extend(f"{indent}{text}" for text in lines)
     if any(m.due and m.basis_projected for m in timeline.milestones):
         out += ["", "* counted from a date that has not happened yet (projected)"]
+    if closures:
+        # Which calendar each date is counted in matters only when the two calendars differ.
+        out += ["", wording.TIMELINE_CLOSURE_DAYS]
     return "\n".join(out) + "\n"

@@ -92,6 +92,10 @@ class WorkingDayCalendar:
     _closed: dict[int, tuple[int, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+    # Lazily set: the same calendar without its closure days (see `statutory`).
+    _statutory: WorkingDayCalendar | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         # Freeze the caller's mapping so the calendar cannot change under a cached year.
@@ -118,6 +122,22 @@ class WorkingDayCalendar:
                 else:
                     extras[item] = "Bank holiday"
         return cls(extra_holidays=extras, closure_days=frozenset(closure_days))
+
+    def statutory(self) -> WorkingDayCalendar:
+        """Without closure days: statutory clocks' calendar (CA 2004 s16C, WT2023 chapter 5)."""
+        # Working Together 2023 chapter 5 (the SIN and telling the partners: 5 working days of
+        # the LA becoming aware) and the Panel's guidance (the rapid review: 15 working days)
+        # count England and Wales working days; nothing lets a partnership's office closure
+        # lengthen them. Closure days move only its own internal steps.
+        if not self.closure_days:
+            return self
+        if self._statutory is None:
+            # Frozen, as in __post_init__: the cache is not part of the value.
+            object.__setattr__(
+                self, "_statutory", WorkingDayCalendar(extra_holidays=self.extra_holidays)
+            )
+        assert self._statutory is not None
+        return self._statutory
 
     def _closed_weekdays(self, year: int) -> tuple[int, ...]:
         cached = self._closed.get(year)

@@ -74,6 +74,12 @@ class MilestoneKey(StrEnum):
     REPORT_AVAILABLE_UNTIL = "report_available_until"
 
 
+# Which working days a milestone's due date is counted in: "national" (England and Wales bank
+# holidays and proclaimed additions) for every statutory date, "partnership" (its closure days
+# too) for the rapid review's internal steps.
+CountedIn = Literal["national", "partnership"]
+
+
 class MilestoneStatus(StrEnum):
     """Where a milestone stands on `today`."""
 
@@ -148,6 +154,7 @@ class Milestone(_Frozen):
     basis_projected: bool
     alternative_due: date | None = None
     alternative_basis: str | None = None
+    counted_in: CountedIn = "national"
     responsible: str
     partners: tuple[Partner, ...] = ()
     status: MilestoneStatus
@@ -265,6 +272,7 @@ class _Plan:
     applicable: bool = True
     completed_by_date: date | None = None
     superseded_note: str | None = None
+    counted_in: CountedIn = "national"
 
 
 _NOT_DECIDED = "applies once a local CSPR is decided"
@@ -288,7 +296,10 @@ class _Builder:
     ) -> None:
         self.dates = dates
         self.options = options
+        # The partnership's working days (its closure days too): internal steps and days left.
         self.calendar = calendar
+        # Statutory due dates count bank holidays only: closure days never move them.
+        self.statutory = calendar.statutory()
         self.today = today
         self.events = events
         self.due_soon_days = due_soon_days
@@ -336,10 +347,11 @@ class _Builder:
         return _Anchor(due, f"the final report's due date ({due.isoformat()})", True)
 
     def working_days_from(self, anchor: _Anchor | None, n: int) -> tuple[date | None, str]:
+        """A statutory due date: bank holidays only, never closures (WT2023 ch5, CA 2004 s16C)."""
         if anchor is None:
             return None, ""
         return (
-            self.calendar.add_working_days(anchor.day, n),
+            self.statutory.add_working_days(anchor.day, n),
             f"{_plural(n, 'working day')} from {anchor.text}",
         )
 
@@ -453,6 +465,10 @@ class _Builder:
         responsible: str,
         partners: tuple[Partner, ...],
     ) -> _Plan:
+        """An internal step, in the partnership's working days: its closure days move it."""
+        # Local practice, not statute (DOMAIN.md, milestone 4): the partnership sets the days,
+        # and its business unit does the work, so its own closures count. The rapid review
+        # itself is statutory; no step is planned after the rapid review's due date.
         start = self.rapid_review_start()
         anchor = start.anchor
         due: date | None = None
@@ -460,6 +476,16 @@ class _Builder:
         if anchor is not None:
             due = self.calendar.add_working_days(anchor.day, days)
             basis = f"day {days} of the rapid review, counted from {anchor.text}{start.note}"
+            national = self.statutory.add_working_days(anchor.day, days)
+            last = self.statutory.add_working_days(anchor.day, RAPID_REVIEW_WORKING_DAYS)
+            if due > last:
+                due = last
+                basis += (
+                    ", held at the rapid review's due date (the partnership's closure days would"
+                    " take it later)"
+                )
+            elif due != national:
+                basis += f", moved from {national.isoformat()} by the partnership's closure days"
         sent = self.dates.rapid_review_sent
         return _Plan(
             key=key,
@@ -473,6 +499,7 @@ class _Builder:
             superseded_note=(
                 f"the rapid review was sent on {sent.isoformat()}" if sent is not None else None
             ),
+            counted_in="partnership",
         )
 
     def plan_panel_reply(self) -> _Plan:
@@ -520,7 +547,7 @@ class _Builder:
         due: date | None = None
         basis = "needs a planned publication date or the decision to hold a CSPR"
         if anchor is not None:
-            due = self.calendar.subtract_working_days(anchor.day, COPY_TO_PANEL_WORKING_DAYS)
+            due = self.statutory.subtract_working_days(anchor.day, COPY_TO_PANEL_WORKING_DAYS)
             basis = f"{_plural(COPY_TO_PANEL_WORKING_DAYS, 'working day')} before {anchor.text}"
         return _Plan(
             key=MilestoneKey.REPORT_COPY_TO_PANEL,
@@ -591,6 +618,7 @@ class _Builder:
             basis_projected=plan.anchor.projected if plan.anchor else False,
             alternative_due=plan.alternative_due,
             alternative_basis=plan.alternative_basis,
+            counted_in=plan.counted_in,
             responsible=plan.responsible,
             partners=plan.partners,
             status=status,

@@ -80,8 +80,11 @@ class Reminder(_Frozen):
     mention_lead_ids: tuple[str, ...] = ()
     # Aware UTC: the start of working hours on the working day the reminder is for.
     send_after: datetime
-    # `now` is past the end of that working day: the reminder is being caught up.
+    # The bot missed it: a working day on which it could have been posted (the case filed, the
+    # reminder's day come) ended before `now`. Not set for a deadline already past at filing.
     late: bool
+    # An overdue escalation for a date that had passed before the case was filed.
+    filed_after_due: bool = False
 
 
 class DigestEntry(_Frozen):
@@ -137,6 +140,11 @@ def _next_working_moment(
     return london_moment(calendar.next_working_day(day), hours.opens)
 
 
+def _stored(moment: datetime) -> datetime:
+    # Stored moments are UTC; one that lost its zone is read as UTC, as the cards read it.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise PlanInputError("naive datetimes are ambiguous; pass an aware datetime")
@@ -150,7 +158,8 @@ class _Slot:
     kind: ReminderKind
     lead_days: int | None
     send_after: datetime
-    late: bool
+    # The working day the reminder is for; whether posting it now is late depends on the case.
+    day: date
     working_days_left: int
 
 
@@ -212,10 +221,14 @@ class _Partnership:
             kind=kind,
             lead_days=lead_days,
             send_after=self.opens(day),
-            # Planning only happens in working hours, so an earlier day's working hours are over.
-            late=day < today,
+            day=day,
             working_days_left=self.days_left(due),
         )
+
+    def first_day(self, submitted_at: datetime) -> date:
+        """The working day a case filed at `submitted_at` could first be reminded of anything."""
+        moment = _next_working_moment(self.hours, self.calendar, _stored(submitted_at))
+        return london_time(moment).date()
 
     def opens(self, day: date) -> datetime:
         """The start of working hours on a day, as aware UTC."""
@@ -373,6 +386,14 @@ def _reminder(case: Case, milestone: _Open, context: _Partnership) -> Reminder |
     if slot is None:
         return None
     due = milestone.due
+    filed_on = context.first_day(case.submitted_at)
+    # Planning only happens in working hours, so a day before today is a day whose working hours
+    # are over. The reminder was missed only if the case existed on that day: a slot that came
+    # before the case was filed is posted on time on the case's first working day.
+    late = max(slot.day, filed_on) < context.today
+    filed_after_due = (
+        slot.kind == "overdue" and due < london_time(_stored(case.submitted_at)).date()
+    )
     return Reminder(
         key=reminder_key(case.reference, milestone.key, slot.kind, slot.lead_days, due),
         reference=case.reference,
@@ -386,7 +407,8 @@ def _reminder(case: Case, milestone: _Open, context: _Partnership) -> Reminder |
         responsible=milestone.responsible,
         mention_lead_ids=(context.mentions(milestone.partners) if slot.kind == "overdue" else ()),
         send_after=slot.send_after,
-        late=slot.late,
+        late=late,
+        filed_after_due=filed_after_due,
     )
 
 

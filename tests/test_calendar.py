@@ -276,6 +276,18 @@ def test_partnership_closure_days() -> None:
     assert ENGLAND.add_working_days(date(2026, 12, 23), 5) == date(2027, 1, 4)
 
 
+def test_the_statutory_calendar_keeps_bank_holidays_and_proclamations_not_closures() -> None:
+    proclaimed = BankHoliday(date(2027, 1, 6), "Proclaimed")
+    local = WorkingDayCalendar.for_england([proclaimed], closure_days=[date(2026, 12, 30)])
+    statutory = local.statutory()
+    assert statutory.is_working_day(date(2026, 12, 30))  # the partnership's closure
+    assert not statutory.is_working_day(date(2027, 1, 6))  # a proclaimed bank holiday
+    assert not statutory.is_working_day(date(2026, 12, 28))  # the Boxing Day substitute
+    assert statutory == WorkingDayCalendar.for_england([proclaimed])
+    assert local.statutory() is statutory
+    assert ENGLAND.statutory() is ENGLAND
+
+
 def test_calendar_is_immutable_value() -> None:
     extras = {date(2026, 6, 15): "Proclaimed"}
     calendar = WorkingDayCalendar.for_england(extra_holidays=extras)

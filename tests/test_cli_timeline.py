@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from cards import wording
 from cli.timeline import DEFAULT_PARTNERSHIPS, add_parser, run
 
 TODAY = date(2026, 12, 23)
@@ -123,12 +124,12 @@ def test_partnership_clock_options(partnerships_file: Path) -> None:
         str(partnerships_file),
     )
     sin = items["sin"]
-    # From the incident, Fri 18 Dec 2026: 21=1, 22=2, 23=3, (24 closed, 25 and 28 holidays) 29=4,
-    # 30=5.
-    assert sin["due"] == "2026-12-30"
+    # From the incident, Fri 18 Dec 2026: 21=1, 22=2, 23=3, 24=4 (Testshire's closure does not
+    # count for a statutory date), (25 and 28 holidays) 29=5.
+    assert sin["due"] == "2026-12-29"
     assert sin["basis"] == "5 working days from the incident (2026-12-18)"
-    # From awareness with Testshire's closure on 24 Dec: 29, 30, 31, 4 Jan, 5 Jan.
-    assert sin["alternative_due"] == "2027-01-05"
+    # The national rule, from awareness: 24, 29, 30, 31 Dec, 4 Jan.
+    assert sin["alternative_due"] == "2027-01-04"
 
 
 def test_partnership_shown_in_table(partnerships_file: Path) -> None:
@@ -144,7 +145,61 @@ def test_partnership_shown_in_table(partnerships_file: Path) -> None:
     )
     assert code == 0
     assert "(partnership testshire;" in out.splitlines()[0]
-    assert "also 2027-01-05: national rule: 5 working days from the LA becoming aware" in out
+    assert "also 2027-01-04: national rule: 5 working days from the LA becoming aware" in out
+
+
+HULL_TOML = """
+[partnerships.hull]
+name = "Hull Safeguarding Children Partnership"
+reference_prefix = "HUL"
+areas = ["Kingston upon Hull"]
+
+[partnerships.hull.front_door]
+name = "Early Help and Safeguarding Hub (EHaSH)"
+office_hours_number = "01482 448879"
+office_hours = { mon = "08:30-17:00" }
+out_of_hours_number = "01482 300304"
+
+[partnerships.hull.clock]
+# The office closed between Christmas and New Year, and for three days in January.
+extra_closure_days = [2026-12-29, 2026-12-30, 2026-12-31, 2027-01-06, 2027-01-07, 2027-01-08]
+"""
+
+
+def hull(tmp_path: Path) -> list[str]:
+    path = tmp_path / "hull.toml"
+    path.write_text(HULL_TOML)
+    return ["--partnership", "hull", "--partnerships", str(path)]
+
+
+def test_closure_days_do_not_move_the_sin(tmp_path: Path) -> None:
+    items = as_json("--aware", "2026-12-23", *hull(tmp_path))
+    # Counted on Hull's own days it would be Thu 7 Jan 2027; the statutory date is Mon 4 Jan.
+    assert items["sin"]["due"] == "2027-01-04"
+    assert items["notify_partners"]["due"] == "2027-01-04"
+    assert items["rapid_review"]["due"] == "2027-01-25"
+    assert items["sin"]["counted_in"] == "national"
+    assert items["sin"]["alternative_due"] is None
+
+
+def test_closure_days_move_an_internal_step(tmp_path: Path) -> None:
+    items = as_json("--aware", "2026-12-23", "--sin", "2027-01-04", *hull(tmp_path))
+    returns = items["rr_ias_returns"]
+    # Day 10 from Mon 4 Jan: 18 Jan nationally, 21 Jan on Hull's days (closed 6-8 Jan).
+    assert returns["due"] == "2027-01-21"
+    assert returns["counted_in"] == "partnership"
+    assert items["rapid_review"]["due"] == "2027-01-25"
+
+
+def test_the_table_says_which_dates_closure_days_move(tmp_path: Path) -> None:
+    code, out, err = invoke("--aware", "2026-12-23", "--sin", "2027-01-04", *hull(tmp_path))
+    assert (code, err) == (0, "")
+    sin_row = next(line for line in out.splitlines() if line.startswith("Serious incident"))
+    assert "2027-01-04" in sin_row
+    assert "moved from 2027-01-18 by the partnership's closure days" in out
+    assert out.rstrip().endswith(" ".join(wording.TIMELINE_CLOSURE_DAYS.split()))
+    # Without closure days the note is not shown.
+    assert wording.TIMELINE_CLOSURE_DAYS not in invoke("--aware", "2026-12-23")[1]
 
 
 def test_holidays_file(tmp_path: Path) -> None:

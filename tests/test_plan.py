@@ -409,6 +409,44 @@ def test_catching_up_after_downtime_plans_the_latest_per_milestone_marked_late()
     assert [r.send_after for r in reminders] == [london(2027, 1, 5, 9), london(2027, 1, 6, 9)]
 
 
+def _filed_late(submitted_at: datetime) -> Case:
+    # LA aware Fri 20 Nov 2026: the SIN was due Fri 27 Nov, before the case was filed.
+    case = make_case(aware=date(2026, 11, 20))
+    return case.model_copy(update={"submitted_at": submitted_at})
+
+
+def test_a_deadline_already_past_at_filing_is_not_a_bot_outage() -> None:
+    case = _filed_late(london(2026, 12, 1, 10))  # Tue 1 Dec, 10:00
+    [reminder] = sin_only(plan([case], london(2026, 12, 1, 10, 5)))
+    assert (reminder.kind, reminder.due) == ("overdue", date(2026, 11, 27))
+    # Its day (Mon 30 Nov) came before the case existed: nothing was missed.
+    assert reminder.late is False
+    assert reminder.filed_after_due is True
+    assert reminder.working_days_left == -2
+    # The first digest shows it overdue too.
+    [entry] = _digest([case], london(2026, 12, 1, 10, 5))["coventry"].entries
+    assert (entry.milestone, entry.overdue, entry.working_days_left) == (MilestoneKey.SIN, True, -2)
+
+
+def test_a_case_filed_out_of_hours_is_reminded_on_time_next_working_morning() -> None:
+    case = _filed_late(london(2026, 11, 28, 15))  # Saturday
+    [reminder] = sin_only(plan([case], london(2026, 11, 30, 9)))
+    assert (reminder.kind, reminder.late, reminder.filed_after_due) == ("overdue", False, True)
+
+
+def test_downtime_after_filing_is_still_late() -> None:
+    # Filed Mon 30 Nov at 10:00; the bot was down until Wed 2 Dec: Monday's slot was missed.
+    case = _filed_late(london(2026, 11, 30, 10))
+    [reminder] = sin_only(plan([case], london(2026, 12, 2, 10)))
+    assert (reminder.kind, reminder.late, reminder.filed_after_due) == ("overdue", True, True)
+
+
+def test_downtime_while_the_case_was_open_is_late_and_not_filed_after_due() -> None:
+    # Filed Wed 23 Dec 2026, SIN due Mon 4 Jan: its escalation was due Tue 5 Jan, posted Thu 7 Jan.
+    [reminder] = sin_only(plan([make_case()], london(2027, 1, 7, 10)))
+    assert (reminder.kind, reminder.late, reminder.filed_after_due) == ("overdue", True, False)
+
+
 def test_stale_lead_reminders_are_dropped_after_the_lookback() -> None:
     # A 20-working-day heads-up for a CSPR final report due Mon 7 June 2027.
     long_heads_up = partnerships()["coventry"].model_copy(

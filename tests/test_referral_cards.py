@@ -665,6 +665,36 @@ def test_acknowledgement_gives_the_reference_and_the_sin_deadline() -> None:
     assert "Safeguarding Reviews Subgroup" in text
 
 
+def _filed_after_the_sin_date() -> tuple[Case, Timeline]:
+    # LA aware Fri 20 Nov 2026: the SIN was due Fri 27 Nov; the referral is filed Tue 1 Dec.
+    case = make_case(make_referral(la_aware=INCIDENT_DAY)).model_copy(
+        update={"submitted_at": datetime(2026, 12, 1, 10, 0, tzinfo=UTC)}
+    )
+    return case, compute_timeline(case.dates, coventry().clock, calendar(), date(2026, 12, 1))
+
+
+def test_acknowledgement_says_the_sin_is_overdue_when_filed_after_its_date() -> None:
+    case, timeline = _filed_after_the_sin_date()
+    card = acknowledgement_card(case=case, partnership=coventry(), timeline=timeline)
+    assert_valid_card(card)
+    shown = list(shown_strings(card))
+    assert wording.ACK_SIN_OVERDUE.format(due="Friday 27 November 2026") in shown
+    assert not any("It is due by" in text for text in shown)
+
+
+def test_channel_card_says_the_sin_is_overdue_when_filed_after_its_date() -> None:
+    case, timeline = _filed_after_the_sin_date()
+    card = channel_case_card(
+        case=case, partnership=coventry(), timeline=timeline, today=date(2026, 12, 1)
+    )
+    assert_valid_card(card)
+    facts = {f["title"]: f["value"] for f in walk(card) if "title" in f and "value" in f}
+    # Overdue by Mon 30 Nov and Tue 1 Dec.
+    assert facts[wording.FACT_SIN_DUE] == "Friday 27 November 2026: overdue by 2 working days"
+    # The rapid review is counted from the SIN's due date, still ahead: not overdue.
+    assert "overdue" not in facts[wording.FACT_RAPID_REVIEW_DUE]
+
+
 def test_acknowledgement_when_the_la_is_not_known_to_be_aware() -> None:
     case = make_case(make_referral(la_aware=None))
     card = acknowledgement_card(case=case, partnership=coventry(), timeline=timeline_of(case))

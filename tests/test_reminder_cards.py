@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from cards import wording
 from cards.reminders import digest_card, reminder_card
 from safeguarding.partnerships import Lead, Partner
 from safeguarding.timeline import MilestoneKey
@@ -64,6 +65,25 @@ def test_an_overdue_escalation_mentions_the_leads_and_is_marked_late() -> None:
         "summaries_returned",
         "slip",
     }
+
+
+def test_an_escalation_already_overdue_at_filing_is_not_called_late() -> None:
+    card = reminder_card(
+        reference="COV-2026-001",
+        kind="overdue",
+        milestone=MilestoneKey.SIN,
+        lead_days=None,
+        due=date(2026, 11, 27),
+        original_due=None,
+        working_days_left=-2,
+        responsible="The local authority",
+        late=False,
+        filed_after_due=True,
+    )
+    assert_valid_card(card)
+    text = json.dumps(card)
+    assert wording.REMINDER_FILED_AFTER_DUE in text
+    assert wording.REMINDER_LATE not in text
 
 
 def test_the_digest() -> None:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import SERVICES, create_app
 from bot.notifier import Notifier
 from bot.settings import load_settings
+from cards import wording
 from cli.main import run
 from cli.reminders import plan_line
 from safeguarding.calendar import PartnershipCalendars
@@ -145,6 +146,47 @@ async def test_on_the_day_after_downtime_only_the_due_today_reminder(
     await runner.tick()
     titles = [t for t in posted(connector) if "Serious incident notification" in t]
     assert titles == ["Due today: Serious incident notification (COV-2026-001)"]
+
+
+@pytest.mark.parametrize(
+    ("tick_at", "late"),
+    [
+        # Filed Tue 1 Dec 2026 at 10:00, after the SIN's date (Fri 27 Nov): the first tick.
+        (datetime(2026, 12, 1, 10, 5, tzinfo=UTC), False),
+        # The bot was down from the filing until Thu 3 Dec: it did miss Tuesday and Wednesday.
+        (datetime(2026, 12, 3, 10, 0, tzinfo=UTC), True),
+    ],
+)
+async def test_a_case_filed_after_its_sin_date_is_escalated_late_only_after_an_outage(
+    bot: Client,
+    connector: FakeConnector,
+    store: TinyDBStore,
+    clock: FakeClock,
+    tick_at: datetime,
+    late: bool,
+) -> None:
+    response = await bot.post(
+        "/api/messages",
+        data=json.dumps(activities.team_install(connector.url, team_id="team-id")),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 201
+    connector.sent.clear()
+    case = make_case(
+        make_referral(incident=date(2026, 11, 19), la_aware=date(2026, 11, 20)),
+        submitted_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+    )
+    await CaseRepository(store).create(case)
+    runner, _ = runner_for(bot, store, clock)
+    clock.set(tick_at)
+    await runner.tick()
+    cards = [c for s in connector.to("team-id") for c in s.cards]
+    [sin] = [c for c in cards if "Serious incident notification" in c["body"][0]["text"]]
+    text = json.dumps(sin)
+    assert sin["body"][0]["text"] == "Overdue: Serious incident notification (COV-2026-001)"
+    assert "27 November 2026" in text
+    assert wording.REMINDER_FILED_AFTER_DUE in text
+    assert (wording.REMINDER_LATE in text) is late
 
 
 async def test_overdue_escalation_mentions_the_leads_once(

@@ -178,10 +178,61 @@ def test_configured_rapid_review_steps() -> None:
     assert t.get("rr_sign_off").basis.startswith("day 13 of the rapid review")
 
 
-def test_closure_days_move_the_clock() -> None:
-    calendar = WorkingDayCalendar.for_england(closure_days=[date(2026, 12, 24)])
-    sin = timeline(CaseDates(la_aware=AWARE), AWARE, calendar=calendar).get("sin")
-    assert sin.due == date(2027, 1, 5)
+# Hull's office closed Tue 29 to Thu 31 Dec 2026 (between the bank holidays).
+HULL_CHRISTMAS = [date(2026, 12, 29), date(2026, 12, 30), date(2026, 12, 31)]
+
+
+def test_closure_days_never_move_the_statutory_dates() -> None:
+    calendar = WorkingDayCalendar.for_england(closure_days=HULL_CHRISTMAS)
+    t = timeline(CaseDates(la_aware=AWARE), AWARE, calendar=calendar)
+    # Counted on the partnership's own days the SIN would be Thu 7 Jan; the statute says Mon 4.
+    assert t.get("sin").due == SIN_DUE
+    assert t.get("notify_partners").due == SIN_DUE
+    assert t.get("rapid_review").due == RR_DUE_FROM_SIN_DUE
+    assert t.get("panel_reply").due == ENGLAND.add_working_days(RR_DUE_FROM_SIN_DUE, 10)
+    for key in ("sin", "notify_partners", "rapid_review", "panel_reply"):
+        assert t.get(key).counted_in == "national"
+    # Days left are the partnership's: on Wed 23 Dec only Thu 24 Dec and Mon 4 Jan remain.
+    assert (t.get("sin").working_days_left, t.get("sin").status) == (2, MilestoneStatus.DUE_SOON)
+
+
+def test_closure_days_never_move_the_report_copy_to_the_panel() -> None:
+    # Publication planned Fri 8 Jan 2027: 7 working days before is Tue 29 Dec 2026 (7, 6, 5, 4
+    # Jan, 31, 30, 29 Dec). Counting Hull's closed days would pull it back to Thu 24 Dec.
+    calendar = WorkingDayCalendar.for_england(closure_days=HULL_CHRISTMAS)
+    dates = CaseDates(
+        la_aware=date(2026, 7, 1),
+        decision_to_review=date(2026, 7, 20),
+        planned_publication=date(2027, 1, 8),
+    )
+    copy = timeline(dates, date(2026, 12, 1), calendar=calendar).get("report_copy_to_panel")
+    assert copy.due == ENGLAND.subtract_working_days(date(2027, 1, 8), 7)
+    assert copy.due == date(2026, 12, 29)
+    assert copy.counted_in == "national"
+
+
+def test_closure_days_move_the_rapid_reviews_internal_steps() -> None:
+    # Closed Wed 6 to Fri 8 Jan 2027, inside a rapid review counted from the SIN on Mon 4 Jan.
+    closed = [date(2027, 1, 6), date(2027, 1, 7), date(2027, 1, 8)]
+    calendar = WorkingDayCalendar.for_england(closure_days=closed)
+    dates = CaseDates(la_aware=AWARE, sin_made=SIN_DUE)
+    t = timeline(dates, date(2027, 1, 5), calendar=calendar)
+    national = timeline(dates, date(2027, 1, 5))
+    assert national.get("rr_ias_returns").due == date(2027, 1, 18)
+    # Day 10 of the partnership's days: three closed days later.
+    returns = t.get("rr_ias_returns")
+    assert returns.due == date(2027, 1, 21)
+    assert returns.counted_in == "partnership"
+    assert "moved from 2027-01-18 by the partnership's closure days" in returns.basis
+    assert t.get("rr_draft").due == date(2027, 1, 25)
+    # Day 14 would be Wed 27 Jan, after the rapid review itself: held at its due date.
+    assert t.get("rr_sign_off").due == RR_DUE_FROM_SIN_DUE
+    assert "held at the rapid review's due date" in t.get("rr_sign_off").basis
+    # The statutory rapid review does not move.
+    assert t.get("rapid_review").due == RR_DUE_FROM_SIN_DUE
+    # A step whose days hold no closure is where it always was.
+    assert t.get("rr_ias_requests").due == national.get("rr_ias_requests").due
+    assert "closure" not in t.get("rr_ias_requests").basis
 
 
 @pytest.mark.parametrize(

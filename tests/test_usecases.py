@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +178,31 @@ async def test_filing_makes_one_case_acknowledges_then_announces(store: TinyDBSt
     assert marker is not None
     assert marker[0].filed_reference == "COV-2026-001"
     assert marker[0].draft == Draft()  # no referral data stays in the draft
+
+
+async def test_a_referral_filed_after_the_sin_date_is_acknowledged_as_overdue(
+    store: TinyDBStore,
+) -> None:
+    # LA aware Fri 20 Nov 2026: the SIN was due Fri 27 Nov; filed Tue 1 Dec.
+    filed_on = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    referral = make_referral(incident=date(2026, 11, 19), la_aware=date(2026, 11, 20))
+    stored = _ready_draft().model_copy(
+        update={"draft": _ready_draft().draft.model_copy(update={"incident": referral.incident})}
+    )
+    drafts = DraftRepository(store, ttl=timedelta(days=30))
+    filing = ReferralFiling(
+        partnerships=PARTNERSHIPS,
+        drafts=drafts,
+        cases=CaseRepository(store),
+        announcer=_Announcer(),
+        calendars=CALENDARS,
+        clock=FakeClock(filed_on),
+    )
+    etag = await drafts.save(PERSON.key, stored, None)
+    outcome = await filing.file(PERSON, stored, etag)
+    assert isinstance(outcome, Filed)
+    text = _texts(outcome.reply)
+    assert wording.ACK_SIN_OVERDUE.format(due="Friday 27 November 2026") in text
 
 
 async def test_a_failed_announcement_leaves_the_case_filed(store: TinyDBStore) -> None:
