@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from safeguarding.calendar import WorkingDayCalendar, add_calendar_months, add_years
+from safeguarding.calendar import WorkingDayCalendar, add_calendar_months, add_years_at_least
 from safeguarding.partnerships import ClockOptions, Partner
 
 SIN_WORKING_DAYS = 5
@@ -535,12 +535,13 @@ class _Builder:
         )
 
     def plan_available_until(self) -> _Plan:
+        """Kept public "for at least one year" (WT2023 ch.5), rounded so it never ends early."""
         anchor = self.publication()
         years = self.options.publication_available_years
         due: date | None = None
         basis = "needs publication, a planned publication date or the decision to hold a CSPR"
         if anchor is not None:
-            due = add_years(anchor.day, years)
+            due = add_years_at_least(anchor.day, years)
             basis = f"at least {_plural(years, 'year')} from {anchor.text}"
         return _Plan(
             key=MilestoneKey.REPORT_AVAILABLE_UNTIL,
