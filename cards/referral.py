@@ -543,6 +543,19 @@ def _contact_items(contact: FrontDoorContact) -> list[Element]:
             spacing="None",
         ),
     ]
+    if contact.also is not None:
+        # Hours not confirmed: the out-of-hours line too, and the caller chooses.
+        also = contact.also
+        items.append(
+            text_block(
+                _esc(
+                    wording.CONTACT_FACT.format(
+                        name=also.name, number=also.number, hours=wording.CONTACT_OUT_OF_HOURS
+                    )
+                ),
+                spacing="None",
+            )
+        )
     if contact.web_page:
         items.append(
             text_block(
@@ -575,6 +588,8 @@ def safety_redirect_card(
         doors += _contact_items(contact)
     if not doors:
         doors.append(text_block(wording.FRONT_DOOR_UNLISTED))
+    if any(contact.also is not None for contact in contacts):
+        doors.append(text_block(wording.FRONT_DOOR_HOURS_NOT_CONFIRMED, isSubtle=True))
     body: list[Element] = []
     if answer == "danger":
         body.append(

@@ -45,6 +45,11 @@ NOT_FOR_INDIVIDUAL_CHILDREN = (
 )
 FRONT_DOORS_HEADING = "Children's front doors"
 FRONT_DOOR_FACT = "{name}: {office} (office hours) · {out_name}: {out_of_hours} (out of hours)"
+FRONT_DOOR_HOURS_NOT_CONFIRMED = (
+    "Where both numbers are shown, the front door's opening hours are not confirmed: call the"
+    " office-hours number during the working day, the out-of-hours number at other times, and"
+    " the other one if there is no answer."
+)
 FRONT_DOOR_UNLISTED = (
     "Use the children's front door of the local authority where the child lives; its number"
     " is on the council's website."

@@ -242,8 +242,13 @@ async def test_the_front_door_number_switches_out_of_hours(harness: Harness) -> 
     h.clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))  # Tuesday evening
     await h.say("refer")
     redirect = json.dumps(cards_in(await h.step("safety", answer="worry")))
-    assert "024 7683 2222" in redirect  # Coventry out of hours
-    assert "024 7678 8555" not in redirect
+    # Warwickshire's hours are confirmed: out of hours, only its Emergency Duty Team.
+    assert "01926 886922" in redirect
+    assert "01926 414144" not in redirect
+    # Coventry's are not: both its numbers, whatever the hour, and why.
+    assert "024 7683 2222" in redirect
+    assert "024 7678 8555" in redirect
+    assert wording.FRONT_DOOR_HOURS_NOT_CONFIRMED in redirect
 
 
 async def test_invalid_fields_get_messages_and_answers_are_kept(harness: Harness) -> None:
