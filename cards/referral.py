@@ -673,14 +673,19 @@ def _child_facts(child: Child, answer: _Clipper) -> list[tuple[str, str]]:
     return facts
 
 
+def _route_label(route: Outcome) -> str:
+    return wording.OUTCOME_LABELS.get(route.value, route.value)
+
+
 def _screening_items(screening: Screening) -> list[Element]:
-    outcome = wording.OUTCOME_LABELS.get(screening.outcome.value, screening.outcome.value)
-    items = [
-        _subheading(wording.SCREENING_HEADING),
-        text_block(_esc(outcome), weight="Bolder", spacing="Small"),
-        text_block(_esc(screening.explanation), spacing="None"),
-    ]
-    if screening.outcome is not Outcome.RAPID_REVIEW:
+    # Every route that applies, each with its sentence: a case can belong to more than one.
+    items = [_subheading(wording.SCREENING_HEADING)]
+    for route in screening.routes:
+        items.append(text_block(_esc(_route_label(route)), weight="Bolder", spacing="Small"))
+        explanation = wording.SCREENING_EXPLANATIONS.get(route.value)
+        if explanation:
+            items.append(text_block(explanation, spacing="None"))
+    if Outcome.RAPID_REVIEW not in screening.routes:
         items.append(text_block(wording.SCREENING_STILL_CONSIDERED))
     return items
 
@@ -885,7 +890,7 @@ def channel_case_card(
     facts = [(wording.FACT_AREA, _esc(referral.area.area))]
     if referral.area.other_area:
         facts.append((wording.FACT_OTHER_AREA, _esc(referral.area.other_area)))
-    outcome = wording.OUTCOME_LABELS.get(case.screening.outcome.value, case.screening.outcome)
+    routes = wording.ROUTES_SEPARATOR.join(_route_label(r) for r in case.screening.routes)
     facts += [
         (
             wording.FACT_INCIDENT_KIND,
@@ -895,7 +900,7 @@ def channel_case_card(
         (wording.FACT_LA_AWARE, _date_text(case.dates.la_aware)),
         (wording.FACT_REFERRING_AGENCY, _esc(referral.referrer.agency)),
         (wording.FACT_CHILDREN, _esc(children)),
-        (wording.FACT_SCREENING, _esc(str(outcome))),
+        (wording.FACT_SCREENING, _esc(routes)),
         (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
         (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
         (wording.FACT_PARALLEL, _labels(referral.actions.parallel, wording.PARALLEL_CHOICES)),

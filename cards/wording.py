@@ -172,9 +172,10 @@ OTHER_SERVICE_BUSINESS_UNIT = (
 )
 OTHER_SERVICES = {
     "cdop": (
-        "A child's death with no abuse or neglect known or suspected is reviewed by the Child"
-        " Death Overview Panel (CDOP), not by a safeguarding practice review. Contact: {contact}."
-        " If you do suspect abuse or neglect, type *refer*."
+        "The Child Death Overview Panel (CDOP) reviews the death of every child, whatever the"
+        " cause. When no abuse or neglect is known or suspected, the death goes to CDOP only,"
+        " not to a safeguarding practice review. Contact: {contact}. If you do suspect abuse or"
+        " neglect, type *refer*: a safeguarding review then runs alongside CDOP's."
     ),
     "lado": (
         "An allegation about someone who works with children goes to the Local Authority"
@@ -425,6 +426,39 @@ OUTCOME_LABELS = {
     "cdop": "Child death review (CDOP)",
     "lado": "The Local Authority Designated Officer (LADO)",
     "adult_review": "Adult safeguarding (Safeguarding Adults Review)",
+    "looked_after_death": "Notification of a looked-after child's death",
+    "care_leaver_death": "Notification of a care leaver's death",
+}
+# One sentence per route of the screening (safeguarding/referral.py `screen`), in its order.
+SCREENING_EXPLANATIONS = {
+    "rapid_review": (
+        "Abuse or neglect is known or suspected and the child has died or been seriously"
+        " harmed: this meets the serious-case test for a rapid review."
+    ),
+    "looked_after_death": (
+        "The child was looked after: the local authority notifies the Secretary of State and"
+        " Ofsted of the death, whether or not abuse or neglect is suspected."
+    ),
+    "care_leaver_death": (
+        "The young person was a care leaver aged 24 or under: the local authority notifies the"
+        " Secretary of State for Education and Ofsted of the death."
+    ),
+    "lado": (
+        "It concerns the conduct of someone who works with children, which the Local Authority"
+        " Designated Officer (LADO) must hear about."
+    ),
+    "cdop": (
+        "The Child Death Overview Panel (CDOP) reviews every child's death, whatever the cause,"
+        " alongside any safeguarding review."
+    ),
+    "adult_review": (
+        "The person was 18 or over at the incident, so this belongs to adult safeguarding and a"
+        " possible Safeguarding Adults Review."
+    ),
+    "learning_review": (
+        "It does not meet the serious-case test (abuse or neglect with death or serious harm),"
+        " but the partnership may still hold a learning review."
+    ),
 }
 
 # Fact titles, shared by the review and channel cards.
@@ -460,6 +494,8 @@ FACT_MEDIA_INTEREST = "Media interest"
 FACT_REFERRING_AGENCY = "Referring agency"
 FACT_CHILDREN = "Children"
 FACT_SCREENING = "Screening suggests"
+# Between the screening's routes on the channel card.
+ROUTES_SEPARATOR = "; "
 FACT_SIN_DUE = "SIN due"
 FACT_RAPID_REVIEW_DUE = "Rapid review due"
 FACT_RECEIVED = "Received"

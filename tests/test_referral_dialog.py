@@ -454,7 +454,13 @@ async def test_duplicate_warning_shows_the_existing_reference(harness: Harness) 
             },
             "cdop",
         ),
-        ({"criteria": {**CRITERIA, "about_a_professional": "yes"}}, "lado"),
+        (
+            {
+                "criteria": {**CRITERIA, "about_a_professional": "yes"},
+                "incident": {**INCIDENT, "kind": "other"},
+            },
+            "lado",
+        ),
     ],
 )
 async def test_each_screening_outcome(
@@ -466,6 +472,21 @@ async def test_each_screening_outcome(
     await h.step("review", submit=True)
     [case] = await stored_cases(h)
     assert case.screening.outcome.value == outcome
+
+
+async def test_a_child_seriously_harmed_by_a_professional_screens_to_both(
+    harness: Harness,
+) -> None:
+    h = harness
+    review = await fill_to_review(h, criteria={**CRITERIA, "about_a_professional": "yes"})
+    text = json.dumps(cards_in(review))
+    assert wording.SCREENING_EXPLANATIONS["rapid_review"] in text
+    assert wording.SCREENING_EXPLANATIONS["lado"] in text
+    await h.step("review", submit=True)
+    [case] = await stored_cases(h)
+    assert [r.value for r in case.screening.routes] == ["rapid_review", "lado"]
+    [(_, posted)] = h.announcer.posts
+    assert "A rapid review; The Local Authority Designated Officer" in json.dumps(posted)
 
 
 async def test_an_adult_must_be_confirmed_and_screens_to_adult_review(harness: Harness) -> None:
