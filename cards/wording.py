@@ -34,8 +34,9 @@ WELCOME_TITLE = "Referrals for serious case reviews"
 WELCOME_PURPOSE = (
     "I help practitioners refer a case to the Safeguarding Children Partnership for a rapid"
     " review or a Child Safeguarding Practice Review: when a child has died or been seriously"
-    " harmed and abuse or neglect is known or suspected. I also keep the partnership's"
-    " statutory timescales."
+    " harmed and abuse or neglect is known or suspected. I also keep the case's timescales:"
+    " the statutory ones, and the rapid review's 15 working days that the national Panel's"
+    " guidance expects."
 )
 NOT_FOR_INDIVIDUAL_CHILDREN_TITLE = "I cannot take concerns about an individual child"
 NOT_FOR_INDIVIDUAL_CHILDREN = (
@@ -497,7 +498,7 @@ FACT_SCREENING = "Screening suggests"
 # Between the screening's routes on the channel card.
 ROUTES_SEPARATOR = "; "
 FACT_SIN_DUE = "SIN due"
-FACT_RAPID_REVIEW_DUE = "Rapid review due"
+FACT_RAPID_REVIEW_DUE = "Rapid review expected by"
 FACT_RECEIVED = "Received"
 
 # Acknowledgement to the referrer.
@@ -508,8 +509,9 @@ ACK_SUBGROUP = (
     " you for more information."
 )
 ACK_SIN_DUE = (
-    "The local authority makes the serious incident notification to the national Panel. It is"
-    " due by {due}."
+    "The local authority decides, with the police and health, whether to make a serious"
+    " incident notification to the national Panel. If it notifies, the notification is due by"
+    " {due}."
 )
 ACK_LA_NOT_AWARE = (
     "You did not know when the local authority became aware of the incident. The local"

@@ -369,8 +369,9 @@ class _Builder:
         national_label: str,
         missing: str,
         completed_by_date: date | None,
+        statutory: bool = True,
     ) -> _Plan:
-        """A statutory deadline `days` working days from `start`, with the national rule's date."""
+        """A deadline `days` working days from `start`, with the national rule's date."""
         due, basis = self.working_days_from(start.anchor, days)
         # Only a partnership counting from its own anchor can be told a different national date.
         counts_own = start.anchor is not start.national
@@ -379,7 +380,7 @@ class _Builder:
         return _Plan(
             key=key,
             title=title,
-            statutory=True,
+            statutory=statutory,
             responsible=responsible,
             partners=partners,
             due=due,
@@ -433,9 +434,15 @@ class _Builder:
         )
 
     def plan_rapid_review(self) -> _Plan:
+        """Expected within 15 working days: the Panel's guidance, not a statutory limit.
+
+        WT2023 ch.5 asks the partners to undertake the rapid review "promptly"; the 15 working
+        days are the Panel's ("A rapid review should be completed within 15 working days",
+        childsafeguarding.independent-panel.uk/about/faqs/), a non-statutory expectation.
+        """
         return self.plan_movable_clock(
             MilestoneKey.RAPID_REVIEW,
-            "Rapid review sent to the Panel",
+            "Rapid review sent to the Panel (expected)",
             "the three safeguarding partners",
             ALL_PARTNERS,
             start=self.rapid_review_start(),
@@ -443,6 +450,7 @@ class _Builder:
             national_label="national default",
             missing="needs the SIN or the date the LA became aware",
             completed_by_date=self.dates.rapid_review_sent,
+            statutory=False,
         )
 
     def plan_rr_step(
