@@ -543,6 +543,19 @@ def _contact_items(contact: FrontDoorContact) -> list[Element]:
             spacing="None",
         ),
     ]
+    if contact.also is not None:
+        # Hours not confirmed: the out-of-hours line too, and the caller chooses.
+        also = contact.also
+        items.append(
+            text_block(
+                _esc(
+                    wording.CONTACT_FACT.format(
+                        name=also.name, number=also.number, hours=wording.CONTACT_OUT_OF_HOURS
+                    )
+                ),
+                spacing="None",
+            )
+        )
     if contact.web_page:
         items.append(
             text_block(
@@ -575,6 +588,8 @@ def safety_redirect_card(
         doors += _contact_items(contact)
     if not doors:
         doors.append(text_block(wording.FRONT_DOOR_UNLISTED))
+    if any(contact.also is not None for contact in contacts):
+        doors.append(text_block(wording.FRONT_DOOR_HOURS_NOT_CONFIRMED, isSubtle=True))
     body: list[Element] = []
     if answer == "danger":
         body.append(
@@ -658,14 +673,19 @@ def _child_facts(child: Child, answer: _Clipper) -> list[tuple[str, str]]:
     return facts
 
 
+def _route_label(route: Outcome) -> str:
+    return wording.OUTCOME_LABELS.get(route.value, route.value)
+
+
 def _screening_items(screening: Screening) -> list[Element]:
-    outcome = wording.OUTCOME_LABELS.get(screening.outcome.value, screening.outcome.value)
-    items = [
-        _subheading(wording.SCREENING_HEADING),
-        text_block(_esc(outcome), weight="Bolder", spacing="Small"),
-        text_block(_esc(screening.explanation), spacing="None"),
-    ]
-    if screening.outcome is not Outcome.RAPID_REVIEW:
+    # Every route that applies, each with its sentence: a case can belong to more than one.
+    items = [_subheading(wording.SCREENING_HEADING)]
+    for route in screening.routes:
+        items.append(text_block(_esc(_route_label(route)), weight="Bolder", spacing="Small"))
+        explanation = wording.SCREENING_EXPLANATIONS.get(route.value)
+        if explanation:
+            items.append(text_block(explanation, spacing="None"))
+    if Outcome.RAPID_REVIEW not in screening.routes:
         items.append(text_block(wording.SCREENING_STILL_CONSIDERED))
     return items
 
@@ -876,7 +896,7 @@ def channel_case_card(
     facts = [(wording.FACT_AREA, _esc(referral.area.area))]
     if referral.area.other_area:
         facts.append((wording.FACT_OTHER_AREA, _esc(referral.area.other_area)))
-    outcome = wording.OUTCOME_LABELS.get(case.screening.outcome.value, case.screening.outcome)
+    routes = wording.ROUTES_SEPARATOR.join(_route_label(r) for r in case.screening.routes)
     facts += [
         (
             wording.FACT_INCIDENT_KIND,
@@ -886,7 +906,7 @@ def channel_case_card(
         (wording.FACT_LA_AWARE, _date_text(case.dates.la_aware)),
         (wording.FACT_REFERRING_AGENCY, _esc(referral.referrer.agency)),
         (wording.FACT_CHILDREN, _esc(children)),
-        (wording.FACT_SCREENING, _esc(str(outcome))),
+        (wording.FACT_SCREENING, _esc(routes)),
         (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
         (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
         (wording.FACT_PARALLEL, _labels(referral.actions.parallel, wording.PARALLEL_CHOICES)),

@@ -11,17 +11,31 @@ from cards.text import escape_markdown
 from safeguarding.frontdoor import EMERGENCY_NUMBER, FrontDoorContact
 
 
-def _contact_facts(contacts: Sequence[FrontDoorContact]) -> dict[str, Any]:
-    facts = []
-    for contact in contacts:
-        when = wording.OFFICE_HOURS if contact.kind == "office_hours" else wording.OUT_OF_HOURS
-        facts.append(
-            {
-                "title": escape_markdown(", ".join(contact.areas)),
-                "value": escape_markdown(f"{contact.name}: {contact.number} ({when})"),
-            }
+def _contact_value(contact: FrontDoorContact) -> str:
+    if contact.also is not None:
+        # Hours not confirmed: both lines, and the caller chooses.
+        return wording.FRONT_DOOR_FACT.format(
+            name=contact.name,
+            office=contact.number,
+            out_name=contact.also.name,
+            out_of_hours=contact.also.number,
         )
-    return {"type": "FactSet", "facts": facts}
+    when = wording.OFFICE_HOURS if contact.kind == "office_hours" else wording.OUT_OF_HOURS
+    return f"{contact.name}: {contact.number} ({when})"
+
+
+def _contact_facts(contacts: Sequence[FrontDoorContact]) -> list[dict[str, Any]]:
+    facts = [
+        {
+            "title": escape_markdown(", ".join(contact.areas)),
+            "value": escape_markdown(_contact_value(contact)),
+        }
+        for contact in contacts
+    ]
+    elements: list[dict[str, Any]] = [{"type": "FactSet", "facts": facts}]
+    if any(contact.also is not None for contact in contacts):
+        elements.append(text_block(wording.FRONT_DOOR_HOURS_NOT_CONFIRMED, isSubtle=True))
+    return elements
 
 
 def emergency_card(contacts: Sequence[FrontDoorContact]) -> Card:
@@ -42,7 +56,7 @@ def emergency_card(contacts: Sequence[FrontDoorContact]) -> Card:
             ],
         },
         text_block(wording.EMERGENCY_THEN_FRONT_DOOR, spacing="Medium"),
-        _contact_facts(contacts),
+        *_contact_facts(contacts),
     ]
     return adaptive_card(body)
 
@@ -52,7 +66,7 @@ def concern_card(contacts: Sequence[FrontDoorContact], *, in_referral: bool) -> 
     body: list[dict[str, Any]] = [
         text_block(wording.CONCERN_TITLE, size="Large", weight="Bolder"),
         text_block(wording.CONCERN_REASON),
-        _contact_facts(contacts),
+        *_contact_facts(contacts),
         text_block(wording.CONCERN_999, color="Attention", weight="Bolder"),
     ]
     pages = [c.web_page for c in contacts if c.web_page]
@@ -73,7 +87,7 @@ def which_referral_card(contacts: Sequence[FrontDoorContact]) -> Card:
     body: list[dict[str, Any]] = [
         text_block(wording.WHICH_REFERRAL_TITLE, size="Large", weight="Bolder"),
         text_block(wording.WHICH_REFERRAL_CHILD),
-        _contact_facts(contacts),
+        *_contact_facts(contacts),
         text_block(wording.CONCERN_999, color="Attention", weight="Bolder"),
         text_block(wording.WHICH_REFERRAL_REVIEW, spacing="Medium"),
     ]

@@ -34,8 +34,9 @@ WELCOME_TITLE = "Referrals for serious case reviews"
 WELCOME_PURPOSE = (
     "I help practitioners refer a case to the Safeguarding Children Partnership for a rapid"
     " review or a Child Safeguarding Practice Review: when a child has died or been seriously"
-    " harmed and abuse or neglect is known or suspected. I also keep the partnership's"
-    " statutory timescales."
+    " harmed and abuse or neglect is known or suspected. I also keep the case's timescales:"
+    " the statutory ones, and the rapid review's 15 working days that the national Panel's"
+    " guidance expects."
 )
 NOT_FOR_INDIVIDUAL_CHILDREN_TITLE = "I cannot take concerns about an individual child"
 NOT_FOR_INDIVIDUAL_CHILDREN = (
@@ -45,6 +46,11 @@ NOT_FOR_INDIVIDUAL_CHILDREN = (
 )
 FRONT_DOORS_HEADING = "Children's front doors"
 FRONT_DOOR_FACT = "{name}: {office} (office hours) · {out_name}: {out_of_hours} (out of hours)"
+FRONT_DOOR_HOURS_NOT_CONFIRMED = (
+    "Where both numbers are shown, the front door's opening hours are not confirmed: call the"
+    " office-hours number during the working day, the out-of-hours number at other times, and"
+    " the other one if there is no answer."
+)
 FRONT_DOOR_UNLISTED = (
     "Use the children's front door of the local authority where the child lives; its number"
     " is on the council's website."
@@ -167,9 +173,10 @@ OTHER_SERVICE_BUSINESS_UNIT = (
 )
 OTHER_SERVICES = {
     "cdop": (
-        "A child's death with no abuse or neglect known or suspected is reviewed by the Child"
-        " Death Overview Panel (CDOP), not by a safeguarding practice review. Contact: {contact}."
-        " If you do suspect abuse or neglect, type *refer*."
+        "The Child Death Overview Panel (CDOP) reviews the death of every child, whatever the"
+        " cause. When no abuse or neglect is known or suspected, the death goes to CDOP only,"
+        " not to a safeguarding practice review. Contact: {contact}. If you do suspect abuse or"
+        " neglect, type *refer*: a safeguarding review then runs alongside CDOP's."
     ),
     "lado": (
         "An allegation about someone who works with children goes to the Local Authority"
@@ -421,6 +428,39 @@ OUTCOME_LABELS = {
     "cdop": "Child death review (CDOP)",
     "lado": "The Local Authority Designated Officer (LADO)",
     "adult_review": "Adult safeguarding (Safeguarding Adults Review)",
+    "looked_after_death": "Notification of a looked-after child's death",
+    "care_leaver_death": "Notification of a care leaver's death",
+}
+# One sentence per route of the screening (safeguarding/referral.py `screen`), in its order.
+SCREENING_EXPLANATIONS = {
+    "rapid_review": (
+        "Abuse or neglect is known or suspected and the child has died or been seriously"
+        " harmed: this meets the serious-case test for a rapid review."
+    ),
+    "looked_after_death": (
+        "The child was looked after: the local authority notifies the Secretary of State and"
+        " Ofsted of the death, whether or not abuse or neglect is suspected."
+    ),
+    "care_leaver_death": (
+        "The young person was a care leaver aged 24 or under: the local authority notifies the"
+        " Secretary of State for Education and Ofsted of the death."
+    ),
+    "lado": (
+        "It concerns the conduct of someone who works with children, which the Local Authority"
+        " Designated Officer (LADO) must hear about."
+    ),
+    "cdop": (
+        "The Child Death Overview Panel (CDOP) reviews every child's death, whatever the cause,"
+        " alongside any safeguarding review."
+    ),
+    "adult_review": (
+        "The person was 18 or over at the incident, so this belongs to adult safeguarding and a"
+        " possible Safeguarding Adults Review."
+    ),
+    "learning_review": (
+        "It does not meet the serious-case test (abuse or neglect with death or serious harm),"
+        " but the partnership may still hold a learning review."
+    ),
 }
 
 # Fact titles, shared by the review and channel cards.
@@ -456,8 +496,10 @@ FACT_MEDIA_INTEREST = "Media interest"
 FACT_REFERRING_AGENCY = "Referring agency"
 FACT_CHILDREN = "Children"
 FACT_SCREENING = "Screening suggests"
+# Between the screening's routes on the channel card.
+ROUTES_SEPARATOR = "; "
 FACT_SIN_DUE = "SIN due"
-FACT_RAPID_REVIEW_DUE = "Rapid review due"
+FACT_RAPID_REVIEW_DUE = "Rapid review expected by"
 FACT_RECEIVED = "Received"
 
 # Acknowledgement to the referrer.
@@ -468,8 +510,9 @@ ACK_SUBGROUP = (
     " you for more information."
 )
 ACK_SIN_DUE = (
-    "The local authority makes the serious incident notification to the national Panel. It is"
-    " due by {due}."
+    "The local authority decides, with the police and health, whether to make a serious"
+    " incident notification to the national Panel. If it notifies, the notification is due by"
+    " {due}."
 )
 ACK_SIN_OVERDUE = (
     "The local authority makes the serious incident notification to the national Panel. It was"

@@ -63,7 +63,7 @@ def run(settings: Settings, reference: str, *, stdout: TextIO, stderr: TextIO, t
         "children: " + "; ".join(age_label(c, incident.date) for c in case.referral.children),
         f"incident: {incident.kind} on {incident.date},"
         f" LA aware {incident.la_aware or 'not known'}",
-        f"screening: {case.screening.outcome.value}",
+        "screening: " + ", ".join(route.value for route in case.screening.routes),
         f"channel post: {case.channel_activity_id or 'not posted'}",
         "",
     ]

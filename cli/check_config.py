@@ -23,7 +23,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
-    """Print one line per partnership, or every problem and exit 1."""
+    """Print one line per partnership and warnings, or every problem and exit 1."""
     path = Path(args.file)
     try:
         partnerships = load_partnerships(path)
@@ -46,4 +46,12 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
             f" {len(partnership.leads)} lead(s); {channel};"
             f" {len(faqs.get(partnership.id, ()))} own FAQ answer(s)\n"
         )
+    for partnership in partnerships.partnerships.values():
+        # A warning, not an error: the bot is safe meanwhile, it shows both numbers.
+        if not partnership.front_door.hours_confirmed:
+            stderr.write(
+                f"warning: {partnership.id}: front_door.hours_confirmed is not true: every"
+                " signpost shows both the office-hours and the out-of-hours number until the"
+                " partnership confirms its front door's hours\n"
+            )
     return 0

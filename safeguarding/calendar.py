@@ -227,6 +227,18 @@ def add_years(d: date, years: int) -> date:
     return add_calendar_months(d, 12 * years)
 
 
+def add_years_at_least(d: date, years: int) -> date:
+    """The first day at least `years` whole years after `d`: 29 February moves on to 1 March.
+
+    For minimum periods, which must never end early: a report published on 29 February 2028
+    and kept publicly available "for at least one year" (WT2023 ch.5) is kept until 1 March
+    2029, not 28 February.
+    """
+    later = add_years(d, years)
+    # Only 29 February lacks its day in the target year; the day after, 1 March, is safe.
+    return later if later.day == d.day else later.replace(month=3, day=1)
+
+
 def _event_problem(index: int, event: Any) -> tuple[str, BankHoliday | None]:
     if not isinstance(event, dict):
         return f"event {index} is not an object", None

@@ -15,6 +15,15 @@ EMERGENCY_NUMBER = "999"
 
 
 @dataclass(frozen=True, slots=True)
+class FrontDoorLine:
+    """One of a front door's two lines: its name and number, and when it is staffed."""
+
+    kind: Literal["office_hours", "out_of_hours"]
+    name: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
 class FrontDoorContact:
     """The line to call now about a child in one partnership's area."""
 
@@ -24,14 +33,31 @@ class FrontDoorContact:
     name: str
     number: str
     web_page: str | None
+    # Set while the partnership's hours are not confirmed: the office-hours line above and
+    # this out-of-hours line are shown together, and the caller chooses.
+    also: FrontDoorLine | None = None
 
 
 def front_door_now(
     partnership: Partnership, moment: datetime, calendar: WorkingDayCalendar
 ) -> FrontDoorContact:
-    """The number in force at `moment` (Europe/London); bank holidays are out of hours."""
+    """The number in force at `moment` (Europe/London); bank holidays are out of hours.
+
+    While the partnership's hours are not confirmed, no line is chosen: both are given, the
+    office-hours line first.
+    """
     local = london_time(moment)
     door = partnership.front_door
+    if not door.hours_confirmed:
+        return FrontDoorContact(
+            partnership.id,
+            partnership.areas,
+            "office_hours",
+            door.name,
+            door.office_hours_number,
+            door.web_page,
+            also=FrontDoorLine("out_of_hours", door.out_of_hours_name, door.out_of_hours_number),
+        )
     hours = door.office_hours.get(Weekday.of(local.date()))
     open_now = (
         hours is not None

@@ -108,6 +108,10 @@ class FrontDoor(_Model):
     out_of_hours_name: NonEmpty = "Emergency Duty Team"
     out_of_hours_number: PhoneNumber
     web_page: WebPage | None = None
+    # Whether the partnership has confirmed office_hours. Until it has, every signpost shows
+    # both numbers: an unconfirmed guess at the hours must never send a caller to a line that
+    # is shut, and an extra number on the card is the only cost of the safe default.
+    hours_confirmed: bool = False
 
 
 class ReviewChannel(_Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -250,22 +250,37 @@ def check_dates(
 
 
 class Outcome(StrEnum):
-    """Where the screening suggests the case belongs."""
+    """A route the screening suggests for the case; cards/wording.py words each one."""
 
     RAPID_REVIEW = "rapid_review"
     LEARNING_REVIEW = "learning_review"
     CDOP = "cdop"
     LADO = "lado"
     ADULT_REVIEW = "adult_review"
+    LOOKED_AFTER_DEATH = "looked_after_death"
+    CARE_LEAVER_DEATH = "care_leaver_death"
 
 
 class Screening(BaseModel):
-    """The suggested route and the one sentence that explains it; it never blocks a referral."""
+    """Every route the answers suggest, the main one first; it never blocks a referral."""
 
     model_config = ConfigDict(frozen=True)
 
-    outcome: Outcome
-    explanation: str
+    routes: tuple[Outcome, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_with_one_outcome(cls, value: Any) -> Any:
+        # Cases filed before screening could name several routes stored one outcome and its
+        # sentence; the sentence now comes from cards/wording.py, so only the outcome is kept.
+        if isinstance(value, dict) and "routes" not in value and "outcome" in value:
+            return {"routes": (value["outcome"],)}
+        return value
+
+    @property
+    def outcome(self) -> Outcome:
+        """The main route: the first that applies."""
+        return self.routes[0]
 
 
 class Referral(_Section):
@@ -331,37 +346,57 @@ class Draft(BaseModel):
         return Referral.model_validate(self, from_attributes=True)
 
 
+# A care leaver's death is notified up to and including this age (WT2023 ch.5, Dec 2023).
+CARE_LEAVER_NOTIFIED_UP_TO_AGE = 24
+ADULT_AGE = 18
+
+
 def screen(referral: Referral) -> Screening:
-    """Check the answers against the serious-case test and say, in one sentence, why."""
-    incident = referral.incident
-    ages = [child.age_at(incident.date) for child in referral.children]
-    if ages and all(age is not None and age >= 18 for age in ages):
-        return Screening(
-            outcome=Outcome.ADULT_REVIEW,
-            explanation="The person was 18 or over at the incident, so this belongs to adult"
-            " safeguarding and a possible Safeguarding Adults Review.",
-        )
-    if referral.criteria.about_a_professional:
-        return Screening(
-            outcome=Outcome.LADO,
-            explanation="It concerns the conduct of someone who works with children, which the"
-            " Local Authority Designated Officer (LADO) must hear about.",
-        )
-    suspected = referral.criteria.abuse_or_neglect in ("known", "suspected")
-    if incident.kind == "death" and not suspected:
-        return Screening(
-            outcome=Outcome.CDOP,
-            explanation="A child death with no abuse or neglect known or suspected is reviewed"
-            " by the Child Death Overview Panel (CDOP).",
-        )
-    if suspected and incident.kind in ("death", "serious_harm"):
-        return Screening(
-            outcome=Outcome.RAPID_REVIEW,
-            explanation="Abuse or neglect is known or suspected and the child has died or been"
-            " seriously harmed: this meets the serious-case test for a rapid review.",
-        )
-    return Screening(
-        outcome=Outcome.LEARNING_REVIEW,
-        explanation="It does not meet the serious-case test (abuse or neglect with death or"
-        " serious harm), but the partnership may still hold a learning review.",
-    )
+    """Every route the answers suggest, as codes: a case may belong to more than one.
+
+    - Rapid review: abuse or neglect known or suspected and a child died or was seriously
+      harmed, whoever harmed them (WT2023 ch.5, serious child safeguarding cases; CA 2004
+      s16C(1), the LA's duty to notify the Panel).
+    - A looked-after child's death: the LA notifies the Secretary of State and Ofsted whether
+      or not abuse or neglect is known or suspected (WT2023 ch.5).
+    - A care leaver's death up to and including age 24: the LA notifies the Secretary of State
+      for Education and Ofsted (WT2023 ch.5 as updated in December 2023), so an 18-24 care
+      leaver is never sent to adult safeguarding alone.
+    - LADO: an allegation that someone who works with children (a foster carer, a teacher)
+      harmed a child, beside any of the above (WT2023 ch.2, allegations against people who
+      work with children).
+    - CDOP: every child's death is reviewed, whatever its cause, beside any safeguarding review
+      (CA 2004 s16M; WT2023 ch.6, child death reviews).
+    - Adult safeguarding when everyone was 18 or over; otherwise, when nothing else applies,
+      a learning review the partnership may still hold (WT2023 ch.5).
+    """
+    incident, criteria = referral.incident, referral.criteria
+    died = incident.kind == "death"
+    harmed = incident.kind in ("death", "serious_harm")
+    suspected = criteria.abuse_or_neglect in ("known", "suspected")
+    aged = [(child, child.age_at(incident.date)) for child in referral.children]
+    # An unborn child has no age and is a child.
+    children = [child for child, age in aged if age is None or age < ADULT_AGE]
+    care_leavers = [
+        child
+        for child, age in aged
+        if "care_leaver" in child.statuses
+        and age is not None
+        and age <= CARE_LEAVER_NOTIFIED_UP_TO_AGE
+    ]
+    routes: list[Outcome] = []
+    if children and suspected and harmed:
+        routes.append(Outcome.RAPID_REVIEW)
+    if died and any("looked_after" in child.statuses for child in children):
+        routes.append(Outcome.LOOKED_AFTER_DEATH)
+    if died and care_leavers:
+        routes.append(Outcome.CARE_LEAVER_DEATH)
+    if children and criteria.about_a_professional:
+        routes.append(Outcome.LADO)
+    if children and died:
+        routes.append(Outcome.CDOP)
+    if not children:
+        routes.append(Outcome.ADULT_REVIEW)
+    if not routes:
+        routes.append(Outcome.LEARNING_REVIEW)
+    return Screening(routes=tuple(routes))

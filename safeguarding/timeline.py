@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from safeguarding.calendar import WorkingDayCalendar, add_calendar_months, add_years
+from safeguarding.calendar import WorkingDayCalendar, add_calendar_months, add_years_at_least
 from safeguarding.partnerships import ClockOptions, Partner
 
 SIN_WORKING_DAYS = 5
@@ -381,8 +381,9 @@ class _Builder:
         national_label: str,
         missing: str,
         completed_by_date: date | None,
+        statutory: bool = True,
     ) -> _Plan:
-        """A statutory deadline `days` working days from `start`, with the national rule's date."""
+        """A deadline `days` working days from `start`, with the national rule's date."""
         due, basis = self.working_days_from(start.anchor, days)
         # Only a partnership counting from its own anchor can be told a different national date.
         counts_own = start.anchor is not start.national
@@ -391,7 +392,7 @@ class _Builder:
         return _Plan(
             key=key,
             title=title,
-            statutory=True,
+            statutory=statutory,
             responsible=responsible,
             partners=partners,
             due=due,
@@ -445,9 +446,15 @@ class _Builder:
         )
 
     def plan_rapid_review(self) -> _Plan:
+        """Expected within 15 working days: the Panel's guidance, not a statutory limit.
+
+        WT2023 ch.5 asks the partners to undertake the rapid review "promptly"; the 15 working
+        days are the Panel's ("A rapid review should be completed within 15 working days",
+        childsafeguarding.independent-panel.uk/about/faqs/), a non-statutory expectation.
+        """
         return self.plan_movable_clock(
             MilestoneKey.RAPID_REVIEW,
-            "Rapid review sent to the Panel",
+            "Rapid review sent to the Panel (expected)",
             "the three safeguarding partners",
             ALL_PARTNERS,
             start=self.rapid_review_start(),
@@ -455,6 +462,7 @@ class _Builder:
             national_label="national default",
             missing="needs the SIN or the date the LA became aware",
             completed_by_date=self.dates.rapid_review_sent,
+            statutory=False,
         )
 
     def plan_rr_step(
@@ -562,12 +570,13 @@ class _Builder:
         )
 
     def plan_available_until(self) -> _Plan:
+        """Kept public "for at least one year" (WT2023 ch.5), rounded so it never ends early."""
         anchor = self.publication()
         years = self.options.publication_available_years
         due: date | None = None
         basis = "needs publication, a planned publication date or the decision to hold a CSPR"
         if anchor is not None:
-            due = add_years(anchor.day, years)
+            due = add_years_at_least(anchor.day, years)
             basis = f"at least {_plural(years, 'year')} from {anchor.text}"
         return _Plan(
             key=MilestoneKey.REPORT_AVAILABLE_UNTIL,

@@ -620,11 +620,11 @@ def test_review_card_shows_the_screening_without_blocking() -> None:
     rapid = review(referral)
     assert screen(referral).outcome is Outcome.RAPID_REVIEW
     assert wording.SCREENING_STILL_CONSIDERED not in json.dumps(rapid)
-    learning = Screening(outcome=Outcome.LEARNING_REVIEW, explanation="It does not meet it.")
+    learning = Screening(routes=(Outcome.LEARNING_REVIEW,))
     card = review(referral, screening=learning)
     text = json.dumps(card)
     assert wording.SCREENING_STILL_CONSIDERED in text
-    assert "It does not meet it" in text
+    assert wording.SCREENING_EXPLANATIONS["learning_review"] in text
     assert any(a["data"].get("submit") is True for a in submits(card))
 
 

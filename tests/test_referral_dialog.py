@@ -242,8 +242,13 @@ async def test_the_front_door_number_switches_out_of_hours(harness: Harness) -> 
     h.clock.set(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))  # Tuesday evening
     await h.say("refer")
     redirect = json.dumps(cards_in(await h.step("safety", answer="worry")))
-    assert "024 7683 2222" in redirect  # Coventry out of hours
-    assert "024 7678 8555" not in redirect
+    # Warwickshire's hours are confirmed: out of hours, only its Emergency Duty Team.
+    assert "01926 886922" in redirect
+    assert "01926 414144" not in redirect
+    # Coventry's are not: both its numbers, whatever the hour, and why.
+    assert "024 7683 2222" in redirect
+    assert "024 7678 8555" in redirect
+    assert wording.FRONT_DOOR_HOURS_NOT_CONFIRMED in redirect
 
 
 async def test_invalid_fields_get_messages_and_answers_are_kept(harness: Harness) -> None:
@@ -449,7 +454,13 @@ async def test_duplicate_warning_shows_the_existing_reference(harness: Harness) 
             },
             "cdop",
         ),
-        ({"criteria": {**CRITERIA, "about_a_professional": "yes"}}, "lado"),
+        (
+            {
+                "criteria": {**CRITERIA, "about_a_professional": "yes"},
+                "incident": {**INCIDENT, "kind": "other"},
+            },
+            "lado",
+        ),
     ],
 )
 async def test_each_screening_outcome(
@@ -461,6 +472,21 @@ async def test_each_screening_outcome(
     await h.step("review", submit=True)
     [case] = await stored_cases(h)
     assert case.screening.outcome.value == outcome
+
+
+async def test_a_child_seriously_harmed_by_a_professional_screens_to_both(
+    harness: Harness,
+) -> None:
+    h = harness
+    review = await fill_to_review(h, criteria={**CRITERIA, "about_a_professional": "yes"})
+    text = json.dumps(cards_in(review))
+    assert wording.SCREENING_EXPLANATIONS["rapid_review"] in text
+    assert wording.SCREENING_EXPLANATIONS["lado"] in text
+    await h.step("review", submit=True)
+    [case] = await stored_cases(h)
+    assert [r.value for r in case.screening.routes] == ["rapid_review", "lado"]
+    [(_, posted)] = h.announcer.posts
+    assert "A rapid review; The Local Authority Designated Officer" in json.dumps(posted)
 
 
 async def test_an_adult_must_be_confirmed_and_screens_to_adult_review(harness: Harness) -> None:

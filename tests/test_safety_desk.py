@@ -98,8 +98,8 @@ async def test_the_bot_uses_the_clock_for_the_number(
 ) -> None:
     clock.set(datetime(2026, 12, 28, 11, 0, tzinfo=UTC))
     said = await _say(bot, connector, "i think a child in my class is being hit at home")
-    assert "024 7683 2222" in said  # Coventry out of hours on a bank holiday
-    assert "024 7678 8555" not in said
+    assert "01926 886922" in said  # Warwickshire out of hours on a bank holiday
+    assert "01926 414144" not in said
 
 
 def test_safety_cards_are_valid() -> None:

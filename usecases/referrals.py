@@ -112,7 +112,7 @@ class ReferralFiling:
             actor=key,
             role="referrer",
             what="referral submitted",
-            screening=case.screening.outcome.value,
+            screening=[route.value for route in case.screening.routes],
         )
         # What stays is only the marker that answers a second Submit: no referral data.
         await self._drafts.save(key, filed_marker(claim, reference), claim_etag)
