@@ -376,6 +376,7 @@ def create_app(
             users=conversations,
             calendars=calendars,
             clock=active_clock,
+            partnerships=partnerships,
         )
         bot = compose_bot(
             settings=settings,

@@ -26,10 +26,12 @@ from safeguarding.calendar import WEEKDAY_NAMES, day_month_year
 from safeguarding.cases import REFERENCE, Case, age_label
 from safeguarding.clocks import london_time
 from safeguarding.frontdoor import FrontDoorContact
+from safeguarding.leading import ELSEWHERE_IN_ENGLAND, OUTSIDE_ENGLAND, LeadRule
 from safeguarding.partnerships import Partnership, Partnerships
 from safeguarding.referral import (
     MAX_CHILDREN,
     SECTION_STEPS,
+    Area,
     Child,
     Draft,
     Outcome,
@@ -274,7 +276,8 @@ class _Form:
 
 
 def _area_inputs(form: _Form, partnerships: Partnerships) -> None:
-    choices = {area: area for area, _ in partnerships.all_areas()}
+    # Both places are choices, never free text: the rule of who leads must know which it is.
+    choices = {area: area for area, _ in partnerships.all_areas()} | wording.PLACES_NOT_LISTED
     form.choice(
         "area",
         wording.AREA_LABEL,
@@ -283,8 +286,16 @@ def _area_inputs(form: _Form, partnerships: Partnerships) -> None:
         compact=True,
         placeholder=wording.AREA_PLACEHOLDER,
     )
-    form.note(wording.AREA_NOTE)
     form.text("other_area", wording.OTHER_AREA_LABEL, max_length=SHORT_TEXT)
+    form.choice(
+        "harm_area",
+        wording.HARM_AREA_LABEL,
+        choices,
+        required=True,
+        compact=True,
+        placeholder=wording.AREA_PLACEHOLDER,
+    )
+    form.note(wording.AREA_NOTE)
 
 
 def _referrer_inputs(form: _Form) -> None:
@@ -691,16 +702,18 @@ def _screening_items(screening: Screening) -> list[Element]:
 
 
 def _review_sections(
-    referral: Referral, partnership: Partnership, answer: _Clipper
+    referral: Referral, partnership: Partnership, answer: _Clipper, told: Partnership | None
 ) -> list[Element]:
     area, referrer, incident = referral.area, referral.referrer, referral.incident
     agencies, criteria, actions = referral.agencies, referral.criteria, referral.actions
-    area_facts = [
-        (wording.FACT_AREA, _esc(area.area)),
-        (wording.FACT_PARTNERSHIP, _esc(partnership.name)),
-    ]
-    if area.other_area:
-        area_facts.append((wording.FACT_OTHER_AREA, answer(area.other_area)))
+    area_facts = lead_facts(area, partnership, told)
+    if not area_facts:
+        area_facts = [
+            (wording.FACT_AREA, _esc(area.area)),
+            (wording.FACT_PARTNERSHIP, _esc(partnership.name)),
+        ]
+        if area.other_area:
+            area_facts.append((wording.FACT_OTHER_AREA, answer(area.other_area)))
     sections = [
         _review_section(wording.STEP_TITLES["area"], area_facts, Step.AREA),
         _review_section(
@@ -785,6 +798,7 @@ def review_card(
     partnership: Partnership,
     duplicates: Sequence[str],
     today: date,
+    told: Partnership | None = None,
 ) -> Card:
     """Every answer by section, each with Edit; the screening; a duplicate warning; Submit."""
     head: list[Element] = [
@@ -800,13 +814,15 @@ def review_card(
                 style="warning",
             )
         )
+    if referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED:
+        head.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     tail = [_container(_screening_items(screening), style="emphasis", spacing="Large")]
     submit = _submit(wording.SUBMIT_REFERRAL, Step.REVIEW.value, submit=True)
     card: Card = {}
     # Full answers when they fit; otherwise shorter and shorter, so Teams never refuses the card.
     for long, short in REVIEW_LIMITS:
         answer = _Clipper(long, short)
-        body = head + _review_sections(referral, partnership, answer)
+        body = head + _review_sections(referral, partnership, answer, told)
         if answer.clipped:
             body.append(text_block(wording.REVIEW_CLIPPED_NOTE, isSubtle=True))
         card = adaptive_card(body + tail, [submit, _cancel_action()])
@@ -818,7 +834,9 @@ def review_card(
 # --- after submitting ---
 
 
-def acknowledgement_card(*, case: Case, partnership: Partnership, timeline: Timeline) -> Card:
+def acknowledgement_card(
+    *, case: Case, partnership: Partnership, timeline: Timeline, told: Partnership | None = None
+) -> Card:
     """To the referrer: the reference, what happens next and the statutory clock's first step."""
     body: list[Element] = [
         _heading(wording.ACK_TITLE.format(reference=_ref(case.reference))),
@@ -830,6 +848,14 @@ def acknowledgement_card(*, case: Case, partnership: Partnership, timeline: Time
             )
         ),
     ]
+    area = case.referral.area
+    reason = lead_reason(area, partnership)
+    if reason is not None:
+        body.append(text_block(reason))
+    if told is not None:
+        body.append(text_block(wording.ACK_TOLD.format(partnership=_esc(told.name))))
+    if area.lead_rule is LeadRule.LEAD_NOT_SERVED:
+        body.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     sin_due = _milestone_due(timeline, MilestoneKey.SIN)
     if case.dates.la_aware is not None and sin_due is not None:
         # A referral can reach the partnership after the SIN's date: say so from the first card.
@@ -886,16 +912,23 @@ def _london_day(moment: datetime) -> date:
 
 
 def channel_case_card(
-    *, case: Case, partnership: Partnership, timeline: Timeline, today: date
+    *,
+    case: Case,
+    partnership: Partnership,
+    timeline: Timeline,
+    today: date,
+    told: Partnership | None = None,
 ) -> Card:
     """For the review subgroup's channel: the case without names or the account of events."""
     referral = case.referral
     incident = referral.incident
     # Initials and age only: a channel is seen by many more people than the referral needs.
     children = "; ".join(age_label(child, incident.date) for child in referral.children)
-    facts = [(wording.FACT_AREA, _esc(referral.area.area))]
-    if referral.area.other_area:
-        facts.append((wording.FACT_OTHER_AREA, _esc(referral.area.other_area)))
+    facts = lead_facts(referral.area, partnership, told)
+    if not facts:
+        facts = [(wording.FACT_AREA, _esc(referral.area.area))]
+        if referral.area.other_area:
+            facts.append((wording.FACT_OTHER_AREA, _esc(referral.area.other_area)))
     routes = wording.ROUTES_SEPARATOR.join(_route_label(r) for r in case.screening.routes)
     facts += [
         (
@@ -920,9 +953,107 @@ def channel_case_card(
         _heading(wording.CHANNEL_CASE_TITLE.format(reference=_ref(case.reference))),
         text_block(_esc(partnership.name), isSubtle=True, spacing="None"),
         _facts(facts),
+    ]
+    if referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED:
+        body.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
+    body.append(text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"))
+    return adaptive_card(body)
+
+
+def told_card(*, case: Case, lead: Partnership, told: Partnership) -> Card:
+    """For the child's home partnership when another leads: who leads, why, initials and age."""
+    referral = case.referral
+    incident = referral.incident
+    area = referral.area
+    unit = lead.business_unit
+    contacts = " · ".join(_esc(c) for c in (unit.email, unit.phone, unit.web_page) if c)
+    # Initials and age only, as on the case card.
+    children = "; ".join(age_label(child, incident.date) for child in referral.children)
+    facts = [
+        (wording.FACT_LEADS, _esc(lead.name)),
+        (wording.FACT_LEAD_WHY, lead_reason(area, lead) or wording.NOT_GIVEN),
+        (wording.FACT_HOME_AREA, _place(area.area, area.other_area)),
+        (wording.FACT_HARM_AREA, _place(area.harm_area or area.area)),
+        (
+            wording.FACT_INCIDENT_KIND,
+            wording.INCIDENT_KIND_CHOICES.get(incident.kind, incident.kind),
+        ),
+        (wording.FACT_INCIDENT_DATE, long_date(incident.date)),
+        (wording.FACT_CHILDREN, _esc(children)),
+        (wording.FACT_RECEIVED, long_date(_london_day(case.submitted_at))),
+    ]
+    if contacts:
+        facts.append((wording.FACT_LEAD_CONTACT, contacts))
+    body: list[Element] = [
+        _heading(wording.TOLD_CARD_TITLE.format(reference=_ref(case.reference))),
+        text_block(_esc(told.name), isSubtle=True, spacing="None"),
+        text_block(
+            wording.TOLD_CARD_INTRO.format(lead=_esc(lead.name), home=_esc(area.area)),
+        ),
+        _facts(facts),
         text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"),
     ]
     return adaptive_card(body)
+
+
+# --- which partnership leads ---
+
+
+def _place(place: str, name: str | None = None) -> str:
+    """A place from the area card as a fact shows it: an area, or a place not listed (named)."""
+    label = wording.PLACES_NOT_LISTED.get(place)
+    return _esc(place) if label is None else _place_named(label, name)
+
+
+def _place_named(label: str, name: str | None) -> str:
+    return wording.PLACE_NAMED.format(place=label, name=_esc(name)) if name else label
+
+
+def _home_phrase(area: Area) -> str:
+    """Where the child lives, as it reads inside a sentence."""
+    if area.area == ELSEWHERE_IN_ENGLAND:
+        return _esc(area.other_area) if area.other_area else wording.HOME_NOT_LISTED
+    if area.area == OUTSIDE_ENGLAND:
+        return _place_named(wording.HOME_OUTSIDE_ENGLAND, area.other_area)
+    return _esc(area.area)
+
+
+def lead_reason(area: Area, partnership: Partnership) -> str | None:
+    """Which partnership leads and why, in one sentence; None for a referral made before."""
+    if area.lead_rule is None or area.harm_area is None:
+        return None
+    return wording.LEAD_REASONS[area.lead_rule].format(
+        lead=_esc(partnership.name),
+        partnership=_esc(partnership.name),
+        harm=_esc(area.harm_area),
+        home=_home_phrase(area),
+    )
+
+
+def lead_facts(
+    area: Area, partnership: Partnership, told: Partnership | None
+) -> list[tuple[str, str]]:
+    """Both places, who leads, why and who takes part; empty for a referral made before."""
+    reason = lead_reason(area, partnership)
+    if reason is None or area.harm_area is None:
+        return []
+    not_here = area.lead_rule is LeadRule.LEAD_NOT_SERVED
+    facts = [
+        (wording.FACT_HOME_AREA, _place(area.area, area.other_area)),
+        (wording.FACT_HARM_AREA, _place(area.harm_area)),
+        (wording.FACT_LEADS, wording.LEAD_NOT_HERE if not_here else _esc(partnership.name)),
+        (wording.FACT_LEAD_WHY, reason),
+    ]
+    if not_here:
+        facts.append((wording.FACT_TAKES_PART, _esc(partnership.name)))
+    elif told is not None:
+        posted = told.review_channel.channel_id
+        line = wording.TOLD_IN_CHANNEL if posted else wording.TOLD_NO_CHANNEL
+        facts.append((wording.FACT_TAKES_PART, line.format(partnership=_esc(told.name))))
+    elif area.area in (ELSEWHERE_IN_ENGLAND, OUTSIDE_ENGLAND):
+        home = wording.HOME_NOT_SERVED.format(home=_home_phrase(area))
+        facts.append((wording.FACT_TAKES_PART, home))
+    return facts
 
 
 # --- resuming and cancelling ---

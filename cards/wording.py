@@ -20,6 +20,7 @@ from safeguarding.decisions import (
     SummaryCode,
     SummaryItem,
 )
+from safeguarding.leading import ELSEWHERE_IN_ENGLAND, OUTSIDE_ENGLAND, LeadRule, NoLead
 from safeguarding.partnerships import Partner
 from safeguarding.timeline import (
     CaseDateField,
@@ -95,6 +96,12 @@ REFERRAL_LEAD_SHOULD_AGREE = (
 REFERRAL_SECTION_MISSING = "One section still needs answers before the referral can be filed."
 REFERRAL_AREA_GONE = (
     "The area you chose is no longer served here. Please choose the area where the child lives."
+)
+REFERRAL_LEAD_NOT_SERVED = (
+    "The child was harmed in an area that is not served here. The local authority for that"
+    " area leads the rapid review and must notify the national Panel, so it must be told: please"
+    " contact its children's front door (MASH) too. Your referral will go to {partnership},"
+    " where the child lives, which takes part."
 )
 REFERRAL_CANCELLED = "Referral cancelled. What you had entered has been deleted."
 REFERRAL_RECEIVED_SUMMARY = "Referral {reference} received"
@@ -314,7 +321,7 @@ REDIRECT_END = "End here"
 # Section cards: progress, errors and buttons.
 STEP_TITLES = {
     "safety": "Safety check",
-    "area": "Where the child lives",
+    "area": "Where the child lives and where it happened",
     "referrer": "About you",
     "child": "The child",
     "incident": "The incident",
@@ -337,10 +344,17 @@ NONE_CHOSEN = "None"
 AREA_LABEL = "Where does the child live?"
 AREA_PLACEHOLDER = "Choose an area"
 AREA_NOTE = (
-    "If the child lives outside these areas, choose the area where the incident happened and"
-    " name the child's home area below."
+    "The local authority where the child died or was seriously harmed leads the rapid review,"
+    " wherever the child lives; for harm outside England, the one where the child lives. The"
+    " partnership where the child lives is told and takes part."
 )
-OTHER_AREA_LABEL = "If the child lives in another local authority area, which?"
+OTHER_AREA_LABEL = "If the child lives in an area not listed, which? (optional)"
+HARM_AREA_LABEL = "Where did the child die or come to serious harm?"
+# The places on the area card that no partnership here covers.
+PLACES_NOT_LISTED = {
+    ELSEWHERE_IN_ENGLAND: "Another area in England, not listed",
+    OUTSIDE_ENGLAND: "Outside England",
+}
 
 # Referrer.
 REFERRER_NAME_LABEL = "Your name"
@@ -383,7 +397,7 @@ INCIDENT_KIND_CHOICES = {
     "serious_harm": "The child was seriously harmed",
     "other": "Something else",
 }
-INCIDENT_LOCATION_LABEL = "Where did it happen? (optional)"
+INCIDENT_LOCATION_LABEL = "The place it happened, such as the home or a hospital (optional)"
 INCIDENT_DESCRIPTION_LABEL = "What happened, in brief"
 INCIDENT_DESCRIPTION_PLACEHOLDER = "The facts you know, in no more than 1500 characters."
 CONFIRM_ADULT_TITLE = "The dates are right: the person was 18 or over"
@@ -467,6 +481,11 @@ SCREENING_EXPLANATIONS = {
 FACT_AREA = "Area"
 FACT_PARTNERSHIP = "Partnership"
 FACT_OTHER_AREA = "Child's home area"
+FACT_HOME_AREA = "Where the child lives"
+FACT_HARM_AREA = "Where it happened"
+FACT_LEADS = "Leads"
+FACT_LEAD_WHY = "Why"
+FACT_TAKES_PART = "Takes part"
 FACT_NAME = "Name"
 FACT_ROLE = "Role"
 FACT_AGENCY = "Agency"
@@ -530,6 +549,67 @@ ACK_FRONT_DOOR_REMINDER = (
     " contact the children's front door; if a child is in immediate danger, call 999."
 )
 
+# Which partnership leads, and why (safeguarding/leading.py): one sentence per rule.
+LEAD_REASONS: dict[LeadRule, str] = {
+    LeadRule.SAME_AREA: (
+        "The local authority where a child died or was seriously harmed leads: the child was"
+        " harmed in {harm}, where the child lives, so {lead} leads."
+    ),
+    LeadRule.WHERE_HARMED: (
+        "The local authority where a child died or was seriously harmed leads, wherever the"
+        " child lives: the child was harmed in {harm}, so {lead} leads."
+    ),
+    LeadRule.HOME_HARMED_OUTSIDE_ENGLAND: (
+        "For harm outside England, the local authority where the child normally lives leads:"
+        " the child lives in {home}, so {lead} leads."
+    ),
+    LeadRule.LEAD_NOT_SERVED: (
+        "The local authority where a child died or was seriously harmed leads: that is an area"
+        " of England not served here, so its local authority leads and must be told, and"
+        " {partnership} takes part because the child lives in {home}."
+    ),
+}
+LEAD_NOT_HERE = "The local authority where it happened (not served here)"
+HOME_NOT_LISTED = "an area of England not listed"
+HOME_OUTSIDE_ENGLAND = "outside England"
+PLACE_NAMED = "{place} ({name})"
+TOLD_IN_CHANNEL = "{partnership}, where the child lives: told in its review channel"
+TOLD_NO_CHANNEL = (
+    "{partnership}, where the child lives: it has no review channel here, so tell it directly"
+)
+HOME_NOT_SERVED = (
+    "Where the child lives ({home}) is not served here: the leading local authority tells the"
+    " safeguarding partners there."
+)
+LEAD_MUST_BE_TOLD = (
+    "Make sure the local authority where the child was harmed has been told: it must notify the"
+    " national Panel within 5 working days of becoming aware, and it leads the rapid review."
+)
+NO_LEAD_MESSAGES: dict[NoLead, str] = {
+    NoLead.NOT_IN_ENGLAND: (
+        "A child who lives outside England and was harmed outside England is not for a"
+        " partnership in England: contact the children's services where the child lives."
+    ),
+    NoLead.HOME_NOT_SERVED: (
+        "For harm outside England, the local authority where the child lives leads, and that"
+        " area is not served here: contact its children's front door (MASH)."
+    ),
+    NoLead.NEITHER_SERVED: (
+        "Neither area is served here. The local authority where the child was harmed leads:"
+        " contact its children's front door (MASH)."
+    ),
+}
+
+# To the child's home partnership, when another partnership here leads.
+TOLD_CARD_TITLE = "{reference}: a child who lives in your area"
+TOLD_CARD_INTRO = (
+    "{lead} leads this case and its rapid review. The child lives in {home}, so your"
+    " safeguarding partners are asked to take part: contact {lead}."
+)
+TOLD_CARD_SUMMARY = "{reference}: a child who lives in your area"
+ACK_TOLD = "{partnership} is told too, as the child lives in its area, and takes part."
+FACT_LEAD_CONTACT = "Contact the lead"
+
 # The review subgroup's channel.
 CHANNEL_CASE_TITLE = "New referral {reference}"
 CHANNEL_CASE_PRIVACY = (
@@ -561,6 +641,7 @@ CANCEL_NO = "No, go back"
 # Checking the answers: one message per input.
 REQUIRED_MESSAGES = {
     "area.area": "Choose the area where the child lives",
+    "area.harm_area": "Choose where the child died or was seriously harmed",
     "referrer.name": "Enter your name",
     "referrer.role": "Enter your role",
     "referrer.agency": "Enter your agency",

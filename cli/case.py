@@ -46,6 +46,20 @@ async def _load(settings: Settings, reference: str) -> tuple[Case | None, list[d
         return (loaded[0] if loaded else None), trail
 
 
+def _where(case: Case) -> str:
+    """Where the child lives and was harmed, and who leads; one area for older cases."""
+    area = case.referral.area
+    other = f" ({area.other_area})" if area.other_area else ""
+    if area.harm_area is None or area.lead_rule is None:
+        return f"area: {area.area}" + (f" (child lives in {area.other_area})" if other else "")
+    told = area.told_partnership_id
+    return (
+        f"lives in: {area.area}{other}  harmed in: {area.harm_area}  lead rule: "
+        f"{area.lead_rule.value}"
+        + (f"  told: {told} ({case.told_activity_id or 'not posted'})" if told else "")
+    )
+
+
 def run(settings: Settings, reference: str, *, stdout: TextIO, stderr: TextIO, today: date) -> int:
     """Print the case; exit 1 when there is no such case."""
     case, trail = asyncio.run(_load(settings, reference))
@@ -54,12 +68,11 @@ def run(settings: Settings, reference: str, *, stdout: TextIO, stderr: TextIO, t
         return EXIT_NOT_FOUND
     partnership = load_partnerships(settings.partnerships).get(case.partnership_id)
     incident = case.referral.incident
-    other = case.referral.area.other_area
     lines = [
         f"{case.reference}  {case.partnership_id}  status: {case.status.value}"
         f"  version {case.version}",
         f"submitted {case.submitted_at:%Y-%m-%d %H:%M} UTC by {case.referral.referrer.agency}",
-        f"area: {case.referral.area.area}" + (f" (child lives in {other})" if other else ""),
+        _where(case),
         "children: " + "; ".join(age_label(c, incident.date) for c in case.referral.children),
         f"incident: {incident.kind} on {incident.date},"
         f" LA aware {incident.la_aware or 'not known'}",

@@ -23,6 +23,7 @@ from cards.referral import (
     safety_redirect_card,
     section_card,
 )
+from cards.text import escape_markdown
 from dialogs import turns
 from dialogs.interruptions import CardMaker, InterruptibleDialog
 from dialogs.referral_forms import parse_section
@@ -30,6 +31,7 @@ from dialogs.submits import CancelSubmit, ReferralSubmit, ResumeSubmit, Submit
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock, london_time
 from safeguarding.frontdoor import front_doors_now
+from safeguarding.leading import LeadRule
 from safeguarding.partnerships import Partnerships
 from safeguarding.referral import Actions as ActionsSection
 from safeguarding.referral import (
@@ -256,6 +258,8 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             await turns.send_signpost(dc.context, screened)
         if isinstance(parsed.section, Referrer) and not parsed.section.lead_agreed:
             await dc.context.send_activity(wording.REFERRAL_LEAD_SHOULD_AGREE)
+        if isinstance(parsed.section, Area):
+            await self._say_if_lead_not_served(dc, parsed.section)
         if step is Step.CHILD and not no_more_children and submit.next == "add_child":
             await self._save(turn, draft)
             card = section_card(
@@ -269,6 +273,16 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         )
         await self._save_and_show(turn, draft)
         return Dialog.end_of_turn
+
+    async def _say_if_lead_not_served(self, dc: DialogContext, area: Area) -> None:
+        """Harmed in an area not served here: say plainly that its local authority leads."""
+        partnership = self._s.partnerships.get(area.partnership_id)
+        if area.lead_rule is LeadRule.LEAD_NOT_SERVED and partnership is not None:
+            await dc.context.send_activity(
+                wording.REFERRAL_LEAD_NOT_SERVED.format(
+                    partnership=escape_markdown(partnership.name)
+                )
+            )
 
     async def _on_review(self, turn: _Turn, submit: ReferralSubmit) -> DialogTurnResult:
         edit = submit.edit_step
@@ -373,6 +387,8 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         referral = draft.to_referral()
         partnership = self._s.partnerships.get(referral.area.partnership_id)
         assert partnership is not None  # the area step only accepts configured areas
+        told_id = referral.area.told_partnership_id
+        told = self._s.partnerships.get(told_id) if told_id else None
         duplicates = await self._s.cases.duplicates_of(referral)
         if duplicates:
             logger.info("referral: looks like %s", ", ".join(duplicates))
@@ -383,6 +399,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             partnership=partnership,
             duplicates=duplicates,
             today=london_time(now).date(),
+            told=told,
         )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from cards import wording
+from safeguarding.leading import PLACES_NOT_LISTED, NoLead, route
 from safeguarding.partnerships import Partnerships
 from safeguarding.referral import (
     AGENCIES,
@@ -61,7 +62,7 @@ _EARLIEST_YEAR = 1900
 
 # The inputs on each section card, which are also the section model's fields.
 SECTION_FIELDS: dict[Step, tuple[str, ...]] = {
-    Step.AREA: ("area", "other_area"),
+    Step.AREA: ("area", "other_area", "harm_area"),
     Step.REFERRER: ("name", "role", "agency", "contact", "lead_agreed"),
     Step.CHILD: (
         "name",
@@ -262,18 +263,36 @@ def _refuse(form: _Form, exc: ReferralError) -> ParsedSection:
     return ParsedSection(section=None, errors=form.errors)
 
 
+def _place(form: _Form, key: str, partnerships: Partnerships) -> str | None:
+    """A place chosen on the area card: a configured area as configured, or a place not listed."""
+    chosen = form.text(key, required=True)
+    if chosen is None:
+        return None
+    if chosen in PLACES_NOT_LISTED:
+        return chosen
+    partnership = partnerships.for_area(chosen)
+    if partnership is None:
+        form.fail(key, wording.ERR_UNKNOWN_AREA)
+        return None
+    # Keep the area as configured, whatever case the answer came in.
+    wanted = chosen.casefold()
+    form.data[key] = next(a for a in partnership.areas if a.casefold() == wanted)
+    return str(form.data[key])
+
+
 def _parse_area(form: _Form, partnerships: Partnerships) -> ParsedSection:
-    chosen = form.text("area", required=True)
+    home = _place(form, "area", partnerships)
+    harmed = _place(form, "harm_area", partnerships)
     form.text("other_area", required=False)
-    if chosen is not None:
-        partnership = partnerships.for_area(chosen)
-        if partnership is None:
-            form.fail("area", wording.ERR_UNKNOWN_AREA)
+    if home is not None and harmed is not None:
+        routing = route(home, harmed, partnerships)
+        if isinstance(routing, NoLead):
+            form.fail("harm_area", wording.NO_LEAD_MESSAGES[routing])
         else:
-            # Keep the area as configured, whatever case the answer came in.
-            wanted = chosen.casefold()
-            form.data["area"] = next(a for a in partnership.areas if a.casefold() == wanted)
-            form.data["partnership_id"] = partnership.id
+            form.data["partnership_id"] = routing.filed_with.id
+            form.data["lead_rule"] = routing.rule
+            if routing.told is not None:
+                form.data["told_partnership_id"] = routing.told.id
     if form.errors:
         _build(form, Area)  # still collect length problems on the other inputs
         return ParsedSection(section=None, errors=form.errors)

@@ -85,6 +85,8 @@ class Case(BaseModel):
     submitted_at: datetime
     dates: CaseDates
     channel_activity_id: str | None = None
+    # The card that told the child's home partnership, when another partnership leads.
+    told_activity_id: str | None = None
     version: int = 1
     # Added with lead decisions; the defaults let cases stored before them load unchanged.
     milestone_events: dict[str, MilestoneEvents] = Field(default_factory=dict)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from safeguarding.calendar import add_years
+from safeguarding.leading import LeadRule
 
 _Date = date  # Incident has a field named `date`
 ShortText = Annotated[str, Field(min_length=1, max_length=120)]
@@ -59,12 +60,20 @@ SECTION_STEPS: tuple[Step, ...] = (
 
 
 class Area(_Section):
-    """Where the child lives, which decides the partnership."""
+    """Where the child lives and where the child was harmed, which decide the partnership."""
 
+    # Where the child lives: a configured area, or one of leading.PLACES_NOT_LISTED.
     area: ShortText
+    # The partnership the case is filed with, as safeguarding.leading.route decided.
     partnership_id: ShortText
-    # A child living outside the partnership's area: that area is told too.
+    # The name of the child's home area when it is not served here: that area is told too.
     other_area: Annotated[str, Field(max_length=120)] | None = None
+    # Where the child died or was seriously harmed, chosen like `area`. None on referrals made
+    # before the question was asked, when one area stood for both.
+    harm_area: ShortText | None = None
+    lead_rule: LeadRule | None = None
+    # The child's home partnership on this deployment, told of a case another partnership leads.
+    told_partnership_id: ShortText | None = None
 
 
 class Referrer(_Section):
@@ -314,10 +323,22 @@ class Draft(BaseModel):
     editing: bool = False
     editing_child: int | None = None
 
+    @model_validator(mode="after")
+    def _ask_where_harmed(self) -> Draft:
+        # A draft saved before the place of harm was asked goes back to the area step, its
+        # answers kept: who leads turns on that place (Children Act 2004 s16C(1)).
+        moved_on = self.step not in (Step.SAFETY, Step.AREA)
+        if moved_on and self.area is not None and self.area.harm_area is None:
+            self.editing = self.editing or self.step is Step.REVIEW
+            self.step = Step.AREA
+        return self
+
     def section_done(self, step: Step) -> bool:
         """Whether a section step has been answered."""
         if step is Step.CHILD:
             return bool(self.children)
+        if step is Step.AREA:
+            return self.area is not None and self.area.harm_area is not None
         value = {
             Step.AREA: self.area,
             Step.REFERRER: self.referrer,

@@ -168,6 +168,7 @@ class ReminderRunner:
             )
         await self._digests(cases, now, report)
         await self._post_missing_case_cards(cases, report)
+        await self._tell_missing_home_partnerships(cases, report)
         if self._drafts is not None:
             swept = await self._drafts.sweep(now)
             if swept:
@@ -205,6 +206,35 @@ class ReminderRunner:
             )
             if activity_id is not None:
                 await self._cases.record_post(case.reference, activity_id, at=self._clock.now())
+
+    async def _tell_missing_home_partnerships(
+        self, cases: Sequence[Case], report: TickReport
+    ) -> None:
+        """Tell the child's home partnership of any case whose first card to it failed."""
+        if self._announcer is None:
+            return
+        posting = posting_partnerships(self._partnerships)
+        for case in cases:
+            told_id = case.referral.area.told_partnership_id
+            told = posting.get(told_id) if told_id else None
+            lead = self._partnerships.get(case.partnership_id)
+            if case.told_activity_id or told is None or lead is None:
+                continue
+            activity_id = await self._deliver(
+                key=f"told|{case.reference}",
+                post=functools.partial(self._announcer.tell_partnership, case, lead, told),
+                details={
+                    # The lead's digest lists it if it never goes: the lead must tell them.
+                    "reference": case.reference,
+                    "partnership_id": lead.id,
+                    "kind": "told",
+                    "milestone": "told",
+                    "due": case.submitted_at.date().isoformat(),
+                },
+                report=report,
+            )
+            if activity_id is not None:
+                await self._cases.record_told(case.reference, activity_id, at=self._clock.now())
 
     def _card(self, reminder: Reminder, partnership: Partnership) -> dict[str, Any]:
         wanted = set(reminder.mention_lead_ids)

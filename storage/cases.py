@@ -100,6 +100,31 @@ class CaseRepository:
             return True
         return False
 
+    async def record_told(self, reference: str, activity_id: str, *, at: datetime) -> bool:
+        """Keep the id of the card that told the child's home partnership, and audit it.
+
+        Retried like `record_post`; False when the case is gone or kept moving.
+        """
+        for _ in range(3):
+            loaded = await self.get(reference)
+            if loaded is None:
+                return False
+            case, etag = loaded
+            try:
+                await self.save(case.model_copy(update={"told_activity_id": activity_id}), etag)
+            except ConflictError:
+                continue
+            await self.audit(
+                reference,
+                at=at,
+                actor="bot",
+                role="system",
+                what="home partnership told",
+                partnership=case.referral.area.told_partnership_id,
+            )
+            return True
+        return False
+
     async def for_partnership(self, partnership_id: str) -> list[Case]:
         """Every case of one partnership."""
         docs = await self._store.list(Collection.CASES, where={"partnership_id": partnership_id})

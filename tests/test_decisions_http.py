@@ -193,6 +193,7 @@ async def test_case_show_prints_the_case_timeline_and_audit_without_names(
     assert "no_serious_incident" in printed
     assert "Serious incident notification" in printed  # the timeline
     assert "not_notifiable" in printed  # the audit trail
+    assert "lives in: Coventry  harmed in: Coventry  lead rule: same_area" in printed
     assert "Jane" not in printed
     missing = io.StringIO()
     assert (

@@ -22,11 +22,20 @@ from cards.referral import (
     safety_card,
     safety_redirect_card,
     section_card,
+    told_card,
 )
 from cards.text import escape_markdown
 from safeguarding.calendar import WorkingDayCalendar
 from safeguarding.cases import Case, ReferrerIdentity, initial_dates
 from safeguarding.frontdoor import FrontDoorContact
+from safeguarding.leading import (
+    ELSEWHERE_IN_ENGLAND,
+    OUTSIDE_ENGLAND,
+    PLACES_NOT_LISTED,
+    LeadRule,
+    Routing,
+    route,
+)
 from safeguarding.partnerships import Partnership, Partnerships, load_partnerships
 from safeguarding.referral import (
     SECTION_STEPS,
@@ -255,7 +264,7 @@ def test_every_section_submit_routes_to_the_referral() -> None:
 
 def test_section_inputs_are_the_model_fields() -> None:
     expected = {
-        Step.AREA: {"area", "other_area"},
+        Step.AREA: {"area", "other_area", "harm_area"},
         Step.REFERRER: set(Referrer.model_fields),
         Step.CHILD: set(Child.model_fields),
         Step.INCIDENT: set(Incident.model_fields),
@@ -275,10 +284,11 @@ def test_progress_is_shown() -> None:
 
 def test_area_card_lists_every_configured_area() -> None:
     card = section_card(Step.AREA, partnerships=partnerships(), draft=Draft())
-    area = inputs(card)["area"]
-    values = {choice["value"] for choice in area["choices"]}
-    assert values == {a for a, _ in partnerships().all_areas()}
-    assert area["isRequired"] is True
+    for input_id in ("area", "harm_area"):
+        area = inputs(card)[input_id]
+        values = {choice["value"] for choice in area["choices"]}
+        assert values == {a for a, _ in partnerships().all_areas()} | set(PLACES_NOT_LISTED)
+        assert area["isRequired"] is True
 
 
 # --- errors sit under their inputs ---
@@ -759,6 +769,8 @@ def test_channel_card_never_shows_names_or_the_description() -> None:
     assert "(projected)" in text  # rapid review counted from the SIN's due date
     assert "Police investigation" in text
     assert "Warwickshire" in text  # the child's home area
+    # Filed before the place of harm was asked: nothing is claimed about who leads.
+    assert wording.FACT_LEADS not in text
 
 
 def test_channel_card_when_the_la_is_not_aware() -> None:
@@ -876,3 +888,161 @@ def test_cancel_confirm_card() -> None:
 
 def test_long_date_ignores_the_locale() -> None:
     assert long_date(date(2027, 1, 4)) == "Monday 4 January 2027"
+
+
+# --- who leads, and why ---
+
+
+def routed(home: str, harmed: str, other_area: str | None = None) -> Area:
+    """The area section the area step saves for two places, routed by the rule."""
+    routing = route(home, harmed, partnerships())
+    assert isinstance(routing, Routing)
+    return Area(
+        area=home,
+        harm_area=harmed,
+        other_area=other_area,
+        partnership_id=routing.filed_with.id,
+        lead_rule=routing.rule,
+        told_partnership_id=routing.told.id if routing.told else None,
+    )
+
+
+def partnership(partnership_id: str) -> Partnership:
+    found = partnerships().get(partnership_id)
+    assert found is not None
+    return found
+
+
+def case_of(area: Area) -> Case:
+    referral = make_referral().model_copy(update={"area": area})
+    return make_case(referral).model_copy(update={"partnership_id": area.partnership_id})
+
+
+@pytest.mark.parametrize(
+    ("home", "harmed", "lead", "rule", "takes_part"),
+    [
+        ("Coventry", "Coventry", "coventry", LeadRule.SAME_AREA, None),
+        (
+            "Warwickshire",
+            "Coventry",
+            "coventry",
+            LeadRule.WHERE_HARMED,
+            wording.TOLD_NO_CHANNEL.format(partnership="Warwickshire Safeguarding"),
+        ),
+        (
+            "Coventry",
+            "Warwickshire",
+            "warwickshire",
+            LeadRule.WHERE_HARMED,
+            wording.TOLD_IN_CHANNEL.format(
+                partnership="Coventry Safeguarding Children Partnership"
+            ),
+        ),
+        (
+            ELSEWHERE_IN_ENGLAND,
+            "Coventry",
+            "coventry",
+            LeadRule.WHERE_HARMED,
+            wording.HOME_NOT_SERVED.format(home=wording.HOME_NOT_LISTED),
+        ),
+        ("Coventry", OUTSIDE_ENGLAND, "coventry", LeadRule.HOME_HARMED_OUTSIDE_ENGLAND, None),
+        (
+            "Coventry",
+            ELSEWHERE_IN_ENGLAND,
+            "coventry",
+            LeadRule.LEAD_NOT_SERVED,
+            "Coventry Safeguarding Children Partnership",
+        ),
+    ],
+)
+def test_the_review_and_channel_cards_say_who_leads_and_why(
+    home: str, harmed: str, lead: str, rule: LeadRule, takes_part: str | None
+) -> None:
+    area = routed(home, harmed)
+    assert (area.partnership_id, area.lead_rule) == (lead, rule)
+    filed_with = partnership(lead)
+    told = partnership(area.told_partnership_id) if area.told_partnership_id else None
+    case = case_of(area)
+    referral = case.referral
+    review_facts = review_card(
+        draft=draft_of(referral),
+        referral=referral,
+        screening=screen(referral),
+        partnership=filed_with,
+        duplicates=(),
+        today=TODAY,
+        told=told,
+    )
+    channel = channel_case_card(
+        case=case, partnership=filed_with, timeline=timeline_of(case), today=TODAY, told=told
+    )
+    for card in (review_facts, channel):
+        assert_valid_card(card)
+        facts = {
+            f["title"]: f["value"]
+            for obj in walk(card)
+            if obj.get("type") == "FactSet"
+            for f in obj["facts"]
+        }
+        assert facts[wording.FACT_HOME_AREA] == wording.PLACES_NOT_LISTED.get(home, home)
+        assert facts[wording.FACT_HARM_AREA] == wording.PLACES_NOT_LISTED.get(harmed, harmed)
+        not_here = rule is LeadRule.LEAD_NOT_SERVED
+        assert facts[wording.FACT_LEADS] == (wording.LEAD_NOT_HERE if not_here else filed_with.name)
+        # The rule in one sentence, naming the partnership and the place that decide it.
+        reason = facts[wording.FACT_LEAD_WHY]
+        assert reason.count(". ") == 0
+        assert reason.endswith(".")
+        assert filed_with.name in reason
+        assert facts.get(wording.FACT_TAKES_PART) == takes_part
+        assert (wording.LEAD_MUST_BE_TOLD in json.dumps(card)) is not_here
+
+
+def test_the_home_partnership_card_shows_who_leads_initials_and_age_only() -> None:
+    name = "Zebedee Quackenbush"
+    referral = make_referral(children=(make_child(name),), description="Purplemoose lanternfish")
+    area = routed("Warwickshire", "Coventry")
+    case = make_case(referral.model_copy(update={"area": area}))
+    card = told_card(case=case, lead=coventry(), told=partnership("warwickshire"))
+    assert_valid_card(card)
+    text = json.dumps(card)
+    for secret in ("Zebedee", "Quackenbush", "Purplemoose", "Sam Patel", "Family home", "sam."):
+        assert secret not in text
+    assert "ZQ, 6 years" in text
+    assert "COV-2026-001" in text
+    assert "Coventry Safeguarding Children Partnership" in text
+    assert "024 7697 5477" in text  # how to reach the lead: its business unit
+    assert (
+        wording.LEAD_REASONS[LeadRule.WHERE_HARMED].format(
+            lead="Coventry Safeguarding Children Partnership", harm="Coventry"
+        )
+        in text
+    )
+
+
+def test_a_named_home_area_is_escaped_on_every_card() -> None:
+    area = routed(ELSEWHERE_IN_ENGLAND, "Coventry", other_area=EVIL)
+    case = case_of(area)
+    cards = [
+        channel_case_card(
+            case=case, partnership=coventry(), timeline=timeline_of(case), today=TODAY
+        ),
+        review(case.referral),
+        acknowledgement_card(case=case, partnership=coventry(), timeline=timeline_of(case)),
+    ]
+    for card in cards:
+        assert_valid_card(card)
+        assert_no_raw_markdown(card)
+    assert escape_markdown(EVIL) in "\n".join(shown_strings(cards[0]))
+
+
+def test_the_acknowledgement_says_who_leads_and_who_else_is_told() -> None:
+    area = routed("Coventry", "Warwickshire")
+    case = case_of(area).model_copy(update={"reference": "WAR-2026-001"})
+    warwickshire = partnership("warwickshire")
+    card = acknowledgement_card(
+        case=case, partnership=warwickshire, timeline=timeline_of(case), told=coventry()
+    )
+    assert_valid_card(card)
+    text = json.dumps(card)
+    assert "Warwickshire Safeguarding leads" in text
+    assert wording.ACK_TOLD.format(partnership=coventry().name) in text

@@ -17,13 +17,15 @@ from bot.app import compose_bot
 from bot.conversations import ConversationRegistry
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from cards import wording
-from cards.referral import channel_case_card
+from cards.referral import channel_case_card, told_card
+from cards.text import escape_markdown
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
+from safeguarding.leading import LeadRule, NoLead
 from safeguarding.partnerships import Partnership, load_partnerships
 from safeguarding.timeline import compute_timeline
 from storage.base import Collection
-from storage.cases import CaseRepository
+from storage.cases import CaseRepository, DraftRepository
 from storage.tinydb_store import TinyDBStore
 from tests.support.cards import assert_valid_card
 from tests.support.fakes import FakeClock, shared_screen
@@ -38,6 +40,7 @@ class FakeAnnouncer:
     """Records case cards posted to review channels; can be told to fail."""
 
     posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    told: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     fail: bool = False
 
     async def announce_case(self, case: Case, partnership: Partnership) -> str:
@@ -53,6 +56,12 @@ class FakeAnnouncer:
         )
         self.posts.append((partnership.id, card))
         return f"channel-activity-{len(self.posts)}"
+
+    async def tell_partnership(self, case: Case, lead: Partnership, told: Partnership) -> str:
+        if self.fail:
+            raise NotifierError("channel gone")
+        self.told.append((told.id, told_card(case=case, lead=lead, told=told)))
+        return f"told-activity-{len(self.told)}"
 
 
 class Harness:
@@ -647,3 +656,205 @@ async def test_a_referral_answer_saying_children_are_still_at_risk_gets_the_fron
     cards = cards_in(replies)
     assert "front door" in json.dumps(cards[0])  # the signpost comes first
     assert "review" in steps_offered(replies)  # and the referral carries on
+
+
+# --- which partnership leads: where the child was harmed, or lives (s16C(1)) ---
+
+COVENTRY = "Coventry Safeguarding Children Partnership"
+WARWICKSHIRE = "Warwickshire Safeguarding"
+
+
+def card_strings(replies: list[Activity]) -> str:
+    """Every string in the cards of some replies, as the client shows them (escapes and all)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(cards_in(replies))
+    return "\n".join(found)
+
+
+async def filed_case(h: Harness, reference: str) -> Case:
+    loaded = await CaseRepository(h.store).get(reference)
+    assert loaded is not None
+    return loaded[0]
+
+
+async def test_the_area_card_asks_where_the_child_was_harmed_as_well_as_where_they_live(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    [card] = cards_in(await h.step("safety", answer="incident"))
+    inputs = {e["id"]: e for e in card["body"] if str(e.get("type", "")).startswith("Input.")}
+    harm = inputs["harm_area"]
+    assert harm["type"] == "Input.ChoiceSet"  # a choice, never free text
+    assert harm["isRequired"] is True
+    values = {c["value"] for c in harm["choices"]}
+    assert {"Coventry", "Warwickshire", "elsewhere_in_england", "outside_england"} <= values
+    # Without it the card comes back, the answer given kept.
+    again = await h.step("area", area="Warwickshire")
+    assert steps_offered(again) == {"area"}
+    card_text = json.dumps(cards_in(again))
+    assert wording.REQUIRED_MESSAGES["area.harm_area"] in card_text
+    assert '"value": "Warwickshire"' in card_text
+
+
+async def test_the_partnership_where_the_child_was_harmed_leads_and_the_home_one_is_told(
+    harness: Harness,
+) -> None:
+    h = harness
+    review = await fill_to_review(h, area={"area": "Coventry", "harm_area": "Warwickshire"})
+    reason = wording.LEAD_REASONS[LeadRule.WHERE_HARMED].format(
+        lead=WARWICKSHIRE, harm="Warwickshire"
+    )
+    shown = json.dumps(cards_in(review))
+    assert reason in shown
+    assert wording.TOLD_IN_CHANNEL.format(partnership=COVENTRY) in shown
+
+    filed = await h.step("review", submit=True)
+    acknowledgement = json.dumps(cards_in(filed))
+    assert "WAR-2026-001" in acknowledgement  # the leading partnership's reference prefix
+    assert wording.ACK_TOLD.format(partnership=COVENTRY) in acknowledgement
+    case = await filed_case(h, "WAR-2026-001")
+    assert case.partnership_id == "warwickshire"
+    assert (case.referral.area.area, case.referral.area.harm_area) == ("Coventry", "Warwickshire")
+    assert case.referral.area.told_partnership_id == "coventry"
+    assert await stored_cases(h) == []  # Coventry takes part; it does not run the case
+
+    [(lead_id, case_card)] = h.announcer.posts
+    assert lead_id == "warwickshire"
+    assert reason in json.dumps(case_card)
+    # Coventry's review channel gets a short card: who leads and why, initials and age only.
+    [(told_id, card)] = h.announcer.told
+    assert told_id == "coventry"
+    posted = json.dumps(card)
+    assert "WAR-2026-001" in posted
+    assert reason in posted
+    assert "JD, 4 years" in posted
+    for private in ("Jane", "Doe", "unexplained fractures", "Sam Patel", "Riverside"):
+        assert private not in posted
+    assert case.told_activity_id == "told-activity-1"
+    trail = await CaseRepository(h.store).audit_trail("WAR-2026-001")
+    assert [e["what"] for e in trail] == [
+        "referral submitted",
+        "posted to review channel",
+        "home partnership told",
+    ]
+
+
+async def test_harm_outside_england_is_led_by_the_partnership_where_the_child_lives(
+    harness: Harness,
+) -> None:
+    h = harness
+    review = await fill_to_review(h, area={"area": "Warwickshire", "harm_area": "outside_england"})
+    reason = wording.LEAD_REASONS[LeadRule.HOME_HARMED_OUTSIDE_ENGLAND].format(
+        lead=WARWICKSHIRE, home="Warwickshire"
+    )
+    assert reason in json.dumps(cards_in(review))
+    await h.step("review", submit=True)
+    case = await filed_case(h, "WAR-2026-001")
+    assert case.referral.area.lead_rule is LeadRule.HOME_HARMED_OUTSIDE_ENGLAND
+    assert case.referral.area.harm_area == "outside_england"
+    assert h.announcer.told == []
+
+
+async def test_harm_in_an_area_not_served_here_says_its_authority_leads_and_files_at_home(
+    harness: Harness,
+) -> None:
+    h = harness
+    review = await fill_to_review(h, area={"area": "Coventry", "harm_area": "elsewhere_in_england"})
+    # Said plainly as soon as the place is chosen, before the next card.
+    said = wording.REFERRAL_LEAD_NOT_SERVED.format(partnership=COVENTRY)
+    assert said in texts_in(h.replies)
+    shown = json.dumps(cards_in(review))
+    assert wording.LEAD_MUST_BE_TOLD in shown
+    assert wording.LEAD_NOT_HERE in shown
+
+    filed = await h.step("review", submit=True)
+    assert wording.LEAD_MUST_BE_TOLD in json.dumps(cards_in(filed))
+    # Filed with the home partnership, which takes part, so nothing entered is lost.
+    case = await filed_case(h, "COV-2026-001")
+    assert case.referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED
+    [(partnership_id, case_card)] = h.announcer.posts
+    assert partnership_id == "coventry"
+    posted = json.dumps(case_card)
+    assert wording.LEAD_MUST_BE_TOLD in posted
+    assert wording.LEAD_NOT_HERE in posted
+    assert h.announcer.told == []
+
+
+@pytest.mark.parametrize(
+    ("area", "problem"),
+    [
+        (
+            {"area": "elsewhere_in_england", "harm_area": "elsewhere_in_england"},
+            NoLead.NEITHER_SERVED,
+        ),
+        ({"area": "outside_england", "harm_area": "outside_england"}, NoLead.NOT_IN_ENGLAND),
+        ({"area": "elsewhere_in_england", "harm_area": "outside_england"}, NoLead.HOME_NOT_SERVED),
+    ],
+)
+async def test_when_no_partnership_here_can_take_it_the_card_says_why_and_keeps_the_answers(
+    harness: Harness, area: dict[str, str], problem: NoLead
+) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    again = await h.step("area", other_area="Birmingham", **area)
+    assert steps_offered(again) == {"area"}
+    shown = card_strings(again)
+    assert escape_markdown(wording.NO_LEAD_MESSAGES[problem]) in shown
+    assert "Birmingham" in shown
+    assert steps_offered(await h.step("area", area="Coventry", harm_area="Coventry")) == {
+        "referrer"
+    }
+
+
+async def test_changing_the_place_from_the_review_reroutes_and_keeps_every_answer(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", edit="area")
+    refused = await h.step("area", area="outside_england", harm_area="outside_england")
+    assert steps_offered(refused) == {"area"}
+    review = await h.step("area", area="Coventry", harm_area="Warwickshire")
+    assert "review" in steps_offered(review)
+    shown = json.dumps(cards_in(review))
+    assert "Sam Patel" in shown
+    assert "unexplained fractures" in shown
+    await h.step("review", submit=True)
+    assert (await filed_case(h, "WAR-2026-001")).referral.children[0].name == "Jane Doe"
+
+
+async def test_a_draft_saved_before_the_place_of_harm_was_asked_asks_it_then_returns(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    # As a draft written by the previous release: the area step had no place of harm.
+    key = DraftRepository.key(str(USER.aad_object_id))
+    doc = await h.store.get(Collection.STATE, key)
+    assert doc is not None
+    data = json.loads(json.dumps(doc.data))
+    for name in ("harm_area", "lead_rule", "told_partnership_id"):
+        data["draft"]["area"].pop(name, None)
+    await h.store.put(Collection.STATE, key, data, if_match=doc.etag)
+
+    stopped = await h.step("review", submit=True)
+    assert steps_offered(stopped) == {"area"}
+    assert await stored_cases(h) == []
+    assert '"value": "Coventry"' in json.dumps(cards_in(stopped))  # the old answer is kept
+    review = await h.step("area", area="Coventry", harm_area="Coventry")
+    assert "review" in steps_offered(review)
+    await h.step("review", submit=True)
+    assert [c.reference for c in await stored_cases(h)] == ["COV-2026-001"]

@@ -56,7 +56,11 @@ def incident(day: date = date(2026, 11, 20)) -> Incident:
 
 
 VALID: dict[Step, dict[str, str]] = {
-    Step.AREA: {"area": "Coventry", "other_area": "Birmingham"},
+    Step.AREA: {
+        "area": "elsewhere_in_england",
+        "other_area": "Birmingham",
+        "harm_area": "Coventry",
+    },
     Step.REFERRER: {
         "name": "Sam Patel",
         "role": "Designated safeguarding lead",
@@ -125,8 +129,10 @@ def test_valid_answers_parse(step: Step) -> None:
 
 
 def test_parsed_values_are_typed() -> None:
-    area = parse(Step.AREA, {"area": "  coventry "}).section
-    assert area == Area(area="Coventry", partnership_id="coventry")
+    area = parse(Step.AREA, {"area": "  coventry ", "harm_area": "COVENTRY"}).section
+    assert area == Area(
+        area="Coventry", harm_area="Coventry", partnership_id="coventry", lead_rule="same_area"
+    )
     referrer = parse(Step.REFERRER, {**VALID[Step.REFERRER], "lead_agreed": "no"}).section
     assert isinstance(referrer, Referrer)
     assert referrer.lead_agreed is False
@@ -154,8 +160,15 @@ def test_optional_answers_may_be_absent() -> None:
     assert agencies == Agencies(other="Youth club")
     actions = parse(Step.ACTIONS, {"safety_actions": "Placed with family."}).section
     assert actions == Actions(safety_actions="Placed with family.")
-    area = parse(Step.AREA, {"area": "Warwickshire", "other_area": "  "}).section
-    assert area == Area(area="Warwickshire", partnership_id="warwickshire")
+    area = parse(
+        Step.AREA, {"area": "Warwickshire", "harm_area": "Warwickshire", "other_area": "  "}
+    ).section
+    assert area == Area(
+        area="Warwickshire",
+        harm_area="Warwickshire",
+        partnership_id="warwickshire",
+        lead_rule="same_area",
+    )
 
 
 def test_unborn_child_keeps_only_the_expected_date() -> None:
@@ -177,7 +190,13 @@ def test_unborn_child_keeps_only_the_expected_date() -> None:
 @pytest.mark.parametrize(
     ("step", "expected"),
     [
-        (Step.AREA, {"area": "Choose the area where the child lives"}),
+        (
+            Step.AREA,
+            {
+                "area": "Choose the area where the child lives",
+                "harm_area": "Choose where the child died or was seriously harmed",
+            },
+        ),
         (
             Step.REFERRER,
             {
@@ -230,7 +249,12 @@ def test_unborn_needs_an_expected_date() -> None:
 
 
 def test_unknown_area() -> None:
-    assert errors_of(Step.AREA, {"area": "Atlantis"}) == {"area": wording.ERR_UNKNOWN_AREA}
+    assert errors_of(Step.AREA, {"area": "Atlantis", "harm_area": "Coventry"}) == {
+        "area": wording.ERR_UNKNOWN_AREA
+    }
+    assert errors_of(Step.AREA, {"area": "Coventry", "harm_area": "Atlantis"}) == {
+        "harm_area": wording.ERR_UNKNOWN_AREA
+    }
 
 
 def test_too_long_answers_say_how_long() -> None:
@@ -241,7 +265,9 @@ def test_too_long_answers_say_how_long() -> None:
         "description": "Keep this under 1500 characters",
         "location": "Keep this under 200 characters",
     }
-    errors = errors_of(Step.AREA, {"area": "Coventry", "other_area": "z" * 121})
+    errors = errors_of(
+        Step.AREA, {"area": "Coventry", "harm_area": "Coventry", "other_area": "z" * 121}
+    )
     assert errors == {"other_area": "Keep this under 120 characters"}
 
 

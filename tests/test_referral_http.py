@@ -64,3 +64,39 @@ async def test_a_referral_over_http_posts_the_case_card_to_the_review_channel(
     assert "COV-2026-001" in posted
     assert "Jane" not in posted
     assert "unexplained fractures" not in posted
+
+
+async def test_the_home_partnership_is_told_in_its_own_channel_when_another_leads(
+    bot: Client, connector: FakeConnector
+) -> None:
+    url = connector.url
+    await _post(bot, activities.team_install(url, team_id="team-id"))  # Coventry's channel
+    await _post(bot, activities.personal_install(url))
+    await _post(bot, activities.card_submit(url, {"action": "start_referral"}))
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("safety", {"answer": "incident"}),
+        ("area", {"area": "Coventry", "harm_area": "Warwickshire"}),
+        ("referrer", REFERRER),
+        ("child", {**CHILD, "next": "continue"}),
+        ("incident", INCIDENT),
+        ("agencies", AGENCIES),
+        ("criteria", CRITERIA),
+        ("actions", ACTIONS),
+        ("review", {"submit": True}),
+    ]
+    for step, inputs in steps:
+        await _post(
+            bot, activities.card_submit(url, {"action": "referral", "step": step, **inputs})
+        )
+
+    personal = [s for s in connector.sent if s.conversation_id.startswith("a:personal-")]
+    assert "WAR-2026-001" in json.dumps(personal[-1].cards)
+    # Warwickshire leads (its channel is not set up in the example file); Coventry, where the
+    # child lives, gets the short card in its channel, through the same notifier.
+    [post] = [s for s in connector.to("team-id") if s.cards]
+    posted = json.dumps(post.cards)
+    assert "WAR-2026-001" in posted
+    assert "Warwickshire Safeguarding" in posted
+    assert "JD, 4 years" in posted
+    assert "Jane" not in posted
+    assert "unexplained fractures" not in posted

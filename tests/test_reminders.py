@@ -19,6 +19,7 @@ from cli.main import run
 from cli.reminders import plan_line
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
+from safeguarding.leading import LeadRule
 from safeguarding.referral import Area
 from scheduler.plan import Reminder
 from scheduler.runner import ReminderRunner
@@ -486,3 +487,39 @@ async def test_abandoned_drafts_are_swept(
     clock.advance(days=15)
     await bot.server.app[SERVICES].reminders.tick()
     assert [d.key for d in await store.list(Collection.STATE) if d.key.startswith("draft:")] == []
+
+
+async def test_a_home_partnership_not_told_at_filing_is_told_by_the_next_tick(
+    bot: Client, connector: FakeConnector, store: TinyDBStore
+) -> None:
+    # Harmed in Warwickshire, living in Coventry: filed with Warwickshire, while the bot was
+    # not yet in Coventry's review team, so Coventry was not told.
+    area = Area(
+        area="Coventry",
+        harm_area="Warwickshire",
+        partnership_id="warwickshire",
+        lead_rule=LeadRule.WHERE_HARMED,
+        told_partnership_id="coventry",
+    )
+    referral = make_referral().model_copy(update={"area": area})
+    await CaseRepository(store).create(make_case(referral, reference="WAR-2026-001"))
+    runner = bot.server.app[SERVICES].reminders
+    await runner.tick()
+    assert connector.to("team-id") == []
+    response = await bot.post(
+        "/api/messages",
+        data=json.dumps(activities.team_install(connector.url, team_id="team-id")),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 201
+    report = await runner.tick()
+    assert "told|WAR-2026-001" in report.sent
+    told = [c for s in connector.to("team-id") for c in s.cards if "WAR-2026-001" in json.dumps(c)]
+    assert len(told) == 1
+    assert "Warwickshire Safeguarding" in json.dumps(told[0])
+    assert "Jane" not in json.dumps(told[0])
+    loaded = await CaseRepository(store).get("WAR-2026-001")
+    assert loaded is not None
+    assert loaded[0].told_activity_id
+    again = await runner.tick()
+    assert "told|WAR-2026-001" not in again.sent

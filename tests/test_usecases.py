@@ -14,8 +14,9 @@ from bot.settings import EXAMPLE_PARTNERSHIPS
 from cards import wording
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
+from safeguarding.leading import LeadRule
 from safeguarding.partnerships import Partnership, load_partnerships
-from safeguarding.referral import Draft, Step
+from safeguarding.referral import Area, Draft, Step
 from safeguarding.triage import classify
 from storage.base import StoreError
 from storage.cases import CaseRepository, DraftRepository, StoredDraft
@@ -133,7 +134,9 @@ async def test_case_status_is_the_same_answer_for_a_stranger_whether_or_not_the_
 @dataclass
 class _Announcer:
     posts: list[str] = field(default_factory=list)
+    told: list[tuple[str, str, str]] = field(default_factory=list)
     fail: bool = False
+    fail_telling: bool = False
 
     async def announce_case(self, case: Case, partnership: Partnership) -> str:
         if self.fail:
@@ -141,9 +144,19 @@ class _Announcer:
         self.posts.append(case.reference)
         return f"activity-{case.reference}"
 
+    async def tell_partnership(self, case: Case, lead: Partnership, told: Partnership) -> str:
+        if self.fail_telling:
+            raise NotifierError("channel gone")
+        self.told.append((case.reference, lead.id, told.id))
+        return f"told-{case.reference}"
 
-def _ready_draft() -> StoredDraft:
-    return StoredDraft(draft=draft_of(make_referral()), started=NOW, updated=NOW)
+
+def _ready_draft(area: Area | None = None) -> StoredDraft:
+    referral = make_referral()
+    draft = draft_of(referral)
+    if area is not None:
+        draft = draft.model_copy(update={"area": area})
+    return StoredDraft(draft=draft, started=NOW, updated=NOW)
 
 
 def _filing(store: TinyDBStore, announcer: Any) -> tuple[ReferralFiling, DraftRepository]:
@@ -227,6 +240,70 @@ async def test_an_unfinished_draft_is_sent_back_to_the_missing_section(store: Ti
     assert isinstance(outcome, SendBack)
     assert outcome.draft.step is Step.INCIDENT
     assert await CaseRepository(store).for_partnership("coventry") == []
+
+
+# Lives in Coventry, harmed in Warwickshire: Warwickshire leads, Coventry is told.
+HARMED_IN_WARWICKSHIRE = Area(
+    area="Coventry",
+    harm_area="Warwickshire",
+    partnership_id="warwickshire",
+    lead_rule=LeadRule.WHERE_HARMED,
+    told_partnership_id="coventry",
+)
+
+
+async def test_filing_tells_the_home_partnership_when_another_leads(store: TinyDBStore) -> None:
+    announcer = _Announcer()
+    filing, drafts = _filing(store, announcer)
+    stored = _ready_draft(HARMED_IN_WARWICKSHIRE)
+    outcome = await filing.file(PERSON, stored, await drafts.save(PERSON.key, stored, None))
+    assert isinstance(outcome, Filed)
+    assert outcome.reference == "WAR-2026-001"
+    assert announcer.told == []  # the referrer is told first
+    for after in outcome.reply.after:
+        await after()
+    assert announcer.posts == ["WAR-2026-001"]
+    assert announcer.told == [("WAR-2026-001", "warwickshire", "coventry")]
+    loaded = await CaseRepository(store).get("WAR-2026-001")
+    assert loaded is not None
+    assert loaded[0].told_activity_id == "told-WAR-2026-001"
+
+
+async def test_a_home_partnership_with_no_review_channel_is_not_posted_to(
+    store: TinyDBStore,
+) -> None:
+    # Lives in Warwickshire (no review channel in the example file), harmed in Coventry.
+    area = Area(
+        area="Warwickshire",
+        harm_area="Coventry",
+        partnership_id="coventry",
+        lead_rule=LeadRule.WHERE_HARMED,
+        told_partnership_id="warwickshire",
+    )
+    announcer = _Announcer()
+    filing, drafts = _filing(store, announcer)
+    stored = _ready_draft(area)
+    outcome = await filing.file(PERSON, stored, await drafts.save(PERSON.key, stored, None))
+    assert isinstance(outcome, Filed)
+    for after in outcome.reply.after:
+        await after()
+    assert announcer.posts == ["COV-2026-001"]
+    assert announcer.told == []
+
+
+async def test_a_failed_telling_leaves_the_case_filed_for_the_reminders_to_retry(
+    store: TinyDBStore,
+) -> None:
+    filing, drafts = _filing(store, _Announcer(fail_telling=True))
+    stored = _ready_draft(HARMED_IN_WARWICKSHIRE)
+    outcome = await filing.file(PERSON, stored, await drafts.save(PERSON.key, stored, None))
+    assert isinstance(outcome, Filed)
+    for after in outcome.reply.after:
+        await after()
+    loaded = await CaseRepository(store).get("WAR-2026-001")
+    assert loaded is not None
+    assert loaded[0].channel_activity_id == "activity-WAR-2026-001"
+    assert loaded[0].told_activity_id is None
 
 
 async def test_recovery_releases_a_filing_that_made_no_case(store: TinyDBStore) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
 from cards.decisions import REFRESH_VERB, decision_card
-from cards.referral import channel_case_card
+from cards.referral import channel_case_card, told_card
 from cards.text import escape_markdown
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Actor, Case
@@ -71,11 +71,13 @@ class CaseCards:
         users: UserDirectory,
         calendars: PartnershipCalendars,
         clock: Clock,
+        partnerships: Partnerships,
     ) -> None:
         self._notifier = notifier
         self._users = users
         self._calendars = calendars
         self._clock = clock
+        self._partnerships = partnerships
 
     def timeline(self, case: Case, partnership: Partnership) -> Timeline:
         """The case's timeline today, with its recorded slips and completions."""
@@ -102,11 +104,13 @@ class CaseCards:
     ) -> Card:
         """The case card, with decision buttons when `for_lead`."""
         timeline = self.timeline(case, partnership)
+        told_id = case.referral.area.told_partnership_id
         base = channel_case_card(
             case=case,
             partnership=partnership,
             timeline=timeline,
             today=london_time(self._clock.now()).date(),
+            told=self._partnerships.get(told_id) if told_id else None,
         )
         return decision_card(
             base,
@@ -123,6 +127,12 @@ class CaseCards:
         card = await self.card(case, partnership, for_lead=False)
         summary = wording.CASE_CARD_SUMMARY.format(reference=case.reference)
         return await self._notifier.post_to_review_channel(partnership, card, summary=summary)
+
+    async def tell_partnership(self, case: Case, lead: Partnership, told: Partnership) -> str:
+        """Tell the child's home partnership of a case another leads; return the activity id."""
+        card = told_card(case=case, lead=lead, told=told)
+        summary = wording.TOLD_CARD_SUMMARY.format(reference=case.reference)
+        return await self._notifier.post_to_review_channel(told, card, summary=summary)
 
 
 class DecisionDesk:

@@ -15,6 +15,10 @@ class CaseAnnouncer(Protocol):
         """Post the card; return its activity id; raise NotifierError on failure."""
         ...
 
+    async def tell_partnership(self, case: Case, lead: Partnership, told: Partnership) -> str:
+        """Post a short card to the child's home partnership's channel; return its activity id."""
+        ...
+
 
 class ChannelNotifier(Protocol):
     """The one sender of proactive messages (the edge's Notifier implements it)."""

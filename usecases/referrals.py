@@ -120,15 +120,34 @@ class ReferralFiling:
 
         calendar = self._calendars.for_partnership(partnership)
         timeline = compute_timeline(case.dates, partnership.clock, calendar, today)
+        told = self._to_tell(case)
         acknowledgement = Say.card_of(
-            acknowledgement_card(case=case, partnership=partnership, timeline=timeline),
+            acknowledgement_card(case=case, partnership=partnership, timeline=timeline, told=told),
             summary=wording.REFERRAL_RECEIVED_SUMMARY.format(reference=reference),
         )
 
         async def announce() -> None:
             await self._announce(case, partnership)
+            if told is not None:
+                await self._tell(case, partnership, told)
 
         return Filed(reference, Reply.of(acknowledgement, after=(announce,)))
+
+    def _to_tell(self, case: Case) -> Partnership | None:
+        """The child's home partnership to tell of a case another leads, if it has a channel here.
+
+        Working Together to Safeguard Children: the notifying local authority reports the
+        event to the safeguarding partners in its area "and in other areas if appropriate"
+        within 5 working days (as quoted at
+        https://nelincsscp.trixonline.co.uk/chapter/child-safeguarding-practice-reviews); the
+        Panel's FAQ (https://childsafeguarding.independent-panel.uk/about/faqs/) expects it to
+        collaborate with the authority where the child lives.
+        """
+        told_id = case.referral.area.told_partnership_id
+        told = self._partnerships.get(told_id) if told_id else None
+        if told is None or not told.review_channel.channel_id:
+            return None
+        return told
 
     async def _announce(self, case: Case, partnership: Partnership) -> None:
         try:
@@ -138,6 +157,15 @@ class ReferralFiling:
             logger.warning("case %s not posted to the review channel: %s", case.reference, exc)
             return
         await self._cases.record_post(case.reference, activity_id, at=self._clock.now())
+
+    async def _tell(self, case: Case, lead: Partnership, told: Partnership) -> None:
+        try:
+            activity_id = await self._announcer.tell_partnership(case, lead, told)
+        except NotifierError as exc:
+            # The case is filed whatever happens here; the reminders job retries the post.
+            logger.warning("case %s: %s not told: %s", case.reference, told.id, exc)
+            return
+        await self._cases.record_told(case.reference, activity_id, at=self._clock.now())
 
     async def recover(self, person: Person, stored: StoredDraft, etag: str) -> Filed | Released:
         """A filing that stopped half way: finish it if the case exists, else release the draft."""

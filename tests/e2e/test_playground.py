@@ -100,7 +100,7 @@ async def test_2_and_3_a_whole_referral_with_an_emergency_halfway(session: Sessi
     await session.say("refer")
     await session.wait_for(offers_step("safety"), after=mark)
     await _step(session, "safety", answer="incident")
-    await _step(session, "area", area="Coventry")
+    await _step(session, "area", area="Coventry", harm_area="Coventry")
     await _step(
         session,
         "referrer",
@@ -165,6 +165,8 @@ async def test_2_and_3_a_whole_referral_with_an_emergency_halfway(session: Sessi
     )
     assert "Jane" not in card_texts(case_card)
     assert "JD" in card_texts(case_card)
+    # Who leads, and why: harmed where the child lives.
+    assert "so Coventry Safeguarding Children Partnership leads" in card_texts(case_card)
 
 
 async def test_4_a_leads_decision_replaces_the_card_and_a_non_leads_is_refused(

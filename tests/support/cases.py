@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from safeguarding.cases import Case, ReferrerIdentity, initial_dates
+from safeguarding.leading import LeadRule
 from safeguarding.referral import (
     Actions,
     Agencies,
@@ -31,7 +32,12 @@ def make_referral(
 ) -> Referral:
     """A complete Coventry referral: serious harm, abuse suspected."""
     return Referral(
-        area=Area(area="Coventry", partnership_id="coventry"),
+        area=Area(
+            area="Coventry",
+            harm_area="Coventry",
+            partnership_id="coventry",
+            lead_rule=LeadRule.SAME_AREA,
+        ),
         referrer=Referrer(
             name="Sam", role="DSL", agency="School", contact="sam@school.example", lead_agreed=True
         ),

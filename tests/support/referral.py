@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-AREA = {"area": "Coventry"}
+AREA = {"area": "Coventry", "harm_area": "Coventry"}
 REFERRER = {
     "name": "Sam Patel",
     "role": "Designated safeguarding lead",
