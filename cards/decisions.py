@@ -234,11 +234,9 @@ def decision_card(
     on_behalf: bool = False,
     panel_answers: Sequence[PanelAnswer] = (),
 ) -> Card:
-    """The case card with the agreement and the record so far; for leads, the decision buttons.
-
-    `on_behalf` offers a business-unit lead the local authority's decisions to record for it;
-    `panel_answers` are the Panel's replies that fit the case.
-    """
+    """The case card with the agreement and the record so far; for leads, the decision buttons."""
+    # `on_behalf`: a business-unit lead's card, offering the box to record the local authority's
+    # decisions for it; `panel_answers`: the Panel's replies that fit the case.
     card = copy.deepcopy(base)
     body: list[dict[str, Any]] = card.setdefault("body", [])
     if notice:

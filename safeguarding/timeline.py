@@ -497,13 +497,10 @@ class _Builder:
         return any((d.decision_to_review, d.planned_publication, d.published))
 
     def cspr_applies(self) -> bool:
-        """A local CSPR was decided and the Panel has not taken the case for a national review.
-
-        Children Act 2004 s16B: a case the Panel reviews nationally is reviewed under its
-        supervision and the Panel publishes the report, so the local report's deadlines (WT2023
-        chapter 5: publication within 6 months, the copy to the Panel and the Secretary of State
-        7 working days before, the report kept public) no longer apply.
-        """
+        """A local CSPR was decided and no national review replaces it (CA 2004 s16B, WT2023 5)."""
+        # The Panel reviews a national case under its supervision and publishes the report, so
+        # the local report's deadlines (publication within 6 months, the copy to the Panel and
+        # the Secretary of State 7 working days before, the report kept public) end.
         return self.cspr_decided() and self.dates.national_review is None
 
     def cspr_basis(self, basis: str) -> str:
