@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cards import wording
 from cards.common import Card, text_block
 from cards.text import escape_markdown
-from safeguarding.decisions import Agreement, DecisionKind
+from safeguarding.decisions import Agreement, CaseNote, DecisionKind, PanelAnswer
 from safeguarding.timeline import MilestoneKey
 
 REFRESH_VERB = "refresh"
+# The card field a business-unit lead ticks to record the local authority's decision for it.
+ON_BEHALF_FIELD = "on_behalf_of_la"
+_LOCAL_AUTHORITY_DECISIONS = frozenset({DecisionKind.SIN_MADE, DecisionKind.NOT_NOTIFIABLE})
+# The record on the card is a reminder, kept under Teams' 28 KB card limit: the latest entries,
+# each shortened; the case keeps them whole.
+_NOTES_SHOWN = 8
+_NOTE_CLIP = 300
 
 
 def _date(id_: str, label: str) -> dict[str, Any]:
@@ -37,7 +44,7 @@ def _text(
 
 
 def _choice(
-    id_: str, label: str, choices: dict[str, str], *, multi: bool = False
+    id_: str, label: str, choices: Mapping[Any, str], *, multi: bool = False
 ) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "Input.ChoiceSet",
@@ -52,11 +59,31 @@ def _choice(
     return element
 
 
-def _inputs(kind: DecisionKind) -> list[dict[str, Any]]:
+def on_behalf_toggle() -> dict[str, Any]:
+    """The box a business-unit lead ticks to record the local authority's decision for it."""
+    return {
+        "type": "Input.Toggle",
+        "id": ON_BEHALF_FIELD,
+        "title": wording.DECISION_ON_BEHALF,
+        "valueOn": "true",
+        "valueOff": "false",
+        "value": "false",
+    }
+
+
+def _inputs(kind: DecisionKind, *, answers: Sequence[PanelAnswer] = ()) -> list[dict[str, Any]]:
     on = _date("on", wording.DECISION_ON)
     match kind:
         case DecisionKind.NOT_NOTIFIABLE | DecisionKind.LEARNING_REVIEW_OFFERED:
             return [_text("reason", wording.DECISION_REASON, multiline=True)]
+        case DecisionKind.CLOSE_CASE:
+            return [_text("reason", wording.DECISION_CLOSE_REASON, multiline=True)]
+        case DecisionKind.SAFETY_ACTION:
+            return [
+                on,
+                _choice("needed", wording.DECISION_SAFETY_NEEDED, wording.SAFETY_CHOICES),
+                _text("actions", wording.DECISION_SAFETY_ACTIONS, multiline=True, required=False),
+            ]
         case DecisionKind.DISAGREE:
             return [_text("reason", wording.DECISION_DISAGREE_REASON, multiline=True)]
         case DecisionKind.AGREE:
@@ -79,7 +106,33 @@ def _inputs(kind: DecisionKind) -> list[dict[str, Any]]:
                 _text("reasons", wording.DECISION_REASONS, multiline=True),
             ]
         case DecisionKind.PANEL_REPLY:
-            return [on, _choice("reply", wording.DECISION_PANEL_REPLY, wording.PANEL_REPLIES)]
+            # Without the case's own list, every reply the Panel can give.
+            replies = {answer: wording.PANEL_REPLIES[answer] for answer in answers} or dict(
+                wording.PANEL_REPLIES
+            )
+            return [
+                on,
+                _choice("reply", wording.DECISION_PANEL_REPLY, replies),
+                _text(
+                    "requested", wording.DECISION_PANEL_REQUESTED, multiline=True, required=False
+                ),
+            ]
+        case DecisionKind.LEARNING_REVIEW_COMPLETED:
+            return [
+                on,
+                _choice("outcome", wording.DECISION_LEARNING_OUTCOME, wording.LEARNING_OUTCOMES),
+                _text("summary", wording.DECISION_LEARNING_SUMMARY, multiline=True),
+            ]
+        case DecisionKind.LEARNING_SHARED:
+            return [
+                on,
+                _choice(
+                    "how",
+                    wording.DECISION_LEARNING_SHARED,
+                    wording.LEARNING_SHARING_CHOICES,
+                ),
+                _text("link", wording.DECISION_LINK_IF_PUBLISHED, required=False),
+            ]
         case DecisionKind.REVIEWER_APPOINTED:
             return [on, _text("reviewer", wording.DECISION_REVIEWER)]
         case DecisionKind.PUBLICATION_DECISION:
@@ -102,7 +155,16 @@ def _inputs(kind: DecisionKind) -> list[dict[str, Any]]:
             return [on]
 
 
-def _decision_action(kind: DecisionKind, reference: str) -> dict[str, Any]:
+def _decision_action(
+    kind: DecisionKind,
+    reference: str,
+    *,
+    on_behalf: bool = False,
+    answers: Sequence[PanelAnswer] = (),
+) -> dict[str, Any]:
+    inputs = _inputs(kind, answers=answers)
+    if on_behalf and kind in _LOCAL_AUTHORITY_DECISIONS:
+        inputs.append(on_behalf_toggle())
     execute = {
         "type": "Action.Execute",
         "title": wording.DECISION_RECORD,
@@ -114,7 +176,7 @@ def _decision_action(kind: DecisionKind, reference: str) -> dict[str, Any]:
         "title": wording.decision_label(kind),
         "card": {
             "type": "AdaptiveCard",
-            "body": _inputs(kind) or [text_block(wording.DECISION_CONFIRM)],
+            "body": inputs or [text_block(wording.DECISION_CONFIRM)],
             "actions": [execute],
         },
     }
@@ -146,6 +208,19 @@ def _agreement_block(agreement: Agreement) -> list[dict[str, Any]]:
     ]
 
 
+def _notes_block(notes: Sequence[CaseNote]) -> list[dict[str, Any]]:
+    if not notes:
+        return []
+    facts = []
+    for note in notes[-_NOTES_SHOWN:]:
+        title, value = wording.note_fact(note)
+        facts.append({"title": title, "value": escape_markdown(value, max_length=_NOTE_CLIP)})
+    return [
+        text_block(wording.NOTES_HEADING, weight="Bolder", spacing="Medium"),
+        {"type": "FactSet", "facts": facts},
+    ]
+
+
 def decision_card(
     base: Card,
     *,
@@ -155,8 +230,13 @@ def decision_card(
     for_lead: bool,
     refresh_user_ids: Sequence[str],
     notice: str | None = None,
+    notes: Sequence[CaseNote] = (),
+    on_behalf: bool = False,
+    panel_answers: Sequence[PanelAnswer] = (),
 ) -> Card:
-    """The channel's case card with the agreement so far, and for leads the decision buttons."""
+    """The case card with the agreement and the record so far; for leads, the decision buttons."""
+    # `on_behalf`: a business-unit lead's card, offering the box to record the local authority's
+    # decisions for it; `panel_answers`: the Panel's replies that fit the case.
     card = copy.deepcopy(base)
     body: list[dict[str, Any]] = card.setdefault("body", [])
     if notice:
@@ -169,6 +249,7 @@ def decision_card(
             },
         )
     body.extend(_agreement_block(agreement))
+    body.extend(_notes_block(notes))
     card["refresh"] = {
         "action": {
             "type": "Action.Execute",
@@ -179,7 +260,10 @@ def decision_card(
         "userIds": list(refresh_user_ids)[:60],
     }
     if for_lead:
-        card["actions"] = [_decision_action(kind, reference) for kind in available]
+        card["actions"] = [
+            _decision_action(kind, reference, on_behalf=on_behalf, answers=panel_answers)
+            for kind in available
+        ]
         if not available:
             body.append(text_block(wording.DECISION_NONE_AVAILABLE, isSubtle=True))
     else:

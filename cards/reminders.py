@@ -8,6 +8,7 @@ from typing import Any
 
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
+from cards.decisions import on_behalf_toggle
 from cards.text import escape_markdown
 from safeguarding.calendar import day_month_year
 from safeguarding.decisions import DecisionKind
@@ -97,7 +98,7 @@ def reminder_card(
     actions: list[dict[str, Any]] = []
     done = DONE_DECISIONS.get(milestone)
     if done is not None:
-        actions.append(_show(wording.REMINDER_DONE, done.value, reference, _done_inputs()))
+        actions.append(_show(wording.REMINDER_DONE, done.value, reference, _done_inputs(done)))
     actions.append(
         _show(
             wording.REMINDER_SLIP,
@@ -129,8 +130,8 @@ def reminder_card(
     return card
 
 
-def _done_inputs() -> list[dict[str, Any]]:
-    return [
+def _done_inputs(done: DecisionKind) -> list[dict[str, Any]]:
+    inputs: list[dict[str, Any]] = [
         {
             "type": "Input.Date",
             "id": "on",
@@ -139,6 +140,11 @@ def _done_inputs() -> list[dict[str, Any]]:
             "errorMessage": wording.DECISION_INPUT_REQUIRED,
         },
     ]
+    if done is DecisionKind.SIN_MADE:
+        # Everyone in the channel sees one card: the box is for the business unit recording the
+        # local authority's SIN for it, and is ignored for anyone else.
+        inputs.append(on_behalf_toggle())
+    return inputs
 
 
 def _show(

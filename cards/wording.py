@@ -10,9 +10,13 @@ from typing import Any, TypeVar
 from safeguarding.calendar import day_month_year
 from safeguarding.cases import CaseStatus
 from safeguarding.decisions import (
+    CaseNote,
     DecisionError,
     DecisionKind,
     DecisionProblem,
+    LearningOutcome,
+    LearningSharing,
+    NoteCode,
     Outcome,
     PanelAnswer,
     Param,
@@ -205,11 +209,31 @@ DECISION_CRITERIA = "Statutory criteria the case meets"
 DECISION_HAVE_REGARD = "Also having regard to"
 DECISION_REASONS = "Reasons, against the criteria"
 DECISION_PANEL_REPLY = "The Panel's reply"
-PANEL_REPLIES = {
+PANEL_REPLIES: dict[PanelAnswer, str] = {
     "national_review": "A national review",
-    "local_review": "A local review",
-    "agrees": "Agrees with the recommendation",
+    "local_review": "Local review agreed",
+    "agrees": "Agrees with the partners' decision (no local CSPR)",
+    "more_information": "More information requested",
 }
+DECISION_PANEL_REQUESTED = "What the Panel asked for (required if it asked for more information)"
+DECISION_ON_BEHALF = "I am recording this for the local authority (business unit)"
+DECISION_SAFETY_NEEDED = "Is immediate action needed to keep children safe?"
+SAFETY_CHOICES = {"true": "Yes: actions were agreed", "false": "No immediate action is needed"}
+DECISION_SAFETY_ACTIONS = "The actions agreed (required if action is needed)"
+DECISION_LEARNING_OUTCOME = "Outcome"
+LEARNING_OUTCOMES: dict[LearningOutcome, str] = {
+    "learning_identified": "Learning identified",
+    "no_new_learning": "No new learning",
+}
+DECISION_LEARNING_SUMMARY = "The learning, in brief"
+DECISION_LEARNING_SHARED = "How the learning was shared"
+LEARNING_SHARING_CHOICES: dict[LearningSharing, str] = {
+    "published": "Published",
+    "briefing": "A briefing for practitioners (such as a 7-minute briefing)",
+    "within_partnership": "Within the partnership only",
+}
+DECISION_LINK_IF_PUBLISHED = "Address, if published (https://...)"
+DECISION_CLOSE_REASON = "Why the case is closed"
 DECISION_REVIEWER = "Reviewer"
 DECISION_PUBLISH = "Publish"
 PUBLISH_CHOICES = {"full": "In full", "improvements_only": "The improvements only"}
@@ -229,6 +253,7 @@ AGREEMENT_DISAGREED = "disagrees: {reason}"
 AGREEMENT_AWAITED = "awaited"
 AGREEMENT_FINAL = "Recommendation agreed by all three partners"
 AGREEMENT_PENDING = "Recommendation: agreement of the three partners"
+NOTES_HEADING = "On record"
 DECISION_RECORDED = "Recorded: {label}."
 DECISION_ALREADY = "That was already recorded; nothing changed."
 DECISION_REFUSED_NOT_LEAD = "Only the partnership's leads can record decisions on this case."
@@ -739,6 +764,7 @@ CASE_DATES: dict[CaseDateField, str] = {
     "decision_to_review": "the decision to hold a CSPR",
     "planned_publication": "the planned publication",
     "published": "publication",
+    "national_review": "the Panel decided on a national review",
 }
 CASE_DATES_OUT_OF_ORDER = "{later} ({later_on}) cannot be before {earlier} ({earlier_on})"
 
@@ -748,6 +774,7 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.LEARNING_REVIEW_OFFERED: "Learning review offered",
     DecisionKind.SUMMARIES_REQUESTED: "Summaries requested",
     DecisionKind.MEETING_HELD: "Rapid review meeting held",
+    DecisionKind.SAFETY_ACTION: "Immediate safety action",
     DecisionKind.PARTNERS_NOTIFIED: "Safeguarding partners told",
     DecisionKind.SUMMARIES_RETURNED: "Agency summaries in",
     DecisionKind.PROPOSE_RECOMMENDATION: "Propose the recommendation",
@@ -755,6 +782,7 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.DISAGREE: "Disagree",
     DecisionKind.RAPID_REVIEW_SENT: "Rapid review sent to the Panel",
     DecisionKind.PANEL_REPLY: "Panel replied",
+    DecisionKind.PANEL_INFORMATION_SENT: "Information sent to the Panel",
     DecisionKind.REVIEWER_APPOINTED: "Reviewer appointed",
     DecisionKind.TERMS_OF_REFERENCE_AGREED: "Terms of reference agreed",
     DecisionKind.REPORT_APPROVED: "Report approved",
@@ -762,7 +790,11 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.PUBLICATION_PLANNED: "Publication planned",
     DecisionKind.REPORT_SENT_TO_PANEL: "Report sent to the Panel and Secretary of State",
     DecisionKind.PUBLISHED: "Report published",
+    DecisionKind.LEARNING_REVIEW_COMMISSIONED: "Learning review commissioned",
+    DecisionKind.LEARNING_REVIEW_COMPLETED: "Learning review completed",
+    DecisionKind.LEARNING_SHARED: "Learning shared",
     DecisionKind.SLIP: "Move a deadline",
+    DecisionKind.CLOSE_CASE: "Close the case",
 }
 
 # The recommendation's outcomes and the have-regard criteria, as the lead's card offers them.
@@ -818,6 +850,12 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     DecisionProblem.DEADLINE_NEEDS_CSPR: (
         "The deadline for {milestone} applies once a local CSPR is decided"
     ),
+    DecisionProblem.DEADLINE_NATIONAL_REVIEW: (
+        "The deadline for {milestone} does not apply: the national Panel is reviewing the case"
+    ),
+    DecisionProblem.NO_INFORMATION_REQUESTED: (
+        "The national Panel has not asked for more information (or it was already sent)"
+    ),
     DecisionProblem.ALREADY_RECORDED: "'{kind}' was already recorded on {on}",
     DecisionProblem.SIN_ALREADY_MADE: "The SIN was already recorded as made on {on}",
     DecisionProblem.SUMMARIES_ALREADY_REQUESTED: "The summaries were already requested on {on}",
@@ -838,6 +876,15 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
         "Only the lead for the local authority, health or the police can {answer} the"
         " recommendation"
     ),
+    DecisionProblem.LOCAL_AUTHORITY_ONLY: (
+        "'{kind}' is the local authority's decision: only its lead, or the business unit on its"
+        " behalf, can record it"
+    ),
+    DecisionProblem.SAY_ON_BEHALF: (
+        "'{kind}' is the local authority's decision: to record it for the local authority, tick"
+        " '" + DECISION_ON_BEHALF + "'"
+    ),
+    DecisionProblem.NOT_ON_BEHALF: "'{kind}' is not recorded on behalf of the local authority",
     DecisionProblem.DATE_IN_FUTURE: "The date cannot be in the future",
     DecisionProblem.DATE_BEFORE_INCIDENT: "The date cannot be before the incident ({earliest})",
     DecisionProblem.DATE_BEFORE_AGREEMENT: (
@@ -849,6 +896,7 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     DecisionProblem.DATE_BEFORE_DECISION_TO_REVIEW: (
         "The date cannot be before the decision to hold the review ({earliest})"
     ),
+    DecisionProblem.DATE_BEFORE_DECISION: "The date cannot be before '{kind}' ({earliest})",
     # The timeline's own sentence (CASE_DATES_OUT_OF_ORDER), with a capital.
     DecisionProblem.DATES_OUT_OF_ORDER: CASE_DATES_OUT_OF_ORDER,
     DecisionProblem.MINIMUM_PERIOD: "{milestone} is a minimum period, not a deadline",
@@ -867,6 +915,11 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
         "choose at least one criterion the case meets for a local CSPR"
     ),
     DecisionProblem.PUBLISH_REASON_NEEDED: "give the reason for publishing only the improvements",
+    DecisionProblem.ACTIONS_NEEDED: "say what immediate safety actions were agreed",
+    DecisionProblem.REQUEST_NEEDED: "say what the Panel asked for",
+    DecisionProblem.LEARNING_LINK_NEEDED: (
+        "give the address where the learning is published, starting https://"
+    ),
     DecisionProblem.INVALID: "{detail}",
 }
 # A partner's answer to the recommendation, inside the refusals above.
@@ -894,8 +947,17 @@ SUMMARY_LINES: dict[SummaryCode, str] = {
     SummaryCode.PARTNERS_NOTIFIED: "The safeguarding partners were told on {on}",
     SummaryCode.SUMMARIES_RETURNED: "The agencies' summaries were in by {on}",
     SummaryCode.MEETING_HELD: "The rapid review group met on {on}",
+    SummaryCode.SAFETY_ACTIONS_AGREED: (
+        "Immediate actions to keep children safe were agreed on {on}"
+    ),
+    SummaryCode.NO_SAFETY_ACTION_NEEDED: (
+        "On {on} the partners found that no immediate action was needed to keep children safe"
+    ),
     SummaryCode.RAPID_REVIEW_SENT: (
         "The partners sent the rapid review to the national Panel on {on}"
+    ),
+    SummaryCode.PANEL_INFORMATION_SENT: (
+        "The partnership sent the national Panel the information it asked for on {on}"
     ),
     SummaryCode.REVIEWER_APPOINTED: "A reviewer was appointed on {on}",
     SummaryCode.TERMS_OF_REFERENCE_AGREED: ("The review's terms of reference were agreed on {on}"),
@@ -905,7 +967,10 @@ SUMMARY_LINES: dict[SummaryCode, str] = {
         "The report was sent to the national Panel and the Secretary of State on {on}"
     ),
     SummaryCode.PUBLISHED: "The report was published on {on}: {link}",
+    SummaryCode.LEARNING_REVIEW_COMMISSIONED: "A learning review was commissioned on {on}",
+    SummaryCode.LEARNING_REVIEW_COMPLETED: "The learning review was completed on {on}",
     SummaryCode.DATE_MOVED: "The date for {milestone} moved to {to}",
+    SummaryCode.CASE_CLOSED: "The partnership has closed its work on this referral",
 }
 SUMMARY_OUTCOMES: dict[Outcome, str] = {
     "local_cspr": "The partners decided on a local Child Safeguarding Practice Review",
@@ -914,18 +979,45 @@ SUMMARY_OUTCOMES: dict[Outcome, str] = {
 }
 SUMMARY_PANEL_REPLIES: dict[PanelAnswer, str] = {
     "national_review": "The national Panel decided to carry out a national review",
-    "local_review": "The national Panel asked for a local Child Safeguarding Practice Review",
+    "local_review": "The national Panel agreed a local Child Safeguarding Practice Review",
     "agrees": "The national Panel agreed with the partners' decision",
+    "more_information": "The national Panel asked for more information before deciding",
 }
 SUMMARY_PUBLICATION: dict[Publication, str] = {
     "full": "The partners decided to publish the report in full",
     "improvements_only": "The partners decided to publish the improvements the review identified",
+}
+SUMMARY_LEARNING_OUTCOMES: dict[LearningOutcome, str] = {
+    "learning_identified": "The learning review identified learning for the partnership",
+    "no_new_learning": "The learning review found no new learning",
+}
+SUMMARY_LEARNING_SHARING: dict[LearningSharing, str] = {
+    "published": "The learning review's findings were published",
+    "briefing": "The learning was shared with practitioners in a briefing",
+    "within_partnership": "The learning was shared within the partnership",
 }
 # The summary lines worded by one choice: the param that carries it, and the choice's table.
 SUMMARY_CHOICES: dict[SummaryCode, tuple[str, Mapping[Any, str]]] = {
     SummaryCode.OUTCOME: ("outcome", SUMMARY_OUTCOMES),
     SummaryCode.PANEL_REPLY: ("reply", SUMMARY_PANEL_REPLIES),
     SummaryCode.PUBLICATION_DECISION: ("publish", SUMMARY_PUBLICATION),
+    SummaryCode.LEARNING_OUTCOME: ("outcome", SUMMARY_LEARNING_OUTCOMES),
+    SummaryCode.LEARNING_SHARED: ("how", SUMMARY_LEARNING_SHARING),
+}
+
+# The case's record on its card (the domain's case_notes): a title with the day, and what was
+# typed, or these words where nothing was.
+NOTE_TITLES: dict[NoteCode, str] = {
+    NoteCode.SAFETY_ACTIONS: "Immediate safety actions agreed ({on})",
+    NoteCode.NO_SAFETY_ACTION: "Immediate safety action ({on})",
+    NoteCode.PANEL_ASKED: "The Panel asked for more information ({on})",
+    NoteCode.PANEL_INFORMATION_SENT: "Information sent to the Panel ({on})",
+    NoteCode.LEARNING: "Learning review completed ({on})",
+    NoteCode.CLOSED: "Case closed ({on})",
+}
+NOTE_WITHOUT_TEXT: dict[NoteCode, str] = {
+    NoteCode.NO_SAFETY_ACTION: "None needed",
+    NoteCode.PANEL_INFORMATION_SENT: "Sent",
 }
 
 _T = TypeVar("_T")
@@ -1051,6 +1143,12 @@ def summary_line(item: SummaryItem) -> str:
 def summary_lines(items: Iterable[SummaryItem]) -> list[str]:
     """What has been decided, in plain English for the referrer, one line per item."""
     return [summary_line(item) for item in items]
+
+
+def note_fact(note: CaseNote) -> tuple[str, str]:
+    """One entry of the case's record as a card fact: its title, and what was typed (unescaped)."""
+    title = NOTE_TITLES[note.code].format(on=day_month_year(note.on))
+    return title, note.text if note.text is not None else NOTE_WITHOUT_TEXT.get(note.code, "")
 
 
 # The referral's choice lists, keyed by the domain's Literals (safeguarding/referral.py).

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from safeguarding.partnerships import Lead, Partner
 from safeguarding.referral import Child, Referral, Screening
@@ -50,11 +50,27 @@ class Actor(BaseModel):
     role: str = Field(min_length=1, max_length=200)
     # Business managers and subgroup chairs represent no partner.
     partner: Partner | None = None
+    # The partner whose decision a lead with no partner records for it, saying so (the business
+    # unit recording the local authority's notification decision); None otherwise.
+    on_behalf_of: Partner | None = None
+
+    @model_validator(mode="after")
+    def _on_behalf_only_without_a_partner(self) -> Actor:
+        # A partner's own lead speaks for that partner; only the business unit records for one.
+        if self.on_behalf_of is not None and self.partner is not None:
+            raise ValueError("only a lead who represents no partner acts on a partner's behalf")
+        return self
 
     @classmethod
-    def from_lead(cls, lead: Lead, actor_id: str) -> Actor:
+    def from_lead(cls, lead: Lead, actor_id: str, *, on_behalf_of: Partner | None = None) -> Actor:
         """The actor for a configured lead, identified by their Entra object id or Teams id."""
-        return cls(id=actor_id, name=lead.name, role=lead.role, partner=lead.partner)
+        return cls(
+            id=actor_id,
+            name=lead.name,
+            role=lead.role,
+            partner=lead.partner,
+            on_behalf_of=on_behalf_of,
+        )
 
 
 class RecordedDecision(BaseModel):
@@ -91,6 +107,18 @@ class Case(BaseModel):
     # Added with lead decisions; the defaults let cases stored before them load unchanged.
     milestone_events: dict[str, MilestoneEvents] = Field(default_factory=dict)
     decisions: list[RecordedDecision] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _national_review_dated(self) -> Case:
+        # Cases stored before CaseDates.national_review existed keep the day in the Panel's
+        # reply; without it their local CSPR deadlines would still be reminded as due.
+        if self.status is CaseStatus.NATIONAL_REVIEW and self.dates.national_review is None:
+            for record in self.decisions:
+                if record.kind == "panel_reply" and record.data.get("reply") == "national_review":
+                    on = date.fromisoformat(str(record.data["on"]))
+                    self.dates = self.dates.model_copy(update={"national_review": on})
+                    break
+        return self
 
     @property
     def year(self) -> int:

@@ -46,6 +46,7 @@ __all__ = [
     "Agreement",
     "AlreadyDecidedError",
     "AuditEntry",
+    "CaseNote",
     "DatedDecision",
     "Decision",
     "DecisionError",
@@ -55,8 +56,14 @@ __all__ = [
     "DecisionResult",
     "HaveRegard",
     "InvalidDecisionError",
+    "LearningOutcome",
+    "LearningReviewCompleted",
+    "LearningShared",
+    "LearningSharing",
     "NotALeadError",
     "NotAPartnerError",
+    "NotTheLocalAuthorityError",
+    "NoteCode",
     "Outcome",
     "PanelAnswer",
     "PanelReply",
@@ -70,6 +77,7 @@ __all__ = [
     "ReasonedDecision",
     "RecommendationNotFinalError",
     "ReviewerAppointed",
+    "SafetyAction",
     "SlipMilestone",
     "SummaryCode",
     "SummaryItem",
@@ -77,7 +85,9 @@ __all__ = [
     "agreement_status",
     "apply_decision",
     "available_decisions",
+    "case_notes",
     "decision_summary",
+    "panel_answers",
     "parse_decision",
     "recorded_decisions",
 ]
@@ -100,6 +110,8 @@ class DecisionProblem(StrEnum):
     SEND_BEFORE_AGREEMENT = "send_before_agreement"  # partners (still awaited)
     DEADLINE_MET = "deadline_met"  # milestone, on
     DEADLINE_NEEDS_CSPR = "deadline_needs_cspr"  # milestone
+    DEADLINE_NATIONAL_REVIEW = "deadline_national_review"  # milestone
+    NO_INFORMATION_REQUESTED = "no_information_requested"
     # Already recorded.
     ALREADY_RECORDED = "already_recorded"  # kind, on
     SIN_ALREADY_MADE = "sin_already_made"  # on
@@ -112,12 +124,16 @@ class DecisionProblem(StrEnum):
     OTHER_PARTNERSHIP = "other_partnership"  # partnership (its name)
     LEADS_ONLY = "leads_only"  # partnership (its name)
     PARTNERS_ONLY = "partners_only"  # kind (agree or disagree)
+    LOCAL_AUTHORITY_ONLY = "local_authority_only"  # kind
+    SAY_ON_BEHALF = "say_on_behalf"  # kind
+    NOT_ON_BEHALF = "not_on_behalf"  # kind
     # The decision's own data.
     DATE_IN_FUTURE = "date_in_future"
     DATE_BEFORE_INCIDENT = "date_before_incident"  # earliest
     DATE_BEFORE_AGREEMENT = "date_before_agreement"  # earliest
     DATE_BEFORE_RAPID_REVIEW_SENT = "date_before_rapid_review_sent"  # earliest
     DATE_BEFORE_DECISION_TO_REVIEW = "date_before_decision_to_review"  # earliest
+    DATE_BEFORE_DECISION = "date_before_decision"  # kind, earliest
     DATES_OUT_OF_ORDER = "dates_out_of_order"  # later, later_on, earlier, earlier_on
     MINIMUM_PERIOD = "minimum_period"  # milestone
     NEW_DUE_DATE_IN_PAST = "new_due_date_in_past"
@@ -134,6 +150,9 @@ class DecisionProblem(StrEnum):
     LINK_NOT_HTTPS = "link_not_https"
     CRITERIA_NEEDED = "criteria_needed"
     PUBLISH_REASON_NEEDED = "publish_reason_needed"
+    ACTIONS_NEEDED = "actions_needed"
+    REQUEST_NEEDED = "request_needed"
+    LEARNING_LINK_NEEDED = "learning_link_needed"
     INVALID = "invalid"  # detail (the validator's own message, as pydantic gives it)
 
 
@@ -175,6 +194,15 @@ class NotAPartnerError(DecisionError):
     """Only a lead who represents a safeguarding partner may agree or disagree."""
 
 
+class NotTheLocalAuthorityError(DecisionError):
+    """The notification decision is the local authority's: its lead, or the business unit for it.
+
+    Children Act 2004 s16C(1): the duty to notify the Panel is the local authority's; WT2023
+    chapter 5 and the Panel's FAQ: the responsibility to notify rests with the local authority,
+    the three partners agreeing which incidents are notified.
+    """
+
+
 class AlreadyDecidedError(DecisionError):
     """This decision, or this partner's view of the recommendation, is already recorded."""
 
@@ -209,6 +237,8 @@ class DecisionKind(StrEnum):
     SUMMARIES_RETURNED = "summaries_returned"
     # The rapid review group met.
     MEETING_HELD = "meeting_held"
+    # Whether immediate action is needed to keep children safe, and what was agreed.
+    SAFETY_ACTION = "safety_action"
     PROPOSE_RECOMMENDATION = "propose_recommendation"
     # A partner's lead agrees the current recommendation, or disagrees and says why.
     AGREE = "agree"
@@ -216,6 +246,8 @@ class DecisionKind(StrEnum):
     # The rapid review and the partners' agreed outcome went to the Panel.
     RAPID_REVIEW_SENT = "rapid_review_sent"
     PANEL_REPLY = "panel_reply"
+    # The partners sent the Panel the further information it asked for.
+    PANEL_INFORMATION_SENT = "panel_information_sent"
     REVIEWER_APPOINTED = "reviewer_appointed"
     # The local CSPR's terms of reference were agreed; the partners approved its final report.
     TERMS_OF_REFERENCE_AGREED = "terms_of_reference_agreed"
@@ -225,15 +257,30 @@ class DecisionKind(StrEnum):
     # A copy of the final report went to the Panel and the Secretary of State.
     REPORT_SENT_TO_PANEL = "report_sent_to_panel"
     PUBLISHED = "published"
+    # The learning review (or alternative learning review): commissioned, completed with its
+    # outcome, and how its learning was shared.
+    LEARNING_REVIEW_COMMISSIONED = "learning_review_commissioned"
+    LEARNING_REVIEW_COMPLETED = "learning_review_completed"
+    LEARNING_SHARED = "learning_shared"
     SLIP = "slip"
+    # The partnership's work on the case is over; the case leaves the reminders and the digest.
+    CLOSE_CASE = "close_case"
 
 
 Outcome = Literal["local_cspr", "learning_review", "no_further_review"]
 HaveRegard = Literal[
     "single_agency", "no_agency_involvement", "more_than_one_area", "institutional_setting"
 ]
-PanelAnswer = Literal["national_review", "local_review", "agrees"]
+# The Panel's reply to a rapid review: a national review; a local review agreed (a local CSPR,
+# the partners' or one the Panel steers the case to); agreement with the partners' decision not
+# to hold one (recorded before issue 14, still offered where the partners chose no local CSPR);
+# or more information requested before it decides, which leaves the reply still to come.
+PanelAnswer = Literal["national_review", "local_review", "agrees", "more_information"]
 Publication = Literal["full", "improvements_only"]
+LearningOutcome = Literal["learning_identified", "no_new_learning"]
+# How a learning review's learning was shared: published, a briefing for practitioners (such as
+# a 7-minute briefing), or within the partnership only.
+LearningSharing = Literal["published", "briefing", "within_partnership"]
 
 Text = Annotated[str, Field(min_length=1, max_length=1500)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -264,9 +311,11 @@ class DatedDecision(_Dated):
         DecisionKind.SUMMARIES_RETURNED,
         DecisionKind.MEETING_HELD,
         DecisionKind.RAPID_REVIEW_SENT,
+        DecisionKind.PANEL_INFORMATION_SENT,
         DecisionKind.TERMS_OF_REFERENCE_AGREED,
         DecisionKind.REPORT_APPROVED,
         DecisionKind.REPORT_SENT_TO_PANEL,
+        DecisionKind.LEARNING_REVIEW_COMMISSIONED,
     ]
 
 
@@ -277,6 +326,7 @@ class ReasonedDecision(_Data):
         DecisionKind.NOT_NOTIFIABLE,
         DecisionKind.LEARNING_REVIEW_OFFERED,
         DecisionKind.DISAGREE,
+        DecisionKind.CLOSE_CASE,
     ]
     reason: Text
 
@@ -312,11 +362,45 @@ class Agree(_Data):
     kind: Literal[DecisionKind.AGREE] = DecisionKind.AGREE
 
 
+class SafetyAction(_Dated):
+    """Whether immediate action is needed to keep children safe and, if so, what was agreed.
+
+    WT2023 chapter 5 (rapid reviews): the partners discuss whether any immediate action is
+    needed to ensure children's safety; DOMAIN.md: the rapid review must ask it explicitly.
+    """
+
+    kind: Literal[DecisionKind.SAFETY_ACTION] = DecisionKind.SAFETY_ACTION
+    needed: bool
+    actions: Text | None = Field(default=None, validate_default=True)
+
+    @field_validator("actions")
+    @classmethod
+    def _actions_when_needed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("needed") and value is None:
+            raise _custom(DecisionProblem.ACTIONS_NEEDED)
+        return value
+
+
 class PanelReply(_Dated):
-    """The Panel's reply to the rapid review, received on `on`."""
+    """The Panel's reply to the rapid review, received on `on`.
+
+    Children Act 2004 s16B(1): the Panel identifies the cases that raise complex or nationally
+    important issues and arranges for them to be reviewed under its supervision; the Panel's
+    guidance: it replies to each rapid review (in about 10 working days, not a statutory limit)
+    and may ask the partners for more information before deciding.
+    """
 
     kind: Literal[DecisionKind.PANEL_REPLY] = DecisionKind.PANEL_REPLY
     reply: PanelAnswer
+    # What the Panel asked for, when it asked for more information.
+    requested: Text | None = Field(default=None, validate_default=True)
+
+    @field_validator("requested")
+    @classmethod
+    def _request_when_asked(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("reply") == "more_information" and value is None:
+            raise _custom(DecisionProblem.REQUEST_NEEDED)
+        return value
 
 
 class ReviewerAppointed(_Dated):
@@ -355,6 +439,31 @@ class Published(_Dated):
     link: Annotated[WebPage, Field(max_length=500)]
 
 
+class LearningReviewCompleted(_Dated):
+    """The learning review was completed: its outcome, and its learning in brief for the leads."""
+
+    kind: Literal[DecisionKind.LEARNING_REVIEW_COMPLETED] = DecisionKind.LEARNING_REVIEW_COMPLETED
+    outcome: LearningOutcome
+    summary: Text
+
+
+class LearningShared(_Dated):
+    """How the learning review's learning was shared; a published one at a public https address."""
+
+    kind: Literal[DecisionKind.LEARNING_SHARED] = DecisionKind.LEARNING_SHARED
+    how: LearningSharing
+    link: Annotated[WebPage, Field(max_length=500)] | None = Field(
+        default=None, validate_default=True
+    )
+
+    @field_validator("link")
+    @classmethod
+    def _link_when_published(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("how") == "published" and value is None:
+            raise _custom(DecisionProblem.LEARNING_LINK_NEEDED)
+        return value
+
+
 class SlipMilestone(_Data):
     """A milestone's deadline moves, for a reason; the original and earlier slips are kept."""
 
@@ -370,11 +479,14 @@ Decision: TypeAlias = Annotated[
     | ReasonedDecision
     | ProposeRecommendation
     | Agree
+    | SafetyAction
     | PanelReply
     | ReviewerAppointed
     | PublicationDecision
     | PublicationPlanned
     | Published
+    | LearningReviewCompleted
+    | LearningShared
     | SlipMilestone,
     Field(discriminator="kind"),
 ]
@@ -398,6 +510,9 @@ _PYDANTIC_PROBLEMS = {
     # Raised by the models' own validators (see _custom).
     DecisionProblem.CRITERIA_NEEDED.value: DecisionProblem.CRITERIA_NEEDED,
     DecisionProblem.PUBLISH_REASON_NEEDED.value: DecisionProblem.PUBLISH_REASON_NEEDED,
+    DecisionProblem.ACTIONS_NEEDED.value: DecisionProblem.ACTIONS_NEEDED,
+    DecisionProblem.REQUEST_NEEDED.value: DecisionProblem.REQUEST_NEEDED,
+    DecisionProblem.LEARNING_LINK_NEEDED.value: DecisionProblem.LEARNING_LINK_NEEDED,
 }
 
 
@@ -440,7 +555,7 @@ class AuditEntry(_Frozen):
     def detail(self) -> dict[str, JsonValue]:
         """What the store's audit() takes beyond reference, at, and the actor's id and role."""
         actor = self.record.actor
-        return {
+        detail: dict[str, JsonValue] = {
             "kind": self.kind.value,
             "actor_name": actor.name,
             "partner": actor.partner.value if actor.partner else None,
@@ -448,6 +563,10 @@ class AuditEntry(_Frozen):
             "version_after": self.record.version,
             "data": self.record.data,
         }
+        if actor.on_behalf_of is not None:
+            # Beside the data, not in it: `case show` prints this, and hides what leads typed.
+            detail["on_behalf_of"] = actor.on_behalf_of.value
+        return detail
 
 
 class DecisionResult(_Frozen):
@@ -554,6 +673,21 @@ _OPEN = frozenset(CaseStatus) - {CaseStatus.PUBLISHED, CaseStatus.CLOSED}
 _AFTER_RAPID_REVIEW = frozenset(
     {CaseStatus.LOCAL_REVIEW, CaseStatus.LEARNING_REVIEW, CaseStatus.NO_FURTHER_REVIEW}
 )
+# The rapid review asks whether immediate action is needed; the local authority may agree some
+# before the rapid review begins. Afterwards a child's safety is for case work, not the review.
+_SAFETY_QUESTION = frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW})
+# No statutory milestone is left here; a learning review may close once it is completed.
+_CLOSABLE = frozenset(
+    {
+        CaseStatus.NO_SERIOUS_INCIDENT,
+        CaseStatus.NO_FURTHER_REVIEW,
+        CaseStatus.NATIONAL_REVIEW,
+        CaseStatus.PUBLISHED,
+    }
+)
+# The local authority's own decisions: whether to notify the Panel (CA 2004 s16C(1)).
+_LOCAL_AUTHORITY_DECISIONS = frozenset({DecisionKind.SIN_MADE, DecisionKind.NOT_NOTIFIABLE})
+_MORE_INFORMATION = "more_information"
 
 
 def _need_status(case: Case, allowed: frozenset[CaseStatus], kind: DecisionKind) -> None:
@@ -646,11 +780,45 @@ def _guard_send(case: Case, agreement: Agreement) -> None:
         )
 
 
+def _final_panel_reply(case: Case) -> RecordedDecision | None:
+    """The Panel's decision on the rapid review, if it made one (a request for more is not)."""
+    return next(
+        (
+            r
+            for r in reversed(case.decisions)
+            if r.kind == DecisionKind.PANEL_REPLY.value and r.data.get("reply") != _MORE_INFORMATION
+        ),
+        None,
+    )
+
+
+def _open_request(case: Case) -> RecordedDecision | None:
+    """The Panel's latest request for more information, while its answer is not recorded."""
+    for record in reversed(case.decisions):
+        if record.kind == DecisionKind.PANEL_INFORMATION_SENT.value:
+            return None
+        if record.kind == DecisionKind.PANEL_REPLY.value:
+            return record if record.data.get("reply") == _MORE_INFORMATION else None
+    return None
+
+
 def _guard_panel_reply(case: Case, _: Agreement) -> None:
     if case.dates.rapid_review_sent is None:
         raise DecisionNotAllowedError(DecisionProblem.RAPID_REVIEW_NOT_SENT)
-    _once(case, DecisionKind.PANEL_REPLY)
+    # The Panel decides once; asking for more information first leaves its reply to come.
+    final = _final_panel_reply(case)
+    if final is not None:
+        on = london_time(final.at).date()
+        raise AlreadyDecidedError(
+            DecisionProblem.ALREADY_RECORDED, kind=DecisionKind.PANEL_REPLY, on=on
+        )
     _need_status(case, _AFTER_RAPID_REVIEW, DecisionKind.PANEL_REPLY)
+
+
+def _guard_information_sent(case: Case, _: Agreement) -> None:
+    _need_status(case, _AFTER_RAPID_REVIEW, DecisionKind.PANEL_INFORMATION_SENT)
+    if _open_request(case) is None:
+        raise DecisionNotAllowedError(DecisionProblem.NO_INFORMATION_REQUESTED)
 
 
 def _guard_cspr(kind: DecisionKind, *, once: bool, needs: DecisionKind | None = None) -> _Guard:
@@ -662,6 +830,36 @@ def _guard_cspr(kind: DecisionKind, *, once: bool, needs: DecisionKind | None = 
             _need(case, needs, kind)
 
     return guard
+
+
+def _guard_learning(kind: DecisionKind, *, needs: DecisionKind | None = None) -> _Guard:
+    """A step of a learning review, once, in order.
+
+    WT2023 chapter 5: cases that do not meet the criteria for a local CSPR may still be
+    reviewed for local learning (partnerships call it a learning review, practice learning
+    review or alternative learning review); the steps are the partnerships' own practice.
+    """
+
+    def guard(case: Case, _: Agreement) -> None:
+        _need_status(case, frozenset({CaseStatus.LEARNING_REVIEW}), kind)
+        _once(case, kind)
+        if needs is not None:
+            _need(case, needs, kind)
+
+    return guard
+
+
+def _guard_close(case: Case, _: Agreement) -> None:
+    """Where a lead may close a case: where no statutory milestone is left for the partnership.
+
+    No statute closes a case; it ends where WT2023 chapter 5 leaves the partners nothing to
+    do: not notified, no further review after the rapid review, the Panel reviewing it
+    nationally (Children Act 2004 s16B), the local report published, a learning review done.
+    """
+    if case.status is CaseStatus.LEARNING_REVIEW:
+        _need(case, DecisionKind.LEARNING_REVIEW_COMPLETED, DecisionKind.CLOSE_CASE)
+        return
+    _need_status(case, _CLOSABLE, DecisionKind.CLOSE_CASE)
 
 
 def _guard_report_sent(case: Case, _: Agreement) -> None:
@@ -703,6 +901,8 @@ _GUARDS: dict[DecisionKind, _Guard] = {
     DecisionKind.MEETING_HELD: _guard_status(
         frozenset({CaseStatus.RAPID_REVIEW}), DecisionKind.MEETING_HELD
     ),
+    # Each action agreed is recorded as it is agreed, so there may be several.
+    DecisionKind.SAFETY_ACTION: _guard_status(_SAFETY_QUESTION, DecisionKind.SAFETY_ACTION),
     DecisionKind.PROPOSE_RECOMMENDATION: _guard_status(
         frozenset({CaseStatus.RAPID_REVIEW}), DecisionKind.PROPOSE_RECOMMENDATION
     ),
@@ -710,6 +910,7 @@ _GUARDS: dict[DecisionKind, _Guard] = {
     DecisionKind.DISAGREE: _guard_view(DecisionKind.DISAGREE),
     DecisionKind.RAPID_REVIEW_SENT: _guard_send,
     DecisionKind.PANEL_REPLY: _guard_panel_reply,
+    DecisionKind.PANEL_INFORMATION_SENT: _guard_information_sent,
     DecisionKind.REVIEWER_APPOINTED: _guard_cspr(DecisionKind.REVIEWER_APPOINTED, once=True),
     DecisionKind.TERMS_OF_REFERENCE_AGREED: _guard_cspr(
         DecisionKind.TERMS_OF_REFERENCE_AGREED, once=True
@@ -722,12 +923,54 @@ _GUARDS: dict[DecisionKind, _Guard] = {
     DecisionKind.PUBLICATION_PLANNED: _guard_cspr(DecisionKind.PUBLICATION_PLANNED, once=False),
     DecisionKind.REPORT_SENT_TO_PANEL: _guard_report_sent,
     DecisionKind.PUBLISHED: _guard_published,
+    DecisionKind.LEARNING_REVIEW_COMMISSIONED: _guard_learning(
+        DecisionKind.LEARNING_REVIEW_COMMISSIONED
+    ),
+    DecisionKind.LEARNING_REVIEW_COMPLETED: _guard_learning(
+        DecisionKind.LEARNING_REVIEW_COMPLETED, needs=DecisionKind.LEARNING_REVIEW_COMMISSIONED
+    ),
+    DecisionKind.LEARNING_SHARED: _guard_learning(
+        DecisionKind.LEARNING_SHARED, needs=DecisionKind.LEARNING_REVIEW_COMPLETED
+    ),
     DecisionKind.SLIP: _guard_status(_OPEN, DecisionKind.SLIP),
+    DecisionKind.CLOSE_CASE: _guard_close,
 }
 
 
-def available_decisions(case: Case) -> list[DecisionKind]:
-    """The decisions that make sense for the case now, in the order the lead card shows them."""
+def _check_capacity(kind: DecisionKind, actor: Actor) -> None:
+    """Refuse a decision the actor may not record in the capacity they act in.
+
+    The notification decision (SIN made, not notifiable) is the local authority's: Children Act
+    2004 s16C(1) puts the duty to notify the Panel on the local authority, and WT2023 chapter 5
+    and the Panel's FAQ say the responsibility to notify rests with it, the three partners
+    agreeing which incidents are notified. So its lead records it, or a business-unit lead
+    (no partner) records it for the local authority and says so; the police and health leads
+    do not. Acting on a partner's behalf means nothing for any other decision.
+    """
+    if kind not in _LOCAL_AUTHORITY_DECISIONS:
+        if actor.on_behalf_of is not None:
+            raise DecisionNotAllowedError(DecisionProblem.NOT_ON_BEHALF, kind=kind)
+        return
+    if actor.partner is Partner.LOCAL_AUTHORITY:
+        return
+    if actor.partner is not None:
+        raise NotTheLocalAuthorityError(DecisionProblem.LOCAL_AUTHORITY_ONLY, kind=kind)
+    if actor.on_behalf_of is not Partner.LOCAL_AUTHORITY:
+        raise NotTheLocalAuthorityError(DecisionProblem.SAY_ON_BEHALF, kind=kind)
+
+
+def _may_record(kind: DecisionKind, lead: Lead, agreement: Agreement) -> bool:
+    """Whether this lead's card offers the decision (apply_decision still checks it)."""
+    if kind in _LOCAL_AUTHORITY_DECISIONS:
+        # A business-unit lead records it for the local authority: the card asks them to say so.
+        return lead.partner in (Partner.LOCAL_AUTHORITY, None)
+    if kind in (DecisionKind.AGREE, DecisionKind.DISAGREE):
+        return lead.partner is not None and agreement.view_of(lead.partner) is None
+    return True
+
+
+def available_decisions(case: Case, lead: Lead | None = None) -> list[DecisionKind]:
+    """The decisions that make sense for the case now (for `lead`, those they may record)."""
     agreement = agreement_status(case)
     available: list[DecisionKind] = []
     for kind in DecisionKind:
@@ -735,8 +978,16 @@ def available_decisions(case: Case) -> list[DecisionKind]:
             _GUARDS[kind](case, agreement)
         except DecisionError:
             continue
-        available.append(kind)
+        if lead is None or _may_record(kind, lead, agreement):
+            available.append(kind)
     return available
+
+
+def panel_answers(case: Case) -> tuple[PanelAnswer, ...]:
+    """The replies the Panel can give: agreeing with no local CSPR only where there is none."""
+    if case.status is CaseStatus.LOCAL_REVIEW:
+        return ("national_review", "local_review", "more_information")
+    return ("national_review", "agrees", "local_review", "more_information")
 
 
 # --- applying a decision --------------------------------------------------------------------
@@ -806,6 +1057,19 @@ def _not_before(on: date, earliest: date | None, problem: DecisionProblem) -> No
         raise InvalidDecisionError("on", problem, earliest=earliest)
 
 
+def _recorded_on(record: RecordedDecision | None) -> date | None:
+    """The day a dated decision says it happened."""
+    return date.fromisoformat(str(record.data["on"])) if record is not None else None
+
+
+def _not_before_decision(on: date, record: RecordedDecision | None, kind: DecisionKind) -> None:
+    earliest = _recorded_on(record)
+    if earliest is not None and on < earliest:
+        raise InvalidDecisionError(
+            "on", DecisionProblem.DATE_BEFORE_DECISION, kind=kind, earliest=earliest
+        )
+
+
 def _check_view(case: Case, actor: Actor, agreement: Agreement, agreeing: bool) -> Partner:
     if actor.partner is None:
         kind = DecisionKind.AGREE if agreeing else DecisionKind.DISAGREE
@@ -834,6 +1098,9 @@ def _slip(case: Case, decision: SlipMilestone, today: date) -> _Change:
     met = by_date or (completion.on if completion else None)
     if met is not None:
         raise DecisionNotAllowedError(DecisionProblem.DEADLINE_MET, milestone=key, on=met)
+    local_report = {MilestoneKey.CSPR_FINAL_REPORT, MilestoneKey.REPORT_COPY_TO_PANEL}
+    if key in local_report and case.dates.national_review is not None:
+        raise DecisionNotAllowedError(DecisionProblem.DEADLINE_NATIONAL_REVIEW, milestone=key)
     rr_steps = {
         MilestoneKey.RR_IAS_REQUESTS,
         MilestoneKey.RR_IAS_RETURNS,
@@ -865,6 +1132,10 @@ def _change(
             return _Change(status=CaseStatus.NO_SERIOUS_INCIDENT)
         case ReasonedDecision(kind=DecisionKind.LEARNING_REVIEW_OFFERED):
             return _Change(status=CaseStatus.LEARNING_REVIEW)
+        case ReasonedDecision(kind=DecisionKind.CLOSE_CASE):
+            return _Change(status=CaseStatus.CLOSED)
+        case SafetyAction():
+            return _Change()
         case DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=on):
             return _Change(completions={MilestoneKey.RR_IAS_REQUESTS: on})
         case DatedDecision(kind=DecisionKind.PARTNERS_NOTIFIED, on=on):
@@ -903,9 +1174,13 @@ def _change(
             return _Change(status=status, dates=new_dates)
         case PanelReply(on=on, reply=reply):
             _not_before(on, dates.rapid_review_sent, DecisionProblem.DATE_BEFORE_RAPID_REVIEW_SENT)
+            if reply == _MORE_INFORMATION:
+                # The Panel has not decided: its reply, and that milestone, are still to come.
+                return _Change()
             change = _Change(completions={MilestoneKey.PANEL_REPLY: on})
             if reply == "national_review":
                 change.status = CaseStatus.NATIONAL_REVIEW
+                change.dates["national_review"] = on
             elif reply == "local_review":
                 change.status = CaseStatus.LOCAL_REVIEW
                 if dates.decision_to_review is None:
@@ -920,6 +1195,19 @@ def _change(
             _not_before(
                 on, dates.decision_to_review, DecisionProblem.DATE_BEFORE_DECISION_TO_REVIEW
             )
+            return _Change()
+        case DatedDecision(kind=DecisionKind.PANEL_INFORMATION_SENT, on=on):
+            _not_before_decision(on, _open_request(case), DecisionKind.PANEL_REPLY)
+            return _Change()
+        case DatedDecision(kind=DecisionKind.LEARNING_REVIEW_COMMISSIONED):
+            return _Change()
+        case LearningReviewCompleted(on=on):
+            commissioned = _latest(case, DecisionKind.LEARNING_REVIEW_COMMISSIONED)
+            _not_before_decision(on, commissioned, DecisionKind.LEARNING_REVIEW_COMMISSIONED)
+            return _Change()
+        case LearningShared(on=on):
+            completed = _latest(case, DecisionKind.LEARNING_REVIEW_COMPLETED)
+            _not_before_decision(on, completed, DecisionKind.LEARNING_REVIEW_COMPLETED)
             return _Change()
         case PublicationDecision():
             return _Change()
@@ -964,6 +1252,7 @@ def apply_decision(
     if _is_repeat(case, decision, actor, agreement):
         return DecisionResult(case=case, audit=None, changed=False)
     _GUARDS[decision.kind](case, agreement)
+    _check_capacity(decision.kind, actor)
     change = _change(case, decision, actor, agreement, today)
 
     dates = case.dates.model_copy(update=change.dates)
@@ -1012,9 +1301,12 @@ class SummaryCode(StrEnum):
     PARTNERS_NOTIFIED = "partners_notified"  # on
     SUMMARIES_RETURNED = "summaries_returned"  # on
     MEETING_HELD = "meeting_held"  # on
+    SAFETY_ACTIONS_AGREED = "safety_actions_agreed"  # on
+    NO_SAFETY_ACTION_NEEDED = "no_safety_action_needed"  # on
     RAPID_REVIEW_SENT = "rapid_review_sent"  # on
     OUTCOME = "outcome"  # outcome (an Outcome)
     PANEL_REPLY = "panel_reply"  # reply (a PanelAnswer)
+    PANEL_INFORMATION_SENT = "panel_information_sent"  # on
     REVIEWER_APPOINTED = "reviewer_appointed"  # on
     TERMS_OF_REFERENCE_AGREED = "terms_of_reference_agreed"  # on
     REPORT_APPROVED = "report_approved"  # on
@@ -1022,7 +1314,12 @@ class SummaryCode(StrEnum):
     PUBLICATION_PLANNED = "publication_planned"  # on
     REPORT_SENT_TO_PANEL = "report_sent_to_panel"  # on
     PUBLISHED = "published"  # on, link
+    LEARNING_REVIEW_COMMISSIONED = "learning_review_commissioned"  # on
+    LEARNING_REVIEW_COMPLETED = "learning_review_completed"  # on
+    LEARNING_OUTCOME = "learning_outcome"  # outcome (a LearningOutcome)
+    LEARNING_SHARED = "learning_shared"  # how (a LearningSharing)
     DATE_MOVED = "date_moved"  # milestone, to
+    CASE_CLOSED = "case_closed"
 
 
 @dataclass(frozen=True)
@@ -1052,13 +1349,22 @@ def _summary_items(decision: Decision, outcome: Outcome | None) -> list[SummaryI
             return [SummaryItem(SummaryCode.SUMMARIES_RETURNED, {"on": on})]
         case DatedDecision(kind=DecisionKind.MEETING_HELD, on=on):
             return [SummaryItem(SummaryCode.MEETING_HELD, {"on": on})]
+        case SafetyAction(on=on, needed=needed):
+            # That actions were agreed, never what they are: they may name people.
+            code = (
+                SummaryCode.SAFETY_ACTIONS_AGREED if needed else SummaryCode.NO_SAFETY_ACTION_NEEDED
+            )
+            return [SummaryItem(code, {"on": on})]
         case DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=on):
             items = [SummaryItem(SummaryCode.RAPID_REVIEW_SENT, {"on": on})]
             if outcome:
                 items.append(SummaryItem(SummaryCode.OUTCOME, {"outcome": outcome}))
             return items
         case PanelReply(reply=reply):
+            # What the Panel asked for stays with the leads.
             return [SummaryItem(SummaryCode.PANEL_REPLY, {"reply": reply})]
+        case DatedDecision(kind=DecisionKind.PANEL_INFORMATION_SENT, on=on):
+            return [SummaryItem(SummaryCode.PANEL_INFORMATION_SENT, {"on": on})]
         case ReviewerAppointed(on=on):
             return [SummaryItem(SummaryCode.REVIEWER_APPOINTED, {"on": on})]
         case DatedDecision(kind=DecisionKind.TERMS_OF_REFERENCE_AGREED, on=on):
@@ -1073,8 +1379,20 @@ def _summary_items(decision: Decision, outcome: Outcome | None) -> list[SummaryI
             return [SummaryItem(SummaryCode.REPORT_SENT_TO_PANEL, {"on": on})]
         case Published(on=on, link=link):
             return [SummaryItem(SummaryCode.PUBLISHED, {"on": on, "link": link})]
+        case DatedDecision(kind=DecisionKind.LEARNING_REVIEW_COMMISSIONED, on=on):
+            return [SummaryItem(SummaryCode.LEARNING_REVIEW_COMMISSIONED, {"on": on})]
+        case LearningReviewCompleted(on=on, outcome=learning):
+            return [
+                SummaryItem(SummaryCode.LEARNING_REVIEW_COMPLETED, {"on": on}),
+                SummaryItem(SummaryCode.LEARNING_OUTCOME, {"outcome": learning}),
+            ]
+        case LearningShared(how=how):
+            return [SummaryItem(SummaryCode.LEARNING_SHARED, {"how": how})]
         case SlipMilestone(milestone=milestone, to=to):
             return [SummaryItem(SummaryCode.DATE_MOVED, {"milestone": milestone, "to": to})]
+        case ReasonedDecision(kind=DecisionKind.CLOSE_CASE):
+            # That the work ended, not why.
+            return [SummaryItem(SummaryCode.CASE_CLOSED)]
         case _:
             # Proposals and the partners' views are their deliberation, not news for referrers.
             return []
@@ -1088,3 +1406,46 @@ def decision_summary(case: Case) -> tuple[SummaryItem, ...]:
     for _, decision in recorded_decisions(case):
         items.extend(_summary_items(decision, outcome))
     return tuple(items)
+
+
+# --- what the case card keeps on record -------------------------------------------------------
+
+
+class NoteCode(StrEnum):
+    """One entry of what the case card records beside its timeline; cards/wording.py words it."""
+
+    SAFETY_ACTIONS = "safety_actions"  # on, text (the actions agreed)
+    NO_SAFETY_ACTION = "no_safety_action"  # on
+    PANEL_ASKED = "panel_asked"  # on, text (what the Panel asked for)
+    PANEL_INFORMATION_SENT = "panel_information_sent"  # on
+    LEARNING = "learning"  # on, text (the learning review's learning in brief)
+    CLOSED = "closed"  # on, text (the reason)
+
+
+@dataclass(frozen=True)
+class CaseNote:
+    """One entry of the case's record for the leads' channel: a code, its day, what was typed."""
+
+    code: NoteCode
+    on: date
+    text: str | None = None
+
+
+def case_notes(case: Case) -> tuple[CaseNote, ...]:
+    """What the case card shows of the safety actions, the Panel's requests, learning, closure."""
+    notes: list[CaseNote] = []
+    for record, decision in recorded_decisions(case):
+        match decision:
+            case SafetyAction(on=on, needed=True, actions=actions):
+                notes.append(CaseNote(NoteCode.SAFETY_ACTIONS, on, actions))
+            case SafetyAction(on=on):
+                notes.append(CaseNote(NoteCode.NO_SAFETY_ACTION, on, decision.actions))
+            case PanelReply(on=on, reply="more_information", requested=requested):
+                notes.append(CaseNote(NoteCode.PANEL_ASKED, on, requested))
+            case DatedDecision(kind=DecisionKind.PANEL_INFORMATION_SENT, on=on):
+                notes.append(CaseNote(NoteCode.PANEL_INFORMATION_SENT, on))
+            case LearningReviewCompleted(on=on, summary=summary):
+                notes.append(CaseNote(NoteCode.LEARNING, on, summary))
+            case ReasonedDecision(kind=DecisionKind.CLOSE_CASE, reason=reason):
+                notes.append(CaseNote(NoteCode.CLOSED, london_time(record.at).date(), reason))
+    return tuple(notes)

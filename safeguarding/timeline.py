@@ -41,6 +41,7 @@ CaseDateField = Literal[
     "decision_to_review",
     "planned_publication",
     "published",
+    "national_review",
 ]
 
 
@@ -108,6 +109,8 @@ class CaseDates(_Frozen):
     decision_to_review: date | None = None
     planned_publication: date | None = None
     published: date | None = None
+    # The Panel decided to carry out a national review: the local CSPR's milestones end.
+    national_review: date | None = None
 
 
 class Slip(_Frozen):
@@ -187,7 +190,7 @@ class Timeline(_Frozen):
 
 # Each chain must be in date order wherever two of its dates are known.
 _CHAINS: tuple[tuple[CaseDateField, ...], ...] = (
-    ("incident", "la_aware", "sin_made", "rapid_review_sent"),
+    ("incident", "la_aware", "sin_made", "rapid_review_sent", "national_review"),
     ("incident", "la_aware", "decision_to_review", "planned_publication"),
     ("incident", "la_aware", "decision_to_review", "published"),
 )
@@ -528,6 +531,20 @@ class _Builder:
         d = self.dates
         return any((d.decision_to_review, d.planned_publication, d.published))
 
+    def cspr_applies(self) -> bool:
+        """A local CSPR was decided and no national review replaces it (CA 2004 s16B, WT2023 5)."""
+        # The Panel reviews a national case under its supervision and publishes the report, so
+        # the local report's deadlines (publication within 6 months, the copy to the Panel and
+        # the Secretary of State 7 working days before, the report kept public) end.
+        return self.cspr_decided() and self.dates.national_review is None
+
+    def cspr_basis(self, basis: str) -> str:
+        """What a local CSPR milestone is counted from, or why it does not apply."""
+        national = self.dates.national_review
+        if national is not None:
+            return f"the Panel decided on a national review ({national.isoformat()})"
+        return basis if self.cspr_decided() else _NOT_DECIDED
+
     def plan_cspr_final_report(self) -> _Plan:
         decision = self.dates.decision_to_review
         due = add_calendar_months(decision, CSPR_REPORT_MONTHS) if decision else None
@@ -544,9 +561,9 @@ class _Builder:
             responsible="the three safeguarding partners",
             partners=ALL_PARTNERS,
             due=due,
-            basis=basis if self.cspr_decided() else _NOT_DECIDED,
+            basis=self.cspr_basis(basis),
             anchor=_Anchor(decision, "the decision") if decision else None,
-            applicable=self.cspr_decided(),
+            applicable=self.cspr_applies(),
             completed_by_date=self.dates.published,
         )
 
@@ -564,9 +581,9 @@ class _Builder:
             responsible="the three safeguarding partners",
             partners=ALL_PARTNERS,
             due=due,
-            basis=basis if self.cspr_decided() else _NOT_DECIDED,
+            basis=self.cspr_basis(basis),
             anchor=anchor,
-            applicable=self.cspr_decided(),
+            applicable=self.cspr_applies(),
         )
 
     def plan_available_until(self) -> _Plan:
@@ -585,10 +602,10 @@ class _Builder:
             responsible="the three safeguarding partners",
             partners=ALL_PARTNERS,
             due=due,
-            basis=basis if self.cspr_decided() else _NOT_DECIDED,
+            basis=self.cspr_basis(basis),
             anchor=anchor,
             kind="minimum_period",
-            applicable=self.cspr_decided(),
+            applicable=self.cspr_applies(),
         )
 
     # --- slips, completion and status ---

@@ -292,6 +292,7 @@ def test_not_notifiable_then_a_learning_review_can_still_be_offered() -> None:
         DecisionKind.SIN_MADE,
         DecisionKind.LEARNING_REVIEW_OFFERED,
         DecisionKind.SLIP,
+        DecisionKind.CLOSE_CASE,
     ]
 
     case = decide(
@@ -852,7 +853,7 @@ def test_the_cspr_path_to_publication() -> None:
     timeline = timeline_of(case, date(2027, 6, 1))
     assert timeline.get(MilestoneKey.CSPR_FINAL_REPORT).completed_on == date(2027, 6, 1)
     assert timeline.get(MilestoneKey.REPORT_COPY_TO_PANEL).completed_on == date(2027, 5, 20)
-    assert available_decisions(case) == []
+    assert available_decisions(case) == [DecisionKind.CLOSE_CASE]
 
 
 def test_cspr_steps_are_refused_out_of_order_or_twice() -> None:
@@ -1031,6 +1032,7 @@ def test_available_decisions_follow_the_case() -> None:
         DecisionKind.SIN_MADE,
         DecisionKind.NOT_NOTIFIABLE,
         DecisionKind.PARTNERS_NOTIFIED,
+        DecisionKind.SAFETY_ACTION,
         DecisionKind.SLIP,
     ]
     rapid = in_rapid_review()
@@ -1039,6 +1041,7 @@ def test_available_decisions_follow_the_case() -> None:
         DecisionKind.SUMMARIES_REQUESTED,
         DecisionKind.SUMMARIES_RETURNED,
         DecisionKind.MEETING_HELD,
+        DecisionKind.SAFETY_ACTION,
         DecisionKind.PROPOSE_RECOMMENDATION,
         DecisionKind.SLIP,
     ]
@@ -1048,6 +1051,7 @@ def test_available_decisions_follow_the_case() -> None:
         DecisionKind.SUMMARIES_REQUESTED,
         DecisionKind.SUMMARIES_RETURNED,
         DecisionKind.MEETING_HELD,
+        DecisionKind.SAFETY_ACTION,
         DecisionKind.PROPOSE_RECOMMENDATION,
         DecisionKind.AGREE,
         DecisionKind.DISAGREE,
@@ -1065,10 +1069,11 @@ def test_available_decisions_follow_the_case() -> None:
     assert available_decisions(sent("no_further_review")) == [
         DecisionKind.PANEL_REPLY,
         DecisionKind.SLIP,
+        DecisionKind.CLOSE_CASE,
     ]
     national = decide(sent(), PanelReply(on=SENT_DAY, reply="national_review"), BM, SENT_DAY)
-    assert available_decisions(national) == [DecisionKind.SLIP]
-    assert available_decisions(published_case()) == []
+    assert available_decisions(national) == [DecisionKind.SLIP, DecisionKind.CLOSE_CASE]
+    assert available_decisions(published_case()) == [DecisionKind.CLOSE_CASE]
 
 
 def test_every_decision_kind_has_a_model_and_available_decisions_agree_with_apply() -> None:
@@ -1198,7 +1203,7 @@ def test_parse_decision_reads_a_card_submission() -> None:
     assert decision.reasons == "Shared concerns."
     assert decision.criteria == ("improvements", "recurrent_themes")
     with refused(InvalidDecisionError, match="not a decision the bot knows"):
-        parse_decision({"kind": "close_case"})
+        parse_decision({"kind": "reopen_case"})
     with refused(InvalidDecisionError, match="does not take this field"):
         parse_decision({"kind": "agree", "note": "x"})
 

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import SERVICES
 from cli.main import run
+from safeguarding.partnerships import Partner
 from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
@@ -31,6 +32,11 @@ POLICE = {
     "id": "29:police",
     "name": "Police Lead",
     "aadObjectId": "00000000-0000-0000-0000-0000000000a3",
+}
+BUSINESS_MANAGER = {
+    "id": "29:bm",
+    "name": "Business Manager",
+    "aadObjectId": "00000000-0000-0000-0000-0000000000b1",
 }
 STRANGER = {"id": "29:x", "name": "Someone", "aadObjectId": "00000000-0000-0000-0000-0000000000ff"}
 
@@ -147,9 +153,17 @@ async def test_conflicting_decisions_one_wins_and_the_other_is_told(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
     await _click(bot, connector, LA, "sin_made", on="2026-11-23")
-    late = await _click(bot, connector, POLICE, "not_notifiable", reason="No abuse suspected")
+    late = await _click(
+        bot,
+        connector,
+        BUSINESS_MANAGER,
+        "not_notifiable",
+        reason="No abuse suspected",
+        on_behalf_of_la="true",
+    )
     assert await _status(filed) == "rapid_review"
     assert "Recorded" not in json.dumps(late)
+    assert "has just recorded" in json.dumps(late)
 
 
 async def test_three_partners_must_agree_before_the_rapid_review_is_sent(
@@ -183,7 +197,7 @@ async def test_case_show_prints_the_case_timeline_and_audit_without_names(
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await _click(bot, connector, POLICE, "not_notifiable", reason="Jane fell from a swing")
+    await _click(bot, connector, LA, "not_notifiable", reason="Jane fell from a swing")
     monkeypatch.setenv("REVIEW_BOT_DATA_DIR", str(settings.data_dir))
     out, err = io.StringIO(), io.StringIO()
     code = await asyncio.to_thread(run, ["case", "show", "COV-2026-001"], stdout=out, stderr=err)
@@ -236,7 +250,14 @@ async def test_two_leads_deciding_differently_at_the_same_moment(
 ) -> None:
     cards = await asyncio.gather(
         _click(bot, connector, LA, "sin_made", on="2026-11-23"),
-        _click(bot, connector, POLICE, "not_notifiable", reason="No abuse suspected"),
+        _click(
+            bot,
+            connector,
+            BUSINESS_MANAGER,
+            "not_notifiable",
+            reason="No abuse suspected",
+            on_behalf_of_la="true",
+        ),
     )
     recorded = ["Recorded" in json.dumps(card) for card in cards]
     assert sorted(recorded) == [False, True]  # exactly one wins
@@ -253,26 +274,124 @@ async def test_a_lead_known_only_by_upn_is_recognised_through_teams(
 ) -> None:
     services = bot.server.app[SERVICES]
     coventry = services.partnerships.partnerships["coventry"]
-    # Make the police lead UPN-only, as many partnerships will configure them.
-    police = next(
+    # Make the local authority's lead UPN-only, as many partnerships will configure them.
+    la_lead = next(
         lead
         for lead in coventry.leads
-        if lead.partner is not None and lead.partner.value == "police"
+        if lead.partner is not None and lead.partner.value == "local_authority"
     )
-    upn_only = police.model_copy(update={"aad_object_id": None})
-    leads = tuple(upn_only if lead is police else lead for lead in coventry.leads)
+    upn_only = la_lead.model_copy(update={"aad_object_id": None})
+    leads = tuple(upn_only if lead is la_lead else lead for lead in coventry.leads)
     services.partnerships.partnerships["coventry"] = coventry.model_copy(update={"leads": leads})
     clicker = {
         "id": "29:upn-user",
-        "name": "Police Lead",
+        "name": "LA Lead",
         "aadObjectId": "00000000-0000-0000-0000-0000000000d1",
     }
     connector.members["29:upn-user"] = {
         "aadObjectId": clicker["aadObjectId"],
-        "userPrincipalName": "POLICE.LEAD@coventry.example",
+        "userPrincipalName": "LA.LEAD@coventry.example",
     }
     card = await _click(bot, connector, clicker, "not_notifiable", reason="No abuse suspected")
     assert "Recorded" in json.dumps(card)
     connector.members["29:upn-user"] = {"aadObjectId": clicker["aadObjectId"]}
     other = await _click(bot, connector, clicker, "refresh")
     assert _verbs(other) == set()  # without a matching UPN: read-only
+
+
+# --- issue 14: the notification decision is the local authority's --------------------------
+
+
+def _inputs(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
+    found = [
+        a["card"]["body"]
+        for a in card.get("actions", [])
+        if a["type"] == "Action.ShowCard" and a["card"]["actions"][0]["verb"] == verb
+    ]
+    assert found, f"no {verb} button"
+    body: list[dict[str, Any]] = found[0]
+    return body
+
+
+async def test_a_police_leads_not_notifiable_is_refused_and_audited_the_las_sin_recorded(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    refused = await _click(bot, connector, POLICE, "not_notifiable", reason="No abuse suspected")
+    assert "is the local authority's decision" in json.dumps(refused)
+    assert await _status(filed) == "referred"
+    trail = await filed.audit_trail("COV-2026-001")
+    assert trail[-1]["what"] == "refused: not_notifiable"
+    assert (trail[-1]["actor"], trail[-1]["partner"], trail[-1]["refusal"]) == (
+        POLICE["aadObjectId"],
+        "police",
+        "local_authority_only",
+    )
+    # The police lead's own card never offered it.
+    police_view = await _click(bot, connector, POLICE, "refresh")
+    assert not {"sin_made", "not_notifiable"} & _verbs(police_view)
+
+    recorded = await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    assert "Recorded: SIN made" in json.dumps(recorded)
+    assert await _status(filed) == "rapid_review"
+    trail = await filed.audit_trail("COV-2026-001")
+    assert (trail[-1]["kind"], trail[-1]["partner"]) == ("sin_made", "local_authority")
+
+
+async def test_the_business_unit_records_the_sin_for_the_la_only_saying_so(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    view = await _click(bot, connector, BUSINESS_MANAGER, "refresh")
+    toggles = [i for i in _inputs(view, "sin_made") if i["type"] == "Input.Toggle"]
+    assert [t["id"] for t in toggles] == ["on_behalf_of_la"]
+    assert_valid_card(view)
+    la_view = await _click(bot, connector, LA, "refresh")
+    assert not [i for i in _inputs(la_view, "sin_made") if i["type"] == "Input.Toggle"]
+
+    unsaid = await _click(
+        bot, connector, BUSINESS_MANAGER, "sin_made", on="2026-11-23", on_behalf_of_la="false"
+    )
+    assert "to record it for the local authority, tick" in json.dumps(unsaid)
+    assert await _status(filed) == "referred"
+    trail = await filed.audit_trail("COV-2026-001")
+    assert (trail[-1]["what"], trail[-1]["refusal"]) == ("refused: sin_made", "say_on_behalf")
+
+    # A police lead ticking the box (a forged click: their card has no box) still speaks for
+    # the police.
+    forged = await _click(
+        bot, connector, POLICE, "sin_made", on="2026-11-23", on_behalf_of_la="true"
+    )
+    assert "is the local authority's decision" in json.dumps(forged)
+
+    said = await _click(
+        bot, connector, BUSINESS_MANAGER, "sin_made", on="2026-11-23", on_behalf_of_la="true"
+    )
+    assert "Recorded: SIN made" in json.dumps(said)
+    trail = await filed.audit_trail("COV-2026-001")
+    assert (trail[-1]["kind"], trail[-1]["on_behalf_of"]) == ("sin_made", "local_authority")
+    loaded = await filed.get("COV-2026-001")
+    assert loaded is not None
+    assert loaded[0].decisions[-1].actor.on_behalf_of is Partner.LOCAL_AUTHORITY
+
+
+async def test_closing_a_case_shows_on_its_card_and_tells_the_referrer_without_the_reason(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    await _click(bot, connector, LA, "not_notifiable", reason="Accidental injury")
+    view = await _click(bot, connector, LA, "refresh")
+    assert "close_case" in _verbs(view)
+    before = len(connector.sent)
+    card = await _click(
+        bot, connector, LA, "close_case", reason="CDOP and the LADO have it in hand"
+    )
+    assert await _status(filed) == "closed"
+    text = json.dumps(card)
+    assert "Recorded: Close the case" in text
+    assert "On record" in text
+    assert "CDOP and the LADO have it in hand" in text
+    assert _verbs(card) == set()
+    to_referrer = [
+        s for s in connector.sent[before:] if s.conversation_id.startswith("a:personal-")
+    ]
+    told = json.dumps(to_referrer[0].body)
+    assert "closed its work on this referral" in told
+    assert "LADO" not in told

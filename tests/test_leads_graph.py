@@ -133,7 +133,10 @@ async def _app(
 
 async def _click(client: TestClient[Any, Any], connector: FakeConnector, aad: str) -> str:
     body = activities.action_execute(
-        connector.url, "not_notifiable", {"reference": "COV-2026-001", "reason": "No suspicion"}
+        connector.url,
+        "not_notifiable",
+        # A group member is no partner's lead: they record the LA's decision for it, saying so.
+        {"reference": "COV-2026-001", "reason": "No suspicion", "on_behalf_of_la": "true"},
     )
     body["from"] = {"id": "29:member", "name": "Group Member", "aadObjectId": aad}
     response = await client.post(

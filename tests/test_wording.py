@@ -19,6 +19,9 @@ from safeguarding.decisions import (
     DecisionProblem,
     HaveRegard,
     InvalidDecisionError,
+    LearningOutcome,
+    LearningSharing,
+    NoteCode,
     Outcome,
     PanelAnswer,
     Param,
@@ -143,6 +146,12 @@ def test_every_case_date_and_choice_has_wording() -> None:
     assert set(wording.HAVE_REGARD_CHOICES) == set(get_args(HaveRegard))
     assert set(wording.SUMMARY_OUTCOMES) == set(get_args(Outcome))
     assert set(wording.SUMMARY_PANEL_REPLIES) == set(get_args(PanelAnswer))
+    assert set(wording.PANEL_REPLIES) == set(get_args(PanelAnswer))
+    assert set(wording.LEARNING_OUTCOMES) == set(get_args(LearningOutcome))
+    assert set(wording.SUMMARY_LEARNING_OUTCOMES) == set(get_args(LearningOutcome))
+    assert set(wording.LEARNING_SHARING_CHOICES) == set(get_args(LearningSharing))
+    assert set(wording.SUMMARY_LEARNING_SHARING) == set(get_args(LearningSharing))
+    assert set(wording.NOTE_TITLES) == set(NoteCode)
     assert set(wording.SUMMARY_PUBLICATION) == set(get_args(Publication))
 
 
@@ -202,6 +211,15 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
         "The deadline for sending the report to the national Panel applies once a local CSPR is"
         " decided",
     ),
+    P.DEADLINE_NATIONAL_REVIEW: (
+        {"milestone": MilestoneKey.CSPR_FINAL_REPORT},
+        "The deadline for publishing the review's report does not apply: the national Panel is"
+        " reviewing the case",
+    ),
+    P.NO_INFORMATION_REQUESTED: (
+        {},
+        "The national Panel has not asked for more information (or it was already sent)",
+    ),
     P.ALREADY_RECORDED: (
         {"kind": DecisionKind.PANEL_REPLY, "on": DAY},
         "'Panel replied' was already recorded on 25 November 2026",
@@ -234,6 +252,20 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
         {"kind": DecisionKind.AGREE},
         "Only the lead for the local authority, health or the police can agree the recommendation",
     ),
+    P.LOCAL_AUTHORITY_ONLY: (
+        {"kind": DecisionKind.NOT_NOTIFIABLE},
+        "'Not notifiable' is the local authority's decision: only its lead, or the business unit"
+        " on its behalf, can record it",
+    ),
+    P.SAY_ON_BEHALF: (
+        {"kind": DecisionKind.SIN_MADE},
+        "'SIN made' is the local authority's decision: to record it for the local authority,"
+        " tick 'I am recording this for the local authority (business unit)'",
+    ),
+    P.NOT_ON_BEHALF: (
+        {"kind": DecisionKind.SLIP},
+        "'Move a deadline' is not recorded on behalf of the local authority",
+    ),
     P.DATE_IN_FUTURE: ({}, "The date cannot be in the future"),
     P.DATE_BEFORE_INCIDENT: (
         {"earliest": DAY},
@@ -250,6 +282,10 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     P.DATE_BEFORE_DECISION_TO_REVIEW: (
         {"earliest": DAY},
         "The date cannot be before the decision to hold the review (25 November 2026)",
+    ),
+    P.DATE_BEFORE_DECISION: (
+        {"kind": DecisionKind.LEARNING_REVIEW_COMMISSIONED, "earliest": DAY},
+        "The date cannot be before 'Learning review commissioned' (25 November 2026)",
     ),
     P.DATES_OUT_OF_ORDER: (
         {
@@ -277,6 +313,12 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     P.LINK_NOT_HTTPS: ({}, "give the report's address, starting https://"),
     P.CRITERIA_NEEDED: ({}, "choose at least one criterion the case meets for a local CSPR"),
     P.PUBLISH_REASON_NEEDED: ({}, "give the reason for publishing only the improvements"),
+    P.ACTIONS_NEEDED: ({}, "say what immediate safety actions were agreed"),
+    P.REQUEST_NEEDED: ({}, "say what the Panel asked for"),
+    P.LEARNING_LINK_NEEDED: (
+        {},
+        "give the address where the learning is published, starting https://",
+    ),
     P.INVALID: ({"detail": "Input should be a valid string"}, "Input should be a valid string"),
 }
 
@@ -346,6 +388,17 @@ SUMMARIES: list[tuple[SummaryCode, dict[str, Param], str]] = [
     (S.SUMMARIES_RETURNED, {"on": DAY}, "The agencies' summaries were in by 25 November 2026"),
     (S.MEETING_HELD, {"on": DAY}, "The rapid review group met on 25 November 2026"),
     (
+        S.SAFETY_ACTIONS_AGREED,
+        {"on": DAY},
+        "Immediate actions to keep children safe were agreed on 25 November 2026",
+    ),
+    (
+        S.NO_SAFETY_ACTION_NEEDED,
+        {"on": DAY},
+        "On 25 November 2026 the partners found that no immediate action was needed to keep"
+        " children safe",
+    ),
+    (
         S.RAPID_REVIEW_SENT,
         {"on": DAY},
         "The partners sent the rapid review to the national Panel on 25 November 2026",
@@ -369,9 +422,19 @@ SUMMARIES: list[tuple[SummaryCode, dict[str, Param], str]] = [
     (
         S.PANEL_REPLY,
         {"reply": "local_review"},
-        "The national Panel asked for a local Child Safeguarding Practice Review",
+        "The national Panel agreed a local Child Safeguarding Practice Review",
     ),
     (S.PANEL_REPLY, {"reply": "agrees"}, "The national Panel agreed with the partners' decision"),
+    (
+        S.PANEL_REPLY,
+        {"reply": "more_information"},
+        "The national Panel asked for more information before deciding",
+    ),
+    (
+        S.PANEL_INFORMATION_SENT,
+        {"on": DAY},
+        "The partnership sent the national Panel the information it asked for on 25 November 2026",
+    ),
     (S.REVIEWER_APPOINTED, {"on": DAY}, "A reviewer was appointed on 25 November 2026"),
     (
         S.TERMS_OF_REFERENCE_AGREED,
@@ -404,6 +467,38 @@ SUMMARIES: list[tuple[SummaryCode, dict[str, Param], str]] = [
         {"on": DAY, "link": "https://x.example/r"},
         "The report was published on 25 November 2026: https://x.example/r",
     ),
+    (
+        S.LEARNING_REVIEW_COMMISSIONED,
+        {"on": DAY},
+        "A learning review was commissioned on 25 November 2026",
+    ),
+    (
+        S.LEARNING_REVIEW_COMPLETED,
+        {"on": DAY},
+        "The learning review was completed on 25 November 2026",
+    ),
+    (
+        S.LEARNING_OUTCOME,
+        {"outcome": "learning_identified"},
+        "The learning review identified learning for the partnership",
+    ),
+    (
+        S.LEARNING_OUTCOME,
+        {"outcome": "no_new_learning"},
+        "The learning review found no new learning",
+    ),
+    (S.LEARNING_SHARED, {"how": "published"}, "The learning review's findings were published"),
+    (
+        S.LEARNING_SHARED,
+        {"how": "briefing"},
+        "The learning was shared with practitioners in a briefing",
+    ),
+    (
+        S.LEARNING_SHARED,
+        {"how": "within_partnership"},
+        "The learning was shared within the partnership",
+    ),
+    (S.CASE_CLOSED, {}, "The partnership has closed its work on this referral"),
     (
         S.DATE_MOVED,
         {"milestone": MilestoneKey.RR_SIGN_OFF, "to": DAY},

@@ -9,7 +9,7 @@ from typing import Any
 
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
-from cards.decisions import REFRESH_VERB, decision_card
+from cards.decisions import ON_BEHALF_FIELD, REFRESH_VERB, decision_card
 from cards.referral import channel_case_card, told_card
 from cards.text import escape_markdown
 from safeguarding.calendar import PartnershipCalendars
@@ -18,13 +18,18 @@ from safeguarding.clocks import Clock, london_time
 from safeguarding.decisions import (
     DecisionError,
     DecisionKind,
+    NotALeadError,
+    NotAPartnerError,
+    NotTheLocalAuthorityError,
     agreement_status,
     apply_decision,
     available_decisions,
+    case_notes,
     decision_summary,
+    panel_answers,
     parse_decision,
 )
-from safeguarding.partnerships import Lead, Partnership, Partnerships
+from safeguarding.partnerships import Lead, Partner, Partnership, Partnerships
 from safeguarding.timeline import Timeline, compute_timeline
 from storage.base import ConflictError
 from storage.cases import CaseRepository
@@ -43,13 +48,15 @@ RECENT = timedelta(minutes=15)
 
 
 _VERBS = frozenset(k.value for k in DecisionKind) | {REFRESH_VERB}
+# Refusals about who may record a decision: audited like a non-lead's click.
+_ROLE_REFUSALS = (NotALeadError, NotAPartnerError, NotTheLocalAuthorityError)
 
 
 def _decision_data(verb: str, data: Mapping[str, Any]) -> dict[str, Any]:
     # Card inputs arrive as strings, empty ones included; multi-selects as "a,b".
     clean: dict[str, Any] = {"kind": verb}
     for key, value in data.items():
-        if key in ("reference", "verb"):
+        if key in ("reference", "verb", ON_BEHALF_FIELD):
             continue
         if isinstance(value, str):
             value = value.strip()
@@ -59,6 +66,13 @@ def _decision_data(verb: str, data: Mapping[str, Any]) -> dict[str, Any]:
                 value = [part.strip() for part in value.split(",") if part.strip()]
         clean[key] = value
     return clean
+
+
+def _on_behalf_of(lead: Lead, data: Mapping[str, Any]) -> Partner | None:
+    # The card offers the box to business-unit leads only; a partner's own lead speaks for
+    # their partner whatever a client sends, so the domain refuses a police or health lead.
+    ticked = data.get(ON_BEHALF_FIELD) in ("true", True)
+    return Partner.LOCAL_AUTHORITY if ticked and lead.partner is None else None
 
 
 class CaseCards:
@@ -100,9 +114,15 @@ class CaseCards:
         return ids[:60]
 
     async def card(
-        self, case: Case, partnership: Partnership, *, for_lead: bool, notice: str | None = None
+        self,
+        case: Case,
+        partnership: Partnership,
+        *,
+        for_lead: bool,
+        notice: str | None = None,
+        lead: Lead | None = None,
     ) -> Card:
-        """The case card, with decision buttons when `for_lead`."""
+        """The case card, with decision buttons when `for_lead` (those `lead` may record)."""
         timeline = self.timeline(case, partnership)
         told_id = case.referral.area.told_partnership_id
         base = channel_case_card(
@@ -116,10 +136,13 @@ class CaseCards:
             base,
             reference=case.reference,
             agreement=agreement_status(case),
-            available=available_decisions(case),
+            available=available_decisions(case, lead),
             for_lead=for_lead,
             refresh_user_ids=await self.refresh_ids(partnership),
             notice=notice,
+            notes=case_notes(case),
+            on_behalf=lead is not None and lead.partner is None,
+            panel_answers=panel_answers(case),
         )
 
     async def announce_case(self, case: Case, partnership: Partnership) -> str:
@@ -174,7 +197,7 @@ class DecisionDesk:
             notice = None if verb == REFRESH_VERB else wording.DECISION_REFUSED_UNAVAILABLE
             return await self._cards.card(case, partnership, for_lead=False, notice=notice)
         if verb == REFRESH_VERB:
-            return await self._cards.card(case, partnership, for_lead=lead is not None)
+            return await self._cards.card(case, partnership, for_lead=lead is not None, lead=lead)
         if lead is None:
             logger.warning("case %s: decision %s refused, not a lead", case.reference, quoted(verb))
             await self._audit_refusal(case, person, verb, "not a lead")
@@ -193,7 +216,7 @@ class DecisionDesk:
         verb: str,
         data: Mapping[str, Any],
     ) -> Card:
-        actor = Actor.from_lead(lead, person.audit_id)
+        actor = Actor.from_lead(lead, person.audit_id, on_behalf_of=_on_behalf_of(lead, data))
         if lead not in partnership.leads:
             # A member of the leads group: the domain checks actors against the partnership's
             # leads, so this one joins them for this decision (with no partner to speak for).
@@ -202,7 +225,9 @@ class DecisionDesk:
             decision = parse_decision(_decision_data(verb, data))
         except DecisionError as exc:
             notice = wording.decision_problem(exc)
-            return await self._cards.card(case, partnership, for_lead=True, notice=notice)
+            return await self._cards.card(
+                case, partnership, for_lead=True, notice=notice, lead=lead
+            )
         now = self._clock.now()
         for _ in range(_SAVE_ATTEMPTS):
             try:
@@ -210,11 +235,18 @@ class DecisionDesk:
                     case, decision, actor=actor, partnership=partnership, at=now
                 )
             except DecisionError as exc:
+                if isinstance(exc, _ROLE_REFUSALS):
+                    logger.warning(
+                        "case %s: decision %s refused, %s", case.reference, quoted(verb), exc.code
+                    )
+                    await self._audit_lead_refusal(case, actor, verb, exc, now)
                 notice = self._conflict_notice(case, actor, now, wording.decision_problem(exc))
-                return await self._cards.card(case, partnership, for_lead=True, notice=notice)
+                return await self._cards.card(
+                    case, partnership, for_lead=True, notice=notice, lead=lead
+                )
             if not result.changed:
                 return await self._cards.card(
-                    case, partnership, for_lead=True, notice=wording.DECISION_ALREADY
+                    case, partnership, for_lead=True, notice=wording.DECISION_ALREADY, lead=lead
                 )
             try:
                 await self._cases.save(result.case, etag)
@@ -244,6 +276,7 @@ class DecisionDesk:
                 partnership,
                 for_lead=True,
                 notice=wording.DECISION_RECORDED.format(label=label),
+                lead=lead,
             )
         return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
 
@@ -264,6 +297,23 @@ class DecisionDesk:
             # Only a verb the cards send is kept; anything else a client made up is "unknown".
             what=f"refused: {verb if verb in _VERBS else 'unknown'}",
             reason=why,
+        )
+
+    async def _audit_lead_refusal(
+        self, case: Case, actor: Actor, verb: str, error: DecisionError, at: datetime
+    ) -> None:
+        """A lead refused for who they are (the LA's decision by the police, say), audited."""
+        await self._cases.audit(
+            case.reference,
+            at=at,
+            actor=actor.id,
+            role=actor.role,
+            what=f"refused: {verb}",
+            actor_name=actor.name,
+            partner=actor.partner.value if actor.partner else None,
+            on_behalf_of=actor.on_behalf_of.value if actor.on_behalf_of else None,
+            refusal=error.code.value,
+            case_version=case.version,
         )
 
     async def _after(self, case: Case, before: Case, partnership: Partnership) -> None:
