@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -48,16 +48,17 @@ def front_door_now(
     """
     local = london_time(moment)
     door = partnership.front_door
+    office = FrontDoorContact(
+        partnership.id,
+        partnership.areas,
+        "office_hours",
+        door.name,
+        door.office_hours_number,
+        door.web_page,
+    )
     if not door.hours_confirmed:
-        return FrontDoorContact(
-            partnership.id,
-            partnership.areas,
-            "office_hours",
-            door.name,
-            door.office_hours_number,
-            door.web_page,
-            also=FrontDoorLine("out_of_hours", door.out_of_hours_name, door.out_of_hours_number),
-        )
+        also = FrontDoorLine("out_of_hours", door.out_of_hours_name, door.out_of_hours_number)
+        return replace(office, also=also)
     hours = door.office_hours.get(Weekday.of(local.date()))
     open_now = (
         hours is not None
@@ -65,21 +66,9 @@ def front_door_now(
         and hours.covers(local.time().replace(tzinfo=None))
     )
     if open_now:
-        return FrontDoorContact(
-            partnership.id,
-            partnership.areas,
-            "office_hours",
-            door.name,
-            door.office_hours_number,
-            door.web_page,
-        )
-    return FrontDoorContact(
-        partnership.id,
-        partnership.areas,
-        "out_of_hours",
-        door.out_of_hours_name,
-        door.out_of_hours_number,
-        door.web_page,
+        return office
+    return replace(
+        office, kind="out_of_hours", name=door.out_of_hours_name, number=door.out_of_hours_number
     )
 
 

@@ -82,46 +82,40 @@ class CaseRepository:
     async def record_post(self, reference: str, activity_id: str, *, at: datetime) -> bool:
         """Keep the id of the case card posted to the review channel, and audit the post.
 
-        A decision may land between the read and the write: read again and retry, a few times.
         False when the case is gone or kept moving.
         """
-        for _ in range(3):
-            loaded = await self.get(reference)
-            if loaded is None:
-                return False
-            case, etag = loaded
-            try:
-                await self.save(case.model_copy(update={"channel_activity_id": activity_id}), etag)
-            except ConflictError:
-                continue
-            await self.audit(
-                reference, at=at, actor="bot", role="system", what="posted to review channel"
-            )
-            return True
-        return False
+        return await self._record_card(
+            reference, "channel_activity_id", activity_id, at=at, what="posted to review channel"
+        )
 
     async def record_told(self, reference: str, activity_id: str, *, at: datetime) -> bool:
         """Keep the id of the card that told the child's home partnership, and audit it.
 
-        Retried like `record_post`; False when the case is gone or kept moving.
+        False when the case is gone or kept moving.
         """
+        return await self._record_card(
+            reference, "told_activity_id", activity_id, at=at, what="home partnership told"
+        )
+
+    async def _record_card(
+        self, reference: str, field: str, activity_id: str, *, at: datetime, what: str
+    ) -> bool:
+        # A decision may land between the read and the write: read again and retry, a few times.
         for _ in range(3):
             loaded = await self.get(reference)
             if loaded is None:
                 return False
             case, etag = loaded
             try:
-                await self.save(case.model_copy(update={"told_activity_id": activity_id}), etag)
+                await self.save(case.model_copy(update={field: activity_id}), etag)
             except ConflictError:
                 continue
-            await self.audit(
-                reference,
-                at=at,
-                actor="bot",
-                role="system",
-                what="home partnership told",
-                partnership=case.referral.area.told_partnership_id,
+            detail = (
+                {"partnership": case.referral.area.told_partnership_id}
+                if field == "told_activity_id"
+                else {}
             )
+            await self.audit(reference, at=at, actor="bot", role="system", what=what, **detail)
             return True
         return False
 
