@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cards import wording
 from cards.common import Card, text_block
-from cards.text import escape_markdown
-from safeguarding.decisions import Agreement, CaseNote, DecisionKind, PanelAnswer
+from cards.text import escape_markdown, plain_text
+from safeguarding.decisions import (
+    Agreement,
+    CaseNote,
+    DecisionKind,
+    PanelAnswer,
+    SummariesStatus,
+)
 from safeguarding.timeline import MilestoneKey
 
 REFRESH_VERB = "refresh"
@@ -20,6 +26,13 @@ _LOCAL_AUTHORITY_DECISIONS = frozenset({DecisionKind.SIN_MADE, DecisionKind.NOT_
 # each shortened; the case keeps them whole.
 _NOTES_SHOWN = 8
 _NOTE_CLIP = 300
+# One toggle per agency, each carrying the agency itself as its value: a multi-select would
+# join values with commas, which an agency's name may hold. usecases/decisions.py gathers them.
+AGENCY_FIELD_PREFIX = "agency."
+# Agencies added by name, one a line.
+AGENCIES_NAMED_FIELD = "agencies_named"
+# An agency's name on a card, shortened; the case keeps it whole.
+_AGENCY_CLIP = 80
 
 
 def _date(id_: str, label: str) -> dict[str, Any]:
@@ -71,9 +84,93 @@ def on_behalf_toggle() -> dict[str, Any]:
     }
 
 
-def _inputs(kind: DecisionKind, *, answers: Sequence[PanelAnswer] = ()) -> list[dict[str, Any]]:
+def _agency(agency: str) -> str:
+    return escape_markdown(wording.agency_name(agency), max_length=_AGENCY_CLIP)
+
+
+def agency_list(agencies: Iterable[str]) -> str:
+    """Agencies as a card lists them, escaped: 'Police, GP, Oak Housing Trust'."""
+    return wording.AGENCIES_SEPARATOR.join(_agency(agency) for agency in agencies)
+
+
+def summaries_progress(status: SummariesStatus) -> str | None:
+    """The agencies' summaries for the case card, escaped; None when no agency was named."""
+    if not status.agencies:
+        return None
+    asked = len(status.agencies)
+    outstanding = status.outstanding
+    count = (
+        wording.SUMMARIES_IN_COUNT.format(returned=len(status.returned), asked=asked)
+        if outstanding
+        else wording.SUMMARIES_ALL_IN.format(asked=asked)
+    )
+    # In the order they came in: the chase reads as a chronology.
+    returned = [
+        (entry, entry.returned_on) for entry in status.returned if entry.returned_on is not None
+    ]
+    returned.sort(key=lambda pair: pair[1])
+    if returned:
+        items = [
+            (
+                wording.SUMMARIES_AGENCY_IN_BY
+                if entry.by_whole_case
+                else wording.SUMMARIES_AGENCY_IN
+            ).format(agency=_agency(entry.agency), on=wording.day_month(on))
+            for entry, on in returned
+        ]
+        count = wording.SUMMARIES_RETURNED_LIST.format(
+            count=count, agencies=wording.AGENCIES_SEPARATOR.join(items)
+        )
+    parts = [count]
+    if outstanding:
+        parts.append(wording.SUMMARIES_OUTSTANDING.format(agencies=agency_list(outstanding)))
+    return wording.SUMMARIES_PARTS_SEPARATOR.join(parts)
+
+
+def agency_toggles(agencies: Sequence[str]) -> list[dict[str, Any]]:
+    """A box for each agency, whose value when ticked is the agency as the case records it."""
+    return [
+        {
+            "type": "Input.Toggle",
+            "id": f"{AGENCY_FIELD_PREFIX}{index}",
+            "title": plain_text(wording.agency_name(agency), max_length=_AGENCY_CLIP),
+            "valueOn": agency,
+            "valueOff": "",
+            "value": "",
+            "wrap": True,
+        }
+        for index, agency in enumerate(agencies)
+    ]
+
+
+def _summaries_inputs(
+    kind: DecisionKind, to_ask: Sequence[str], outstanding: Sequence[str]
+) -> list[dict[str, Any]]:
+    if kind is DecisionKind.SUMMARIES_RECEIVED:
+        received = [_date("on", wording.DECISION_SUMMARIES_RECEIVED_ON)]
+        if outstanding:
+            received.append(text_block(wording.DECISION_AGENCIES_RECEIVED, weight="Bolder"))
+        return [*received, *agency_toggles(outstanding)]
+    asked: list[dict[str, Any]] = [_date("on", wording.DECISION_SUMMARIES_ASKED_ON)]
+    if to_ask:
+        asked.append(text_block(wording.DECISION_AGENCIES_TO_ASK, weight="Bolder"))
+        asked.extend(agency_toggles(to_ask))
+    named = _text(AGENCIES_NAMED_FIELD, wording.DECISION_AGENCIES_NAMED, required=False)
+    named["isMultiline"] = True
+    return [*asked, named, text_block(wording.DECISION_SUMMARIES_NONE_NAMED, isSubtle=True)]
+
+
+def _inputs(
+    kind: DecisionKind,
+    *,
+    answers: Sequence[PanelAnswer] = (),
+    to_ask: Sequence[str] = (),
+    outstanding: Sequence[str] = (),
+) -> list[dict[str, Any]]:
     on = _date("on", wording.DECISION_ON)
     match kind:
+        case DecisionKind.SUMMARIES_REQUESTED | DecisionKind.SUMMARIES_RECEIVED:
+            return _summaries_inputs(kind, to_ask, outstanding)
         case DecisionKind.NOT_NOTIFIABLE | DecisionKind.LEARNING_REVIEW_OFFERED:
             return [_text("reason", wording.DECISION_REASON, multiline=True)]
         case DecisionKind.CLOSE_CASE:
@@ -161,8 +258,10 @@ def _decision_action(
     *,
     on_behalf: bool = False,
     answers: Sequence[PanelAnswer] = (),
+    to_ask: Sequence[str] = (),
+    outstanding: Sequence[str] = (),
 ) -> dict[str, Any]:
-    inputs = _inputs(kind, answers=answers)
+    inputs = _inputs(kind, answers=answers, to_ask=to_ask, outstanding=outstanding)
     if on_behalf and kind in _LOCAL_AUTHORITY_DECISIONS:
         inputs.append(on_behalf_toggle())
     execute = {
@@ -233,10 +332,14 @@ def decision_card(
     notes: Sequence[CaseNote] = (),
     on_behalf: bool = False,
     panel_answers: Sequence[PanelAnswer] = (),
+    agencies_to_ask: Sequence[str] = (),
+    summaries_outstanding: Sequence[str] = (),
 ) -> Card:
     """The case card with the agreement and the record so far; for leads, the decision buttons."""
     # `on_behalf`: a business-unit lead's card, offering the box to record the local authority's
-    # decisions for it; `panel_answers`: the Panel's replies that fit the case.
+    # decisions for it; `panel_answers`: the Panel's replies that fit the case;
+    # `agencies_to_ask`: the referral's agencies not asked for a summary yet;
+    # `summaries_outstanding`: the agencies asked whose summaries are not in.
     card = copy.deepcopy(base)
     body: list[dict[str, Any]] = card.setdefault("body", [])
     if notice:
@@ -261,7 +364,14 @@ def decision_card(
     }
     if for_lead:
         card["actions"] = [
-            _decision_action(kind, reference, on_behalf=on_behalf, answers=panel_answers)
+            _decision_action(
+                kind,
+                reference,
+                on_behalf=on_behalf,
+                answers=panel_answers,
+                to_ask=agencies_to_ask,
+                outstanding=summaries_outstanding,
+            )
             for kind in available
         ]
         if not available:

@@ -21,10 +21,12 @@ from pydantic import BaseModel
 
 from cards import wording
 from cards.common import Card, adaptive_card, submit_action, text_block
+from cards.decisions import summaries_progress
 from cards.text import escape_markdown
 from safeguarding.calendar import WEEKDAY_NAMES, day_month_year
 from safeguarding.cases import REFERENCE, Case, age_label
 from safeguarding.clocks import london_time
+from safeguarding.decisions import agency_summaries
 from safeguarding.frontdoor import FrontDoorContact
 from safeguarding.leading import ELSEWHERE_IN_ENGLAND, OUTSIDE_ENGLAND, LeadRule
 from safeguarding.partnerships import Partnership, Partnerships
@@ -911,6 +913,12 @@ def _london_day(moment: datetime) -> date:
     return london_time(aware).date()
 
 
+def _summaries_fact(case: Case) -> list[tuple[str, str]]:
+    # Only once agencies are named: a case asked as a whole (as before) has nothing to list.
+    progress = summaries_progress(agency_summaries(case))
+    return [(wording.FACT_AGENCY_SUMMARIES, progress)] if progress is not None else []
+
+
 def channel_case_card(
     *,
     case: Case,
@@ -942,6 +950,7 @@ def channel_case_card(
         (wording.FACT_SCREENING, _esc(routes)),
         (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
         (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
+        *_summaries_fact(case),
         (wording.FACT_PARALLEL, _labels(referral.actions.parallel, wording.PARALLEL_CHOICES)),
         (
             wording.FACT_MEDIA_INTEREST,

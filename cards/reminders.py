@@ -8,7 +8,7 @@ from typing import Any
 
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
-from cards.decisions import on_behalf_toggle
+from cards.decisions import agency_list, agency_toggles, on_behalf_toggle
 from cards.text import escape_markdown
 from safeguarding.calendar import day_month_year
 from safeguarding.decisions import DecisionKind
@@ -64,8 +64,10 @@ def reminder_card(
     late: bool,
     filed_after_due: bool = False,
     mention: Sequence[Lead] = (),
+    outstanding: Sequence[str] = (),
 ) -> Card:
     """A milestone reminder: what is due when, who is responsible, Done and Slip for leads."""
+    # `outstanding`: for the summaries-in milestone, the agencies whose summaries are not in.
     facts = [
         {"title": wording.REMINDER_CASE, "value": reference},
         {"title": wording.REMINDER_MILESTONE, "value": wording.milestone_name(milestone)},
@@ -78,6 +80,9 @@ def reminder_card(
     if working_days_left is not None:
         facts.append({"title": wording.REMINDER_DAYS_LEFT, "value": str(working_days_left)})
     facts.append({"title": wording.REMINDER_RESPONSIBLE, "value": escape_markdown(responsible)})
+    chase = milestone is MilestoneKey.RR_IAS_RETURNS and bool(outstanding)
+    if chase:
+        facts.append({"title": wording.REMINDER_OUTSTANDING, "value": agency_list(outstanding)})
     body: list[dict[str, Any]] = [
         text_block(
             _title(kind, lead_days, milestone, reference),
@@ -91,11 +96,28 @@ def reminder_card(
         body.append(text_block(wording.REMINDER_FILED_AFTER_DUE, isSubtle=True))
     if late:
         body.append(text_block(wording.REMINDER_LATE, isSubtle=True))
+    if chase:
+        body.append(text_block(wording.REMINDER_CHASE))
     body.append({"type": "FactSet", "facts": facts})
     texts, entities = _mentions(mention if kind == "overdue" else ())
     if texts:
         body.append(text_block(wording.REMINDER_ESCALATION.format(leads=", ".join(texts))))
     actions: list[dict[str, Any]] = []
+    if chase:
+        # Recorded as each agency's summary comes in; Done below still says they are all in.
+        received = DecisionKind.SUMMARIES_RECEIVED
+        inputs = [
+            {
+                "type": "Input.Date",
+                "id": "on",
+                "label": wording.DECISION_SUMMARIES_RECEIVED_ON,
+                "isRequired": True,
+                "errorMessage": wording.DECISION_INPUT_REQUIRED,
+            },
+            text_block(wording.DECISION_AGENCIES_RECEIVED, weight="Bolder"),
+            *agency_toggles(outstanding),
+        ]
+        actions.append(_show(wording.decision_label(received), received.value, reference, inputs))
     done = DONE_DECISIONS.get(milestone)
     if done is not None:
         actions.append(_show(wording.REMINDER_DONE, done.value, reference, _done_inputs(done)))

@@ -16,3 +16,10 @@ def escape_markdown(text: str, *, max_length: int = 2000) -> str:
         cleaned = cleaned[: max_length - 1] + "…"
     # '@' is broken with a zero-width joiner so it can never read as a mention handle.
     return _MARKDOWN.sub(r"\\\1", cleaned).replace("@", "@\u2060")
+
+
+def plain_text(text: str, *, max_length: int = 2000) -> str:
+    """Text for an input's title or choice, which Teams shows as typed: no markdown to escape."""
+    # Markdown is read only in TextBlocks and facts; escaping here would show the backslashes.
+    cleaned = _CONTROL.sub("", text)
+    return cleaned if len(cleaned) <= max_length else cleaned[: max_length - 1] + "…"

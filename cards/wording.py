@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from safeguarding.calendar import day_month_year
+from safeguarding.calendar import MONTH_NAMES, day_month_year
 from safeguarding.cases import CaseStatus
 from safeguarding.decisions import (
     CaseNote,
@@ -242,6 +242,16 @@ DECISION_PLANNED_FOR = "Planned publication date"
 DECISION_LINK = "Address of the published report (https://...)"
 DECISION_MILESTONE = "Milestone"
 DECISION_NEW_DATE = "New due date"
+# Individual Agency Summaries: who was asked, whose came in.
+DECISION_SUMMARIES_ASKED_ON = "Date the agencies were asked"
+DECISION_AGENCIES_TO_ASK = "Agencies asked (from the referral)"
+DECISION_AGENCIES_NAMED = "Other agencies asked, by name (one a line)"
+DECISION_SUMMARIES_NONE_NAMED = (
+    "If you name no agency, the request is recorded for the case as a whole and the bot cannot"
+    " chase each agency."
+)
+DECISION_SUMMARIES_RECEIVED_ON = "Date the summaries came in"
+DECISION_AGENCIES_RECEIVED = "Whose summaries came in"
 DECISION_RECORD = "Record"
 DECISION_CONFIRM = "Record this decision?"
 DECISION_REFRESH = "Refresh"
@@ -280,6 +290,8 @@ REMINDER_ESCALATION = "For the attention of {leads}."
 REMINDER_DONE = "Done"
 REMINDER_DONE_ON = "Done on"
 REMINDER_SLIP = "Slip"
+REMINDER_OUTSTANDING = "Summaries not in yet"
+REMINDER_CHASE = "Chase the agencies whose summaries are not in yet."
 DIGEST_TITLE = "Weekly digest: {partnership}"
 DIGEST_WEEK = "Week of {day}. Overdue first."
 DIGEST_NOTHING_OPEN = "No open cases."
@@ -544,6 +556,17 @@ FACT_SCREENING = "Screening suggests"
 ROUTES_SEPARATOR = "; "
 FACT_SIN_DUE = "SIN due"
 FACT_RAPID_REVIEW_DUE = "Rapid review expected by"
+FACT_AGENCY_SUMMARIES = "Agency summaries"
+# The agency summaries fact: "3 of 5 in: Police (12 Jan), GP (13 Jan); outstanding: Housing".
+SUMMARIES_IN_COUNT = "{returned} of {asked} in"
+SUMMARIES_ALL_IN = "All {asked} in"
+SUMMARIES_RETURNED_LIST = "{count}: {agencies}"
+SUMMARIES_OUTSTANDING = "outstanding: {agencies}"
+SUMMARIES_PARTS_SEPARATOR = "; "
+SUMMARIES_AGENCY_IN = "{agency} ({on})"
+# In by the whole-case "Agency summaries in": no day was recorded for the agency itself.
+SUMMARIES_AGENCY_IN_BY = "{agency} (by {on})"
+AGENCIES_SEPARATOR = ", "
 FACT_RECEIVED = "Received"
 
 # Acknowledgement to the referrer.
@@ -773,6 +796,7 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.NOT_NOTIFIABLE: "Not notifiable",
     DecisionKind.LEARNING_REVIEW_OFFERED: "Learning review offered",
     DecisionKind.SUMMARIES_REQUESTED: "Summaries requested",
+    DecisionKind.SUMMARIES_RECEIVED: "Summaries received",
     DecisionKind.MEETING_HELD: "Rapid review meeting held",
     DecisionKind.SAFETY_ACTION: "Immediate safety action",
     DecisionKind.PARTNERS_NOTIFIED: "Safeguarding partners told",
@@ -861,6 +885,13 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     DecisionProblem.SUMMARIES_ALREADY_REQUESTED: "The summaries were already requested on {on}",
     DecisionProblem.PARTNERS_ALREADY_TOLD: "The partners were already told on {on}",
     DecisionProblem.SUMMARIES_ALREADY_IN: "The summaries were already in on {on}",
+    DecisionProblem.AGENCY_ALREADY_REQUESTED: "{agency} was already asked for a summary on {on}",
+    DecisionProblem.SUMMARY_ALREADY_RECEIVED: (
+        "The summary from {agency} was already recorded as in on {on}"
+    ),
+    DecisionProblem.AGENCY_NOT_REQUESTED: (
+        "{agency} has not been asked for a summary: record the request first"
+    ),
     DecisionProblem.ALL_PARTNERS_ANSWERED: (
         "All three partners have already given their view of this recommendation"
     ),
@@ -920,6 +951,7 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     DecisionProblem.LEARNING_LINK_NEEDED: (
         "give the address where the learning is published, starting https://"
     ),
+    DecisionProblem.AGENCIES_NEEDED: "choose or name at least one agency",
     DecisionProblem.INVALID: "{detail}",
 }
 # A partner's answer to the recommendation, inside the refusals above.
@@ -931,6 +963,8 @@ _STARTS_WITH_A_NAME = frozenset(
         DecisionProblem.PARTNER_ALREADY_ANSWERED,
         DecisionProblem.DATES_OUT_OF_ORDER,
         DecisionProblem.MINIMUM_PERIOD,
+        DecisionProblem.AGENCY_ALREADY_REQUESTED,
+        DecisionProblem.AGENCY_NOT_REQUESTED,
     }
 )
 
@@ -1036,6 +1070,16 @@ def working_days(n: int) -> str:
     return f"{n} working day" if n == 1 else f"{n} working days"
 
 
+def agency_name(agency: str) -> str:
+    """An agency asked for a summary: a listed agency by its label, a named one as given."""
+    return AGENCY_CHOICES.get(agency, agency)
+
+
+def day_month(day: date) -> str:
+    """'12 Jan': a day within the rapid review's few weeks, where the year goes without saying."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1][:3]}"
+
+
 def partner_name(partner: Partner) -> str:
     """The partner's title, as a card's fact shows it."""
     return PARTNERS[partner].title
@@ -1106,6 +1150,8 @@ def decision_problem(error: DecisionError) -> str:
             text = _param(params, "detail", str).removeprefix("Value error, ")
         case _:
             words = {name: _word(value) for name, value in params.items()}
+            if "agency" in params:
+                words["agency"] = agency_name(_param(params, "agency", str))
             if error.code in (
                 DecisionProblem.PARTNERS_ONLY,
                 DecisionProblem.PARTNER_ALREADY_ANSWERED,

@@ -9,7 +9,7 @@ Refusals and the referrer's summary are codes with plain params: cards/wording.p
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeAlias
@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 from safeguarding.cases import Actor, Case, CaseStatus, RecordedDecision
 from safeguarding.clocks import london_time
 from safeguarding.partnerships import Lead, Partner, Partnership, WebPage
-from safeguarding.referral import Criterion
+from safeguarding.referral import AGENCIES, Criterion
 from safeguarding.timeline import (
     ALL_PARTNERS,
     CaseDatesOrderError,
@@ -42,6 +42,8 @@ from safeguarding.timeline import (
 
 __all__ = [
     "Actor",
+    "AgencyName",
+    "AgencySummary",
     "Agree",
     "Agreement",
     "AlreadyDecidedError",
@@ -79,12 +81,18 @@ __all__ = [
     "ReviewerAppointed",
     "SafetyAction",
     "SlipMilestone",
+    "SummariesDecision",
+    "SummariesStatus",
     "SummaryCode",
     "SummaryItem",
     "WrongPartnershipError",
+    "agencies_to_ask",
+    "agency_id",
+    "agency_summaries",
     "agreement_status",
     "apply_decision",
     "available_decisions",
+    "case_agencies",
     "case_notes",
     "decision_summary",
     "panel_answers",
@@ -112,12 +120,15 @@ class DecisionProblem(StrEnum):
     DEADLINE_NEEDS_CSPR = "deadline_needs_cspr"  # milestone
     DEADLINE_NATIONAL_REVIEW = "deadline_national_review"  # milestone
     NO_INFORMATION_REQUESTED = "no_information_requested"
+    AGENCY_NOT_REQUESTED = "agency_not_requested"  # agency
     # Already recorded.
     ALREADY_RECORDED = "already_recorded"  # kind, on
     SIN_ALREADY_MADE = "sin_already_made"  # on
     SUMMARIES_ALREADY_REQUESTED = "summaries_already_requested"  # on
     PARTNERS_ALREADY_TOLD = "partners_already_told"  # on
     SUMMARIES_ALREADY_IN = "summaries_already_in"  # on
+    AGENCY_ALREADY_REQUESTED = "agency_already_requested"  # agency, on
+    SUMMARY_ALREADY_RECEIVED = "summary_already_received"  # agency, on
     ALL_PARTNERS_ANSWERED = "all_partners_answered"
     PARTNER_ALREADY_ANSWERED = "partner_already_answered"  # partner, kind (agree or disagree)
     # Who may decide.
@@ -153,6 +164,7 @@ class DecisionProblem(StrEnum):
     ACTIONS_NEEDED = "actions_needed"
     REQUEST_NEEDED = "request_needed"
     LEARNING_LINK_NEEDED = "learning_link_needed"
+    AGENCIES_NEEDED = "agencies_needed"
     INVALID = "invalid"  # detail (the validator's own message, as pydantic gives it)
 
 
@@ -232,8 +244,10 @@ class DecisionKind(StrEnum):
     LEARNING_REVIEW_OFFERED = "learning_review_offered"
     # The local authority told the safeguarding partners (and other areas' partners).
     PARTNERS_NOTIFIED = "partners_notified"
-    # The agencies were asked for their Individual Agency Summaries; then they are in.
+    # The agencies were asked for their Individual Agency Summaries (named, or for the whole
+    # case); some agencies' summaries came in; then they are all in (the whole-case shortcut).
     SUMMARIES_REQUESTED = "summaries_requested"
+    SUMMARIES_RECEIVED = "summaries_received"
     SUMMARIES_RETURNED = "summaries_returned"
     # The rapid review group met.
     MEETING_HELD = "meeting_held"
@@ -307,7 +321,6 @@ class DatedDecision(_Dated):
     kind: Literal[
         DecisionKind.SIN_MADE,
         DecisionKind.PARTNERS_NOTIFIED,
-        DecisionKind.SUMMARIES_REQUESTED,
         DecisionKind.SUMMARIES_RETURNED,
         DecisionKind.MEETING_HELD,
         DecisionKind.RAPID_REVIEW_SENT,
@@ -329,6 +342,56 @@ class ReasonedDecision(_Data):
         DecisionKind.CLOSE_CASE,
     ]
     reason: Text
+
+
+# An agency asked for a summary: a key of the referral's agencies (safeguarding.referral's
+# AGENCIES) or a name as a lead gave it (the referral's "other" agency, or one added by name).
+AgencyName = Annotated[str, Field(min_length=1, max_length=300)]
+# More than any rapid review asks; it keeps one decision, and the card, a sensible size.
+MAX_AGENCIES = 40
+
+
+def agency_id(name: str) -> str:
+    """An agency as the case records it: the referral's key for a listed one, else the name."""
+    cleaned = " ".join(name.split())
+    folded = cleaned.casefold()
+    return folded if folded in AGENCIES else cleaned
+
+
+def _agency_match(agency: str) -> str:
+    # Names are compared as a lead would read them: "Oak Housing" and "oak  housing" are one.
+    return agency_id(agency).casefold()
+
+
+class SummariesDecision(_Dated):
+    """Agencies asked for their Individual Agency Summaries on `on`, or whose summaries came in.
+
+    WT2023 chapter 5: the rapid review gathers the facts from the agencies involved with the
+    child and family. Asking each agency for a summary on day 1 and having them in by day 10 is
+    local practice within the rapid review's 15 working days (DOMAIN.md, milestone 4): the
+    business unit chases each agency whose summary is not in. A request naming no agency is for
+    the case as a whole, as every request recorded before agencies were named is.
+    """
+
+    kind: Literal[DecisionKind.SUMMARIES_REQUESTED, DecisionKind.SUMMARIES_RECEIVED]
+    agencies: tuple[AgencyName, ...] | None = Field(
+        default=None, max_length=MAX_AGENCIES, validate_default=True
+    )
+
+    @field_validator("agencies")
+    @classmethod
+    def _named_once_each(
+        cls, value: tuple[str, ...] | None, info: ValidationInfo
+    ) -> tuple[str, ...] | None:
+        # A summary comes in from a named agency; an empty list names nobody, which is a slip.
+        if value is None and info.data.get("kind") != DecisionKind.SUMMARIES_RECEIVED:
+            return None
+        if not value:
+            raise _custom(DecisionProblem.AGENCIES_NEEDED)
+        unique: dict[str, str] = {}
+        for agency in value:
+            unique.setdefault(_agency_match(agency), agency_id(agency))
+        return tuple(unique.values())
 
 
 class ProposeRecommendation(_Data):
@@ -477,6 +540,7 @@ class SlipMilestone(_Data):
 Decision: TypeAlias = Annotated[
     DatedDecision
     | ReasonedDecision
+    | SummariesDecision
     | ProposeRecommendation
     | Agree
     | SafetyAction
@@ -499,6 +563,7 @@ _PYDANTIC_PROBLEMS = {
     "missing": DecisionProblem.REQUIRED,
     "string_too_short": DecisionProblem.EMPTY,
     "string_too_long": DecisionProblem.TOO_LONG,
+    "too_long": DecisionProblem.TOO_LONG,
     "date_from_datetime_parsing": DecisionProblem.NOT_A_DATE,
     "date_parsing": DecisionProblem.NOT_A_DATE,
     "date_type": DecisionProblem.NOT_A_DATE,
@@ -513,6 +578,7 @@ _PYDANTIC_PROBLEMS = {
     DecisionProblem.ACTIONS_NEEDED.value: DecisionProblem.ACTIONS_NEEDED,
     DecisionProblem.REQUEST_NEEDED.value: DecisionProblem.REQUEST_NEEDED,
     DecisionProblem.LEARNING_LINK_NEEDED.value: DecisionProblem.LEARNING_LINK_NEEDED,
+    DecisionProblem.AGENCIES_NEEDED.value: DecisionProblem.AGENCIES_NEEDED,
 }
 
 
@@ -663,6 +729,123 @@ def agreement_status(case: Case) -> Agreement:
     )
 
 
+# --- the agencies' summaries ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencySummary:
+    """One agency asked for its summary: the day it was asked, and the day its summary came in."""
+
+    agency: str
+    requested_on: date
+    # None while the summary is outstanding.
+    returned_on: date | None = None
+    # In by the whole-case "summaries in" decision: no day was recorded for this agency itself.
+    by_whole_case: bool = False
+
+
+@dataclass(frozen=True)
+class SummariesStatus:
+    """Which agencies were asked for a summary and when, whose are in, and whether all are."""
+
+    agencies: tuple[AgencySummary, ...] = ()
+    # The first request, naming agencies or for the whole case.
+    requested_on: date | None = None
+    # The day the last summary came in, or the whole-case decision said they all had.
+    all_in_on: date | None = None
+
+    @property
+    def returned(self) -> tuple[AgencySummary, ...]:
+        """The agencies whose summaries are in, in the order they were asked."""
+        return tuple(entry for entry in self.agencies if entry.returned_on is not None)
+
+    @property
+    def outstanding(self) -> tuple[str, ...]:
+        """The agencies asked whose summaries are not in yet, in the order they were asked."""
+        return tuple(entry.agency for entry in self.agencies if entry.returned_on is None)
+
+    def find(self, agency: str) -> AgencySummary | None:
+        """The entry of an agency that was asked (names compared as a lead reads them)."""
+        wanted = _agency_match(agency)
+        return next((e for e in self.agencies if _agency_match(e.agency) == wanted), None)
+
+
+class _Ledger:
+    """The summaries as the case's decisions have them, taken in one at a time, oldest first."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, AgencySummary] = {}
+        self.requested_on: date | None = None
+        self.all_in_on: date | None = None
+
+    def add(self, decision: Decision) -> tuple[bool, bool]:
+        """Take in one decision; whether it was the first request, and whether all are now in."""
+        first = all_in = False
+        match decision:
+            case SummariesDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=on):
+                first = self.requested_on is None
+                if first:
+                    self.requested_on = on
+                for agency in decision.agencies or ():
+                    self.entries.setdefault(_agency_match(agency), AgencySummary(agency, on))
+            case SummariesDecision(kind=DecisionKind.SUMMARIES_RECEIVED, on=on):
+                for agency in decision.agencies or ():
+                    key = _agency_match(agency)
+                    entry = self.entries.get(key)
+                    if entry is not None and entry.returned_on is None:
+                        self.entries[key] = replace(entry, returned_on=on)
+                days = [e.returned_on for e in self.entries.values() if e.returned_on is not None]
+                if self.all_in_on is None and self.entries and len(days) == len(self.entries):
+                    # The milestone is met the day the last summary came in.
+                    self.all_in_on = max(days)
+                    all_in = True
+            case DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=on):
+                # The whole-case shortcut: whatever was still outstanding is in by that day.
+                self.entries = {
+                    key: entry
+                    if entry.returned_on is not None
+                    else replace(entry, returned_on=on, by_whole_case=True)
+                    for key, entry in self.entries.items()
+                }
+                if self.all_in_on is None:
+                    self.all_in_on = on
+                    all_in = True
+        return first, all_in
+
+    def status(self) -> SummariesStatus:
+        """What the ledger holds now."""
+        return SummariesStatus(
+            agencies=tuple(self.entries.values()),
+            requested_on=self.requested_on,
+            all_in_on=self.all_in_on,
+        )
+
+
+def _ledger(case: Case) -> _Ledger:
+    ledger = _Ledger()
+    for _, decision in recorded_decisions(case):
+        ledger.add(decision)
+    return ledger
+
+
+def agency_summaries(case: Case) -> SummariesStatus:
+    """Who was asked for a summary and when, whose summaries are in and when, who is outstanding."""
+    return _ledger(case).status()
+
+
+def case_agencies(case: Case) -> tuple[str, ...]:
+    """The agencies the referral names: its listed agencies' keys, then its "other" agency."""
+    agencies = case.referral.agencies
+    named = [agency_id(agencies.other)] if agencies.other and agencies.other.strip() else []
+    return tuple(dict.fromkeys([*agencies.involved, *named]))
+
+
+def agencies_to_ask(case: Case) -> tuple[str, ...]:
+    """The referral's agencies not yet asked for a summary, as a lead's card offers them."""
+    status = agency_summaries(case)
+    return tuple(agency for agency in case_agencies(case) if status.find(agency) is None)
+
+
 def _latest(case: Case, kind: DecisionKind) -> RecordedDecision | None:
     return next((r for r in reversed(case.decisions) if r.kind == kind.value), None)
 
@@ -748,12 +931,27 @@ def _guard_once(
     return guard
 
 
-_guard_summaries = _guard_once(
-    DecisionKind.SUMMARIES_REQUESTED,
-    frozenset({CaseStatus.RAPID_REVIEW}),
-    MilestoneKey.RR_IAS_REQUESTS,
-    DecisionProblem.SUMMARIES_ALREADY_REQUESTED,
-)
+def _summaries_open(case: Case, kind: DecisionKind) -> None:
+    """Agencies are asked, and their summaries come in, until they are all in."""
+    _need_status(case, frozenset({CaseStatus.RAPID_REVIEW}), kind)
+    done = _completion(case, MilestoneKey.RR_IAS_RETURNS)
+    if done is not None:
+        raise AlreadyDecidedError(DecisionProblem.SUMMARIES_ALREADY_IN, on=done.on)
+
+
+def _guard_requests(case: Case, _: Agreement) -> None:
+    # Open after the first request too: an agency found to be involved later is asked then.
+    _summaries_open(case, DecisionKind.SUMMARIES_REQUESTED)
+
+
+def _guard_received(case: Case, _: Agreement) -> None:
+    _summaries_open(case, DecisionKind.SUMMARIES_RECEIVED)
+    if not agency_summaries(case).outstanding:
+        raise DecisionNotAllowedError(
+            DecisionProblem.RECORD_FIRST,
+            first=DecisionKind.SUMMARIES_REQUESTED,
+            then=DecisionKind.SUMMARIES_RECEIVED,
+        )
 
 
 def _guard_view(kind: DecisionKind) -> _Guard:
@@ -885,7 +1083,8 @@ _GUARDS: dict[DecisionKind, _Guard] = {
     DecisionKind.LEARNING_REVIEW_OFFERED: _guard_status(
         frozenset({CaseStatus.NO_SERIOUS_INCIDENT}), DecisionKind.LEARNING_REVIEW_OFFERED
     ),
-    DecisionKind.SUMMARIES_REQUESTED: _guard_summaries,
+    DecisionKind.SUMMARIES_REQUESTED: _guard_requests,
+    DecisionKind.SUMMARIES_RECEIVED: _guard_received,
     DecisionKind.PARTNERS_NOTIFIED: _guard_once(
         DecisionKind.PARTNERS_NOTIFIED,
         frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW}),
@@ -1119,6 +1318,57 @@ def _slip(case: Case, decision: SlipMilestone, today: date) -> _Change:
     return _Change(slip=(key, Slip(to=decision.to, reason=decision.reason, recorded_on=today)))
 
 
+def _request_summaries(case: Case, decision: SummariesDecision) -> _Change:
+    """Ask agencies for their summaries: each agency once; the first request meets day 1."""
+    requested = _completion(case, MilestoneKey.RR_IAS_REQUESTS)
+    if decision.agencies is None:
+        # For the whole case, as before agencies were named: once.
+        if requested is not None:
+            raise AlreadyDecidedError(DecisionProblem.SUMMARIES_ALREADY_REQUESTED, on=requested.on)
+    else:
+        status = agency_summaries(case)
+        for agency in decision.agencies:
+            asked = status.find(agency)
+            if asked is not None:
+                raise AlreadyDecidedError(
+                    DecisionProblem.AGENCY_ALREADY_REQUESTED,
+                    agency=asked.agency,
+                    on=asked.requested_on,
+                )
+    if requested is not None:
+        return _Change()
+    return _Change(completions={MilestoneKey.RR_IAS_REQUESTS: decision.on})
+
+
+def _receive_summaries(case: Case, decision: SummariesDecision) -> _Change:
+    """Agencies' summaries came in; the last one in meets the summaries-in milestone."""
+    status = agency_summaries(case)
+    for agency in decision.agencies or ():
+        asked = status.find(agency)
+        if asked is None:
+            raise InvalidDecisionError(
+                "agencies", DecisionProblem.AGENCY_NOT_REQUESTED, agency=agency
+            )
+        if asked.returned_on is not None:
+            raise AlreadyDecidedError(
+                DecisionProblem.SUMMARY_ALREADY_RECEIVED,
+                agency=asked.agency,
+                on=asked.returned_on,
+            )
+        if decision.on < asked.requested_on:
+            raise InvalidDecisionError(
+                "on",
+                DecisionProblem.DATE_BEFORE_DECISION,
+                kind=DecisionKind.SUMMARIES_REQUESTED,
+                earliest=asked.requested_on,
+            )
+    ledger = _ledger(case)
+    _, all_in = ledger.add(decision)
+    if all_in and ledger.all_in_on is not None:
+        return _Change(completions={MilestoneKey.RR_IAS_RETURNS: ledger.all_in_on})
+    return _Change()
+
+
 def _change(
     case: Case, decision: Decision, actor: Actor, agreement: Agreement, today: date
 ) -> _Change:
@@ -1136,8 +1386,10 @@ def _change(
             return _Change(status=CaseStatus.CLOSED)
         case SafetyAction():
             return _Change()
-        case DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=on):
-            return _Change(completions={MilestoneKey.RR_IAS_REQUESTS: on})
+        case SummariesDecision(kind=DecisionKind.SUMMARIES_REQUESTED):
+            return _request_summaries(case, decision)
+        case SummariesDecision(kind=DecisionKind.SUMMARIES_RECEIVED):
+            return _receive_summaries(case, decision)
         case DatedDecision(kind=DecisionKind.PARTNERS_NOTIFIED, on=on):
             return _Change(completions={MilestoneKey.NOTIFY_PARTNERS: on})
         case DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=on):
@@ -1341,12 +1593,8 @@ def _summary_items(decision: Decision, outcome: Outcome | None) -> list[SummaryI
             return [SummaryItem(SummaryCode.NOT_NOTIFIABLE)]
         case ReasonedDecision(kind=DecisionKind.LEARNING_REVIEW_OFFERED):
             return [SummaryItem(SummaryCode.LEARNING_REVIEW_OFFERED)]
-        case DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=on):
-            return [SummaryItem(SummaryCode.SUMMARIES_REQUESTED, {"on": on})]
         case DatedDecision(kind=DecisionKind.PARTNERS_NOTIFIED, on=on):
             return [SummaryItem(SummaryCode.PARTNERS_NOTIFIED, {"on": on})]
-        case DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=on):
-            return [SummaryItem(SummaryCode.SUMMARIES_RETURNED, {"on": on})]
         case DatedDecision(kind=DecisionKind.MEETING_HELD, on=on):
             return [SummaryItem(SummaryCode.MEETING_HELD, {"on": on})]
         case SafetyAction(on=on, needed=needed):
@@ -1403,7 +1651,24 @@ def decision_summary(case: Case) -> tuple[SummaryItem, ...]:
     proposal = agreement_status(case).proposal
     outcome = proposal.outcome if proposal else None
     items: list[SummaryItem] = []
+    ledger = _Ledger()
     for _, decision in recorded_decisions(case):
+        first, all_in = ledger.add(decision)
+        summaries = decision.kind in (
+            DecisionKind.SUMMARIES_REQUESTED,
+            DecisionKind.SUMMARIES_RECEIVED,
+            DecisionKind.SUMMARIES_RETURNED,
+        )
+        if summaries:
+            # That the agencies were asked, and that every summary is in; never which agencies,
+            # nor each one as it comes in.
+            if first and ledger.requested_on is not None:
+                items.append(
+                    SummaryItem(SummaryCode.SUMMARIES_REQUESTED, {"on": ledger.requested_on})
+                )
+            if all_in and ledger.all_in_on is not None:
+                items.append(SummaryItem(SummaryCode.SUMMARIES_RETURNED, {"on": ledger.all_in_on}))
+            continue
         items.extend(_summary_items(decision, outcome))
     return tuple(items)
 

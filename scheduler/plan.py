@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from safeguarding.calendar import PartnershipCalendars, WorkingDayCalendar
 from safeguarding.cases import Case, CaseStatus
 from safeguarding.clocks import london_time
+from safeguarding.decisions import agency_summaries
 from safeguarding.partnerships import OpeningHours, Partner, Partnership
 from safeguarding.timeline import (
     MilestoneKey,
@@ -85,6 +86,10 @@ class Reminder(_Frozen):
     late: bool
     # An overdue escalation for a date that had passed before the case was filed.
     filed_after_due: bool = False
+    # For the summaries-in milestone: the agencies asked whose summaries are not in yet, as the
+    # case records them (keys or names), read when the reminder is planned. Not in the key: a
+    # summary coming in changes this list, and must not post the reminder again.
+    outstanding: tuple[str, ...] = ()
 
 
 class DigestEntry(_Frozen):
@@ -409,7 +414,16 @@ def _reminder(case: Case, milestone: _Open, context: _Partnership) -> Reminder |
         send_after=slot.send_after,
         late=late,
         filed_after_due=filed_after_due,
+        outstanding=_outstanding(case, milestone.key),
     )
+
+
+def _outstanding(case: Case, key: MilestoneKey) -> tuple[str, ...]:
+    # The business unit chases each agency whose summary is not in by day 10 (local practice
+    # within the rapid review's 15 working days, DOMAIN.md milestone 4): name them.
+    if key is not MilestoneKey.RR_IAS_RETURNS:
+        return ()
+    return agency_summaries(case).outstanding
 
 
 def plan_reminders(

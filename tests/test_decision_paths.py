@@ -31,6 +31,7 @@ from safeguarding.decisions import (
     ReasonedDecision,
     SafetyAction,
     SlipMilestone,
+    SummariesDecision,
     agreement_status,
     available_decisions,
     case_notes,
@@ -109,7 +110,7 @@ def test_on_behalf_of_the_la_means_nothing_for_other_decisions() -> None:
     with refused(DecisionNotAllowedError, match="not recorded on behalf of the local authority"):
         apply(
             in_rapid_review(),
-            DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=SIN_DAY),
+            SummariesDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=SIN_DAY),
             BM_FOR_LA,
             SIN_DAY,
         )

@@ -39,6 +39,7 @@ from safeguarding.decisions import (
     RecommendationNotFinalError,
     ReviewerAppointed,
     SlipMilestone,
+    SummariesDecision,
     WrongPartnershipError,
     agreement_status,
     apply_decision,
@@ -414,7 +415,7 @@ def test_dates_must_be_real() -> None:
 @pytest.mark.parametrize(
     ("decision", "message"),
     [
-        (DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=SIN_DAY), "is a new referral"),
+        (SummariesDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=SIN_DAY), "is a new referral"),
         (DatedDecision(kind=DecisionKind.MEETING_HELD, on=SIN_DAY), "is a new referral"),
         (DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=SIN_DAY), "is a new referral"),
         (ReviewerAppointed(on=SIN_DAY, reviewer="A Reviewer"), "is a new referral"),
@@ -504,7 +505,7 @@ def test_a_lead_of_another_partnership_is_refused() -> None:
 def test_summaries_requested_completes_its_milestone() -> None:
     day = date(2026, 11, 26)
     case = decide(
-        in_rapid_review(), DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=day), BM, day
+        in_rapid_review(), SummariesDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=day), BM, day
     )
     assert case.status is CaseStatus.RAPID_REVIEW
     events = case.milestone_events[MilestoneKey.RR_IAS_REQUESTS.value]
@@ -516,7 +517,7 @@ def test_summaries_requested_completes_its_milestone() -> None:
     with refused(AlreadyDecidedError, match="already requested on 26 November 2026"):
         apply(
             case,
-            DatedDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=day - timedelta(days=1)),
+            SummariesDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=day - timedelta(days=1)),
             HEALTH,
             day,
         )

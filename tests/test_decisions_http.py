@@ -395,3 +395,90 @@ async def test_closing_a_case_shows_on_its_card_and_tells_the_referrer_without_t
     told = json.dumps(to_referrer[0].body)
     assert "closed its work on this referral" in told
     assert "LADO" not in told
+
+
+# --- issue 14: Individual Agency Summaries, agency by agency ----------------------------------
+
+
+def _summaries_fact(card: dict[str, Any]) -> str:
+    facts = [f for e in card["body"] if e["type"] == "FactSet" for f in e["facts"]]
+    return next(str(f["value"]) for f in facts if f["title"] == "Agency summaries")
+
+
+def _referrer_texts(connector: FakeConnector, since: int) -> list[str]:
+    return [
+        json.dumps(s.body)
+        for s in connector.sent[since:]
+        if s.conversation_id.startswith("a:personal-")
+    ]
+
+
+async def test_agencies_asked_and_a_summary_in_through_the_leads_card(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    view = await _click(bot, connector, BUSINESS_MANAGER, "refresh")
+    asked = _inputs(view, "summaries_requested")
+    # The referral names the school; other agencies are added by name.
+    assert [(i["id"], i["valueOn"]) for i in asked if i["type"] == "Input.Toggle"] == [
+        ("agency.0", "school")
+    ]
+    assert "summaries_received" not in _verbs(view)
+
+    before = len(connector.sent)
+    card = await _click(
+        bot,
+        connector,
+        BUSINESS_MANAGER,
+        "summaries_requested",
+        on="2026-11-24",
+        **{"agency.0": "school", "agencies_named": "Oak Housing Trust\r\n\r\npolice\n"},
+    )
+    assert "Recorded: Summaries requested" in json.dumps(card)
+    assert _summaries_fact(card) == (
+        "0 of 3 in; outstanding: School / college, Oak Housing Trust, Police"
+    )
+    assert_valid_card(card)
+    channel = [s for s in connector.sent[before:] if s.method == "PUT"]
+    assert "Oak Housing Trust" in json.dumps(channel[-1].body)  # the channel's copy too
+    [told] = _referrer_texts(connector, before)
+    assert "Agencies were asked for their summaries on 24 November 2026" in told
+    assert "Oak Housing" not in told
+
+    received = _inputs(card, "summaries_received")
+    boxes = {i["valueOn"]: i["id"] for i in received if i["type"] == "Input.Toggle"}
+    assert boxes == {"school": "agency.0", "Oak Housing Trust": "agency.1", "police": "agency.2"}
+    before = len(connector.sent)
+    card = await _click(
+        bot,
+        connector,
+        BUSINESS_MANAGER,
+        "summaries_received",
+        on="2026-11-24",
+        # Unticked boxes come back with their "off" value.
+        **{"agency.0": "", "agency.1": "Oak Housing Trust", "agency.2": ""},
+    )
+    assert "Recorded: Summaries received" in json.dumps(card)
+    assert _summaries_fact(card) == (
+        "1 of 3 in: Oak Housing Trust (24 Nov); outstanding: School / college, Police"
+    )
+    assert _referrer_texts(connector, before) == []  # one agency in is not news for the referrer
+    trail = await filed.audit_trail("COV-2026-001")
+    assert trail[-1]["kind"] == "summaries_received"
+    assert trail[-1]["data"] == {"on": "2026-11-24", "agencies": ["Oak Housing Trust"]}
+
+    # The rest in: the summaries-in milestone is met, and the referrer hears that they are all in.
+    before = len(connector.sent)
+    await _click(
+        bot,
+        connector,
+        HEALTH,
+        "summaries_received",
+        on="2026-11-24",
+        **{"agency.0": "school", "agency.1": "police"},
+    )
+    loaded = await filed.get("COV-2026-001")
+    assert loaded is not None
+    assert loaded[0].milestone_events["rr_ias_returns"].completion is not None
+    [told] = _referrer_texts(connector, before)
+    assert "The agencies' summaries were in by 24 November 2026" in told

@@ -231,6 +231,19 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     ),
     P.PARTNERS_ALREADY_TOLD: ({"on": DAY}, "The partners were already told on 25 November 2026"),
     P.SUMMARIES_ALREADY_IN: ({"on": DAY}, "The summaries were already in on 25 November 2026"),
+    # A listed agency reads by its label; a named one as the lead gave it, with a capital.
+    P.AGENCY_ALREADY_REQUESTED: (
+        {"agency": "gp", "on": DAY},
+        "GP was already asked for a summary on 25 November 2026",
+    ),
+    P.SUMMARY_ALREADY_RECEIVED: (
+        {"agency": "police", "on": DAY},
+        "The summary from Police was already recorded as in on 25 November 2026",
+    ),
+    P.AGENCY_NOT_REQUESTED: (
+        {"agency": "oak Housing Trust"},
+        "Oak Housing Trust has not been asked for a summary: record the request first",
+    ),
     P.ALL_PARTNERS_ANSWERED: (
         {},
         "All three partners have already given their view of this recommendation",
@@ -319,6 +332,7 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
         {},
         "give the address where the learning is published, starting https://",
     ),
+    P.AGENCIES_NEEDED: ({}, "choose or name at least one agency"),
     P.INVALID: ({"detail": "Input should be a valid string"}, "Input should be a valid string"),
 }
 

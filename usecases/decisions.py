@@ -9,7 +9,13 @@ from typing import Any
 
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
-from cards.decisions import ON_BEHALF_FIELD, REFRESH_VERB, decision_card
+from cards.decisions import (
+    AGENCIES_NAMED_FIELD,
+    AGENCY_FIELD_PREFIX,
+    ON_BEHALF_FIELD,
+    REFRESH_VERB,
+    decision_card,
+)
 from cards.referral import channel_case_card, told_card
 from cards.text import escape_markdown
 from safeguarding.calendar import PartnershipCalendars
@@ -21,6 +27,8 @@ from safeguarding.decisions import (
     NotALeadError,
     NotAPartnerError,
     NotTheLocalAuthorityError,
+    agencies_to_ask,
+    agency_summaries,
     agreement_status,
     apply_decision,
     available_decisions,
@@ -52,11 +60,44 @@ _VERBS = frozenset(k.value for k in DecisionKind) | {REFRESH_VERB}
 _ROLE_REFUSALS = (NotALeadError, NotAPartnerError, NotTheLocalAuthorityError)
 
 
+# A listed agency typed by its label ("Police", "GP") is that agency, not a new name.
+_AGENCY_BY_LABEL = {label.casefold(): key for key, label in wording.AGENCY_CHOICES.items()}
+# What a client may send for a box left unticked.
+_UNTICKED = frozenset({"", "false"})
+
+
+def _agency_index(field: str) -> int:
+    suffix = field.removeprefix(AGENCY_FIELD_PREFIX)
+    return int(suffix) if suffix.isdigit() else 0
+
+
+def _agencies(data: Mapping[str, Any]) -> list[str]:
+    """The agencies a summaries card names: its ticked boxes, in order, then those typed."""
+    ticked = sorted((key for key in data if key.startswith(AGENCY_FIELD_PREFIX)), key=_agency_index)
+    agencies = [
+        value.strip()
+        for key in ticked
+        if isinstance(value := data[key], str) and value.strip() not in _UNTICKED
+    ]
+    typed = data.get(AGENCIES_NAMED_FIELD)
+    if isinstance(typed, str):
+        for line in typed.splitlines():
+            name = line.strip()
+            if name:
+                agencies.append(_AGENCY_BY_LABEL.get(name.casefold(), name))
+    return agencies
+
+
 def _decision_data(verb: str, data: Mapping[str, Any]) -> dict[str, Any]:
     # Card inputs arrive as strings, empty ones included; multi-selects as "a,b".
     clean: dict[str, Any] = {"kind": verb}
+    agencies = _agencies(data)
+    if agencies:
+        clean["agencies"] = agencies
     for key, value in data.items():
-        if key in ("reference", "verb", ON_BEHALF_FIELD):
+        if key in ("reference", "verb", ON_BEHALF_FIELD, AGENCIES_NAMED_FIELD) or key.startswith(
+            AGENCY_FIELD_PREFIX
+        ):
             continue
         if isinstance(value, str):
             value = value.strip()
@@ -143,6 +184,8 @@ class CaseCards:
             notes=case_notes(case),
             on_behalf=lead is not None and lead.partner is None,
             panel_answers=panel_answers(case),
+            agencies_to_ask=agencies_to_ask(case),
+            summaries_outstanding=agency_summaries(case).outstanding,
         )
 
     async def announce_case(self, case: Case, partnership: Partnership) -> str:
