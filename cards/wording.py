@@ -582,9 +582,9 @@ ACK_SIN_DUE = (
     " {due}."
 )
 ACK_SIN_OVERDUE = (
-    "The local authority makes the serious incident notification to the national Panel. It was"
-    " due by {due}, before this referral was filed: unless the local authority has made it"
-    " already, it is overdue."
+    "The local authority decides, with the police and health, whether to make a serious"
+    " incident notification to the national Panel. If it notifies, the notification was due by"
+    " {due}, before this referral was filed: unless it has been made already, it is overdue."
 )
 ACK_LA_NOT_AWARE = (
     "You did not know when the local authority became aware of the incident. The local"

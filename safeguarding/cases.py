@@ -53,6 +53,8 @@ class Actor(BaseModel):
     # The partner whose decision a lead with no partner records for it, saying so (the business
     # unit recording the local authority's notification decision); None otherwise.
     on_behalf_of: Partner | None = None
+    # A configured business-unit lead (Lead.business_unit): only they act for the LA.
+    business_unit: bool = False
 
     @model_validator(mode="after")
     def _on_behalf_only_without_a_partner(self) -> Actor:
@@ -70,6 +72,7 @@ class Actor(BaseModel):
             role=lead.role,
             partner=lead.partner,
             on_behalf_of=on_behalf_of,
+            business_unit=lead.business_unit,
         )
 
 

@@ -858,7 +858,9 @@ _AFTER_RAPID_REVIEW = frozenset(
 )
 # The rapid review asks whether immediate action is needed; the local authority may agree some
 # before the rapid review begins. Afterwards a child's safety is for case work, not the review.
-_SAFETY_QUESTION = frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW})
+# Immediate safety action can be agreed at any time while the case is open (DOMAIN.md: "at any
+# time; the rapid review must ask it explicitly").
+_SAFETY_QUESTION = frozenset(CaseStatus) - {CaseStatus.CLOSED, CaseStatus.PUBLISHED}
 # No statutory milestone is left here; a learning review may close once it is completed.
 _CLOSABLE = frozenset(
     {
@@ -1142,9 +1144,10 @@ def _check_capacity(kind: DecisionKind, actor: Actor) -> None:
     The notification decision (SIN made, not notifiable) is the local authority's: Children Act
     2004 s16C(1) puts the duty to notify the Panel on the local authority, and WT2023 chapter 5
     and the Panel's FAQ say the responsibility to notify rests with it, the three partners
-    agreeing which incidents are notified. So its lead records it, or a business-unit lead
-    (no partner) records it for the local authority and says so; the police and health leads
-    do not. Acting on a partner's behalf means nothing for any other decision.
+    agreeing which incidents are notified. So its lead records it, or a lead configured as the
+    business unit records it for the local authority and says so; the police and health leads,
+    a chair and the members of a leads group do not. Acting on a partner's behalf means nothing
+    for any other decision.
     """
     if kind not in _LOCAL_AUTHORITY_DECISIONS:
         if actor.on_behalf_of is not None:
@@ -1152,7 +1155,8 @@ def _check_capacity(kind: DecisionKind, actor: Actor) -> None:
         return
     if actor.partner is Partner.LOCAL_AUTHORITY:
         return
-    if actor.partner is not None:
+    if actor.partner is not None or not actor.business_unit:
+        # A chair or a leads-group member with no partner is not the business unit either.
         raise NotTheLocalAuthorityError(DecisionProblem.LOCAL_AUTHORITY_ONLY, kind=kind)
     if actor.on_behalf_of is not Partner.LOCAL_AUTHORITY:
         raise NotTheLocalAuthorityError(DecisionProblem.SAY_ON_BEHALF, kind=kind)
@@ -1162,7 +1166,7 @@ def _may_record(kind: DecisionKind, lead: Lead, agreement: Agreement) -> bool:
     """Whether this lead's card offers the decision (apply_decision still checks it)."""
     if kind in _LOCAL_AUTHORITY_DECISIONS:
         # A business-unit lead records it for the local authority: the card asks them to say so.
-        return lead.partner in (Partner.LOCAL_AUTHORITY, None)
+        return lead.partner is Partner.LOCAL_AUTHORITY or lead.business_unit
     if kind in (DecisionKind.AGREE, DecisionKind.DISAGREE):
         return lead.partner is not None and agreement.view_of(lead.partner) is None
     return True

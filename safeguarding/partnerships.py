@@ -137,11 +137,17 @@ class Lead(_Model):
     # Entra object ids are GUIDs; the Agents Playground's mock users have a longer last group.
     aad_object_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{32,40}$")] | None = None
     upn: Email | None = None
+    # The business unit: may record the local authority's notification decision on its behalf,
+    # saying so (Children Act 2004 s16C(1) makes it the LA's). Set by hand, never assumed: a
+    # chair or a leads-group member with no partner is not the business unit.
+    business_unit: bool = False
 
     @model_validator(mode="after")
     def _identified(self) -> Lead:
         if not self.aad_object_id and not self.upn:
             raise ValueError("a lead needs aad_object_id or upn so the bot can recognise them")
+        if self.business_unit and self.partner is not None:
+            raise ValueError("a business-unit lead represents no partner")
         return self
 
 

@@ -384,7 +384,7 @@ def screen(referral: Referral) -> Screening:
       for Education and Ofsted (WT2023 ch.5 as updated in December 2023), so an 18-24 care
       leaver is never sent to adult safeguarding alone.
     - LADO: an allegation that someone who works with children (a foster carer, a teacher)
-      harmed a child, beside any of the above (WT2023 ch.2, allegations against people who
+      harmed a child, beside any of the above (WT2023 chapter 4, allegations against people who
       work with children).
     - CDOP: every child's death is reviewed, whatever its cause, beside any safeguarding review
       (CA 2004 s16M; WT2023 ch.6, child death reviews).

@@ -276,9 +276,10 @@ def test_immediate_safety_actions_are_recorded_on_the_case_not_told_to_the_refer
     lines = summary_lines(decision_summary(case))
     assert "Immediate actions to keep children safe were agreed on 25 November 2026" in lines
     assert not any("grandmother" in line or "Jane" in line for line in lines)
-    # After the rapid review a child's safety is case work, not the review's record.
-    with refused(DecisionNotAllowedError, match="is not possible now"):
-        apply(sent(), action, LA, SENT_DAY)
+    # An immediate safety action can be agreed at any time while the case is open (DOMAIN.md):
+    # after the rapid review too.
+    later = apply(sent(), action, LA, SENT_DAY).case
+    assert later.decisions[-1].kind == DecisionKind.SAFETY_ACTION
 
 
 # --- item 9: the learning review and closing a case -----------------------------------------
@@ -305,6 +306,7 @@ def test_the_learning_review_path() -> None:
     case = learning_review()
     assert available_decisions(case) == [
         DecisionKind.SIN_MADE,
+        DecisionKind.SAFETY_ACTION,
         DecisionKind.LEARNING_REVIEW_COMMISSIONED,
         DecisionKind.SLIP,
     ]
@@ -474,3 +476,33 @@ def test_the_sin_reminders_done_lets_the_business_unit_say_it_records_for_the_la
     done = card["actions"][0]["card"]["body"]
     assert [e["id"] for e in done if e["type"] == "Input.Toggle"] == toggles
     assert_valid_card(card)
+
+
+def test_only_a_lead_configured_as_the_business_unit_may_act_for_the_la() -> None:
+    # A chair or a leads-group member has no partner, but is not the business unit.
+    chair = BM.model_copy(update={"business_unit": False, "on_behalf_of": Partner.LOCAL_AUTHORITY})
+    with refused(NotTheLocalAuthorityError, match="is the local authority's decision"):
+        apply(new_case(), SIN, chair, SIN_DAY)
+    assert apply(new_case(), SIN, BM_FOR_LA, SIN_DAY).case.status is CaseStatus.RAPID_REVIEW
+
+
+def test_a_business_unit_lead_represents_no_partner() -> None:
+    from pydantic import ValidationError
+
+    from safeguarding.partnerships import Lead
+
+    with pytest.raises(ValidationError, match="represents no partner"):
+        Lead(
+            name="X",
+            role="Y",
+            partner=Partner.POLICE,
+            business_unit=True,
+            upn="x@example.org",
+        )
+
+
+def test_the_acknowledgement_of_a_late_referral_does_not_say_the_la_will_notify() -> None:
+    from cards import wording
+
+    assert "If it notifies" in wording.ACK_SIN_OVERDUE
+    assert "decides" in wording.ACK_SIN_OVERDUE

@@ -74,6 +74,7 @@ _LEADS: list[dict[str, Any]] = [
         "name": "Bea Manager",
         "role": "Partnership business manager",
         "upn": "bm@coventry.example",
+        "business_unit": True,
     },
     {
         "name": "Lou Authority",
@@ -292,6 +293,7 @@ def test_not_notifiable_then_a_learning_review_can_still_be_offered() -> None:
     assert available_decisions(case) == [
         DecisionKind.SIN_MADE,
         DecisionKind.LEARNING_REVIEW_OFFERED,
+        DecisionKind.SAFETY_ACTION,
         DecisionKind.SLIP,
         DecisionKind.CLOSE_CASE,
     ]
@@ -1060,6 +1062,7 @@ def test_available_decisions_follow_the_case() -> None:
     ]
     assert DecisionKind.RAPID_REVIEW_SENT in available_decisions(agreed())
     assert available_decisions(sent()) == [
+        DecisionKind.SAFETY_ACTION,
         DecisionKind.PANEL_REPLY,
         DecisionKind.REVIEWER_APPOINTED,
         DecisionKind.TERMS_OF_REFERENCE_AGREED,
@@ -1068,12 +1071,17 @@ def test_available_decisions_follow_the_case() -> None:
         DecisionKind.SLIP,
     ]
     assert available_decisions(sent("no_further_review")) == [
+        DecisionKind.SAFETY_ACTION,
         DecisionKind.PANEL_REPLY,
         DecisionKind.SLIP,
         DecisionKind.CLOSE_CASE,
     ]
     national = decide(sent(), PanelReply(on=SENT_DAY, reply="national_review"), BM, SENT_DAY)
-    assert available_decisions(national) == [DecisionKind.SLIP, DecisionKind.CLOSE_CASE]
+    assert available_decisions(national) == [
+        DecisionKind.SAFETY_ACTION,
+        DecisionKind.SLIP,
+        DecisionKind.CLOSE_CASE,
+    ]
     assert available_decisions(published_case()) == [DecisionKind.CLOSE_CASE]
 
 

@@ -131,12 +131,15 @@ async def _app(
     return client, store
 
 
-async def _click(client: TestClient[Any, Any], connector: FakeConnector, aad: str) -> str:
+async def _click(
+    client: TestClient[Any, Any],
+    connector: FakeConnector,
+    aad: str,
+    verb: str = "partners_notified",
+    data: dict[str, Any] | None = None,
+) -> str:
     body = activities.action_execute(
-        connector.url,
-        "not_notifiable",
-        # A group member is no partner's lead: they record the LA's decision for it, saying so.
-        {"reference": "COV-2026-001", "reason": "No suspicion", "on_behalf_of_la": "true"},
+        connector.url, verb, {"reference": "COV-2026-001", **(data or {"on": "2026-11-23"})}
     )
     body["from"] = {"id": "29:member", "name": "Group Member", "aadObjectId": aad}
     response = await client.post(
@@ -164,9 +167,34 @@ async def test_a_group_member_decides_only_while_graph_answers(
         said = await _click(client, connector, MEMBER)
         loaded = await CaseRepository(store).get("COV-2026-001")
         assert loaded is not None
-        assert (loaded[0].status.value == "no_serious_incident") is recorded
+        kinds = [d.kind for d in loaded[0].decisions]
+        assert ("partners_notified" in kinds) is recorded
         if not recorded:
             assert "can't check who is a lead" in said
+    finally:
+        await client.close()
+        await store.close()
+
+
+async def test_a_group_member_cannot_record_the_las_notification_decision(
+    tmp_path: Path,
+    partnerships_file: Path,
+    graph: tuple[FakeGraph, str],
+    connector: FakeConnector,
+) -> None:
+    # A leads-group member is not the business unit: ticking "for the local authority" on a
+    # forged card does not let a police or health delegate in the group record it.
+    _, url = graph
+    clock = FakeClock(datetime(2026, 11, 24, 10, tzinfo=UTC))
+    client, store = await _app(tmp_path, partnerships_file, url, clock)
+    try:
+        await file_case(store, "29:referrer")
+        forged = {"reason": "No suspicion", "on_behalf_of_la": "true"}
+        said = await _click(client, connector, MEMBER, "not_notifiable", forged)
+        loaded = await CaseRepository(store).get("COV-2026-001")
+        assert loaded is not None
+        assert loaded[0].status.value == "referred"
+        assert "local authority" in said
     finally:
         await client.close()
         await store.close()

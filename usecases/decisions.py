@@ -95,9 +95,14 @@ def _decision_data(verb: str, data: Mapping[str, Any]) -> dict[str, Any]:
     if agencies:
         clean["agencies"] = agencies
     for key, value in data.items():
-        if key in ("reference", "verb", ON_BEHALF_FIELD, AGENCIES_NAMED_FIELD) or key.startswith(
-            AGENCY_FIELD_PREFIX
-        ):
+        # The button's verb names the decision: a `kind` in the data cannot override it.
+        if key in (
+            "reference",
+            "verb",
+            "kind",
+            ON_BEHALF_FIELD,
+            AGENCIES_NAMED_FIELD,
+        ) or key.startswith(AGENCY_FIELD_PREFIX):
             continue
         if isinstance(value, str):
             value = value.strip()
@@ -113,7 +118,7 @@ def _on_behalf_of(lead: Lead, data: Mapping[str, Any]) -> Partner | None:
     # The card offers the box to business-unit leads only; a partner's own lead speaks for
     # their partner whatever a client sends, so the domain refuses a police or health lead.
     ticked = data.get(ON_BEHALF_FIELD) in ("true", True)
-    return Partner.LOCAL_AUTHORITY if ticked and lead.partner is None else None
+    return Partner.LOCAL_AUTHORITY if ticked and lead.business_unit else None
 
 
 class CaseCards:
@@ -182,7 +187,7 @@ class CaseCards:
             refresh_user_ids=await self.refresh_ids(partnership),
             notice=notice,
             notes=case_notes(case),
-            on_behalf=lead is not None and lead.partner is None,
+            on_behalf=lead is not None and lead.business_unit,
             panel_answers=panel_answers(case),
             agencies_to_ask=agencies_to_ask(case),
             summaries_outstanding=agency_summaries(case).outstanding,
