@@ -885,6 +885,11 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     DecisionProblem.SUMMARIES_ALREADY_REQUESTED: "The summaries were already requested on {on}",
     DecisionProblem.PARTNERS_ALREADY_TOLD: "The partners were already told on {on}",
     DecisionProblem.SUMMARIES_ALREADY_IN: "The summaries were already in on {on}",
+    DecisionProblem.SUMMARIES_IN_FOR_CASE: (
+        "Every summary was recorded as in on {on} for the case as a whole ('"
+        + DECISION_LABELS[DecisionKind.SUMMARIES_RETURNED]
+        + "'), so no more agencies can be asked on this case"
+    ),
     DecisionProblem.AGENCY_ALREADY_REQUESTED: "{agency} was already asked for a summary on {on}",
     DecisionProblem.SUMMARY_ALREADY_RECEIVED: (
         "The summary from {agency} was already recorded as in on {on}"

@@ -127,6 +127,8 @@ class DecisionProblem(StrEnum):
     SUMMARIES_ALREADY_REQUESTED = "summaries_already_requested"  # on
     PARTNERS_ALREADY_TOLD = "partners_already_told"  # on
     SUMMARIES_ALREADY_IN = "summaries_already_in"  # on
+    # No more agencies asked once the whole-case "summaries in" said every summary was in.
+    SUMMARIES_IN_FOR_CASE = "summaries_in_for_case"  # on
     AGENCY_ALREADY_REQUESTED = "agency_already_requested"  # agency, on
     SUMMARY_ALREADY_RECEIVED = "summary_already_received"  # agency, on
     ALL_PARTNERS_ANSWERED = "all_partners_answered"
@@ -770,17 +772,46 @@ class SummariesStatus:
         return next((e for e in self.agencies if _agency_match(e.agency) == wanted), None)
 
 
+@dataclass(frozen=True)
+class _Step:
+    """What one decision did to the summaries: the first request, all in, or open again."""
+
+    first: bool = False
+    all_in: bool = False
+    # An agency was asked after every summary asked for was in: the milestone waits for it.
+    reopened: bool = False
+
+
 class _Ledger:
-    """The summaries as the case's decisions have them, taken in one at a time, oldest first."""
+    """The summaries as the case's decisions have them, taken in one at a time, oldest first.
+
+    "All in" is read from the agencies' own records: every agency asked is in, on the day the
+    last of them came in. Asking another agency after that opens the summaries again until its
+    summary is in. Only the whole-case "summaries in" says they are all in for the case as a
+    whole, and that stands (the guards refuse further requests after it).
+    """
 
     def __init__(self) -> None:
         self.entries: dict[str, AgencySummary] = {}
         self.requested_on: date | None = None
-        self.all_in_on: date | None = None
+        # The whole-case "summaries in": its day.
+        self.whole_case_on: date | None = None
 
-    def add(self, decision: Decision) -> tuple[bool, bool]:
-        """Take in one decision; whether it was the first request, and whether all are now in."""
-        first = all_in = False
+    @property
+    def all_in_on(self) -> date | None:
+        """The day every summary asked for was in, or the whole-case decision said so; or None."""
+        if self.whole_case_on is not None:
+            return self.whole_case_on
+        days = [e.returned_on for e in self.entries.values() if e.returned_on is not None]
+        if not self.entries or len(days) < len(self.entries):
+            return None
+        # The milestone is met the day the last summary came in.
+        return max(days)
+
+    def add(self, decision: Decision) -> _Step:
+        """Take in one decision; what it did to the summaries."""
+        was_in = self.all_in_on is not None
+        first = False
         match decision:
             case SummariesDecision(kind=DecisionKind.SUMMARIES_REQUESTED, on=on):
                 first = self.requested_on is None
@@ -794,11 +825,6 @@ class _Ledger:
                     entry = self.entries.get(key)
                     if entry is not None and entry.returned_on is None:
                         self.entries[key] = replace(entry, returned_on=on)
-                days = [e.returned_on for e in self.entries.values() if e.returned_on is not None]
-                if self.all_in_on is None and self.entries and len(days) == len(self.entries):
-                    # The milestone is met the day the last summary came in.
-                    self.all_in_on = max(days)
-                    all_in = True
             case DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=on):
                 # The whole-case shortcut: whatever was still outstanding is in by that day.
                 self.entries = {
@@ -807,10 +833,10 @@ class _Ledger:
                     else replace(entry, returned_on=on, by_whole_case=True)
                     for key, entry in self.entries.items()
                 }
-                if self.all_in_on is None:
-                    self.all_in_on = on
-                    all_in = True
-        return first, all_in
+                if not was_in:
+                    self.whole_case_on = on
+        now_in = self.all_in_on is not None
+        return _Step(first=first, all_in=now_in and not was_in, reopened=was_in and not now_in)
 
     def status(self) -> SummariesStatus:
         """What the ledger holds now."""
@@ -933,21 +959,27 @@ def _guard_once(
     return guard
 
 
-def _summaries_open(case: Case, kind: DecisionKind) -> None:
-    """Agencies are asked, and their summaries come in, until they are all in."""
-    _need_status(case, frozenset({CaseStatus.RAPID_REVIEW}), kind)
-    done = _completion(case, MilestoneKey.RR_IAS_RETURNS)
-    if done is not None:
-        raise AlreadyDecidedError(DecisionProblem.SUMMARIES_ALREADY_IN, on=done.on)
-
-
 def _guard_requests(case: Case, _: Agreement) -> None:
-    # Open after the first request too: an agency found to be involved later is asked then.
-    _summaries_open(case, DecisionKind.SUMMARIES_REQUESTED)
+    """Agencies are asked in the rapid review, each once, until the summaries are in.
+
+    Open after the first request, and after every agency asked is in: an agency found to be
+    involved later is asked then, and the summaries-in milestone waits for its summary. Only
+    the whole-case "summaries in" ends the asking: it said every summary was in for the case
+    as a whole, without saying whose, so a later request could not tell an agency it covered
+    from a new one (a case asked as a whole names none), and no decision takes it back.
+    """
+    _need_status(case, frozenset({CaseStatus.RAPID_REVIEW}), DecisionKind.SUMMARIES_REQUESTED)
+    done = _completion(case, MilestoneKey.RR_IAS_RETURNS)
+    if done is not None and _ledger(case).whole_case_on is not None:
+        raise AlreadyDecidedError(DecisionProblem.SUMMARIES_IN_FOR_CASE, on=done.on)
 
 
 def _guard_received(case: Case, _: Agreement) -> None:
-    _summaries_open(case, DecisionKind.SUMMARIES_RECEIVED)
+    """Summaries come in while an agency asked is outstanding."""
+    _need_status(case, frozenset({CaseStatus.RAPID_REVIEW}), DecisionKind.SUMMARIES_RECEIVED)
+    done = _completion(case, MilestoneKey.RR_IAS_RETURNS)
+    if done is not None:
+        raise AlreadyDecidedError(DecisionProblem.SUMMARIES_ALREADY_IN, on=done.on)
     if not agency_summaries(case).outstanding:
         raise DecisionNotAllowedError(
             DecisionProblem.RECORD_FIRST,
@@ -1203,6 +1235,8 @@ class _Change:
     status: CaseStatus | None = None
     dates: dict[str, date] = field(default_factory=dict)
     completions: dict[MilestoneKey, date] = field(default_factory=dict)
+    # Milestones met before that are open again (their slips stay).
+    reopened: tuple[MilestoneKey, ...] = ()
     slip: tuple[MilestoneKey, Slip] | None = None
 
 
@@ -1323,7 +1357,12 @@ def _slip(case: Case, decision: SlipMilestone, today: date) -> _Change:
 
 
 def _request_summaries(case: Case, decision: SummariesDecision) -> _Change:
-    """Ask agencies for their summaries: each agency once; the first request meets day 1."""
+    """Ask agencies for their summaries: each agency once; the first request meets day 1.
+
+    An agency asked after every summary was in opens the summaries-in milestone again: its
+    completion is cleared, so the timeline, the day-10 chase and the case card all wait for
+    the new agency, and the milestone is met again when its summary is in.
+    """
     requested = _completion(case, MilestoneKey.RR_IAS_REQUESTS)
     if decision.agencies is None:
         # For the whole case, as before agencies were named: once.
@@ -1339,9 +1378,12 @@ def _request_summaries(case: Case, decision: SummariesDecision) -> _Change:
                     agency=asked.agency,
                     on=asked.requested_on,
                 )
-    if requested is not None:
-        return _Change()
-    return _Change(completions={MilestoneKey.RR_IAS_REQUESTS: decision.on})
+    change = _Change()
+    if requested is None:
+        change.completions[MilestoneKey.RR_IAS_REQUESTS] = decision.on
+    if _ledger(case).add(decision).reopened:
+        change.reopened = (MilestoneKey.RR_IAS_RETURNS,)
+    return change
 
 
 def _receive_summaries(case: Case, decision: SummariesDecision) -> _Change:
@@ -1367,8 +1409,7 @@ def _receive_summaries(case: Case, decision: SummariesDecision) -> _Change:
                 earliest=asked.requested_on,
             )
     ledger = _ledger(case)
-    _, all_in = ledger.add(decision)
-    if all_in and ledger.all_in_on is not None:
+    if ledger.add(decision).all_in and ledger.all_in_on is not None:
         return _Change(completions={MilestoneKey.RR_IAS_RETURNS: ledger.all_in_on})
     return _Change()
 
@@ -1487,6 +1528,9 @@ def _change(
 
 def _events_after(case: Case, change: _Change) -> dict[str, MilestoneEvents]:
     events = dict(case.milestone_events)
+    for key in change.reopened:
+        if key.value in events:
+            events[key.value] = events[key.value].model_copy(update={"completion": None})
     for key, on in change.completions.items():
         current = events.get(key.value, MilestoneEvents())
         events[key.value] = current.model_copy(update={"completion": Completion(on=on)})
@@ -1657,7 +1701,7 @@ def decision_summary(case: Case) -> tuple[SummaryItem, ...]:
     items: list[SummaryItem] = []
     ledger = _Ledger()
     for _, decision in recorded_decisions(case):
-        first, all_in = ledger.add(decision)
+        step = ledger.add(decision)
         summaries = decision.kind in (
             DecisionKind.SUMMARIES_REQUESTED,
             DecisionKind.SUMMARIES_RECEIVED,
@@ -1666,11 +1710,14 @@ def decision_summary(case: Case) -> tuple[SummaryItem, ...]:
         if summaries:
             # That the agencies were asked, and that every summary is in; never which agencies,
             # nor each one as it comes in.
-            if first and ledger.requested_on is not None:
+            if step.first and ledger.requested_on is not None:
                 items.append(
                     SummaryItem(SummaryCode.SUMMARIES_REQUESTED, {"on": ledger.requested_on})
                 )
-            if all_in and ledger.all_in_on is not None:
+            if step.reopened or step.all_in:
+                # An agency asked after all were in: they are in when its summary is, not before.
+                items = [item for item in items if item.code is not SummaryCode.SUMMARIES_RETURNED]
+            if step.all_in and ledger.all_in_on is not None:
                 items.append(SummaryItem(SummaryCode.SUMMARIES_RETURNED, {"on": ledger.all_in_on}))
             continue
         items.extend(_summary_items(decision, outcome))

@@ -165,15 +165,13 @@ def test_the_last_summary_in_completes_the_summaries_in_milestone() -> None:
     assert returns.status is MilestoneStatus.DONE
     assert returns.completed_on == date(2026, 12, 8)
     assert returns.on_time is True
-    # All in: nothing more to ask or receive, and the whole-case decision is not offered.
-    offered = available_decisions(case)
-    assert not {
-        DecisionKind.SUMMARIES_REQUESTED,
-        DecisionKind.SUMMARIES_RECEIVED,
-        DecisionKind.SUMMARIES_RETURNED,
-    } & set(offered)
+    # All in: nothing more to receive, and the whole-case decision is not offered; another
+    # agency can still be asked (which opens the milestone again, below).
+    offered = set(available_decisions(case))
+    assert not {DecisionKind.SUMMARIES_RECEIVED, DecisionKind.SUMMARIES_RETURNED} & offered
+    assert DecisionKind.SUMMARIES_REQUESTED in offered
     with refused(AlreadyDecidedError, match="already in on 8 December 2026"):
-        apply(case, _request(date(2026, 12, 8), "Youth Hub"), BM, date(2026, 12, 8))
+        apply(case, _received(date(2026, 12, 8), "housing"), BM, date(2026, 12, 8))
 
 
 def test_the_referrer_is_told_only_that_summaries_were_asked_for_and_are_all_in() -> None:
@@ -524,3 +522,359 @@ def test_a_listed_agency_typed_by_name_is_that_agency(name: str) -> None:
     )
     assert isinstance(decision, SummariesDecision)
     assert decision.agencies == ("police",)
+
+
+# --- an agency asked after every summary was in: the milestone opens again ---------------------
+
+# The reviewer's steps: the SIN made on Fri 20 Nov 2026 (day 10 is Fri 4 Dec); the police asked
+# on 21 Nov; the police's summary in on 23 Nov; then the GP, found to be involved, on 24 Nov.
+SIN_20 = date(2026, 11, 20)
+POLICE_ASKED = date(2026, 11, 21)
+POLICE_IN = date(2026, 11, 23)
+GP_ASKED = date(2026, 11, 24)
+GP_IN = date(2026, 11, 26)
+DAY_10_OF_20 = date(2026, 12, 4)
+
+
+def _police_in() -> Case:
+    case = decide(new_case(), DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_20), LA, SIN_20)
+    case = decide(case, _request(POLICE_ASKED, "police"), BM, POLICE_ASKED)
+    return decide(case, _received(POLICE_IN, "Police"), BM, POLICE_IN)
+
+
+def _gp_asked() -> Case:
+    return decide(_police_in(), _request(GP_ASKED, "GP"), BM, GP_ASKED)
+
+
+def _returns(case: Case, today: date) -> Any:
+    return timeline_of(case, today).get(MilestoneKey.RR_IAS_RETURNS)
+
+
+def test_an_agency_asked_after_all_were_in_opens_the_summaries_in_milestone_again() -> None:
+    # Every agency asked is in: the milestone is met on the police's day.
+    police_in = _police_in()
+    assert _returns(police_in, POLICE_IN).completed_on == POLICE_IN
+    assert DecisionKind.SUMMARIES_REQUESTED in available_decisions(police_in)
+
+    # The GP is asked (this was refused as "summaries already in"): the milestone waits for it.
+    case = _gp_asked()
+    status = agency_summaries(case)
+    assert [(a.agency, a.requested_on, a.returned_on) for a in status.agencies] == [
+        ("police", POLICE_ASKED, POLICE_IN),
+        ("gp", GP_ASKED, None),
+    ]
+    assert status.outstanding == ("gp",)
+    assert status.all_in_on is None
+    returns = _returns(case, GP_ASKED)
+    assert (returns.completed_on, returns.status) == (None, MilestoneStatus.NOT_DUE_YET)
+    assert returns.due == DAY_10_OF_20
+    # The stored completion is gone (its slips would stay); the day-1 milestone stays met.
+    assert case.milestone_events[MilestoneKey.RR_IAS_RETURNS.value].completion is None
+    assert timeline_of(case, GP_ASKED).get(MilestoneKey.RR_IAS_REQUESTS).completed_on == (
+        POLICE_ASKED
+    )
+    offered = set(available_decisions(case))
+    assert {DecisionKind.SUMMARIES_RECEIVED, DecisionKind.SUMMARIES_RETURNED} <= offered
+    # Open again, its date can be moved (a met deadline cannot).
+    slip = parse_decision(
+        {
+            "kind": "slip",
+            "milestone": "rr_ias_returns",
+            "to": "2026-12-08",
+            "reason": "The GP was found to be involved on day 3.",
+        }
+    )
+    slipped = decide(case, slip, BM, GP_ASKED)
+    assert _returns(slipped, GP_ASKED).due == date(2026, 12, 8)
+
+
+def test_the_milestone_is_met_again_when_the_later_agency_is_in_on_the_latest_day() -> None:
+    case = decide(_gp_asked(), _received(GP_IN, "gp"), HEALTH, GP_IN)
+    status = agency_summaries(case)
+    assert (status.outstanding, status.all_in_on) == ((), GP_IN)
+    returns = _returns(case, GP_IN)
+    assert (returns.status, returns.completed_on, returns.on_time) == (
+        MilestoneStatus.DONE,
+        GP_IN,
+        True,
+    )
+    # And again for a third agency: each later agency opens it, each last summary meets it.
+    day = date(2026, 11, 30)
+    third = decide(case, _request(day, "Youth Hub"), BM, day)
+    assert _returns(third, day).completed_on is None
+    third = decide(third, _received(date(2026, 12, 7), "youth hub"), BM, date(2026, 12, 7))
+    returns = _returns(third, date(2026, 12, 7))
+    assert (returns.completed_on, returns.on_time) == (date(2026, 12, 7), False)
+
+    # Recorded late: the GP was asked on the 22nd and its summary was in that day, before the
+    # police's. The latest return date is the police's, and the milestone is met on it.
+    backdated = decide(_police_in(), _request(date(2026, 11, 22), "gp"), BM, GP_ASKED)
+    backdated = decide(backdated, _received(date(2026, 11, 22), "gp"), BM, GP_ASKED)
+    assert agency_summaries(backdated).all_in_on == POLICE_IN
+    assert _returns(backdated, GP_ASKED).completed_on == POLICE_IN
+
+
+def test_asking_an_agency_already_asked_leaves_the_milestone_met() -> None:
+    case = _police_in()
+    with refused(AlreadyDecidedError, match="^Police was already asked for a summary on 21 Nov"):
+        apply(case, _request(GP_ASKED, "GP", "police"), BM, GP_ASKED)
+    with refused(AlreadyDecidedError, match="^The summaries were already in on 23 November 2026"):
+        apply(case, _received(GP_ASKED, "police"), BM, GP_ASKED)
+    assert _returns(case, GP_ASKED).completed_on == POLICE_IN
+
+
+def test_after_the_whole_case_summaries_in_no_more_agencies_are_asked() -> None:
+    # The shortcut said every summary was in for the case as a whole: it stands.
+    whole = DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=DAY_10)
+    case = decide(_three_in(), whole, BM, DAY_10)
+    assert DecisionKind.SUMMARIES_REQUESTED not in available_decisions(case)
+    told = "^Every summary was recorded as in on 9 December 2026 for the case as a whole"
+    with refused(AlreadyDecidedError, match=told):
+        apply(case, _request(DAY_10, "Youth Hub"), BM, DAY_10)
+
+    # So for a case stored with only whole-case decisions (no agency named, none to tell apart).
+    stored = in_rapid_review().model_dump(mode="json")
+    stored["decisions"] += [
+        {
+            "kind": kind,
+            "data": {"on": on},
+            "actor": BM.model_dump(mode="json"),
+            "at": f"{on}T10:00:00Z",
+            "version": version,
+        }
+        for kind, on, version in (
+            ("summaries_requested", "2026-11-26", 3),
+            ("summaries_returned", "2026-12-09", 4),
+        )
+    ]
+    stored["milestone_events"].update(
+        rr_ias_requests={"completion": {"on": "2026-11-26"}},
+        rr_ias_returns={"completion": {"on": "2026-12-09"}},
+    )
+    stored["version"] = 4
+    old = Case.model_validate(stored)
+    assert agency_summaries(old).all_in_on == DAY_10
+    assert DecisionKind.SUMMARIES_REQUESTED not in available_decisions(old)
+    with refused(AlreadyDecidedError, match=told):
+        apply(old, _request(DAY_10, "police"), BM, DAY_10)
+
+
+def test_the_whole_case_summaries_in_still_closes_a_case_opened_again() -> None:
+    day = date(2026, 11, 27)
+    case = decide(_gp_asked(), DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=day), BM, day)
+    status = agency_summaries(case)
+    assert [(a.agency, a.returned_on, a.by_whole_case) for a in status.agencies] == [
+        ("police", POLICE_IN, False),
+        ("gp", day, True),
+    ]
+    assert (status.all_in_on, _returns(case, day).completed_on) == (day, day)
+    with refused(AlreadyDecidedError, match="for the case as a whole"):
+        apply(case, _request(day, "school"), BM, day)
+
+
+def test_a_case_stored_with_its_summaries_in_agency_by_agency_opens_again() -> None:
+    # As the version before this one stored it: the milestone met by the police's summary.
+    stored = decide(
+        new_case(), DatedDecision(kind=DecisionKind.SIN_MADE, on=SIN_20), LA, SIN_20
+    ).model_dump(mode="json")
+    stored["decisions"] += [
+        {
+            "kind": kind,
+            "data": {"on": on, "agencies": [agency]},
+            "actor": BM.model_dump(mode="json"),
+            "at": f"{on}T10:00:00Z",
+            "version": version,
+        }
+        for kind, on, agency, version in (
+            ("summaries_requested", "2026-11-21", "police", 3),
+            ("summaries_received", "2026-11-23", "police", 4),
+        )
+    ]
+    stored["milestone_events"].update(
+        rr_ias_requests={"completion": {"on": "2026-11-21"}},
+        rr_ias_returns={"completion": {"on": "2026-11-23"}},
+    )
+    stored["version"] = 4
+    case = Case.model_validate(json.loads(json.dumps(stored)))
+    assert agency_summaries(case).all_in_on == POLICE_IN
+    opened = decide(case, _request(GP_ASKED, "GP"), BM, GP_ASKED)
+    assert agency_summaries(opened).outstanding == ("gp",)
+    assert _returns(opened, GP_ASKED).completed_on is None
+
+
+def test_the_referrer_hears_the_summaries_are_in_only_when_they_are() -> None:
+    def told(case: Case) -> list[str]:
+        return wording.summary_lines(decision_summary(case))[2:]
+
+    asked = "Agencies were asked for their summaries on 21 November 2026"
+    assert told(_police_in()) == [asked, "The agencies' summaries were in by 23 November 2026"]
+    # Asked again: they are not all in, and the referrer's summary says so no longer.
+    assert told(_gp_asked()) == [asked]
+    gp_in = decide(_gp_asked(), _received(GP_IN, "gp"), HEALTH, GP_IN)
+    assert told(gp_in) == [asked, "The agencies' summaries were in by 26 November 2026"]
+
+
+def test_the_day_10_chase_names_the_agency_asked_after_all_were_in() -> None:
+    assert _plan([_police_in()], DAY_10_OF_20) == []
+    [reminder] = _plan([_gp_asked()], DAY_10_OF_20)
+    assert (reminder.kind, reminder.due, reminder.outstanding) == (
+        "due_today",
+        DAY_10_OF_20,
+        ("gp",),
+    )
+    [escalation] = _plan([_gp_asked()], date(2026, 12, 7))
+    assert (escalation.kind, escalation.outstanding) == ("overdue", ("gp",))
+    gp_in = decide(_gp_asked(), _received(GP_IN, "gp"), HEALTH, GP_IN)
+    assert _plan([gp_in], DAY_10_OF_20) == []
+    # Asked after day 10: overdue at once, naming it; a new date for it is chased on that day.
+    late = date(2026, 12, 7)
+    case = decide(_police_in(), _request(late, "gp"), BM, late)
+    [overdue] = _plan([case], late)
+    assert (overdue.kind, overdue.due, overdue.outstanding) == ("overdue", DAY_10_OF_20, ("gp",))
+    slip = {"kind": "slip", "milestone": "rr_ias_returns", "reason": "The GP was asked late."}
+    case = decide(case, parse_decision({**slip, "to": "2026-12-10"}), BM, late)
+    [chase] = _plan([case], date(2026, 12, 10))
+    assert (chase.kind, chase.due, chase.outstanding) == ("due_today", date(2026, 12, 10), ("gp",))
+
+
+def test_the_case_card_and_the_leads_card_follow_the_milestone_opening_again() -> None:
+    police_in = _police_in()
+    assert _fact(_case_card(police_in, GP_ASKED), wording.FACT_AGENCY_SUMMARIES) == (
+        "All 1 in: Police (23 Nov)"
+    )
+    shown = _shown(_lead_card(police_in))
+    assert "summaries_requested" in shown
+    assert not {"summaries_received", "summaries_returned"} & set(shown)
+
+    case = _gp_asked()
+    card = _case_card(case, GP_ASKED)
+    assert (
+        _fact(card, wording.FACT_AGENCY_SUMMARIES) == "1 of 2 in: Police (23 Nov); outstanding: GP"
+    )
+    shown = _shown(_lead_card(case))
+    assert _toggles(shown["summaries_received"]) == [("GP", "gp")]
+    assert "summaries_returned" in shown
+    assert_valid_card(_lead_card(case))
+
+    gp_in = decide(case, _received(GP_IN, "gp"), HEALTH, GP_IN)
+    assert _fact(_case_card(gp_in, GP_IN), wording.FACT_AGENCY_SUMMARIES) == (
+        "All 2 in: Police (23 Nov), GP (26 Nov)"
+    )
+
+
+# --- a reminder's "Summaries received" clicked for an agency already in: a plain refusal -------
+
+HEALTH_LEAD = {
+    "id": "29:health",
+    "name": "Health Lead",
+    "aadObjectId": "00000000-0000-0000-0000-0000000000a2",
+}
+
+
+async def _click_reminder(
+    bot: Client, connector: FakeConnector, card: dict[str, Any], **inputs: str
+) -> dict[str, Any]:
+    """What Teams sends for the reminder's Summaries received form, as the health lead."""
+    [form] = [
+        a["card"]
+        for a in card["actions"]
+        if a["type"] == "Action.ShowCard"
+        and a["card"]["actions"][0]["verb"] == "summaries_received"
+    ]
+    execute = form["actions"][0]
+    body = activities.action_execute(connector.url, execute["verb"], {**execute["data"], **inputs})
+    body["from"] = HEALTH_LEAD
+    body["conversation"] = {"id": "team-id", "conversationType": "channel", "isGroup": True}
+    body["channelData"] = {"tenant": {"id": activities.TENANT}, "team": {"id": "team-id"}}
+    response = await bot.post(
+        "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 200, await response.text()
+    result = await response.json()
+    assert (result["statusCode"], result["type"]) == (
+        200,
+        "application/vnd.microsoft.card.adaptive",
+    )
+    shown: dict[str, Any] = result["value"]
+    return shown
+
+
+def _notice(card: dict[str, Any]) -> str:
+    [warning] = [e for e in card["body"] if e.get("style") == "warning"]
+    return str(warning["items"][0]["text"])
+
+
+async def test_a_reminder_click_for_an_agency_already_in_is_a_plain_refusal(
+    bot: Client, connector: FakeConnector, store: TinyDBStore, clock: FakeClock
+) -> None:
+    response = await bot.post(
+        "/api/messages",
+        data=json.dumps(activities.team_install(connector.url, team_id="team-id")),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 201
+    coventry_app = bot.server.app[SERVICES].partnerships.partnerships["coventry"]
+    repo = CaseRepository(store)
+    await repo.create(_example_case(coventry_app))
+    runner, _ = runner_for(bot, store, clock)
+    clock.set(datetime(2027, 1, 11, 9, 30, tzinfo=UTC))
+    await runner.tick()
+    reminder = _posted_card(connector, "Due today: Rapid review: summaries in (COV-2026-001)")
+    boxes = [
+        (i["id"], i["valueOn"])
+        for a in reminder["actions"]
+        if a["type"] == "Action.ShowCard"
+        for i in a["card"]["body"]
+        if i["type"] == "Input.Toggle"
+    ]
+    assert boxes == [("agency.0", "school"), ("agency.1", "Oak Housing Trust")]
+
+    async def record(agency: str, hour: int) -> None:
+        # Another lead records it on the case card while the reminder still lists it.
+        loaded = await repo.get("COV-2026-001")
+        assert loaded is not None
+        result = apply_decision(
+            loaded[0],
+            _received(date(2027, 1, 11), agency),
+            actor=_la(coventry_app),
+            partnership=coventry_app,
+            at=datetime(2027, 1, 11, hour, tzinfo=UTC),
+        )
+        await repo.save(result.case, loaded[1])
+
+    async def version() -> int:
+        loaded = await repo.get("COV-2026-001")
+        assert loaded is not None
+        return loaded[0].version
+
+    await record("school", 10)
+    before = await version()
+    clock.set(datetime(2027, 1, 11, 14, tzinfo=UTC))
+    on = "2027-01-11"
+    # The school ticked, alone or with the agency still outstanding: refused, naming it.
+    for inputs in (
+        {"agency.0": "school", "agency.1": ""},
+        {"agency.0": "school", "agency.1": "Oak Housing Trust"},
+    ):
+        card = await _click_reminder(bot, connector, reminder, on=on, **inputs)
+        assert _notice(card) == (
+            "The summary from School / college was already recorded as in on 11 January 2027"
+        )
+        assert_valid_card(card)
+        # The lead's card is back, offering only the agency still outstanding.
+        assert _toggles(_shown(card)["summaries_received"]) == [
+            ("Oak Housing Trust", "Oak Housing Trust")
+        ]
+    assert await version() == before
+
+    # Every summary in since: a click for either is refused the same plain way.
+    await record("Oak Housing Trust", 15)
+    before = await version()
+    clock.set(datetime(2027, 1, 11, 16, 30, tzinfo=UTC))
+    card = await _click_reminder(
+        bot, connector, reminder, on=on, **{"agency.1": "Oak Housing Trust"}
+    )
+    assert _notice(card) == "The summaries were already in on 11 January 2027"
+    assert "summaries_received" not in _shown(card)
+    assert_valid_card(card)
+    assert await version() == before

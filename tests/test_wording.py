@@ -231,6 +231,11 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     ),
     P.PARTNERS_ALREADY_TOLD: ({"on": DAY}, "The partners were already told on 25 November 2026"),
     P.SUMMARIES_ALREADY_IN: ({"on": DAY}, "The summaries were already in on 25 November 2026"),
+    P.SUMMARIES_IN_FOR_CASE: (
+        {"on": DAY},
+        "Every summary was recorded as in on 25 November 2026 for the case as a whole"
+        " ('Agency summaries in'), so no more agencies can be asked on this case",
+    ),
     # A listed agency reads by its label; a named one as the lead gave it, with a capital.
     P.AGENCY_ALREADY_REQUESTED: (
         {"agency": "gp", "on": DAY},
