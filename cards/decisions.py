@@ -175,6 +175,8 @@ def _inputs(
             return [_text("reason", wording.DECISION_REASON, multiline=True)]
         case DecisionKind.CLOSE_CASE:
             return [_text("reason", wording.DECISION_CLOSE_REASON, multiline=True)]
+        case DecisionKind.LEAD_AUTHORITY_TOLD:
+            return [_date("on", wording.DECISION_LEAD_TOLD_ON)]
         case DecisionKind.SAFETY_ACTION:
             return [
                 on,

@@ -26,7 +26,7 @@ from cards.text import escape_markdown
 from safeguarding.calendar import WEEKDAY_NAMES, day_month_year
 from safeguarding.cases import REFERENCE, Case, age_label
 from safeguarding.clocks import london_time
-from safeguarding.decisions import agency_summaries
+from safeguarding.decisions import agency_summaries, lead_authority_told
 from safeguarding.frontdoor import FrontDoorContact
 from safeguarding.leading import ELSEWHERE_IN_ENGLAND, OUTSIDE_ENGLAND, LeadRule
 from safeguarding.partnerships import Partnership, Partnerships
@@ -839,12 +839,17 @@ def review_card(
 def acknowledgement_card(
     *, case: Case, partnership: Partnership, timeline: Timeline, told: Partnership | None = None
 ) -> Card:
-    """To the referrer: the reference, what happens next and the statutory clock's first step."""
+    """To the referrer: the reference, what happens next and the statutory clock's first step.
+
+    A case the partnership only takes part in (`Case.collaborator`) has no clock here: Children
+    Act 2004 s16C(1) has the local authority where the child was harmed notify and lead.
+    """
+    subgroup = wording.ACK_SUBGROUP_COLLABORATOR if case.collaborator else wording.ACK_SUBGROUP
     body: list[Element] = [
         _heading(wording.ACK_TITLE.format(reference=_ref(case.reference))),
         _subheading(wording.ACK_NEXT_HEADING, spacing="Medium"),
         text_block(
-            wording.ACK_SUBGROUP.format(
+            subgroup.format(
                 partnership=_esc(partnership.name),
                 subgroup=_esc(partnership.review_channel.name),
             )
@@ -859,7 +864,11 @@ def acknowledgement_card(
     if area.lead_rule is LeadRule.LEAD_NOT_SERVED:
         body.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     sin_due = _milestone_due(timeline, MilestoneKey.SIN)
-    if case.dates.la_aware is not None and sin_due is not None:
+    if case.collaborator:
+        body.append(
+            text_block(wording.ACK_LEAD_ELSEWHERE.format(partnership=_esc(partnership.name)))
+        )
+    elif case.dates.la_aware is not None and sin_due is not None:
         # A referral can reach the partnership after the SIN's date: say so from the first card.
         overdue = timeline.get(MilestoneKey.SIN).status is MilestoneStatus.OVERDUE
         sentence = wording.ACK_SIN_OVERDUE if overdue else wording.ACK_SIN_DUE
@@ -919,6 +928,22 @@ def _summaries_fact(case: Case) -> list[tuple[str, str]]:
     return [(wording.FACT_AGENCY_SUMMARIES, progress)] if progress is not None else []
 
 
+def _clock_facts(case: Case, timeline: Timeline) -> list[tuple[str, str]]:
+    """The SIN and rapid-review dates, or, for a case another authority leads, who counts them."""
+    if not case.collaborator:
+        return [
+            (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
+            (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
+        ]
+    # Children Act 2004 s16C(1): the local authority where the child was harmed notifies and
+    # leads; the partnership that has the case tells it and takes part.
+    told = lead_authority_told(case)
+    return [
+        (wording.FACT_LEAD_CLOCK, wording.LEAD_CLOCK_ELSEWHERE),
+        (wording.FACT_LEAD_TOLD, long_date(told) if told else wording.LEAD_TOLD_NOT_YET),
+    ]
+
+
 def channel_case_card(
     *,
     case: Case,
@@ -948,8 +973,7 @@ def channel_case_card(
         (wording.FACT_REFERRING_AGENCY, _esc(referral.referrer.agency)),
         (wording.FACT_CHILDREN, _esc(children)),
         (wording.FACT_SCREENING, _esc(routes)),
-        (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
-        (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
+        *_clock_facts(case, timeline),
         *_summaries_fact(case),
         (wording.FACT_PARALLEL, _labels(referral.actions.parallel, wording.PARALLEL_CHOICES)),
         (
@@ -963,7 +987,7 @@ def channel_case_card(
         text_block(_esc(partnership.name), isSubtle=True, spacing="None"),
         _facts(facts),
     ]
-    if referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED:
+    if case.collaborator and lead_authority_told(case) is None:
         body.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     body.append(text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"))
     return adaptive_card(body)

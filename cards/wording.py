@@ -234,6 +234,7 @@ LEARNING_SHARING_CHOICES: dict[LearningSharing, str] = {
 }
 DECISION_LINK_IF_PUBLISHED = "Address, if published (https://...)"
 DECISION_CLOSE_REASON = "Why the case is closed"
+DECISION_LEAD_TOLD_ON = "Date the local authority where the child was harmed was told"
 DECISION_REVIEWER = "Reviewer"
 DECISION_PUBLISH = "Publish"
 PUBLISH_CHOICES = {"full": "In full", "improvements_only": "The improvements only"}
@@ -557,6 +558,15 @@ ROUTES_SEPARATOR = "; "
 FACT_SIN_DUE = "SIN due"
 FACT_RAPID_REVIEW_DUE = "Rapid review expected by"
 FACT_AGENCY_SUMMARIES = "Agency summaries"
+# A case the partnership takes part in, another local authority leading: instead of the SIN and
+# rapid-review dates, who counts them and whether that authority was told.
+FACT_LEAD_CLOCK = "Notification and rapid review"
+LEAD_CLOCK_ELSEWHERE = (
+    "The local authority where the child was harmed notifies and leads (Children Act 2004"
+    " s16C(1)): no deadlines are counted here"
+)
+FACT_LEAD_TOLD = "Leading local authority told"
+LEAD_TOLD_NOT_YET = "not recorded yet: tell it, then record it here"
 # The agency summaries fact: "3 of 5 in: Police (12 Jan), GP (13 Jan); outstanding: Housing".
 SUMMARIES_IN_COUNT = "{returned} of {asked} in"
 SUMMARIES_ALL_IN = "All {asked} in"
@@ -590,6 +600,17 @@ ACK_LA_NOT_AWARE = (
     "You did not know when the local authority became aware of the incident. The local"
     " authority must be told about it: the clock for the notification to the national Panel"
     " starts when it becomes aware."
+)
+# A child harmed in an area not served here (Children Act 2004 s16C(1)): instead of the
+# subgroup and notification sentences above.
+ACK_SUBGROUP_COLLABORATOR = (
+    "{partnership}'s review subgroup ({subgroup}) has your referral, because the child lives in"
+    " its area. It takes part in the review and may contact you for more information."
+)
+ACK_LEAD_ELSEWHERE = (
+    "The local authority where the child was harmed decides whether to notify the national"
+    " Panel, notifies it, and leads the rapid review: its deadlines are counted there, not"
+    " here. {partnership} takes part, and makes sure that local authority has been told."
 )
 ACK_BUSINESS_UNIT = "Questions about the review process: {contacts}."
 ACK_FRONT_DOOR_REMINDER = (
@@ -795,6 +816,7 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.SIN_MADE: "SIN made",
     DecisionKind.NOT_NOTIFIABLE: "Not notifiable",
     DecisionKind.LEARNING_REVIEW_OFFERED: "Learning review offered",
+    DecisionKind.LEAD_AUTHORITY_TOLD: "Leading local authority told",
     DecisionKind.SUMMARIES_REQUESTED: "Summaries requested",
     DecisionKind.SUMMARIES_RECEIVED: "Summaries received",
     DecisionKind.MEETING_HELD: "Rapid review meeting held",
@@ -879,6 +901,15 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     ),
     DecisionProblem.NO_INFORMATION_REQUESTED: (
         "The national Panel has not asked for more information (or it was already sent)"
+    ),
+    DecisionProblem.LEAD_ELSEWHERE: (
+        "'{kind}' is not for this partnership: the local authority where the child was harmed"
+        " notifies the national Panel and leads the rapid review (Children Act 2004 s16C(1)),"
+        " and this partnership takes part"
+    ),
+    DecisionProblem.LEADS_HERE: (
+        "'{kind}' is only for a case led by a local authority not served here: this partnership"
+        " leads this case"
     ),
     DecisionProblem.ALREADY_RECORDED: "'{kind}' was already recorded on {on}",
     DecisionProblem.SIN_ALREADY_MADE: "The SIN was already recorded as made on {on}",
@@ -982,6 +1013,9 @@ SUMMARY_LINES: dict[SummaryCode, str] = {
         "The local authority decided the case did not need to be notified to the national Panel"
     ),
     SummaryCode.LEARNING_REVIEW_OFFERED: "The partnership decided to hold a learning review",
+    SummaryCode.LEAD_AUTHORITY_TOLD: (
+        "The partnership told the local authority where the child was harmed, which leads, on {on}"
+    ),
     SummaryCode.SUMMARIES_REQUESTED: "Agencies were asked for their summaries on {on}",
     SummaryCode.PARTNERS_NOTIFIED: "The safeguarding partners were told on {on}",
     SummaryCode.SUMMARIES_RETURNED: "The agencies' summaries were in by {on}",

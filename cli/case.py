@@ -84,7 +84,12 @@ def run(settings: Settings, reference: str, *, stdout: TextIO, stderr: TextIO, t
     if partnership is not None:
         calendar = PartnershipCalendars().for_partnership(partnership)
         timeline = compute_timeline(
-            case.dates, partnership.clock, calendar, today, events=case.milestone_events
+            case.dates,
+            partnership.clock,
+            calendar,
+            today,
+            events=case.milestone_events,
+            collaborator=case.collaborator,
         )
         stdout.write(render_table(timeline, partnership=partnership.id) + "\n")
     stdout.write("\naudit trail:\n")

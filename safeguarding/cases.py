@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from safeguarding.leading import LeadRule
 from safeguarding.partnerships import Lead, Partner
 from safeguarding.referral import Child, Referral, Screening
 from safeguarding.timeline import CaseDates, MilestoneEvents
@@ -122,6 +123,19 @@ class Case(BaseModel):
                     self.dates = self.dates.model_copy(update={"national_review": on})
                     break
         return self
+
+    @property
+    def collaborator(self) -> bool:
+        """Whether the partnership only takes part: the child was harmed in an area not served here.
+
+        Children Act 2004 s16C(1): the local authority where the child died or was seriously
+        harmed notifies the Panel, and (the Panel's FAQ) undertakes the rapid review, expected
+        to collaborate with the authority where the child lives. The case is filed with the
+        child's home partnership (`LeadRule.LEAD_NOT_SERVED`), which counts none of those
+        deadlines and records no notification decision: it tells the leading authority and
+        takes part.
+        """
+        return self.referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED
 
     @property
     def year(self) -> int:

@@ -95,6 +95,7 @@ __all__ = [
     "case_agencies",
     "case_notes",
     "decision_summary",
+    "lead_authority_told",
     "panel_answers",
     "parse_decision",
     "recorded_decisions",
@@ -121,6 +122,10 @@ class DecisionProblem(StrEnum):
     DEADLINE_NATIONAL_REVIEW = "deadline_national_review"  # milestone
     NO_INFORMATION_REQUESTED = "no_information_requested"
     AGENCY_NOT_REQUESTED = "agency_not_requested"  # agency
+    # Another local authority leads the case (CA 2004 s16C(1)): this partnership takes part.
+    LEAD_ELSEWHERE = "lead_elsewhere"  # kind
+    # This partnership leads the case: there is no other leading authority to tell.
+    LEADS_HERE = "leads_here"  # kind
     # Already recorded.
     ALREADY_RECORDED = "already_recorded"  # kind, on
     SIN_ALREADY_MADE = "sin_already_made"  # on
@@ -244,6 +249,9 @@ class DecisionKind(StrEnum):
     NOT_NOTIFIABLE = "not_notifiable"
     # A case that was not notifiable goes to a learning review all the same.
     LEARNING_REVIEW_OFFERED = "learning_review_offered"
+    # A case the partnership only takes part in: it told the local authority where the child
+    # was harmed, which notifies and leads (CA 2004 s16C(1)).
+    LEAD_AUTHORITY_TOLD = "lead_authority_told"
     # The local authority told the safeguarding partners (and other areas' partners).
     PARTNERS_NOTIFIED = "partners_notified"
     # The agencies were asked for their Individual Agency Summaries (named, or for the whole
@@ -322,6 +330,7 @@ class DatedDecision(_Dated):
 
     kind: Literal[
         DecisionKind.SIN_MADE,
+        DecisionKind.LEAD_AUTHORITY_TOLD,
         DecisionKind.PARTNERS_NOTIFIED,
         DecisionKind.SUMMARIES_RETURNED,
         DecisionKind.MEETING_HELD,
@@ -876,6 +885,16 @@ def _latest(case: Case, kind: DecisionKind) -> RecordedDecision | None:
     return next((r for r in reversed(case.decisions) if r.kind == kind.value), None)
 
 
+def lead_authority_told(case: Case) -> date | None:
+    """The day the partnership told the local authority that leads its case, if recorded.
+
+    Children Act 2004 s16C(1): for a child harmed in an area not served here, that area's
+    local authority notifies the Panel and leads the rapid review; the child's home
+    partnership, which has the case, tells it and takes part (`Case.collaborator`).
+    """
+    return _recorded_on(_latest(case, DecisionKind.LEAD_AUTHORITY_TOLD))
+
+
 # --- when each decision is allowed ----------------------------------------------------------
 
 _OPEN = frozenset(CaseStatus) - {CaseStatus.PUBLISHED, CaseStatus.CLOSED}
@@ -1087,11 +1106,27 @@ def _guard_close(case: Case, _: Agreement) -> None:
     No statute closes a case; it ends where WT2023 chapter 5 leaves the partners nothing to
     do: not notified, no further review after the rapid review, the Panel reviewing it
     nationally (Children Act 2004 s16B), the local report published, a learning review done.
+    A case another local authority leads (Children Act 2004 s16C(1)) leaves the partnership
+    nothing once that authority has been told: it is closed from any open status then.
     """
+    if case.collaborator:
+        _need_status(case, _OPEN, DecisionKind.CLOSE_CASE)
+        _need(case, DecisionKind.LEAD_AUTHORITY_TOLD, DecisionKind.CLOSE_CASE)
+        return
     if case.status is CaseStatus.LEARNING_REVIEW:
         _need(case, DecisionKind.LEARNING_REVIEW_COMPLETED, DecisionKind.CLOSE_CASE)
         return
     _need_status(case, _CLOSABLE, DecisionKind.CLOSE_CASE)
+
+
+def _guard_lead_told(case: Case, _: Agreement) -> None:
+    """The leading local authority was told: once, on a case another authority leads."""
+    _need_status(case, _OPEN, DecisionKind.LEAD_AUTHORITY_TOLD)
+    told = lead_authority_told(case)
+    if told is not None:
+        raise AlreadyDecidedError(
+            DecisionProblem.ALREADY_RECORDED, kind=DecisionKind.LEAD_AUTHORITY_TOLD, on=told
+        )
 
 
 def _guard_report_sent(case: Case, _: Agreement) -> None:
@@ -1117,6 +1152,7 @@ _GUARDS: dict[DecisionKind, _Guard] = {
     DecisionKind.LEARNING_REVIEW_OFFERED: _guard_status(
         frozenset({CaseStatus.NO_SERIOUS_INCIDENT}), DecisionKind.LEARNING_REVIEW_OFFERED
     ),
+    DecisionKind.LEAD_AUTHORITY_TOLD: _guard_lead_told,
     DecisionKind.SUMMARIES_REQUESTED: _guard_requests,
     DecisionKind.SUMMARIES_RECEIVED: _guard_received,
     DecisionKind.PARTNERS_NOTIFIED: _guard_once(
@@ -1169,6 +1205,26 @@ _GUARDS: dict[DecisionKind, _Guard] = {
     DecisionKind.CLOSE_CASE: _guard_close,
 }
 
+# All a partnership records on a case another local authority leads (CA 2004 s16C(1)).
+_COLLABORATOR_DECISIONS = frozenset({DecisionKind.LEAD_AUTHORITY_TOLD, DecisionKind.CLOSE_CASE})
+
+
+def _guard(kind: DecisionKind, case: Case, agreement: Agreement) -> None:
+    """Whether the decision fits the case now; raises the DecisionError that says why not.
+
+    Children Act 2004 s16C(1): the local authority where the child died or was seriously
+    harmed notifies the Panel, and (the Panel's FAQ) undertakes the rapid review. On a case the
+    partnership only takes part in (`Case.collaborator`) the notification decision, telling
+    the partners, the rapid review and every review after it are that authority's: the
+    partnership records only that it told that authority, and then closes the case.
+    """
+    if case.collaborator:
+        if kind not in _COLLABORATOR_DECISIONS:
+            raise DecisionNotAllowedError(DecisionProblem.LEAD_ELSEWHERE, kind=kind)
+    elif kind is DecisionKind.LEAD_AUTHORITY_TOLD:
+        raise DecisionNotAllowedError(DecisionProblem.LEADS_HERE, kind=kind)
+    _GUARDS[kind](case, agreement)
+
 
 def _check_capacity(kind: DecisionKind, actor: Actor) -> None:
     """Refuse a decision the actor may not record in the capacity they act in.
@@ -1210,7 +1266,7 @@ def available_decisions(case: Case, lead: Lead | None = None) -> list[DecisionKi
     available: list[DecisionKind] = []
     for kind in DecisionKind:
         try:
-            _GUARDS[kind](case, agreement)
+            _guard(kind, case, agreement)
         except DecisionError:
             continue
         if lead is None or _may_record(kind, lead, agreement):
@@ -1441,6 +1497,9 @@ def _change(
             return _Change(completions={MilestoneKey.RR_IAS_RETURNS: on})
         case DatedDecision(kind=DecisionKind.MEETING_HELD):
             return _Change()
+        case DatedDecision(kind=DecisionKind.LEAD_AUTHORITY_TOLD):
+            # Kept as a decision, not a milestone: no deadline for it is set anywhere.
+            return _Change()
         case ProposeRecommendation():
             # The first proposal is the rapid review's draft outcome.
             if _completion(case, MilestoneKey.RR_DRAFT) is None:
@@ -1551,7 +1610,7 @@ def apply_decision(
     agreement = agreement_status(case)
     if _is_repeat(case, decision, actor, agreement):
         return DecisionResult(case=case, audit=None, changed=False)
-    _GUARDS[decision.kind](case, agreement)
+    _guard(decision.kind, case, agreement)
     _check_capacity(decision.kind, actor)
     change = _change(case, decision, actor, agreement, today)
 
@@ -1597,6 +1656,7 @@ class SummaryCode(StrEnum):
     RAPID_REVIEW_BEGAN = "rapid_review_began"
     NOT_NOTIFIABLE = "not_notifiable"
     LEARNING_REVIEW_OFFERED = "learning_review_offered"
+    LEAD_AUTHORITY_TOLD = "lead_authority_told"  # on
     SUMMARIES_REQUESTED = "summaries_requested"  # on
     PARTNERS_NOTIFIED = "partners_notified"  # on
     SUMMARIES_RETURNED = "summaries_returned"  # on
@@ -1641,6 +1701,8 @@ def _summary_items(decision: Decision, outcome: Outcome | None) -> list[SummaryI
             return [SummaryItem(SummaryCode.NOT_NOTIFIABLE)]
         case ReasonedDecision(kind=DecisionKind.LEARNING_REVIEW_OFFERED):
             return [SummaryItem(SummaryCode.LEARNING_REVIEW_OFFERED)]
+        case DatedDecision(kind=DecisionKind.LEAD_AUTHORITY_TOLD, on=on):
+            return [SummaryItem(SummaryCode.LEAD_AUTHORITY_TOLD, {"on": on})]
         case DatedDecision(kind=DecisionKind.PARTNERS_NOTIFIED, on=on):
             return [SummaryItem(SummaryCode.PARTNERS_NOTIFIED, {"on": on})]
         case DatedDecision(kind=DecisionKind.MEETING_HELD, on=on):

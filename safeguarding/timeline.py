@@ -7,7 +7,7 @@ working-day calendar, the recorded slips and completions, and `today`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -279,6 +279,9 @@ class _Plan:
 
 
 _NOT_DECIDED = "applies once a local CSPR is decided"
+# A case the partnership only takes part in (Children Act 2004 s16C(1)): who owns every clock.
+LEAD_ELSEWHERE_BASIS = "the local authority where the child was harmed leads (s16C(1))"
+LEAD_ELSEWHERE_RESPONSIBLE = "the local authority where the child was harmed"
 
 
 def _plural(n: int, word: str) -> str:
@@ -684,6 +687,30 @@ class _Builder:
         return MilestoneStatus.NOT_DUE_YET, left, None
 
 
+def _led_elsewhere(plan: _Plan) -> _Plan:
+    """The milestone for a partnership that takes part while another local authority leads.
+
+    Children Act 2004 s16C(1): the local authority where the child died or was seriously
+    harmed notifies the Panel; the Panel's FAQ: that authority undertakes the rapid review. So
+    the notification, telling the partners, the rapid review and any review after it are that
+    authority's, counted from when it became aware, which this partnership does not know: no
+    due date is counted here and nothing is reminded. A date recorded on the case before this
+    rule (a SIN recorded as made) still shows as done.
+    """
+    return replace(
+        plan,
+        responsible=LEAD_ELSEWHERE_RESPONSIBLE,
+        partners=(),
+        due=None,
+        basis=LEAD_ELSEWHERE_BASIS,
+        anchor=None,
+        alternative_due=None,
+        alternative_basis=None,
+        applicable=False,
+        superseded_note=None,
+    )
+
+
 def compute_timeline(
     dates: CaseDates,
     options: ClockOptions,
@@ -692,8 +719,14 @@ def compute_timeline(
     events: Mapping[str, MilestoneEvents] | None = None,
     *,
     due_soon_days: int = DEFAULT_DUE_SOON_WORKING_DAYS,
+    collaborator: bool = False,
 ) -> Timeline:
-    """Every milestone of a case on `today`, from its dates, clock options and events."""
+    """Every milestone of a case on `today`, from its dates, clock options and events.
+
+    `collaborator` (`Case.collaborator`): the child was harmed in an area of England not served
+    here, whose local authority leads (Children Act 2004 s16C(1)); every milestone is then not
+    applicable for this partnership.
+    """
     if due_soon_days < 0:
         raise TimelineInputError(f"due_soon_days must be 0 or more, not {due_soon_days}")
     validate_case_dates(dates)
@@ -736,5 +769,8 @@ def compute_timeline(
         b.plan_copy_to_panel,
         b.plan_available_until,
     ]
-    computed = {m.key: m for m in (b.finish(plan()) for plan in planners)}
+    computed = {
+        m.key: m
+        for m in (b.finish(_led_elsewhere(plan()) if collaborator else plan()) for plan in planners)
+    }
     return Timeline(today=today, milestones=tuple(computed[key] for key in MilestoneKey))

@@ -356,13 +356,20 @@ def _open_milestones(
     case: Case, context: _Partnership, today: date, cache: OpenMilestonesCache
 ) -> tuple[_Open, ...]:
     clock = context.partnership.clock
-    key = (clock, context.calendar, case.dates, tuple(sorted(case.milestone_events.items())))
+    events = tuple(sorted(case.milestone_events.items()))
+    key = (clock, context.calendar, case.dates, events, case.collaborator)
     found = cache.get(key)
     if found is not None:
         return found
     try:
+        # A case the partnership only takes part in has no deadline here (CA 2004 s16C(1)).
         timeline = compute_timeline(
-            case.dates, clock, context.calendar, today, events=case.milestone_events
+            case.dates,
+            clock,
+            context.calendar,
+            today,
+            events=case.milestone_events,
+            collaborator=case.collaborator,
         )
     except TimelineInputError:
         # Stored cases were validated when their dates were recorded; one that no longer

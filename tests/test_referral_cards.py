@@ -149,7 +149,9 @@ def make_case(referral: Referral) -> Case:
 
 
 def timeline_of(case: Case) -> Timeline:
-    return compute_timeline(case.dates, coventry().clock, calendar(), TODAY)
+    return compute_timeline(
+        case.dates, coventry().clock, calendar(), TODAY, collaborator=case.collaborator
+    )
 
 
 def walk(node: Any) -> Iterator[dict[str, Any]]:

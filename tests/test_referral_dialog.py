@@ -780,7 +780,12 @@ async def test_harm_in_an_area_not_served_here_says_its_authority_leads_and_file
     assert wording.LEAD_NOT_HERE in shown
 
     filed = await h.step("review", submit=True)
-    assert wording.LEAD_MUST_BE_TOLD in json.dumps(cards_in(filed))
+    acknowledgement = json.dumps(cards_in(filed))
+    assert wording.LEAD_MUST_BE_TOLD in acknowledgement
+    # That authority notifies and leads (Children Act 2004 s16C(1)); Coventry counts no clock.
+    assert wording.ACK_LEAD_ELSEWHERE.format(partnership=COVENTRY) in acknowledgement
+    assert "If it notifies" not in acknowledgement
+    assert "notification is due by" not in acknowledgement
     # Filed with the home partnership, which takes part, so nothing entered is lost.
     case = await filed_case(h, "COV-2026-001")
     assert case.referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED

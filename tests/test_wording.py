@@ -245,6 +245,17 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
         {"agency": "police", "on": DAY},
         "The summary from Police was already recorded as in on 25 November 2026",
     ),
+    P.LEAD_ELSEWHERE: (
+        {"kind": DecisionKind.SIN_MADE},
+        "'SIN made' is not for this partnership: the local authority where the child was harmed"
+        " notifies the national Panel and leads the rapid review (Children Act 2004 s16C(1)), and"
+        " this partnership takes part",
+    ),
+    P.LEADS_HERE: (
+        {"kind": DecisionKind.LEAD_AUTHORITY_TOLD},
+        "'Leading local authority told' is only for a case led by a local authority not served"
+        " here: this partnership leads this case",
+    ),
     P.AGENCY_NOT_REQUESTED: (
         {"agency": "oak Housing Trust"},
         "Oak Housing Trust has not been asked for a summary: record the request first",
@@ -398,6 +409,12 @@ SUMMARIES: list[tuple[SummaryCode, dict[str, Param], str]] = [
         "The local authority decided the case did not need to be notified to the national Panel",
     ),
     (S.LEARNING_REVIEW_OFFERED, {}, "The partnership decided to hold a learning review"),
+    (
+        S.LEAD_AUTHORITY_TOLD,
+        {"on": DAY},
+        "The partnership told the local authority where the child was harmed, which leads, on"
+        " 25 November 2026",
+    ),
     (
         S.SUMMARIES_REQUESTED,
         {"on": DAY},

@@ -147,6 +147,7 @@ class CaseCards:
             self._calendars.for_partnership(partnership),
             london_time(self._clock.now()).date(),
             events=case.milestone_events,
+            collaborator=case.collaborator,
         )
 
     async def refresh_ids(self, partnership: Partnership) -> list[str]:

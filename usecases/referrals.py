@@ -119,7 +119,9 @@ class ReferralFiling:
         logger.info("referral %s filed for %s", reference, partnership.id)
 
         calendar = self._calendars.for_partnership(partnership)
-        timeline = compute_timeline(case.dates, partnership.clock, calendar, today)
+        timeline = compute_timeline(
+            case.dates, partnership.clock, calendar, today, collaborator=case.collaborator
+        )
         told = self._to_tell(case)
         acknowledgement = Say.card_of(
             acknowledgement_card(case=case, partnership=partnership, timeline=timeline, told=told),
