@@ -63,6 +63,7 @@ from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cards import assert_valid_card
 from tests.support.cases import make_case, make_referral
+from tests.support.clicks import click, post, verbs
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, FakeTime
 
@@ -392,36 +393,6 @@ BM_USER = {
 }
 
 
-async def _post(client: Client, body: dict[str, Any]) -> Any:
-    response = await client.post(
-        "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
-    )
-    assert response.status in (200, 201), await response.text()
-    return await response.json() if response.status == 200 else None
-
-
-async def _click(
-    client: Client, connector: FakeConnector, who: dict[str, Any], verb: str, **data: Any
-) -> dict[str, Any]:
-    body = activities.action_execute(connector.url, verb, {"reference": "COV-2026-001", **data})
-    body["from"] = who
-    body["conversation"] = {"id": "team-id", "conversationType": "channel", "isGroup": True}
-    body["channelData"] = {"tenant": {"id": activities.TENANT}, "team": {"id": "team-id"}}
-    result = await _post(client, body)
-    assert result["statusCode"] == 200
-    card: dict[str, Any] = result["value"]
-    assert_valid_card(card)
-    return card
-
-
-def _verbs(card: dict[str, Any]) -> set[str]:
-    return {
-        action["card"]["actions"][0]["verb"]
-        for action in card.get("actions", [])
-        if action["type"] == "Action.ShowCard"
-    }
-
-
 async def _case(repo: CaseRepository) -> Case:
     loaded = await repo.get("COV-2026-001")
     assert loaded is not None
@@ -457,8 +428,8 @@ async def test_the_collaborator_path_over_http(
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await _post(bot, activities.team_install(connector.url, team_id="team-id"))
-    await _post(bot, activities.message(connector.url, "hello"))  # the referrer's chat
+    await post(bot, activities.team_install(connector.url, team_id="team-id"))
+    await post(bot, activities.message(connector.url, "hello"))  # the referrer's chat
     # Filed and announced as the referral dialog files it: the case card in the channel.
     repo = CaseRepository(store)
     filed = collaborator_case(user_id=activities.USER["id"])
@@ -479,39 +450,39 @@ async def test_the_collaborator_path_over_http(
     assert "Serious incident notification" not in digest
     assert "overdue by" not in digest
 
-    lead_view = await _click(bot, connector, LA_USER, "refresh")
-    assert _verbs(lead_view) == {"lead_authority_told"}
+    lead_view = await click(bot, connector, LA_USER, "refresh")
+    assert verbs(lead_view) == {"lead_authority_told"}
     shown = _text(lead_view)
     assert wording.LEAD_CLOCK_ELSEWHERE in shown
     assert wording.FACT_SIN_DUE not in shown
 
     # A forged or stale "SIN made", or "Not notifiable" for the LA: refused, nothing changes.
-    refused = await _click(bot, connector, LA_USER, "sin_made", on="2026-11-23")
+    refused = await click(bot, connector, LA_USER, "sin_made", on="2026-11-23")
     assert "is not for this partnership" in _text(refused)
-    refused = await _click(
+    refused = await click(
         bot, connector, BM_USER, "not_notifiable", reason="Not ours", on_behalf_of_la="true"
     )
     assert "is not for this partnership" in _text(refused)
-    early = await _click(bot, connector, BM_USER, "close_case", reason="Done")
+    early = await click(bot, connector, BM_USER, "close_case", reason="Done")
     assert "Record 'Leading local authority told' before 'Close the case'" in _text(early)
     case = await _case(repo)
     assert (case.status, case.dates.sin_made, case.decisions) == (CaseStatus.REFERRED, None, [])
 
     before = len(connector.sent)
-    recorded = await _click(bot, connector, BM_USER, "lead_authority_told", on="2026-11-23")
+    recorded = await click(bot, connector, BM_USER, "lead_authority_told", on="2026-11-23")
     assert "Recorded: Leading local authority told" in _text(recorded)
     assert "Monday 23 November 2026" in _text(recorded)
-    assert _verbs(recorded) == {"close_case"}
+    assert verbs(recorded) == {"close_case"}
     sent = connector.sent[before:]
     assert any(s.method == "PUT" and s.conversation_id == "team-id" for s in sent)
     [to_referrer] = [s for s in sent if s.conversation_id.startswith("a:personal-")]
     assert "told the local authority where the child was harmed" in _text(to_referrer.body)
 
-    closed = await _click(
+    closed = await click(
         bot, connector, LA_USER, "close_case", reason="The leading authority has the case"
     )
     assert "Recorded: Close the case" in _text(closed)
-    assert _verbs(closed) == set()
+    assert verbs(closed) == set()
     assert (await _case(repo)).status is CaseStatus.CLOSED
     trail = await repo.audit_trail("COV-2026-001")
     assert [entry.get("kind") for entry in trail[-2:]] == ["lead_authority_told", "close_case"]

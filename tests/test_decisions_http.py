@@ -19,6 +19,7 @@ from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cards import assert_valid_card
 from tests.support.cases import file_case
+from tests.support.clicks import click, post, verbs
 from tests.support.connector import FakeConnector
 
 Client = TestClient[Any, Any]
@@ -41,41 +42,11 @@ BUSINESS_MANAGER = {
 STRANGER = {"id": "29:x", "name": "Someone", "aadObjectId": "00000000-0000-0000-0000-0000000000ff"}
 
 
-async def _post(client: Client, body: dict[str, Any]) -> Any:
-    response = await client.post(
-        "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
-    )
-    assert response.status in (200, 201), await response.text()
-    return await response.json() if response.status == 200 else None
-
-
-async def _click(
-    client: Client, connector: FakeConnector, who: dict[str, Any], verb: str, **data: Any
-) -> dict[str, Any]:
-    body = activities.action_execute(connector.url, verb, {"reference": "COV-2026-001", **data})
-    body["from"] = who
-    body["conversation"] = {"id": "team-id", "conversationType": "channel", "isGroup": True}
-    body["channelData"] = {"tenant": {"id": activities.TENANT}, "team": {"id": "team-id"}}
-    result = await _post(client, body)
-    assert result["statusCode"] == 200
-    assert result["type"] == "application/vnd.microsoft.card.adaptive"
-    card: dict[str, Any] = result["value"]
-    return card
-
-
-def _verbs(card: dict[str, Any]) -> set[str]:
-    return {
-        a["card"]["actions"][0]["verb"]
-        for a in card.get("actions", [])
-        if a["type"] == "Action.ShowCard"
-    }
-
-
 @pytest.fixture
 async def filed(bot: Client, connector: FakeConnector, store: TinyDBStore) -> CaseRepository:
     """A filed Coventry case posted in the review channel, its referrer known to the bot."""
-    await _post(bot, activities.team_install(connector.url, team_id="team-id"))
-    await _post(bot, activities.message(connector.url, "hello"))  # the referrer's chat
+    await post(bot, activities.team_install(connector.url, team_id="team-id"))
+    await post(bot, activities.message(connector.url, "hello"))  # the referrer's chat
     await file_case(store, activities.USER["id"])
     repo = CaseRepository(store)
     loaded = await repo.get("COV-2026-001")
@@ -100,10 +71,10 @@ async def test_a_leads_click_records_updates_the_channel_and_tells_the_referrer(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
     before = len(connector.sent)
-    card = await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    card = await click(bot, connector, LA, "sin_made", on="2026-11-23")
     assert "Recorded" in json.dumps(card)
     assert await _status(filed) == "rapid_review"
-    assert "propose_recommendation" in _verbs(card)
+    assert "propose_recommendation" in verbs(card)
     sent = connector.sent[before:]
     assert any(s.method == "PUT" and s.conversation_id == "team-id" for s in sent)
     to_referrer = [s for s in sent if s.conversation_id.startswith("a:personal-")]
@@ -118,9 +89,9 @@ async def test_a_leads_click_records_updates_the_channel_and_tells_the_referrer(
 async def test_a_non_lead_click_is_refused_and_audited(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    card = await _click(bot, connector, STRANGER, "sin_made", on="2026-11-23")
+    card = await click(bot, connector, STRANGER, "sin_made", on="2026-11-23")
     assert "Only the partnership's leads" in json.dumps(card)
-    assert _verbs(card) == set()
+    assert verbs(card) == set()
     assert await _status(filed) == "referred"
     trail = await filed.audit_trail("COV-2026-001")
     assert trail[-1]["what"] == "refused: sin_made"
@@ -129,10 +100,10 @@ async def test_a_non_lead_click_is_refused_and_audited(
 async def test_refresh_gives_leads_the_buttons_and_others_a_read_only_card(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    lead_view = await _click(bot, connector, LA, "refresh")
-    other_view = await _click(bot, connector, STRANGER, "refresh")
-    assert {"sin_made", "not_notifiable"} <= _verbs(lead_view)
-    assert _verbs(other_view) == set()
+    lead_view = await click(bot, connector, LA, "refresh")
+    other_view = await click(bot, connector, STRANGER, "refresh")
+    assert {"sin_made", "not_notifiable"} <= verbs(lead_view)
+    assert verbs(other_view) == set()
     assert lead_view["refresh"]["action"]["verb"] == "refresh"
     assert_valid_card(lead_view)
     assert_valid_card(other_view)
@@ -141,8 +112,8 @@ async def test_refresh_gives_leads_the_buttons_and_others_a_read_only_card(
 async def test_a_double_click_records_one_decision(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
-    second = await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    await click(bot, connector, LA, "sin_made", on="2026-11-23")
+    second = await click(bot, connector, LA, "sin_made", on="2026-11-23")
     assert "already recorded" in json.dumps(second)
     loaded = await filed.get("COV-2026-001")
     assert loaded is not None
@@ -152,8 +123,8 @@ async def test_a_double_click_records_one_decision(
 async def test_conflicting_decisions_one_wins_and_the_other_is_told(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
-    late = await _click(
+    await click(bot, connector, LA, "sin_made", on="2026-11-23")
+    late = await click(
         bot,
         connector,
         BUSINESS_MANAGER,
@@ -169,8 +140,8 @@ async def test_conflicting_decisions_one_wins_and_the_other_is_told(
 async def test_three_partners_must_agree_before_the_rapid_review_is_sent(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
-    await _click(
+    await click(bot, connector, LA, "sin_made", on="2026-11-23")
+    await click(
         bot,
         connector,
         LA,
@@ -180,13 +151,13 @@ async def test_three_partners_must_agree_before_the_rapid_review_is_sent(
         have_regard="",
         reasons="Several agencies held information that was not shared.",
     )
-    early = await _click(bot, connector, LA, "rapid_review_sent", on="2026-11-24")
+    early = await click(bot, connector, LA, "rapid_review_sent", on="2026-11-24")
     assert await _status(filed) == "rapid_review"
     assert "Recorded" not in json.dumps(early)
-    await _click(bot, connector, HEALTH, "agree")
-    card = await _click(bot, connector, POLICE, "agree")
+    await click(bot, connector, HEALTH, "agree")
+    card = await click(bot, connector, POLICE, "agree")
     assert "agreed by all three partners" in json.dumps(card)
-    await _click(bot, connector, LA, "rapid_review_sent", on="2026-11-24")
+    await click(bot, connector, LA, "rapid_review_sent", on="2026-11-24")
     assert await _status(filed) == "local_review"
 
 
@@ -197,7 +168,7 @@ async def test_case_show_prints_the_case_timeline_and_audit_without_names(
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await _click(bot, connector, LA, "not_notifiable", reason="Jane fell from a swing")
+    await click(bot, connector, LA, "not_notifiable", reason="Jane fell from a swing")
     monkeypatch.setenv("REVIEW_BOT_DATA_DIR", str(settings.data_dir))
     out, err = io.StringIO(), io.StringIO()
     code = await asyncio.to_thread(run, ["case", "show", "COV-2026-001"], stdout=out, stderr=err)
@@ -219,8 +190,8 @@ async def test_case_show_prints_the_case_timeline_and_audit_without_names(
 async def test_slippage_keeps_the_original_date_and_the_reason(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
-    card = await _click(
+    await click(bot, connector, LA, "sin_made", on="2026-11-23")
+    card = await click(
         bot,
         connector,
         LA,
@@ -249,8 +220,8 @@ async def test_two_leads_deciding_differently_at_the_same_moment(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
     cards = await asyncio.gather(
-        _click(bot, connector, LA, "sin_made", on="2026-11-23"),
-        _click(
+        click(bot, connector, LA, "sin_made", on="2026-11-23"),
+        click(
             bot,
             connector,
             BUSINESS_MANAGER,
@@ -292,11 +263,11 @@ async def test_a_lead_known_only_by_upn_is_recognised_through_teams(
         "aadObjectId": clicker["aadObjectId"],
         "userPrincipalName": "LA.LEAD@coventry.example",
     }
-    card = await _click(bot, connector, clicker, "not_notifiable", reason="No abuse suspected")
+    card = await click(bot, connector, clicker, "not_notifiable", reason="No abuse suspected")
     assert "Recorded" in json.dumps(card)
     connector.members["29:upn-user"] = {"aadObjectId": clicker["aadObjectId"]}
-    other = await _click(bot, connector, clicker, "refresh")
-    assert _verbs(other) == set()  # without a matching UPN: read-only
+    other = await click(bot, connector, clicker, "refresh")
+    assert verbs(other) == set()  # without a matching UPN: read-only
 
 
 # --- issue 14: the notification decision is the local authority's --------------------------
@@ -316,7 +287,7 @@ def _inputs(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
 async def test_a_police_leads_not_notifiable_is_refused_and_audited_the_las_sin_recorded(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    refused = await _click(bot, connector, POLICE, "not_notifiable", reason="No abuse suspected")
+    refused = await click(bot, connector, POLICE, "not_notifiable", reason="No abuse suspected")
     assert "is the local authority's decision" in json.dumps(refused)
     assert await _status(filed) == "referred"
     trail = await filed.audit_trail("COV-2026-001")
@@ -327,10 +298,10 @@ async def test_a_police_leads_not_notifiable_is_refused_and_audited_the_las_sin_
         "local_authority_only",
     )
     # The police lead's own card never offered it.
-    police_view = await _click(bot, connector, POLICE, "refresh")
-    assert not {"sin_made", "not_notifiable"} & _verbs(police_view)
+    police_view = await click(bot, connector, POLICE, "refresh")
+    assert not {"sin_made", "not_notifiable"} & verbs(police_view)
 
-    recorded = await _click(bot, connector, LA, "sin_made", on="2026-11-23")
+    recorded = await click(bot, connector, LA, "sin_made", on="2026-11-23")
     assert "Recorded: SIN made" in json.dumps(recorded)
     assert await _status(filed) == "rapid_review"
     trail = await filed.audit_trail("COV-2026-001")
@@ -340,14 +311,14 @@ async def test_a_police_leads_not_notifiable_is_refused_and_audited_the_las_sin_
 async def test_the_business_unit_records_the_sin_for_the_la_only_saying_so(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    view = await _click(bot, connector, BUSINESS_MANAGER, "refresh")
+    view = await click(bot, connector, BUSINESS_MANAGER, "refresh")
     toggles = [i for i in _inputs(view, "sin_made") if i["type"] == "Input.Toggle"]
     assert [t["id"] for t in toggles] == ["on_behalf_of_la"]
     assert_valid_card(view)
-    la_view = await _click(bot, connector, LA, "refresh")
+    la_view = await click(bot, connector, LA, "refresh")
     assert not [i for i in _inputs(la_view, "sin_made") if i["type"] == "Input.Toggle"]
 
-    unsaid = await _click(
+    unsaid = await click(
         bot, connector, BUSINESS_MANAGER, "sin_made", on="2026-11-23", on_behalf_of_la="false"
     )
     assert "to record it for the local authority, tick" in json.dumps(unsaid)
@@ -357,12 +328,12 @@ async def test_the_business_unit_records_the_sin_for_the_la_only_saying_so(
 
     # A police lead ticking the box (a forged click: their card has no box) still speaks for
     # the police.
-    forged = await _click(
+    forged = await click(
         bot, connector, POLICE, "sin_made", on="2026-11-23", on_behalf_of_la="true"
     )
     assert "is the local authority's decision" in json.dumps(forged)
 
-    said = await _click(
+    said = await click(
         bot, connector, BUSINESS_MANAGER, "sin_made", on="2026-11-23", on_behalf_of_la="true"
     )
     assert "Recorded: SIN made" in json.dumps(said)
@@ -376,19 +347,17 @@ async def test_the_business_unit_records_the_sin_for_the_la_only_saying_so(
 async def test_closing_a_case_shows_on_its_card_and_tells_the_referrer_without_the_reason(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    await _click(bot, connector, LA, "not_notifiable", reason="Accidental injury")
-    view = await _click(bot, connector, LA, "refresh")
-    assert "close_case" in _verbs(view)
+    await click(bot, connector, LA, "not_notifiable", reason="Accidental injury")
+    view = await click(bot, connector, LA, "refresh")
+    assert "close_case" in verbs(view)
     before = len(connector.sent)
-    card = await _click(
-        bot, connector, LA, "close_case", reason="CDOP and the LADO have it in hand"
-    )
+    card = await click(bot, connector, LA, "close_case", reason="CDOP and the LADO have it in hand")
     assert await _status(filed) == "closed"
     text = json.dumps(card)
     assert "Recorded: Close the case" in text
     assert "On record" in text
     assert "CDOP and the LADO have it in hand" in text
-    assert _verbs(card) == set()
+    assert verbs(card) == set()
     to_referrer = [
         s for s in connector.sent[before:] if s.conversation_id.startswith("a:personal-")
     ]
@@ -416,17 +385,17 @@ def _referrer_texts(connector: FakeConnector, since: int) -> list[str]:
 async def test_agencies_asked_and_a_summary_in_through_the_leads_card(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
-    await _click(bot, connector, LA, "sin_made", on="2026-11-23")
-    view = await _click(bot, connector, BUSINESS_MANAGER, "refresh")
+    await click(bot, connector, LA, "sin_made", on="2026-11-23")
+    view = await click(bot, connector, BUSINESS_MANAGER, "refresh")
     asked = _inputs(view, "summaries_requested")
     # The referral names the school; other agencies are added by name.
     assert [(i["id"], i["valueOn"]) for i in asked if i["type"] == "Input.Toggle"] == [
         ("agency.0", "school")
     ]
-    assert "summaries_received" not in _verbs(view)
+    assert "summaries_received" not in verbs(view)
 
     before = len(connector.sent)
-    card = await _click(
+    card = await click(
         bot,
         connector,
         BUSINESS_MANAGER,
@@ -449,7 +418,7 @@ async def test_agencies_asked_and_a_summary_in_through_the_leads_card(
     boxes = {i["valueOn"]: i["id"] for i in received if i["type"] == "Input.Toggle"}
     assert boxes == {"school": "agency.0", "Oak Housing Trust": "agency.1", "police": "agency.2"}
     before = len(connector.sent)
-    card = await _click(
+    card = await click(
         bot,
         connector,
         BUSINESS_MANAGER,
@@ -469,7 +438,7 @@ async def test_agencies_asked_and_a_summary_in_through_the_leads_card(
 
     # The rest in: the summaries-in milestone is met, and the referrer hears that they are all in.
     before = len(connector.sent)
-    await _click(
+    await click(
         bot,
         connector,
         HEALTH,
