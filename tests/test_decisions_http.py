@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -177,14 +178,48 @@ async def test_case_show_prints_the_case_timeline_and_audit_without_names(
     assert "COV-2026-001" in printed
     assert "no_serious_incident" in printed
     assert "Serious incident notification" in printed  # the timeline
-    assert "not_notifiable" in printed  # the audit trail
+    assert "Not notifiable" in printed  # the audit trail
     assert "lives in: Coventry  harmed in: Coventry  lead rule: same_area" in printed
     assert "Jane" not in printed
+    # The audit trail is a table: when (London), who, role, what; no names, no typed reasons.
+    trail = printed.split("audit trail:\n", 1)[1].splitlines()
+    assert trail[0].split() == ["When", "(London)", "Who", "Role", "What"]
+    decided = next(line for line in trail if "Not notifiable" in line)
+    assert re.match(r"  \d{4}-\d\d-\d\d \d\d:\d\d  ", decided)
+    assert LA["aadObjectId"] in decided
+    assert "(local_authority)" in decided
+    assert "(+data not shown)" in decided
+    assert "{" not in printed.split("audit trail:", 1)[1]  # no raw JSON lines
     missing = io.StringIO()
     assert (
         await asyncio.to_thread(run, ["case", "show", "COV-2026-999"], stdout=out, stderr=missing)
         == 1
     )
+
+
+async def test_case_show_as_json_is_one_document_for_machines_without_names(
+    bot: Client,
+    connector: FakeConnector,
+    filed: CaseRepository,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await click(bot, connector, LA, "not_notifiable", reason="Jane fell from a swing")
+    monkeypatch.setenv("REVIEW_BOT_DATA_DIR", str(settings.data_dir))
+    out, err = io.StringIO(), io.StringIO()
+    code = await asyncio.to_thread(
+        run, ["case", "show", "COV-2026-001", "--format", "json"], stdout=out, stderr=err
+    )
+    assert code == 0, err.getvalue()
+    document = json.loads(out.getvalue())
+    assert document["reference"] == "COV-2026-001"
+    assert document["status"] == "no_serious_incident"
+    assert any(m["milestone"] == "sin" for m in document["timeline"])
+    decided = next(e for e in document["audit"] if e.get("kind") == "not_notifiable")
+    assert decided["actor"] == LA["aadObjectId"]
+    assert decided["not_shown"] == ["data"]
+    assert "actor_name" not in decided
+    assert "Jane" not in out.getvalue()
 
 
 async def test_slippage_keeps_the_original_date_and_the_reason(
