@@ -29,6 +29,7 @@ from bot.handler import ReviewBot
 from bot.http import error_middleware, messages_handler
 from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
+from bot.roster import RosterDirectory
 from bot.settings import Settings
 from cards import wording
 from cards.welcome import welcome_card
@@ -373,7 +374,9 @@ def create_app(
         )
         case_cards = CaseCards(
             notifier=notifier,
-            users=conversations,
+            users=RosterDirectory(
+                adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
+            ),
             calendars=calendars,
             clock=active_clock,
             partnerships=partnerships,

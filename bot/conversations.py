@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any, Literal
 
@@ -97,6 +98,11 @@ def record_for(activity: Activity) -> ConversationRecord | None:
     )
 
 
+def _roster_key(team_id: str, user: str) -> str:
+    # Hashed whatever the ids hold: the key never carries a UPN (a name) in clear.
+    return f"member:sha256:{hashlib.sha256(f'{team_id}|{user.casefold()}'.encode()).hexdigest()}"
+
+
 def key_for(record: ConversationRecord) -> str:
     """Personal chats by user, channels by channel id, group chats by conversation id."""
     if record.kind == "personal" and record.user_id:
@@ -180,9 +186,33 @@ class ConversationRegistry:
         return ConversationRecord.model_validate(docs[0].data) if docs else None
 
     async def teams_id_for(self, aad_object_id: str) -> str | None:
-        """The Teams id of the user's personal chat with the bot (the use cases' UserDirectory)."""
+        """The Teams id of the user's personal chat with the bot, if the bot has met them."""
         record = await self.for_user_aad(aad_object_id)
         return record.user_id if record is not None else None
+
+    async def roster_id(self, team_id: str, user: str) -> str | None:
+        """The Teams id found for a user (Entra object id or UPN) in a team's roster earlier."""
+        doc = await self._store.get(Collection.CONVERSATIONS, _roster_key(team_id, user))
+        found = doc.data.get("teams_id") if doc else None
+        return found if isinstance(found, str) and found else None
+
+    async def remember_roster_id(self, team_id: str, user: str, teams_id: str) -> None:
+        """Keep the Teams id a team's roster gave for a user, so Teams is asked once."""
+        key = _roster_key(team_id, user)
+        doc = await self._store.get(Collection.CONVERSATIONS, key)
+        if doc is not None and doc.data.get("teams_id") == teams_id:
+            return
+        try:
+            await self._store.put(
+                Collection.CONVERSATIONS,
+                key,
+                # No `team_id` or `user_aad_object_id` field: these are not conversations.
+                {"kind": "roster_member", "roster_team": team_id, "teams_id": teams_id},
+                if_match=doc.etag if doc else None,
+                if_none_match=doc is None,
+            )
+        except ConflictError:
+            logger.info("roster entry %s written concurrently", key)
 
     async def for_team(self, team_id: str) -> ConversationRecord | None:
         """Any channel record of a team, which carries the service URL and tenant to post there."""

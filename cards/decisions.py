@@ -322,6 +322,25 @@ def _notes_block(notes: Sequence[CaseNote]) -> list[dict[str, Any]]:
     ]
 
 
+def refresh_clause(data: Mapping[str, Any], user_ids: Sequence[str] | None) -> dict[str, Any]:
+    """A card's `refresh`: the listed users' copies refresh into their own view.
+
+    `user_ids` None leaves `userIds` out: Teams then refreshes the card for every member of a
+    chat or channel of up to 60 people (and, in bigger ones, for whoever picks "Refresh card").
+    """
+    clause: dict[str, Any] = {
+        "action": {
+            "type": "Action.Execute",
+            "title": wording.DECISION_REFRESH,
+            "verb": REFRESH_VERB,
+            "data": dict(data),
+        },
+    }
+    if user_ids is not None:
+        clause["userIds"] = list(user_ids)[:60]
+    return clause
+
+
 def decision_card(
     base: Card,
     *,
@@ -329,7 +348,7 @@ def decision_card(
     agreement: Agreement,
     available: Sequence[DecisionKind],
     for_lead: bool,
-    refresh_user_ids: Sequence[str],
+    refresh_user_ids: Sequence[str] | None,
     notice: str | None = None,
     notes: Sequence[CaseNote] = (),
     on_behalf: bool = False,
@@ -355,15 +374,7 @@ def decision_card(
         )
     body.extend(_agreement_block(agreement))
     body.extend(_notes_block(notes))
-    card["refresh"] = {
-        "action": {
-            "type": "Action.Execute",
-            "title": wording.DECISION_REFRESH,
-            "verb": REFRESH_VERB,
-            "data": {"reference": reference},
-        },
-        "userIds": list(refresh_user_ids)[:60],
-    }
+    card["refresh"] = refresh_clause({"reference": reference}, refresh_user_ids)
     if for_lead:
         card["actions"] = [
             _decision_action(

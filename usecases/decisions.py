@@ -150,14 +150,38 @@ class CaseCards:
             collaborator=case.collaborator,
         )
 
-    async def refresh_ids(self, partnership: Partnership) -> list[str]:
-        """Teams ids of the leads the bot knows, so their copy refreshes with the buttons."""
-        ids = []
+    async def refresh_ids(self, partnership: Partnership) -> list[str] | None:
+        """Teams ids of the partnership's leads, so their copy refreshes with the buttons.
+
+        None when some lead's Teams id cannot be known now (a lead the bot has not met who is
+        not found in the team's roster yet, Teams unreachable, or leads given as an Entra ID
+        group): the card then leaves `userIds` out, and Teams refreshes it for every member of a
+        channel of up to 60 people, so every lead gets the buttons and everyone else the
+        read-only card. A list names at most 60 (the most Teams refreshes by name).
+        """
+        if partnership.leads_group_id:
+            # The group's members are not listed here: let Teams refresh for everyone.
+            return None
+        team_id = partnership.review_channel.team_id or None
+        ids: list[str] = []
+        unknown = 0
         for lead in partnership.leads:
-            if lead.aad_object_id:
-                teams_id = await self._users.teams_id_for(lead.aad_object_id)
-                if teams_id:
-                    ids.append(teams_id)
+            who = lead.aad_object_id or lead.upn
+            if not who:
+                continue
+            teams_id = await self._users.teams_id_for(who, team_id=team_id)
+            if teams_id is None:
+                unknown += 1
+            elif teams_id not in ids:
+                ids.append(teams_id)
+        if unknown:
+            logger.info(
+                "%s: %d of %d leads' Teams ids not known yet: the card refreshes for everyone",
+                partnership.id,
+                unknown,
+                len(partnership.leads),
+            )
+            return None
         return ids[:60]
 
     async def card(

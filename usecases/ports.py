@@ -51,8 +51,9 @@ class GroupMembership(Protocol):
 
 
 class UserDirectory(Protocol):
-    """Maps an Entra object id to the Teams user id the bot has met it as (for card refresh)."""
+    """Finds the Teams user id of a configured lead, so their copy of a card refreshes."""
 
-    async def teams_id_for(self, aad_object_id: str) -> str | None:
-        """The Teams id of the user's personal chat with the bot, if the bot has one."""
+    async def teams_id_for(self, user: str, *, team_id: str | None = None) -> str | None:
+        """The Teams id of a user (Entra object id or UPN): from their personal chat with the
+        bot, else from the roster of `team_id`; None when it cannot be known now (fail safe)."""
         ...

@@ -47,6 +47,14 @@ class FakeConnector:
     script: list[str] = field(default_factory=list)
     # What GET .../members/{id} answers beyond the id, by member id (e.g. userPrincipalName).
     members: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The team's roster: Entra object id (or UPN) -> Teams id. GET .../members/{object id}
+    # answers with the member's Teams id, as Teams does; another id that is not a Teams id
+    # ("29:…") answers 404, as for someone not in the team. `roster_status` set: every lookup
+    # answers that status (403: the bot may not read the roster; 503: Teams unavailable).
+    roster: dict[str, str] = field(default_factory=dict)
+    roster_status: int | None = None
+    # Every member looked up, in order (conversation id, member id).
+    member_lookups: list[tuple[str, str]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -89,6 +97,17 @@ class FakeConnector:
 
     async def _member(self, request: web.Request) -> web.Response:
         member = request.match_info["member"]
+        self.member_lookups.append((request.match_info["conv"], member))
+        if self.roster_status is not None:
+            return web.json_response({"error": {"code": "Failed"}}, status=self.roster_status)
+        if member in self.roster:
+            teams_id = self.roster[member]
+            key = "userPrincipalName" if "@" in member else "aadObjectId"
+            return web.json_response({"id": teams_id, "name": "Member", key: member})
+        if member not in self.members and not member.startswith("29:"):
+            return web.json_response(
+                {"error": {"code": "MemberNotFoundInConversation"}}, status=404
+            )
         found = self.members.get(member, {"aadObjectId": member})
         return web.json_response({"id": member, "name": "Member", **found})
 
