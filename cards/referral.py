@@ -178,7 +178,7 @@ class _Form:
             if message:
                 self.body.append(
                     text_block(
-                        _esc(message),
+                        _esc(wording.ERROR_PREFIX.format(message=message)),
                         color="Attention",
                         spacing="None",
                         id=f"{input_id}_error",
@@ -514,7 +514,7 @@ def section_card(
             text_block(wording.ERRORS_SUMMARY, color="Attention", weight="Bolder", id="errors")
         ]
         summary += [
-            text_block(_esc(message), color="Attention")
+            text_block(_esc(wording.ERROR_PREFIX.format(message=message)), color="Attention")
             for key, message in errors.items()
             if key not in form.ids and message
         ]
@@ -541,7 +541,7 @@ def safety_card() -> Card:
     return adaptive_card(body, actions)
 
 
-def _contact_items(contact: FrontDoorContact) -> list[Element]:
+def _contact_items(contact: FrontDoorContact, number: int) -> list[Element]:
     hours = (
         wording.CONTACT_OFFICE_HOURS
         if contact.kind == "office_hours"
@@ -583,7 +583,7 @@ def _contact_items(contact: FrontDoorContact) -> list[Element]:
                 [
                     {
                         "type": "Action.OpenUrl",
-                        "title": wording.CONTACT_WEB_PAGE_ACTION,
+                        "title": wording.CONTACT_WEB_PAGE_ACTION.format(number=number),
                         "url": contact.web_page,
                     }
                 ]
@@ -597,8 +597,9 @@ def safety_redirect_card(
 ) -> Card:
     """Danger: 999 first, then the front doors; a worry: the front doors, and why not here."""
     doors: list[Element] = []
-    for contact in contacts:
-        doors += _contact_items(contact)
+    # Numbered in order, so that each web page button reads differently.
+    for number, contact in enumerate(contacts, start=1):
+        doors += _contact_items(contact, number)
     if not doors:
         doors.append(text_block(wording.FRONT_DOOR_UNLISTED))
     if any(contact.also is not None for contact in contacts):
@@ -638,8 +639,10 @@ def safety_redirect_card(
 # --- the review ---
 
 
-def _edit_action(step: Step, **extra: Any) -> Element:
-    return _submit(wording.EDIT, Step.REVIEW.value, edit=step.value, **extra)
+def _edit_action(title: str, step: Step, **extra: Any) -> Element:
+    # Each Edit names its section, so no two buttons on the card read the same.
+    label = wording.EDIT_SECTION.format(section=title)
+    return _submit(label, Step.REVIEW.value, edit=step.value, **extra)
 
 
 def _review_section(title: str, facts: list[tuple[str, str]], step: Step, **extra: Any) -> Element:
@@ -647,7 +650,7 @@ def _review_section(title: str, facts: list[tuple[str, str]], step: Step, **extr
         [
             _subheading(title),
             _facts(facts),
-            _action_set([_edit_action(step, **extra)]),
+            _action_set([_edit_action(title, step, **extra)]),
         ],
         separator=True,
         spacing="Medium",

@@ -37,24 +37,24 @@ BOT_NAME = "Case Review Referrals"
 
 WELCOME_TITLE = "Referrals for serious case reviews"
 WELCOME_PURPOSE = (
-    "I help practitioners refer a case to the Safeguarding Children Partnership for a rapid"
-    " review or a Child Safeguarding Practice Review: when a child has died or been seriously"
-    " harmed and abuse or neglect is known or suspected. I also keep the case's timescales:"
-    " the statutory ones, and the rapid review's 15 working days that the national Panel's"
-    " guidance expects."
+    "I help practitioners refer a case to the Safeguarding Children Partnership for a"
+    " rapid review or a Child Safeguarding Practice Review. This is for when a child has"
+    " died or been seriously harmed and abuse or neglect is known or suspected. I also"
+    " track the case's time limits. Some are set in law; the national Panel's guidance"
+    " expects a rapid review in 15 working days."
 )
 NOT_FOR_INDIVIDUAL_CHILDREN_TITLE = "I cannot take concerns about an individual child"
 NOT_FOR_INDIVIDUAL_CHILDREN = (
-    "If a child is in immediate danger, call **999** now. If you are worried about a child,"
-    " contact the children's front door (MASH) for the area where the child lives. The"
-    " partnership team cannot take calls about individual children or families."
+    "If a child is in immediate danger, call **999** now. If you are worried about a"
+    " child, contact the children's front door (MASH) for the area where the child lives."
+    " The partnership team cannot take calls about one child or family."
 )
 FRONT_DOORS_HEADING = "Children's front doors"
 FRONT_DOOR_FACT = "{name}: {office} (office hours) · {out_name}: {out_of_hours} (out of hours)"
 FRONT_DOOR_HOURS_NOT_CONFIRMED = (
-    "Where both numbers are shown, the front door's opening hours are not confirmed: call the"
-    " office-hours number during the working day, the out-of-hours number at other times, and"
-    " the other one if there is no answer."
+    "Where both numbers are shown, we do not know the front door's opening hours. Call"
+    " the office-hours number in the working day and the out-of-hours number at other"
+    " times. If no one answers, call the other one."
 )
 FRONT_DOOR_UNLISTED = (
     "Use the children's front door of the local authority where the child lives; its number"
@@ -102,14 +102,16 @@ REFERRAL_AREA_GONE = (
     "The area you chose is no longer served here. Please choose the area where the child lives."
 )
 REFERRAL_LEAD_NOT_SERVED = (
-    "The child was harmed in an area that is not served here. The local authority for that"
-    " area leads the rapid review and must notify the national Panel, so it must be told: please"
-    " contact its children's front door (MASH) too. Your referral will go to {partnership},"
-    " where the child lives, which takes part."
+    "The child was harmed in an area that is not served here. The local authority for"
+    " that area leads the rapid review and must notify the national Panel, so it must be"
+    " told. Please contact its children's front door (MASH) too. Your referral will go to"
+    " {partnership}, where the child lives, which takes part."
 )
 REFERRAL_CANCELLED = "Referral cancelled. What you had entered has been deleted."
 REFERRAL_RECEIVED_SUMMARY = "Referral {reference} received"
 CASE_CARD_SUMMARY = "New referral {reference}"
+EMERGENCY_SUMMARY = "Call 999 now if a child is in danger"
+CONCERN_SUMMARY = "Contact the children's front door"
 # Safety signposts: typed at any point, inside or outside a referral.
 OFFICE_HOURS = "office hours"
 OUT_OF_HOURS = "out of hours"
@@ -128,16 +130,16 @@ CONCERN_REASON = (
 )
 CONCERN_999 = "If a child is in immediate danger, call 999."
 CONCERN_ALSO_INCIDENT = (
-    "If this is also about a serious incident that has already happened (a child has died or"
-    " been seriously harmed, and abuse or neglect is known or suspected), you can go on with a"
-    " referral."
+    "Maybe a serious incident has also happened. That is when a child has died or been"
+    " seriously harmed, and abuse or neglect is known or suspected. If so, you can go on"
+    " with a referral."
 )
 CONTINUE_MY_REFERRAL = "Continue my referral"
 # "I want to make a referral": which one? One reply that asks, with both ways on it.
 WHICH_REFERRAL_TITLE = "Which referral do you mean?"
 WHICH_REFERRAL_CHILD = (
-    "**A referral about a child you are worried about now.** This goes to the children's front"
-    " door (MASH) for the area where the child lives. Please call them now:"
+    "**A referral about a child you are worried about now.** This goes to the children's"
+    " front door (MASH) where the child lives. Please call them now:"
 )
 WHICH_REFERRAL_REVIEW = (
     "**A case review referral.** A child has died or been seriously harmed, and abuse or"
@@ -151,8 +153,8 @@ OFFER_REFERRAL = (
 )
 # Answers outside a referral.
 FAQ_UNKNOWN = (
-    "I don't have an answer to that. Please ask your partnership's business unit; for an"
-    " individual child, contact the children's front door."
+    "I don't have an answer to that. Please ask your partnership's business unit. If it"
+    " is about one child, contact the children's front door."
 )
 FAQ_UNKNOWN_WITH_CONTACT = (
     "I don't have an answer to that. Please ask the partnership's business unit: {contact}."
@@ -163,8 +165,8 @@ CASE_STATUS_NOT_YOURS = (
     " partnership's leads. Please ask the partnership's business unit."
 )
 CASE_STATUS_NONE = (
-    "You have no referrals filed with me. For any other case, please ask the partnership's"
-    " business unit."
+    "You have no referrals filed with me. For any other case, ask the business unit of"
+    " your partnership."
 )
 CASE_STATUS_LINE = "**{reference}** (submitted {submitted}): {status}."
 CASE_STATUSES = {
@@ -248,7 +250,7 @@ DECISION_SUMMARIES_ASKED_ON = "Date the agencies were asked"
 DECISION_AGENCIES_TO_ASK = "Agencies asked (from the referral)"
 DECISION_AGENCIES_NAMED = "Other agencies asked, by name (one a line)"
 DECISION_SUMMARIES_NONE_NAMED = (
-    "If you name no agency, the request is recorded for the case as a whole and the bot cannot"
+    "If you name no agency, the request is kept for the whole case and the bot cannot"
     " chase each agency."
 )
 DECISION_SUMMARIES_RECEIVED_ON = "Date the summaries came in"
@@ -301,8 +303,8 @@ DIGEST_OVERDUE = "overdue by {days} working days"
 DIGEST_DAYS_LEFT = "{days} working days left"
 DIGEST_UNDELIVERED = "Reminders that could not be posted (please check):"
 PERSONAL_CHAT_ONLY = (
-    "Referrals and their progress are handled only in your personal chat with me, because"
-    " they carry children's details. Open a chat with me and type *refer*. If a child is in"
+    "Referrals hold children's details, so I deal with them and their progress only in"
+    " your own chat with me. Open a chat with me and type *refer*. If a child is in"
     " immediate danger, call 999."
 )
 DID_NOT_UNDERSTAND = "I didn't understand that. Type *help* to see what I can do."
@@ -312,15 +314,15 @@ TURN_FAILED = (
     " a child is in immediate danger, call 999."
 )
 TURN_CONFLICT = (
-    "Two messages from this conversation arrived at the same moment and I could only handle"
-    " one. Please send your last message again. If a child is in immediate danger, call 999."
+    "Two messages from this chat came at the same moment and I could only handle one."
+    " Please send your last message again. If a child is in immediate danger, call 999."
 )
 CHANNEL_INTRODUCTION = (
     "I will post new referrals and milestone reminders for {partnership} in this channel."
 )
 CHANNEL_UNASSIGNED = (
-    "I have been added to this team. A partnership administrator needs to set this team and"
-    " channel as a partnership's review channel before I post referrals here."
+    "I have been added to this team. I will post referrals here once an admin sets this"
+    " channel up as a review channel."
 )
 
 # --- Referral intake ---
@@ -331,8 +333,8 @@ CHANNEL_UNASSIGNED = (
 # The safety question, asked before anything else.
 SAFETY_TITLE = "Before we start"
 SAFETY_QUESTION = (
-    "Is a child in immediate danger, or is this a current worry about a child, rather than a"
-    " serious incident that has already happened?"
+    "Is a child in immediate danger, or is this a worry about a child now? Or has a"
+    " serious incident already happened?"
 )
 SAFETY_DANGER = "A child is in danger now"
 SAFETY_WORRY = "It's a current worry about a child"
@@ -344,15 +346,15 @@ REDIRECT_DANGER_TEXT = "If a child is in immediate danger, call **999** before a
 REDIRECT_DANGER_THEN = "Then tell the children's front door for the area where the child lives:"
 REDIRECT_WORRY_TITLE = "Contact the children's front door"
 REDIRECT_WORRY_REASON = (
-    "The partnership team cannot take concerns about an individual child or family; the"
-    " children's front door can act on them straight away."
+    "The partnership team cannot take concerns about one child or family. The children's"
+    " front door can act on them straight away."
 )
 REDIRECT_FRONT_DOORS_NOW = "Children's front doors to call now:"
 CONTACT_OFFICE_HOURS = "office hours"
 CONTACT_OUT_OF_HOURS = "out of hours"
 CONTACT_FACT = "{name}: {number} ({hours})"
 CONTACT_WEB_PAGE = "Web page: {url}"
-CONTACT_WEB_PAGE_ACTION = "Open this front door's web page"
+CONTACT_WEB_PAGE_ACTION = "Open front door web page {number}"
 REDIRECT_CONTINUE = "It is also a serious incident: continue the referral"
 REDIRECT_END = "End here"
 
@@ -370,6 +372,8 @@ STEP_TITLES = {
 }
 PROGRESS = "Step {number} of {total} · {title}"
 ERRORS_SUMMARY = "Please check the fields marked below."
+# Before each message in red, so the words say what the colour does.
+ERROR_PREFIX = "Error: {message}"
 CONTINUE = "Continue"
 CANCEL_REFERRAL = "Cancel referral"
 YES = "Yes"
@@ -382,9 +386,9 @@ NONE_CHOSEN = "None"
 AREA_LABEL = "Where does the child live?"
 AREA_PLACEHOLDER = "Choose an area"
 AREA_NOTE = (
-    "The local authority where the child died or was seriously harmed leads the rapid review,"
-    " wherever the child lives; for harm outside England, the one where the child lives. The"
-    " partnership where the child lives is told and takes part."
+    "The local authority where the child died or was seriously harmed leads the rapid"
+    " review, wherever the child lives. For harm outside England, the one where the child"
+    " lives leads. The partnership where the child lives is told and takes part."
 )
 OTHER_AREA_LABEL = "If the child lives in an area not listed, which? (optional)"
 HARM_AREA_LABEL = "Where did the child die or come to serious harm?"
@@ -399,13 +403,13 @@ REFERRER_NAME_LABEL = "Your name"
 REFERRER_ROLE_LABEL = "Your role"
 REFERRER_AGENCY_LABEL = "Your agency"
 REFERRER_CONTACT_LABEL = "Your email address or phone number"
-LEAD_AGREED_LABEL = "Has your agency's safeguarding lead agreed to this referral?"
+LEAD_AGREED_LABEL = "Has your agency's safeguarding lead said yes to this referral?"
 LEAD_AGREED_NOTE = "Your agency's safeguarding lead should agree before you refer a case."
 
 # Child.
 CHILD_NAME_LABEL = "Name or initials"
 CHILD_NAME_NOTE = (
-    "Initials are enough. The review subgroup's channel only ever shows initials and age."
+    "Initials are enough. The review channel only ever shows a child's initials and age."
 )
 CHILD_UNBORN_TITLE = "The child is unborn"
 CHILD_DOB_LABEL = "Date of birth"
@@ -467,6 +471,8 @@ MEDIA_INTEREST_LABEL = "Is there media interest?"
 REVIEW_TITLE = "Check your referral"
 REVIEW_INTRO = "Check each section. Use Edit to change anything, then submit the referral."
 EDIT = "Edit"
+# One Edit button per section, each saying which: "Edit: About you".
+EDIT_SECTION = "Edit: {section}"
 SUBMIT_REFERRAL = "Submit referral"
 CHILD_HEADING = "Child {number}"
 SCREENING_HEADING = "What your answers suggest"
@@ -486,15 +492,15 @@ OUTCOME_LABELS = {
 # One sentence per route of the screening (safeguarding/referral.py `screen`), in its order.
 SCREENING_EXPLANATIONS = {
     "rapid_review": (
-        "Abuse or neglect is known or suspected and the child has died or been seriously"
-        " harmed: this meets the serious-case test for a rapid review."
+        "Abuse or neglect is known or suspected, and the child has died or been seriously"
+        " harmed. This meets the serious-case test for a rapid review."
     ),
     "looked_after_death": (
-        "The child was looked after: the local authority notifies the Secretary of State and"
+        "The child was looked after. The local authority tells the Secretary of State and"
         " Ofsted of the death, whether or not abuse or neglect is suspected."
     ),
     "care_leaver_death": (
-        "The young person was a care leaver aged 24 or under: the local authority notifies the"
+        "The young person was a care leaver aged 24 or under. The local authority tells the"
         " Secretary of State for Education and Ofsted of the death."
     ),
     "lado": (
@@ -502,16 +508,16 @@ SCREENING_EXPLANATIONS = {
         " Designated Officer (LADO) must hear about."
     ),
     "cdop": (
-        "The Child Death Overview Panel (CDOP) reviews every child's death, whatever the cause,"
-        " alongside any safeguarding review."
+        "The Child Death Overview Panel (CDOP) reviews the death of every child, whatever the"
+        " cause. It does so alongside any safeguarding review."
     ),
     "adult_review": (
-        "The person was 18 or over at the incident, so this belongs to adult safeguarding and a"
-        " possible Safeguarding Adults Review."
+        "The person was 18 or over at the time, so this is for adult safeguarding and maybe a"
+        " Safeguarding Adults Review."
     ),
     "learning_review": (
-        "It does not meet the serious-case test (abuse or neglect with death or serious harm),"
-        " but the partnership may still hold a learning review."
+        "It does not meet the serious-case test (abuse or neglect with death or serious"
+        " harm). The partnership may still hold a learning review."
     ),
 }
 
@@ -583,8 +589,8 @@ FACT_RECEIVED = "Received"
 ACK_TITLE = "Referral {reference} received"
 ACK_NEXT_HEADING = "What happens next"
 ACK_SUBGROUP = (
-    "{partnership}'s review subgroup ({subgroup}) will consider your referral and may contact"
-    " you for more information."
+    "{partnership}'s review subgroup ({subgroup}) will look at your referral. It may"
+    " contact you to ask for more details."
 )
 ACK_SIN_DUE = (
     "The local authority decides, with the police and health, whether to make a serious"
@@ -593,13 +599,14 @@ ACK_SIN_DUE = (
 )
 ACK_SIN_OVERDUE = (
     "The local authority decides, with the police and health, whether to make a serious"
-    " incident notification to the national Panel. If it notifies, the notification was due by"
-    " {due}, before this referral was filed: unless it has been made already, it is overdue."
+    " incident notification to the national Panel. If it notifies, it had to do so by"
+    " {due}, before this referral was filed. Unless it has been made already, it is"
+    " overdue."
 )
 ACK_LA_NOT_AWARE = (
     "You did not know when the local authority became aware of the incident. The local"
-    " authority must be told about it: the clock for the notification to the national Panel"
-    " starts when it becomes aware."
+    " authority must be told, as the time it has to notify the national Panel starts when"
+    " it becomes aware."
 )
 # A child harmed in an area not served here (Children Act 2004 s16C(1)): instead of the
 # subgroup and notification sentences above.
@@ -651,13 +658,14 @@ HOME_NOT_SERVED = (
     " safeguarding partners there."
 )
 LEAD_MUST_BE_TOLD = (
-    "Make sure the local authority where the child was harmed has been told: it must notify the"
-    " national Panel within 5 working days of becoming aware, and it leads the rapid review."
+    "Make sure the local authority where the child was harmed has been told. It leads the"
+    " rapid review. It must tell the national Panel within 5 working days of becoming"
+    " aware."
 )
 NO_LEAD_MESSAGES: dict[NoLead, str] = {
     NoLead.NOT_IN_ENGLAND: (
-        "A child who lives outside England and was harmed outside England is not for a"
-        " partnership in England: contact the children's services where the child lives."
+        "The child lives outside England and was harmed outside England, so this is not for a"
+        " partnership in England. Contact the children's services where the child lives."
     ),
     NoLead.HOME_NOT_SERVED: (
         "For harm outside England, the local authority where the child lives leads, and that"
@@ -693,9 +701,9 @@ DUE_OVERDUE = "{due}: overdue by {days}"
 
 # `review-bot timeline`, below the table when the partnership has closure days.
 TIMELINE_CLOSURE_DAYS = (
-    "The partnership's closure days move only the rapid review's internal steps (counted in its"
-    " working days); statutory dates skip only weekends and England and Wales bank holidays."
-    " Left counts the partnership's working days."
+    "The partnership's closure days move only the rapid review's own steps, which count"
+    " its working days. Dates set in law skip only weekends and bank holidays in England"
+    " and Wales. Left counts the partnership's working days."
 )
 
 # Resuming and cancelling.
@@ -853,7 +861,7 @@ HAVE_REGARD_CHOICES: dict[str, str] = {
     "single_agency": "Concern about a single agency",
     "no_agency_involvement": "No agency involvement where there should have been",
     "more_than_one_area": "More than one local authority or police area involved",
-    "institutional_setting": "A child in an institutional setting (children's home, custody)",
+    "institutional_setting": "A child in a setting such as a children's home or custody",
 }
 
 # Where a case is, after "the case ..." in a refusal.
@@ -1256,8 +1264,8 @@ AGENCY_CHOICES: dict[str, str] = {
 CRITERION_CHOICES: dict[str, str] = {
     "improvements": "Highlights improvements needed to safeguard children",
     "recurrent_themes": "Highlights recurrent themes",
-    "agencies_working_together": "Concerns about two or more agencies working together",
-    "panel_view": "The Panel considers a local review more appropriate",
+    "agencies_working_together": "Concerns about how two or more agencies worked together",
+    "panel_view": "The Panel thinks a local review would be better",
 }
 PARALLEL_CHOICES: dict[str, str] = {
     "police": "Police investigation",

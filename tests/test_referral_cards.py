@@ -311,7 +311,7 @@ def test_each_error_sits_right_under_its_input(step: Step) -> None:
         assert below["type"] == "TextBlock"
         assert below["color"] == "Attention"
         assert below["wrap"] is True
-        assert below["text"] == escape_markdown(message)
+        assert below["text"] == escape_markdown(wording.ERROR_PREFIX.format(message=message))
         summary = json.dumps(body[:index])
         assert wording.ERRORS_SUMMARY in summary
 
@@ -486,7 +486,7 @@ def test_confirm_adult_is_asked_only_when_needed() -> None:
     assert toggle["type"] == "Input.Toggle"
     body = asked["body"]
     index = next(i for i, el in enumerate(body) if el.get("id") == "confirm_adult")
-    assert body[index + 1]["text"] == escape_markdown(message)
+    assert body[index + 1]["text"] == escape_markdown(wording.ERROR_PREFIX.format(message=message))
     kept = section_card(
         Step.INCIDENT,
         partnerships=partnerships(),

@@ -55,8 +55,8 @@ def needs_signpost(triage: Triage | None) -> bool:
 def signpost_card(triage: Triage, contacts: list[FrontDoorContact], *, in_referral: bool) -> Say:
     """The 999 card for an emergency, else the front-door card."""
     if triage.label is TriageLabel.EMERGENCY:
-        return Say.card_of(emergency_card(contacts))
-    return Say.card_of(concern_card(contacts, in_referral=in_referral))
+        return Say.card_of(emergency_card(contacts), wording.EMERGENCY_SUMMARY)
+    return Say.card_of(concern_card(contacts, in_referral=in_referral), wording.CONCERN_SUMMARY)
 
 
 def storeless_signpost(
