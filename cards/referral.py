@@ -672,7 +672,10 @@ class _Clipper:
 
 
 def _child_facts(child: Child, answer: _Clipper) -> list[tuple[str, str]]:
-    facts = [(wording.FACT_NAME, answer(child.name))]
+    facts = [
+        (wording.FACT_NAME, answer(child.name)),
+        (wording.FACT_CHANNEL_INITIALS, _esc(child.initials)),
+    ]
     if child.unborn:
         facts.append((wording.FACT_EXPECTED, _date_text(child.expected_date)))
     else:

@@ -405,7 +405,8 @@ LEAD_AGREED_NOTE = "Your agency's safeguarding lead should agree before you refe
 # Child.
 CHILD_NAME_LABEL = "Name or initials"
 CHILD_NAME_NOTE = (
-    "Initials are enough. The review subgroup's channel only ever shows initials and age."
+    "Initials are enough, typed as you write them (JMS). A full name is cut to its initials:"
+    " the review subgroup's channel only ever shows initials and age."
 )
 CHILD_UNBORN_TITLE = "The child is unborn"
 CHILD_DOB_LABEL = "Date of birth"
@@ -469,6 +470,7 @@ REVIEW_INTRO = "Check each section. Use Edit to change anything, then submit the
 EDIT = "Edit"
 SUBMIT_REFERRAL = "Submit referral"
 CHILD_HEADING = "Child {number}"
+FACT_CHANNEL_INITIALS = "Shown on the channel as"
 SCREENING_HEADING = "What your answers suggest"
 SCREENING_STILL_CONSIDERED = (
     "This does not stop your referral: the partnership will still consider it."

@@ -124,13 +124,7 @@ class Child(_Section):
     @property
     def initials(self) -> str:
         """Initials only, for channel posts and duplicate checks: 'Jane Doe' -> 'JD'."""
-        # Letters of any script, so "Zoë Ñúñez" is "ZÑ", not "ZN".
-        words: list[str] = re.findall(r"[^\W\d_]+", self.name)
-        # Two capitals are taken as initials ("JD"); a longer capitalised word is a name
-        # ("MIA"), which must never reach a channel, so only its first letter is used.
-        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 2:
-            return words[0]
-        return "".join(w[0].upper() for w in words)[:4] or "?"
+        return initials_of(self.name)
 
     def age_at(self, day: date) -> int | None:
         """Whole years of age on a day; None for an unborn child."""
@@ -138,6 +132,33 @@ class Child(_Section):
             return None
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+# Letters of any script, so "Zoë Ñúñez" is "ZÑ", not "ZN".
+_WORDS = re.compile(r"[^\W\d_]+")
+# A name always has a vowel (y counts); "JMS" or "jms" has none, so it can only be initials.
+_VOWELS = frozenset("aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿœ")
+# Typed initials are kept up to this many letters; a channel shows no more than this.
+MAX_INITIALS = 4
+# Up to this many capitals in one word are taken as typed initials ("JMS"), even with a vowel
+# ("AJS"); a longer word in capitals ("EVIE") is a name, so only its first letter is used.
+TYPED_INITIALS_CAPITALS = 3
+
+
+def initials_of(name: str) -> str:
+    """The initials a channel shows and the duplicate check compares, the same both ways.
+
+    Initials typed are kept as typed: "JMS", "J.M.S.", "J M S" and "jms" are all "JMS". A
+    full name is reduced to the first letters of its words: "Jane Mary Smith" is "JMS" too.
+    """
+    words: list[str] = _WORDS.findall(name)
+    if len(words) == 1:
+        word = words[0]
+        no_vowel = not any(letter in _VOWELS for letter in word.casefold())
+        typed = word.isupper() and len(word) <= TYPED_INITIALS_CAPITALS
+        if len(word) <= MAX_INITIALS and (typed or no_vowel):
+            return word.upper()
+    return "".join(w[0].upper() for w in words)[:MAX_INITIALS] or "?"
 
 
 IncidentKind = Literal["death", "serious_harm", "other"]

@@ -634,8 +634,11 @@ def test_initials_never_carry_a_name() -> None:
     def initials(name: str) -> str:
         return Child(name=name, date_of_birth=day(2020, 1, 1)).initials
 
-    assert initials("MIA") == "M"
+    # Up to three capitals are initials as typed (the review card shows what the channel
+    # will show); a longer word in capitals is a name.
+    assert initials("MIA") == "MIA"
     assert initials("EVIE") == "E"
+    assert initials("Mia") == "M"
     assert initials("JD") == "JD"
     assert initials("Jane Doe") == "JD"
     assert initials("Zoë Ñúñez") == "ZÑ"
@@ -863,3 +866,24 @@ async def test_a_draft_saved_before_the_place_of_harm_was_asked_asks_it_then_ret
     assert "review" in steps_offered(review)
     await h.step("review", submit=True)
     assert [c.reference for c in await stored_cases(h)] == ["COV-2026-001"]
+
+
+async def test_initials_typed_are_kept_and_the_duplicate_check_matches_a_full_name(
+    harness: Harness,
+) -> None:
+    h = harness
+    review = await fill_to_review(h, child={**CHILD, "name": "JMS"})
+    # The review card shows what the channel will show.
+    assert "JMS" in json.dumps(cards_in(review))
+    await h.step("review", submit=True)
+    [(_, channel_card)] = h.announcer.posts
+    assert "JMS, 4 years" in json.dumps(channel_card)
+    assert "J, 4 years" not in json.dumps(channel_card)
+
+    # The same child referred again by full name is the same initials: the check finds it.
+    again = await fill_to_review(h, child={**CHILD, "name": "Jane Mary Smith"})
+    assert "COV-2026-001" in json.dumps(cards_in(again))
+    await h.step("review", submit=True)
+    # And initials typed another way (dots, lower case) still match both.
+    third = await fill_to_review(h, child={**CHILD, "name": "j.m.s."})
+    assert "COV-2026-001, COV-2026-002" in json.dumps(cards_in(third))
