@@ -1052,3 +1052,13 @@ def test_the_acknowledgement_says_who_leads_and_who_else_is_told() -> None:
     text = json.dumps(card)
     assert "Warwickshire Safeguarding leads" in text
     assert wording.ACK_TOLD.format(partnership=coventry().name) in text
+
+
+def test_an_email_address_copies_as_typed() -> None:
+    from cards.text import escape_markdown as esc
+
+    shown = esc("sam.patel@school.example")
+    assert "\u2060" not in shown
+    # A Teams client shows the escapes as the characters themselves.
+    assert shown.replace("\\", "") == "sam.patel@school.example"
+    assert "<at>" not in esc("<at>Sam</at>")
