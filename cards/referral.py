@@ -67,6 +67,15 @@ _YES_NO = {"true": wording.YES, "false": wording.NO}
 _YES_NO_UNKNOWN = {"yes": wording.YES, "no": wording.NO, "not_known": wording.NOT_KNOWN}
 
 
+@dataclass(frozen=True)
+class GoTo:
+    """Another card to change a clashing answer on: the step, the child, the button's title."""
+
+    step: Step
+    title: str
+    child_index: int | None = None
+
+
 # --- small pieces ---
 
 
@@ -166,6 +175,7 @@ class _Form:
         self.prefill = prefill
         self.errors = errors
         self.ids: set[str] = set()
+        self.order: list[str] = []
         self.body: list[Element] = []
 
     def add(self, element: Element) -> None:
@@ -174,6 +184,7 @@ class _Form:
         input_id = element.get("id")
         if isinstance(input_id, str) and element["type"].startswith("Input."):
             self.ids.add(input_id)
+            self.order.append(input_id)
             message = self.errors.get(input_id)
             if message:
                 self.body.append(
@@ -201,8 +212,10 @@ class _Form:
         if placeholder:
             element["placeholder"] = placeholder
         if required:
+            # Said in the label and checked by the server, not by the client: Teams refuses to
+            # send a card with a required input empty, and Back must keep what is on the card.
             key = f"{self.step.value}.{input_id}"
-            element["isRequired"] = True
+            element["label"] = wording.REQUIRED_LABEL.format(label=label)
             element["errorMessage"] = wording.REQUIRED_MESSAGES.get(key, wording.ERR_REQUIRED)
         return element
 
@@ -447,8 +460,14 @@ def section_card(
     errors: Mapping[str, str] | None = None,
     child_index: int | None = None,
     today: date | None = None,
+    go_to: GoTo | None = None,
 ) -> Card:
-    """One section of the referral as a form, prefilled, with any messages under their inputs."""
+    """One section of the referral as a form, prefilled, with any messages under their inputs.
+
+    Every section has Back (to the step before, or to the review when editing from it), which
+    sends what is on the card so nothing typed is lost; `go_to` offers the card where a
+    clashing answer can be changed.
+    """
     # `values` are the raw answers just sent, shown again after an error; without them the
     # inputs show the draft's saved section. `today` only helps show the ages of children
     # already added before the incident date is known.
@@ -486,7 +505,8 @@ def section_card(
         # With children already added, a blank form means "no more": it must be sendable.
         _child_inputs(form, name_required=editing or not added)
         extra = {"child_index": child_index} if editing else {}
-        room = len(added) + (0 if editing else 1) < MAX_CHILDREN
+        # Adding another child is for the way forward, not for changing one from the review.
+        room = len(added) + (0 if editing else 1) < MAX_CHILDREN and not draft.editing
         if room:
             actions.append(
                 _submit(wording.CHILD_ADD_ANOTHER, step.value, next="add_child", **extra)
@@ -503,6 +523,15 @@ def section_card(
         _actions_inputs(form)
     if not actions:
         actions.append(_submit(wording.CONTINUE, step.value))
+    if go_to is not None:
+        target: dict[str, Any] = {"go_to": go_to.step.value}
+        if go_to.child_index is not None:
+            target["go_to_child"] = go_to.child_index
+        extra_data = {"child_index": child_index} if editing else {}
+        actions.append(_submit(go_to.title, step.value, **target, **extra_data))
+    back_extra = {"child_index": child_index} if editing else {}
+    back_title = wording.BACK_TO_REVIEW if draft.editing else wording.BACK
+    actions.append(_submit(back_title, step.value, back=True, **back_extra))
     actions.append(_cancel_action())
 
     body: list[Element] = [
@@ -510,9 +539,17 @@ def section_card(
         _heading(wording.STEP_TITLES.get(step.value, step.value)),
     ]
     if errors:
-        summary = [
-            text_block(wording.ERRORS_SUMMARY, color="Attention", weight="Bolder", id="errors")
+        named = [
+            wording.FIELD_NAMES[f"{step.value}.{key}"]
+            for key in form.order
+            if errors.get(key) and f"{step.value}.{key}" in wording.FIELD_NAMES
         ]
+        banner = (
+            wording.ERRORS_CHECK_FIELDS.format(fields=wording.FIELDS_SEPARATOR.join(named))
+            if named
+            else wording.ERRORS_SUMMARY
+        )
+        summary = [text_block(banner, color="Attention", weight="Bolder", id="errors")]
         summary += [
             text_block(_esc(wording.ERROR_PREFIX.format(message=message)), color="Attention")
             for key, message in errors.items()
@@ -639,18 +676,20 @@ def safety_redirect_card(
 # --- the review ---
 
 
-def _edit_action(title: str, step: Step, **extra: Any) -> Element:
-    # Each Edit names its section, so no two buttons on the card read the same.
-    label = wording.EDIT_SECTION.format(section=title)
-    return _submit(label, Step.REVIEW.value, edit=step.value, **extra)
+def _edit_action(step: Step, title: str, **extra: Any) -> Element:
+    return _submit(title, Step.REVIEW.value, edit=step.value, **extra)
 
 
-def _review_section(title: str, facts: list[tuple[str, str]], step: Step, **extra: Any) -> Element:
+def _review_section(
+    title: str, facts: list[tuple[str, str]], step: Step, edit: str | None = None, **extra: Any
+) -> Element:
+    # Each Edit says what it edits: seven buttons all called "Edit" cannot be told apart.
+    edit_title = edit if edit is not None else wording.STEP_EDITS.get(step.value, wording.EDIT)
     return _container(
         [
             _subheading(title),
             _facts(facts),
-            _action_set([_edit_action(title, step, **extra)]),
+            _action_set([_edit_action(step, edit_title, **extra)]),
         ],
         separator=True,
         spacing="Medium",
@@ -675,7 +714,10 @@ class _Clipper:
 
 
 def _child_facts(child: Child, answer: _Clipper) -> list[tuple[str, str]]:
-    facts = [(wording.FACT_NAME, answer(child.name))]
+    facts = [
+        (wording.FACT_NAME, answer(child.name)),
+        (wording.FACT_CHANNEL_INITIALS, _esc(child.initials)),
+    ]
     if child.unborn:
         facts.append((wording.FACT_EXPECTED, _date_text(child.expected_date)))
     else:
@@ -733,12 +775,17 @@ def _review_sections(
             Step.REFERRER,
         ),
     ]
+    several = len(referral.children) > 1
     for index, child in enumerate(referral.children):
+        edit = (
+            wording.EDIT_CHILD_NUMBERED.format(number=index + 1) if several else wording.EDIT_CHILD
+        )
         sections.append(
             _review_section(
                 wording.CHILD_HEADING.format(number=index + 1),
                 _child_facts(child, answer),
                 Step.CHILD,
+                edit,
                 child_index=index,
             )
         )
@@ -823,6 +870,8 @@ def review_card(
         head.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     tail = [_container(_screening_items(screening), style="emphasis", spacing="Large")]
     submit = _submit(wording.SUBMIT_REFERRAL, Step.REVIEW.value, submit=True)
+    back = _submit(wording.BACK, Step.REVIEW.value, back=True)
+    back["associatedInputs"] = "None"
     card: Card = {}
     # Full answers when they fit; otherwise shorter and shorter, so Teams never refuses the card.
     for long, short in REVIEW_LIMITS:
@@ -830,7 +879,7 @@ def review_card(
         body = head + _review_sections(referral, partnership, answer, told)
         if answer.clipped:
             body.append(text_block(wording.REVIEW_CLIPPED_NOTE, isSubtle=True))
-        card = adaptive_card(body + tail, [submit, _cancel_action()])
+        card = adaptive_card(body + tail, [submit, back, _cancel_action()])
         if _size(card) <= CARD_BUDGET:
             break
     return card

@@ -6,6 +6,8 @@ import re
 
 # Characters the Adaptive Card / Teams markdown subset gives meaning to.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+# An '@' at the start of a word: a handle, never the middle of an email address.
+_HANDLE = re.compile(r"(?<!\w)@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -14,8 +16,10 @@ def escape_markdown(text: str, *, max_length: int = 2000) -> str:
     cleaned = _CONTROL.sub("", text)
     if len(cleaned) > max_length:
         cleaned = cleaned[: max_length - 1] + "…"
-    # '@' is broken with a zero-width joiner so it can never read as a mention handle.
-    return _MARKDOWN.sub(r"\\\1", cleaned).replace("@", "@\u2060")
+    # An '@' that starts a word ("@everyone") is broken with a word joiner so it can never read
+    # as a mention handle. One inside a word is an email address and is left as typed: a
+    # joiner there made the address break when copied.
+    return _HANDLE.sub("@\u2060", _MARKDOWN.sub(r"\\\1", cleaned))
 
 
 def plain_text(text: str, *, max_length: int = 2000) -> str:

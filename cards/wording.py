@@ -26,6 +26,7 @@ from safeguarding.decisions import (
 )
 from safeguarding.leading import ELSEWHERE_IN_ENGLAND, OUTSIDE_ENGLAND, LeadRule, NoLead
 from safeguarding.partnerships import Partner
+from safeguarding.referral import DateProblem
 from safeguarding.timeline import (
     CaseDateField,
     CaseDatesOrderError,
@@ -374,7 +375,51 @@ PROGRESS = "Step {number} of {total} · {title}"
 ERRORS_SUMMARY = "Please check the fields marked below."
 # Before each message in red, so the words say what the colour does.
 ERROR_PREFIX = "Error: {message}"
+# The banner over a card with messages names every field that has one, in card order.
+ERRORS_CHECK_FIELDS = "Check: {fields}."
+FIELDS_SEPARATOR = ", "
+# How the banner names each input ("step.input").
+FIELD_NAMES = {
+    "area.area": "where the child lives",
+    "area.other_area": "the name of the area",
+    "area.harm_area": "where the child was harmed",
+    "referrer.name": "your name",
+    "referrer.role": "your role",
+    "referrer.agency": "your agency",
+    "referrer.contact": "your email address or phone number",
+    "referrer.lead_agreed": "whether your safeguarding lead agreed",
+    "child.name": "name or initials",
+    "child.unborn": "unborn",
+    "child.date_of_birth": "date of birth",
+    "child.expected_date": "expected date of birth",
+    "child.sex": "sex",
+    "child.ethnicity": "ethnicity",
+    "child.disability": "disability",
+    "child.statuses": "what applies to the child",
+    "incident.date": "date of the incident",
+    "incident.confirm_adult": "the 18 or over box",
+    "incident.la_aware": "when the LA became aware",
+    "incident.kind": "what happened to the child",
+    "incident.location": "where it happened",
+    "incident.description": "what happened",
+    "agencies.involved": "agencies involved",
+    "agencies.other": "other agencies",
+    "agencies.still_involved": "whether agencies are still involved",
+    "criteria.abuse_or_neglect": "abuse or neglect",
+    "criteria.about_a_professional": "someone who works with children",
+    "criteria.criteria": "the criteria",
+    "criteria.reasons": "why it should be reviewed",
+    "actions.safety_actions": "safety actions",
+    "actions.parallel": "other processes",
+    "actions.media_interest": "media interest",
+}
 CONTINUE = "Continue"
+# Every step after the safety question has Back; what is on the card is kept for later.
+BACK = "Back"
+BACK_TO_REVIEW = "Back to the review"
+# Added to the label of an input that must be answered (the server checks it, so Back works
+# with the input still empty).
+REQUIRED_LABEL = "{label} (required)"
 CANCEL_REFERRAL = "Cancel referral"
 YES = "Yes"
 NO = "No"
@@ -409,7 +454,8 @@ LEAD_AGREED_NOTE = "Your agency's safeguarding lead should agree before you refe
 # Child.
 CHILD_NAME_LABEL = "Name or initials"
 CHILD_NAME_NOTE = (
-    "Initials are enough. The review channel only ever shows a child's initials and age."
+    "Initials are enough, kept as you type them (JMS). If you type a full name, only its"
+    " initials are kept for the channel. The channel shows only initials and age."
 )
 CHILD_UNBORN_TITLE = "The child is unborn"
 CHILD_DOB_LABEL = "Date of birth"
@@ -471,10 +517,20 @@ MEDIA_INTEREST_LABEL = "Is there media interest?"
 REVIEW_TITLE = "Check your referral"
 REVIEW_INTRO = "Check each section. Use Edit to change anything, then submit the referral."
 EDIT = "Edit"
-# One Edit button per section, each saying which: "Edit: About you".
-EDIT_SECTION = "Edit: {section}"
+# Each Edit button on the review says what it edits ("step" from STEP_EDITS).
+STEP_EDITS = {
+    "area": "Edit where",
+    "referrer": "Edit about you",
+    "incident": "Edit the incident",
+    "agencies": "Edit the agencies",
+    "criteria": "Edit why",
+    "actions": "Edit the safety actions",
+}
+EDIT_CHILD = "Edit the child"
+EDIT_CHILD_NUMBERED = "Edit child {number}"
 SUBMIT_REFERRAL = "Submit referral"
 CHILD_HEADING = "Child {number}"
+FACT_CHANNEL_INITIALS = "Shown on the channel as"
 SCREENING_HEADING = "What your answers suggest"
 SCREENING_STILL_CONSIDERED = (
     "This does not stop your referral: the partnership will still consider it."
@@ -750,6 +806,37 @@ ERR_TOO_MANY_CHILDREN = "One referral can hold up to {max} children"
 ERR_BORN_AFTER_INCIDENT = (
     "This date of birth is after the incident date ({incident}): check the dates"
 )
+# A date of birth after the incident date: the message names the date most likely wrong and
+# the card offers to go to the other one. A recent incident makes the date of birth the odd
+# one out; an old incident date is itself more likely a slip.
+ERR_BORN_AFTER_CHECK_BIRTH = (
+    "This date of birth is after the incident date ({incident}). The date of birth is most"
+    " likely wrong: check it."
+)
+ERR_BORN_AFTER_CHECK_INCIDENT = (
+    "This date of birth is after the incident date ({incident}). The incident date is most"
+    " likely wrong: use the button below to change it."
+)
+ERR_INCIDENT_BEFORE_BIRTH_CHECK_BIRTH = (
+    "{child} was born on {born}, after this date. {child}'s date of birth is most likely wrong:"
+    " use the button below to change it."
+)
+ERR_INCIDENT_BEFORE_BIRTH_CHECK_INCIDENT = (
+    "{child} was born on {born}, after this date: check the incident date."
+)
+GO_TO_BIRTH = "Change {child}'s date of birth"
+GO_TO_INCIDENT_DATE = "Change the incident date"
+ERR_ADULT_AT_INCIDENT = (
+    "{child} was 18 or over on this date. This service is for children; for an adult, contact"
+    " adult safeguarding. Tick the box if the dates are right."
+)
+DATE_PROBLEMS = {
+    DateProblem.BIRTH_IN_FUTURE: "The date of birth cannot be in the future",
+    DateProblem.EXPECTED_TOO_FAR: "The expected date is more than a year away",
+    DateProblem.INCIDENT_IN_FUTURE: "The incident date cannot be in the future",
+    DateProblem.AWARE_IN_FUTURE: "This date cannot be in the future",
+    DateProblem.AWARE_BEFORE_INCIDENT: "The LA cannot have known before the incident",
+}
 REDIRECT_WORRY_999 = "If a child is in immediate danger, call **999**."
 CHILD_BLANK_TO_CONTINUE = "If you have added every child, leave this form blank and press Continue."
 REVIEW_CLIPPED_NOTE = "Long answers are shortened here; press Edit to see them in full."

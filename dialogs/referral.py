@@ -26,15 +26,15 @@ from cards.referral import (
 from cards.text import escape_markdown
 from dialogs import turns
 from dialogs.interruptions import CardMaker, InterruptibleDialog
-from dialogs.referral_forms import parse_section
+from dialogs.referral_forms import parse_section, raw_inputs
 from dialogs.submits import CancelSubmit, ReferralSubmit, ResumeSubmit, Submit
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock, london_time
 from safeguarding.frontdoor import front_doors_now
 from safeguarding.leading import LeadRule
 from safeguarding.partnerships import Partnerships
-from safeguarding.referral import Actions as ActionsSection
 from safeguarding.referral import (
+    SECTION_STEPS,
     Agencies,
     Area,
     Child,
@@ -43,8 +43,10 @@ from safeguarding.referral import (
     Incident,
     Referrer,
     Step,
+    pending_key,
     screen,
 )
+from safeguarding.referral import Actions as ActionsSection
 from storage.cases import CaseRepository, DraftConflictError, DraftRepository, StoredDraft
 from usecases.logs import quoted
 from usecases.referrals import FILING_TIMEOUT, Filed, ReferralFiling, SendBack
@@ -183,8 +185,14 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         if submit.step == "safety_redirect" and current is Step.SAFETY:
             return await self._on_redirect_choice(turn, submit)
         if submit.step == "review" and current is Step.REVIEW:
+            if submit.back:
+                return await self._on_back(turn, submit, current)
             return await self._on_review(turn, submit)
         if submit.step == current.value and current not in (Step.SAFETY, Step.REVIEW):
+            if submit.back:
+                return await self._on_back(turn, submit, current)
+            if submit.go_to_step is not None:
+                return await self._on_go_to(turn, submit, current, submit.go_to_step)
             return await self._on_section(turn, submit, current)
         logger.info(
             "referral: stale card for step %s at step %s", quoted(submit.step), current.value
@@ -207,7 +215,8 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             )
         draft = turn.stored.draft.model_copy(update={"safety_answer": answer})
         if answer == "incident":
-            draft = draft.model_copy(update={"step": draft.next_step()})
+            # The area comes next, also after Back to this question (its answers kept).
+            draft = draft.model_copy(update={"step": Step.AREA})
         await self._save_and_show(turn, draft)
         return Dialog.end_of_turn
 
@@ -216,8 +225,9 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             await self._s.drafts.discard(_key(turn.dc))
             await turn.dc.context.send_activity(wording.REFERRAL_ENDED_AFTER_REDIRECT)
             return await turn.dc.end_dialog()
-        draft = turn.stored.draft.model_copy(update={"safety_answer": "incident"})
-        draft = draft.model_copy(update={"step": draft.next_step()})
+        draft = turn.stored.draft.model_copy(
+            update={"safety_answer": "incident", "step": Step.AREA}
+        )
         await self._save_and_show(turn, draft)
         return Dialog.end_of_turn
 
@@ -243,6 +253,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                 values=value,
                 errors=parsed.errors,
                 child_index=child_index,
+                go_to=parsed.go_to,
             )
             await dc.context.send_activity(turns.card_message(card))
             return Dialog.end_of_turn
@@ -251,6 +262,10 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         if not no_more_children:
             draft = _with_section(draft, step, parsed.section, child_index, parsed.adult_confirmed)
             logger.info("referral: step %s saved", step.value)
+        # What was kept from this card at a Back is now saved (or was left blank).
+        pending = dict(draft.pending)
+        pending.pop(pending_key(step, child_index), None)
+        draft = draft.model_copy(update={"pending": pending})
         free_text = _free_text(parsed.section)
         if free_text:
             # A child still at risk may be mentioned only here: the signpost goes out first.
@@ -261,16 +276,51 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         if isinstance(parsed.section, Area):
             await self._say_if_lead_not_served(dc, parsed.section)
         if step is Step.CHILD and not no_more_children and submit.next == "add_child":
+            draft = draft.model_copy(update={"editing_child": None})
             await self._save(turn, draft)
             card = section_card(
                 Step.CHILD, partnerships=self._s.partnerships, draft=draft, child_index=None
             )
             await dc.context.send_activity(turns.card_message(card))
             return Dialog.end_of_turn
-        next_step = Step.REVIEW if draft.editing else draft.next_step()
+        next_step = Step.REVIEW if draft.editing else _after(step, draft)
         draft = draft.model_copy(
             update={"step": next_step, "editing": False, "editing_child": None}
         )
+        await self._save_and_show(turn, draft)
+        return Dialog.end_of_turn
+
+    async def _on_back(self, turn: _Turn, submit: ReferralSubmit, step: Step) -> DialogTurnResult:
+        """Back: keep what is on this card, unchecked, and show the step before it.
+
+        From a card opened by Edit on the review, Back goes to the review.
+        """
+        draft = _keep_pending(turn.stored.draft, step, submit)
+        if draft.editing:
+            target, child = Step.REVIEW, None
+        else:
+            target, child = _before(draft, step, submit.child_index)
+        logger.info("referral: back from %s to %s", step.value, target.value)
+        draft = draft.model_copy(
+            update={
+                "step": target,
+                "editing": draft.editing and target is not Step.REVIEW,
+                "editing_child": child,
+            }
+        )
+        await self._save_and_show(turn, draft)
+        return Dialog.end_of_turn
+
+    async def _on_go_to(
+        self, turn: _Turn, submit: ReferralSubmit, step: Step, target: Step
+    ) -> DialogTurnResult:
+        """A clash with another card's answer: keep this card's answers and show that card."""
+        draft = _keep_pending(turn.stored.draft, step, submit)
+        child = submit.go_to_child if target is Step.CHILD else None
+        if target is Step.CHILD and (child is None or child >= len(draft.children)):
+            child = None
+        logger.info("referral: from %s to %s to change a clashing answer", step.value, target)
+        draft = draft.model_copy(update={"step": target, "editing_child": child})
         await self._save_and_show(turn, draft)
         return Dialog.end_of_turn
 
@@ -369,17 +419,21 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         elif step is Step.REVIEW:
             card = await self._review_card(draft, now)
         else:
+            child_index = (
+                draft.editing_child
+                if draft.editing_child is not None
+                else 0
+                if step is Step.CHILD and draft.children
+                else None
+            )
+            # What was on this card at a Back is shown again, before what was saved.
+            kept = draft.pending.get(pending_key(step, child_index))
             card = section_card(
                 step,
                 partnerships=self._s.partnerships,
                 draft=draft,
-                child_index=(
-                    draft.editing_child
-                    if draft.editing_child is not None
-                    else 0
-                    if step is Step.CHILD and draft.children
-                    else None
-                ),
+                values=kept,
+                child_index=child_index,
             )
         await dc.context.send_activity(turns.card_message(card))
 
@@ -401,6 +455,43 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             today=london_time(now).date(),
             told=told,
         )
+
+
+_ORDER: tuple[Step, ...] = (Step.SAFETY, *SECTION_STEPS, Step.REVIEW)
+
+
+def _after(step: Step, draft: Draft) -> Step:
+    """The step after this one, or the first unanswered one if that comes sooner."""
+    following = _ORDER[_ORDER.index(step) + 1]
+    first = draft.next_step()
+    return first if _ORDER.index(first) < _ORDER.index(following) else following
+
+
+def _before(draft: Draft, step: Step, child_index: int | None) -> tuple[Step, int | None]:
+    """The card before this one: the child before, the last child before the incident."""
+    last = len(draft.children) - 1 if draft.children else None
+    if step is Step.CHILD:
+        if child_index is not None and 0 < child_index < len(draft.children):
+            return Step.CHILD, child_index - 1
+        if child_index is None and last is not None:
+            return Step.CHILD, last  # from the form for another child to the last one added
+        return Step.REFERRER, None
+    previous = _ORDER[max(_ORDER.index(step) - 1, 0)]
+    return previous, last if previous is Step.CHILD else None
+
+
+def _keep_pending(draft: Draft, step: Step, submit: ReferralSubmit) -> Draft:
+    """The draft with this card's answers kept, unchecked, for when the card is shown again."""
+    if step is Step.REVIEW:
+        return draft
+    kept = raw_inputs(step, submit.inputs)
+    pending = dict(draft.pending)
+    key = pending_key(step, submit.child_index if step is Step.CHILD else None)
+    if kept:
+        pending[key] = kept
+    else:
+        pending.pop(key, None)
+    return draft.model_copy(update={"pending": pending})
 
 
 def _free_text(section: Any) -> str | None:

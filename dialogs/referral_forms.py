@@ -17,6 +17,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from cards import wording
+from cards.referral import GoTo
+from safeguarding.calendar import day_month_year
 from safeguarding.leading import PLACES_NOT_LISTED, NoLead, route
 from safeguarding.partnerships import Partnerships
 from safeguarding.referral import (
@@ -39,8 +41,10 @@ from safeguarding.referral import (
     Sex,
     Step,
     YesNoUnknown,
-    check_children_against_incident,
-    check_dates,
+    adults_at,
+    birth_likely_wrong,
+    born_after,
+    date_problems,
 )
 
 FORM_ERROR = "_form"  # the key for a message that belongs to no single input
@@ -94,6 +98,8 @@ class ParsedSection:
     # Set, with no section and no errors, when the child card came back empty with Continue
     # while the draft already has children: nothing to save, and the dialog moves on.
     blank: bool = False
+    # A date that clashes with one on another card: the card offers to go to that one.
+    go_to: GoTo | None = None
 
 
 class _Form:
@@ -316,6 +322,20 @@ def _child_blank(form: _Form) -> bool:
     return not meaningful and not form.errors
 
 
+def _check_dates(form: _Form, today: date) -> None:
+    """Every date that cannot be right gets its message, whatever else is wrong on the card."""
+    unborn = form.data.get("unborn") is True
+    problems = date_problems(
+        today,
+        date_of_birth=None if unborn else form.data.get("date_of_birth"),
+        expected_date=form.data.get("expected_date") if unborn else None,
+        incident=form.data.get("date"),
+        la_aware=form.data.get("la_aware"),
+    )
+    for key, problem in problems.items():
+        form.fail(key, wording.DATE_PROBLEMS[problem])
+
+
 def _parse_child(form: _Form, draft: Draft, today: date, child_index: int | None) -> ParsedSection:
     index = child_index if child_index is not None and child_index < len(draft.children) else None
     adding = form.raw("next") == "add_child"
@@ -334,20 +354,20 @@ def _parse_child(form: _Form, draft: Draft, today: date, child_index: int | None
     form.text("ethnicity", required=False)
     form.choice("disability", YES_NO_UNKNOWN, required=False, default="not_known")
     form.multi("statuses", CHILD_STATUSES)
+    _check_dates(form, today)
+    go_to: GoTo | None = None
+    incident = draft.incident
+    born = form.data.get("date_of_birth")
+    if incident is not None and not unborn and isinstance(born, date) and born > incident.date:
+        on = day_month_year(incident.date)
+        if birth_likely_wrong(incident.date, today):
+            form.fail("date_of_birth", wording.ERR_BORN_AFTER_CHECK_BIRTH.format(incident=on))
+        else:
+            form.fail("date_of_birth", wording.ERR_BORN_AFTER_CHECK_INCIDENT.format(incident=on))
+        go_to = GoTo(Step.INCIDENT, wording.GO_TO_INCIDENT_DATE)
     child = _build(form, Child)
     if child is None:
-        return ParsedSection(section=None, errors=form.errors)
-    try:
-        check_dates(today, child=child)
-    except ReferralError as exc:
-        return _refuse(form, exc)
-    incident = draft.incident
-    if incident is not None and child.date_of_birth and child.date_of_birth > incident.date:
-        form.fail(
-            "date_of_birth",
-            wording.ERR_BORN_AFTER_INCIDENT.format(incident=incident.date.isoformat()),
-        )
-        return ParsedSection(section=None, errors=form.errors)
+        return ParsedSection(section=None, errors=form.errors, go_to=go_to)
     return ParsedSection(section=child, errors={})
 
 
@@ -360,15 +380,30 @@ def _parse_incident(form: _Form, draft: Draft, today: date) -> ParsedSection:
     confirmed = form.boolean("confirm_adult", required=False) is True
     # The toggle is not a field of Incident: keep it out of the model's data.
     form.data.pop("confirm_adult", None)
+    _check_dates(form, today)
+    go_to: GoTo | None = None
+    day = form.data.get("date")
+    if isinstance(day, date):
+        clashing = born_after(draft.children, day)
+        if clashing:
+            index = clashing[0]
+            child = draft.children[index]
+            names = {"child": child.initials, "born": day_month_year(child.date_of_birth or day)}
+            if birth_likely_wrong(day, today):
+                form.fail("date", wording.ERR_INCIDENT_BEFORE_BIRTH_CHECK_BIRTH.format(**names))
+            else:
+                form.fail("date", wording.ERR_INCIDENT_BEFORE_BIRTH_CHECK_INCIDENT.format(**names))
+            title = wording.GO_TO_BIRTH.format(child=child.initials)
+            go_to = GoTo(Step.CHILD, title, child_index=index)
+        adults = adults_at(draft.children, day)
+        if adults and not confirmed:
+            adult = draft.children[adults[0]]
+            form.fail("confirm_adult", wording.ERR_ADULT_AT_INCIDENT.format(child=adult.initials))
     incident = _build(form, Incident)
     if incident is None:
-        return ParsedSection(section=None, errors=form.errors, adult_confirmed=confirmed)
-    try:
-        check_dates(today, incident=incident)
-        check_children_against_incident(draft.children, incident, adult_confirmed=confirmed)
-    except ReferralError as exc:
-        refused = _refuse(form, exc)
-        return ParsedSection(section=None, errors=refused.errors, adult_confirmed=confirmed)
+        return ParsedSection(
+            section=None, errors=form.errors, adult_confirmed=confirmed, go_to=go_to
+        )
     return ParsedSection(section=incident, errors={}, adult_confirmed=confirmed)
 
 
@@ -398,6 +433,21 @@ def _parse_actions(form: _Form) -> ParsedSection:
     form.choice("media_interest", YES_NO_UNKNOWN, required=False, default="not_known")
     actions = _build(form, Actions)
     return ParsedSection(section=actions, errors=form.errors)
+
+
+# What Back keeps of an answer, at most: the longest any input allows.
+_KEPT_TEXT = 1500
+
+
+def raw_inputs(step: Step, value: Mapping[str, Any]) -> dict[str, str]:
+    """A card's answers as typed, unchecked, for showing the card again: its own inputs only."""
+    form = _Form(step, value if isinstance(value, Mapping) else {})
+    kept: dict[str, str] = {}
+    for key in SECTION_FIELDS.get(step, ()):
+        text = form.raw(key)
+        if text is not None:
+            kept[key] = text[:_KEPT_TEXT]
+    return kept
 
 
 def parse_section(

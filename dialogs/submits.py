@@ -93,23 +93,32 @@ class ReferralSubmit(_Submit):
     child_index: int | None = None
     submit: bool = False
     next: str | None = None
+    # Back to the step before; or to another card, to change an answer that clashes there.
+    back: bool = False
+    go_to: str | None = None
+    go_to_child: int | None = None
 
     @field_validator("answer", mode="before")
     @classmethod
     def _known_answer(cls, raw: Any) -> Any:
         return raw if raw in get_args(SafetyAnswer) else None
 
-    @field_validator("child_index", mode="before")
+    @field_validator("child_index", "go_to_child", mode="before")
     @classmethod
     def _child_index(cls, raw: Any) -> int | None:
         return _index(raw)
 
-    @field_validator("submit", mode="before")
+    @field_validator("submit", "back", mode="before")
     @classmethod
     def _pressed(cls, raw: Any) -> bool:
         return raw is True or raw == "true"
 
-    _texts = field_validator("step", "choice", "edit", "next", mode="before")(_text)
+    _texts = field_validator("step", "choice", "edit", "next", "go_to", mode="before")(_text)
+
+    @property
+    def go_to_step(self) -> Step | None:
+        """The section a button to another card names, if it names one."""
+        return Step(self.go_to) if self.go_to in _EDITABLE else None
 
     @property
     def edit_step(self) -> Step | None:

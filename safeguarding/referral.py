@@ -124,13 +124,7 @@ class Child(_Section):
     @property
     def initials(self) -> str:
         """Initials only, for channel posts and duplicate checks: 'Jane Doe' -> 'JD'."""
-        # Letters of any script, so "Zoë Ñúñez" is "ZÑ", not "ZN".
-        words: list[str] = re.findall(r"[^\W\d_]+", self.name)
-        # Two capitals are taken as initials ("JD"); a longer capitalised word is a name
-        # ("MIA"), which must never reach a channel, so only its first letter is used.
-        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 2:
-            return words[0]
-        return "".join(w[0].upper() for w in words)[:4] or "?"
+        return initials_of(self.name)
 
     def age_at(self, day: date) -> int | None:
         """Whole years of age on a day; None for an unborn child."""
@@ -138,6 +132,33 @@ class Child(_Section):
             return None
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+# Letters of any script, so "Zoë Ñúñez" is "ZÑ", not "ZN".
+_WORDS = re.compile(r"[^\W\d_]+")
+# A name always has a vowel (y counts); "JMS" or "jms" has none, so it can only be initials.
+_VOWELS = frozenset("aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿœ")
+# Typed initials are kept up to this many letters; a channel shows no more than this.
+MAX_INITIALS = 4
+# Up to this many capitals in one word are taken as typed initials ("JMS"), even with a vowel
+# ("AJS"); a longer word in capitals ("EVIE") is a name, so only its first letter is used.
+TYPED_INITIALS_CAPITALS = 3
+
+
+def initials_of(name: str) -> str:
+    """The initials a channel shows and the duplicate check compares, the same both ways.
+
+    Initials typed are kept as typed: "JMS", "J.M.S.", "J M S" and "jms" are all "JMS". A
+    full name is reduced to the first letters of its words: "Jane Mary Smith" is "JMS" too.
+    """
+    words: list[str] = _WORDS.findall(name)
+    if len(words) == 1:
+        word = words[0]
+        no_vowel = not any(letter in _VOWELS for letter in word.casefold())
+        typed = word.isupper() and len(word) <= TYPED_INITIALS_CAPITALS
+        if len(word) <= MAX_INITIALS and (typed or no_vowel):
+            return word.upper()
+    return "".join(w[0].upper() for w in words)[:MAX_INITIALS] or "?"
 
 
 IncidentKind = Literal["death", "serious_harm", "other"]
@@ -217,45 +238,74 @@ class Actions(_Section):
     media_interest: YesNoUnknown = "not_known"
 
 
-def check_children_against_incident(
-    children: tuple[Child, ...], incident: Incident, *, adult_confirmed: bool
-) -> None:
-    """Each date of birth is before the incident; an 18-or-over "child" needs confirming."""
-    for child in children:
-        if child.date_of_birth is not None and child.date_of_birth > incident.date:
-            raise ReferralError(
-                "date", f"{child.initials} was born after this date: check the incident date"
-            )
-    adults = [c for c in children if (age := c.age_at(incident.date)) is not None and age >= 18]
-    if adults and not adult_confirmed:
-        raise ReferralError(
-            "confirm_adult",
-            f"{adults[0].initials} was 18 or over on this date. This service is for children;"
-            " for an adult, contact adult safeguarding. Tick the box if the dates are right.",
-        )
+def born_after(children: tuple[Child, ...], incident: date) -> list[int]:
+    """The children (by index) whose date of birth is after the incident date."""
+    return [
+        index
+        for index, child in enumerate(children)
+        if child.date_of_birth is not None and child.date_of_birth > incident
+    ]
 
 
-def check_dates(
-    today: date, *, child: Child | None = None, incident: Incident | None = None
-) -> None:
-    """Dates are real and not in the future; the LA's awareness is not before the incident."""
-    if child is not None and child.date_of_birth and child.date_of_birth > today:
-        raise ReferralError("date_of_birth", "the date of birth cannot be in the future")
-    if (
-        child is not None
-        and child.unborn
-        and child.expected_date
-        and child.expected_date > add_years(today, 1)
-    ):
-        raise ReferralError("expected_date", "the expected date is more than a year away")
-    if incident is not None:
-        if incident.date > today:
-            raise ReferralError("date", "the incident date cannot be in the future")
-        if incident.la_aware is not None:
-            if incident.la_aware > today:
-                raise ReferralError("la_aware", "this date cannot be in the future")
-            if incident.la_aware < incident.date:
-                raise ReferralError("la_aware", "the LA cannot have known before the incident")
+def adults_at(children: tuple[Child, ...], incident: date) -> list[int]:
+    """The children (by index) who were 18 or over on the incident date: to be confirmed."""
+    return [
+        index
+        for index, child in enumerate(children)
+        if (age := child.age_at(incident)) is not None and age >= ADULT_AGE
+    ]
+
+
+# Referrals come soon after an incident (the notification is due within 5 working days of
+# the LA becoming aware), so an incident date within this many days of today is likely right.
+RECENT_INCIDENT_DAYS = 365
+
+
+def birth_likely_wrong(incident: date, today: date) -> bool:
+    """For a date of birth after the incident date: whether the date of birth is the slip.
+
+    A recent incident date is what a referral expects, so the date of birth is the odd one out;
+    an incident date long ago is itself more likely a slip of the keyboard or the picker.
+    """
+    return (today - incident).days <= RECENT_INCIDENT_DAYS
+
+
+class DateProblem(StrEnum):
+    """A date that cannot be right; cards/wording.py words each one."""
+
+    BIRTH_IN_FUTURE = "birth_in_future"
+    EXPECTED_TOO_FAR = "expected_too_far"
+    INCIDENT_IN_FUTURE = "incident_in_future"
+    AWARE_IN_FUTURE = "aware_in_future"
+    AWARE_BEFORE_INCIDENT = "aware_before_incident"
+
+
+def date_problems(
+    today: date,
+    *,
+    date_of_birth: date | None = None,
+    expected_date: date | None = None,
+    incident: date | None = None,
+    la_aware: date | None = None,
+) -> dict[str, DateProblem]:
+    """Every date that cannot be right, by input: all of them at once, one per input.
+
+    Dates are real and not in the future (an expected date at most a year away); the LA
+    cannot have become aware before the incident.
+    """
+    found: dict[str, DateProblem] = {}
+    if date_of_birth is not None and date_of_birth > today:
+        found["date_of_birth"] = DateProblem.BIRTH_IN_FUTURE
+    if expected_date is not None and expected_date > add_years(today, 1):
+        found["expected_date"] = DateProblem.EXPECTED_TOO_FAR
+    if incident is not None and incident > today:
+        found["date"] = DateProblem.INCIDENT_IN_FUTURE
+    if la_aware is not None:
+        if la_aware > today:
+            found["la_aware"] = DateProblem.AWARE_IN_FUTURE
+        elif incident is not None and la_aware < incident:
+            found["la_aware"] = DateProblem.AWARE_BEFORE_INCIDENT
+    return found
 
 
 class Outcome(StrEnum):
@@ -304,6 +354,13 @@ class Referral(_Section):
     actions: Actions
 
 
+def pending_key(step: Step, child_index: int | None = None) -> str:
+    """Where a card's unchecked answers are kept in `Draft.pending`: 'incident', 'child:0'."""
+    if step is Step.CHILD:
+        return f"child:{'new' if child_index is None else child_index}"
+    return step.value
+
+
 class Draft(BaseModel):
     """A referral being written: what has been answered so far, kept between turns and devices."""
 
@@ -321,7 +378,11 @@ class Draft(BaseModel):
     adult_confirmed: bool = False
     # Set when the practitioner chose Edit on the review card: after the edit, back to review.
     editing: bool = False
+    # The child whose card is shown (an Edit from the review, or Back to a child).
     editing_child: int | None = None
+    # What was on a card when Back (or a button to another card) was pressed, not yet checked:
+    # shown again on that card, so nothing typed is lost. Keyed by `pending_key`.
+    pending: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _ask_where_harmed(self) -> Draft:

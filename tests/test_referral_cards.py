@@ -290,7 +290,9 @@ def test_area_card_lists_every_configured_area() -> None:
         area = inputs(card)[input_id]
         values = {choice["value"] for choice in area["choices"]}
         assert values == {a for a, _ in partnerships().all_areas()} | set(PLACES_NOT_LISTED)
-        assert area["isRequired"] is True
+        # Required is said in the label and checked by the server, so Back can send it empty.
+        assert area["label"].endswith("(required)")
+        assert "isRequired" not in area
 
 
 # --- errors sit under their inputs ---
@@ -313,7 +315,9 @@ def test_each_error_sits_right_under_its_input(step: Step) -> None:
         assert below["wrap"] is True
         assert below["text"] == escape_markdown(wording.ERROR_PREFIX.format(message=message))
         summary = json.dumps(body[:index])
-        assert wording.ERRORS_SUMMARY in summary
+        # The banner names the field: "Check: date of the incident."
+        named = wording.FIELD_NAMES[f"{step.value}.{input_id}"]
+        assert wording.ERRORS_CHECK_FIELDS.format(fields=named) in summary
 
 
 def test_an_error_for_no_input_is_shown_at_the_top() -> None:
@@ -439,7 +443,7 @@ def test_child_card_buttons_and_editing() -> None:
     assert_valid_card(editing)
     found = inputs(editing)
     assert found["name"]["value"] == "Ben Smith"
-    assert found["name"]["isRequired"] is True
+    assert found["name"]["label"].endswith("(required)")
     assert found["date_of_birth"]["value"] == "2020-05-01"
     assert found["statuses"]["value"] == "child_protection_plan"
     for action in submits(editing):
@@ -1048,3 +1052,13 @@ def test_the_acknowledgement_says_who_leads_and_who_else_is_told() -> None:
     text = json.dumps(card)
     assert "Warwickshire Safeguarding leads" in text
     assert wording.ACK_TOLD.format(partnership=coventry().name) in text
+
+
+def test_an_email_address_copies_as_typed() -> None:
+    from cards.text import escape_markdown as esc
+
+    shown = esc("sam.patel@school.example")
+    assert "\u2060" not in shown
+    # A Teams client shows the escapes as the characters themselves.
+    assert shown.replace("\\", "") == "sam.patel@school.example"
+    assert "<at>" not in esc("<at>Sam</at>")

@@ -634,8 +634,11 @@ def test_initials_never_carry_a_name() -> None:
     def initials(name: str) -> str:
         return Child(name=name, date_of_birth=day(2020, 1, 1)).initials
 
-    assert initials("MIA") == "M"
+    # Up to three capitals are initials as typed (the review card shows what the channel
+    # will show); a longer word in capitals is a name.
+    assert initials("MIA") == "MIA"
     assert initials("EVIE") == "E"
+    assert initials("Mia") == "M"
     assert initials("JD") == "JD"
     assert initials("Jane Doe") == "JD"
     assert initials("Zoë Ñúñez") == "ZÑ"
@@ -697,7 +700,7 @@ async def test_the_area_card_asks_where_the_child_was_harmed_as_well_as_where_th
     inputs = {e["id"]: e for e in card["body"] if str(e.get("type", "")).startswith("Input.")}
     harm = inputs["harm_area"]
     assert harm["type"] == "Input.ChoiceSet"  # a choice, never free text
-    assert harm["isRequired"] is True
+    assert harm["label"].endswith("(required)")
     values = {c["value"] for c in harm["choices"]}
     assert {"Coventry", "Warwickshire", "elsewhere_in_england", "outside_england"} <= values
     # Without it the card comes back, the answer given kept.
@@ -863,3 +866,165 @@ async def test_a_draft_saved_before_the_place_of_harm_was_asked_asks_it_then_ret
     assert "review" in steps_offered(review)
     await h.step("review", submit=True)
     assert [c.reference for c in await stored_cases(h)] == ["COV-2026-001"]
+
+
+async def test_initials_typed_are_kept_and_the_duplicate_check_matches_a_full_name(
+    harness: Harness,
+) -> None:
+    h = harness
+    review = await fill_to_review(h, child={**CHILD, "name": "JMS"})
+    # The review card shows what the channel will show.
+    assert "JMS" in json.dumps(cards_in(review))
+    await h.step("review", submit=True)
+    [(_, channel_card)] = h.announcer.posts
+    assert "JMS, 4 years" in json.dumps(channel_card)
+    assert "J, 4 years" not in json.dumps(channel_card)
+
+    # The same child referred again by full name is the same initials: the check finds it.
+    again = await fill_to_review(h, child={**CHILD, "name": "Jane Mary Smith"})
+    assert "COV-2026-001" in json.dumps(cards_in(again))
+    await h.step("review", submit=True)
+    # And initials typed another way (dots, lower case) still match both.
+    third = await fill_to_review(h, child={**CHILD, "name": "j.m.s."})
+    assert "COV-2026-001, COV-2026-002" in json.dumps(cards_in(third))
+
+
+def actions_titled(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every Action.Submit of a card by its title."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Submit":
+                found[str(node.get("title"))] = node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def input_values(card: dict[str, Any]) -> dict[str, Any]:
+    return {e["id"]: e.get("value") for e in card["body"] if "id" in e and "value" in e}
+
+
+async def test_every_step_after_the_first_has_back_and_keeps_what_was_typed(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    [area] = cards_in(await h.step("safety", answer="incident"))
+    assert wording.BACK in actions_titled(area)
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    await h.step("child", next="continue", **CHILD)
+    # Half an incident card, its required description still empty: Back keeps it.
+    half = {"date": "2026-11-16", "kind": "death", "description": ""}
+    [child] = cards_in(await h.step("incident", back="true", **half))
+    assert input_values(child)["name"] == "Jane Doe"  # the child, as saved
+    assert actions_titled(child)[wording.BACK]["data"]["child_index"] == 0
+    [referrer] = cards_in(await h.step("child", back="true", child_index=0, **CHILD))
+    assert input_values(referrer)["agency"] == "Riverside Primary School"
+    [area_again] = cards_in(await h.step("referrer", back="true", **REFERRER))
+    assert input_values(area_again)["area"] == "Coventry"
+    assert steps_offered(await h.step("area", back="true", **AREA)) == {"safety"}
+    # Forward again, each card as it was left, the incident with what was typed on it.
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    [incident] = cards_in(await h.step("child", next="continue", child_index=0, **CHILD))
+    values = input_values(incident)
+    assert (values["date"], values["kind"]) == ("2026-11-16", "death")
+    await h.step("incident", **INCIDENT)
+    await h.step("agencies", **AGENCIES)
+    await h.step("criteria", **CRITERIA)
+    [review] = cards_in(await h.step("actions", **ACTIONS))
+    back = actions_titled(review)[wording.BACK]
+    assert back["associatedInputs"] == "None"
+    [actions] = cards_in(await h.step("review", back="true"))
+    assert input_values(actions)["media_interest"] == "no"
+    assert "review" in steps_offered(await h.step("actions", **ACTIONS))
+
+
+async def test_back_from_an_edit_returns_to_the_review_and_keeps_the_typing(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    [edit] = cards_in(await h.step("review", edit="incident"))
+    assert wording.BACK_TO_REVIEW in actions_titled(edit)
+    review = await h.step("incident", back="true", **{**INCIDENT, "location": "At home"})
+    assert "review" in steps_offered(review)
+    [again] = cards_in(await h.step("review", edit="incident"))
+    assert input_values(again)["location"] == "At home"
+
+
+async def test_a_date_of_birth_after_the_incident_offers_to_go_to_it(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    # A slip in the date of birth: after the (recent) incident.
+    await h.step(
+        "child", next="continue", **{**CHILD, "name": "JMS", "date_of_birth": "2026-11-20"}
+    )
+    [card] = cards_in(await h.step("incident", **INCIDENT))
+    text = json.dumps(card)
+    assert "JMS's date of birth is most likely wrong" in text
+    go = actions_titled(card)["Change JMS's date of birth"]
+    assert go["data"]["go_to"] == "child"
+    assert go["data"]["go_to_child"] == 0
+    # Going there keeps the incident card's answers; fixing it comes back to them.
+    [child] = cards_in(await h.step("incident", go_to="child", go_to_child=0, **INCIDENT))
+    assert input_values(child)["date_of_birth"] == "2026-11-20"
+    fixed = {**CHILD, "name": "JMS"}
+    [incident] = cards_in(await h.step("child", next="continue", child_index=0, **fixed))
+    assert input_values(incident)["description"] == INCIDENT["description"]
+    assert steps_offered(await h.step("incident", **INCIDENT)) == {"agencies"}
+
+
+async def test_every_bad_date_shows_at_once_and_the_banner_names_the_fields(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    await h.step("child", next="continue", **CHILD)
+    bad = {**INCIDENT, "date": "2026-12-01", "la_aware": "2026-12-02"}
+    [card] = cards_in(await h.step("incident", **bad))
+    text = json.dumps(card)
+    assert "The incident date cannot be in the future" in text
+    assert "This date cannot be in the future" in text
+    assert "Check: date of the incident, when the LA became aware." in text
+    assert input_values(card)["description"] == INCIDENT["description"]
+
+
+async def test_review_buttons_say_what_they_edit(harness: Harness) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    await h.step("child", next="add_child", **CHILD)
+    await h.step("child", next="continue", **{**CHILD, "name": "Tom Doe"})
+    for step, inputs in [
+        ("incident", INCIDENT),
+        ("agencies", AGENCIES),
+        ("criteria", CRITERIA),
+        ("actions", ACTIONS),
+    ]:
+        review = await h.step(step, **inputs)
+    [card] = cards_in(review)
+    titles = [t for t, a in actions_titled(card).items() if a["data"].get("edit")]
+    assert "Edit" not in titles
+    assert len(titles) == len(set(titles)) == 8
+    assert {"Edit child 1", "Edit child 2", "Edit the incident", "Edit where"} <= set(titles)
+    # Editing an existing child offers no "Save and add another child".
+    [edit] = cards_in(await h.step("review", edit="child", child_index=1))
+    assert wording.CHILD_ADD_ANOTHER not in actions_titled(edit)

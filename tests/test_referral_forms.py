@@ -361,14 +361,40 @@ def test_child_born_after_the_incident() -> None:
     draft = Draft(children=(child(born=date(2026, 11, 21)),))
     errors = errors_of(Step.INCIDENT, VALID[Step.INCIDENT], draft)
     assert set(errors) == {"date"}
-    assert "born after this date" in errors["date"]
+    assert "born on 21 November 2026, after this date" in errors["date"]
     # And from the other side: a child added once the incident is known.
     later = Draft(incident=incident())
     errors = errors_of(Step.CHILD, {"name": "JD", "date_of_birth": "2026-11-22"}, later)
     assert errors == {
-        "date_of_birth": "This date of birth is after the incident date (2026-11-20): check the"
-        " dates"
+        "date_of_birth": "This date of birth is after the incident date (20 November 2026)."
+        " The date of birth is most likely wrong: check it."
     }
+
+
+def test_every_bad_date_gets_its_message_in_the_same_round() -> None:
+    # An incident date in the future AND an LA-aware date after today: both, at once.
+    both = {**VALID[Step.INCIDENT], "date": "2026-12-01", "la_aware": "2026-12-02"}
+    errors = errors_of(Step.INCIDENT, both)
+    assert errors == {
+        "date": "The incident date cannot be in the future",
+        "la_aware": "This date cannot be in the future",
+    }
+    # A missing description does not hide a bad date either.
+    errors = errors_of(Step.INCIDENT, {**both, "description": ""})
+    assert set(errors) == {"date", "la_aware", "description"}
+
+
+def test_a_clash_with_another_card_names_the_likely_wrong_date_and_offers_to_go_there() -> None:
+    draft = Draft(children=(child(born=date(2026, 11, 21)),))
+    parsed = parse(Step.INCIDENT, VALID[Step.INCIDENT], draft)
+    # A recent incident: the date of birth is the likely slip, and the card offers to go to it.
+    assert "date of birth is most likely wrong" in parsed.errors["date"]
+    assert parsed.go_to is not None
+    assert (parsed.go_to.step, parsed.go_to.child_index) == (Step.CHILD, 0)
+    # An incident date long ago is itself the likely slip.
+    old = {**VALID[Step.INCIDENT], "date": "2016-11-20", "la_aware": ""}
+    early = Draft(children=(child(born=date(2020, 1, 1)),))
+    assert "check the incident date" in parse(Step.INCIDENT, old, early).errors["date"]
 
 
 def test_an_adult_at_the_incident_needs_confirming() -> None:
