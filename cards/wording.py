@@ -454,8 +454,8 @@ LEAD_AGREED_NOTE = "Your agency's safeguarding lead should agree before you refe
 # Child.
 CHILD_NAME_LABEL = "Name or initials"
 CHILD_NAME_NOTE = (
-    "Initials are enough, kept as you type them (JMS). If you type a full name, only its"
-    " initials are kept for the channel. The channel shows only initials and age."
+    "Initials are enough (JMS, or A.J.S. with stops). A name is cut to its first letters for"
+    " the channel. The channel shows only initials and age."
 )
 CHILD_UNBORN_TITLE = "The child is unborn"
 CHILD_DOB_LABEL = "Date of birth"

@@ -142,21 +142,23 @@ _VOWELS = frozenset("aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüý�
 MAX_INITIALS = 4
 # Up to this many capitals in one word are taken as typed initials ("JMS"), even with a vowel
 # ("AJS"); a longer word in capitals ("EVIE") is a name, so only its first letter is used.
-TYPED_INITIALS_CAPITALS = 3
 
 
 def initials_of(name: str) -> str:
     """The initials a channel shows and the duplicate check compares, the same both ways.
 
-    Initials typed are kept as typed: "JMS", "J.M.S.", "J M S" and "jms" are all "JMS". A
-    full name is reduced to the first letters of its words: "Jane Mary Smith" is "JMS" too.
+    A child's name must never reach a channel, so a word is kept whole only when it cannot be
+    a name: letters typed one by one ("J.M.S.", "J M S") or a short word of plain Latin
+    letters with no vowel ("JMS", "jms"). Anything else is cut to first letters: "Jane Mary
+    Smith", "MIA", "Mia" and "王伟" are "JMS", "M", "M" and "王". Initials with a vowel are kept
+    when typed with stops ("A.J.S.").
     """
     words: list[str] = _WORDS.findall(name)
     if len(words) == 1:
         word = words[0]
+        plain = word.isascii() and word.isalpha()
         no_vowel = not any(letter in _VOWELS for letter in word.casefold())
-        typed = word.isupper() and len(word) <= TYPED_INITIALS_CAPITALS
-        if len(word) <= MAX_INITIALS and (typed or no_vowel):
+        if plain and no_vowel and len(word) <= MAX_INITIALS:
             return word.upper()
     return "".join(w[0].upper() for w in words)[:MAX_INITIALS] or "?"
 

@@ -634,14 +634,19 @@ def test_initials_never_carry_a_name() -> None:
     def initials(name: str) -> str:
         return Child(name=name, date_of_birth=day(2020, 1, 1)).initials
 
-    # Up to three capitals are initials as typed (the review card shows what the channel
-    # will show); a longer word in capitals is a name.
-    assert initials("MIA") == "MIA"
+    # A word is kept whole only when it cannot be a name: no vowel, plain Latin letters, or
+    # letters typed one by one. A short name in capitals is still a name, in any script.
+    assert initials("MIA") == "M"
+    assert initials("TOM") == "T"
     assert initials("EVIE") == "E"
     assert initials("Mia") == "M"
     assert initials("JD") == "JD"
+    assert initials("JMS") == "JMS"
+    assert initials("A.J.S.") == "AJS"
     assert initials("Jane Doe") == "JD"
     assert initials("Zoë Ñúñez") == "ZÑ"
+    for name in ("王伟", "ИВАН", "محمد", "Đức", "Ζωή"):
+        assert len(initials(name)) == 1
 
 
 async def test_a_referral_answer_saying_children_are_still_at_risk_gets_the_front_door(
