@@ -413,6 +413,7 @@ def create_app(
             owner=f"{socket.gethostname()}:{os.getpid()}",
             announcer=case_cards,
             drafts=repos.drafts,
+            refresh_ids=case_cards.refresh_ids,
         )
         app[SERVICES] = Services(
             settings=settings,

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
-from cards.decisions import agency_list, agency_toggles, on_behalf_toggle
+from cards.decisions import agency_list, agency_toggles, on_behalf_toggle, refresh_clause
 from cards.text import escape_markdown
 from safeguarding.calendar import day_month_year
 from safeguarding.decisions import DecisionKind
@@ -24,6 +26,27 @@ DONE_DECISIONS: dict[MilestoneKey, DecisionKind] = {
     MilestoneKey.RAPID_REVIEW: DecisionKind.RAPID_REVIEW_SENT,
     MilestoneKey.REPORT_COPY_TO_PANEL: DecisionKind.REPORT_SENT_TO_PANEL,
 }
+
+
+# The key in a reminder's Action.Execute data that carries the reminder's identity.
+REMINDER_FIELD = "reminder"
+
+
+class ReminderIdentity(BaseModel):
+    """Which reminder a card is: sent in its refresh and buttons, so it can be drawn again."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    milestone: MilestoneKey
+    kind: str = Field(max_length=20)
+    lead_days: int | None = None
+    due: date
+    original_due: date | None = None
+    responsible: str = Field(max_length=300)
+    late: bool = False
+    filed_after_due: bool = False
+    # The leads an overdue escalation @mentions (Entra object id, else UPN).
+    mention: tuple[str, ...] = Field(default=(), max_length=60)
 
 
 def _title(kind: str, lead_days: int | None, milestone: MilestoneKey, reference: str) -> str:
@@ -65,9 +88,32 @@ def reminder_card(
     filed_after_due: bool = False,
     mention: Sequence[Lead] = (),
     outstanding: Sequence[str] = (),
+    for_lead: bool,
+    refresh_user_ids: Sequence[str] | None = None,
+    notice: str | None = None,
+    status: str | None = None,
 ) -> Card:
-    """A milestone reminder: what is due when, who is responsible, Done and Slip for leads."""
+    """A milestone reminder: what is due when, who is responsible; Done and Slip for leads.
+
+    Posted read-only (`for_lead` False) with a `refresh` carrying the reminder's identity, so a
+    lead's copy refreshes into the one with the buttons (`for_lead`). `status` says what became
+    of it (recorded, moved, done): the reminder is then read-only and not refreshed again.
+    """
     # `outstanding`: for the summaries-in milestone, the agencies whose summaries are not in.
+    identity = ReminderIdentity.model_validate(
+        {
+            "milestone": milestone,
+            "kind": kind,
+            "lead_days": lead_days,
+            "due": due,
+            "original_due": original_due,
+            "responsible": responsible,
+            "late": late,
+            "filed_after_due": filed_after_due,
+            "mention": [who for lead in mention if (who := lead.aad_object_id or lead.upn)],
+        }
+    ).model_dump(mode="json")
+    for_lead = for_lead and status is None
     facts = [
         {"title": wording.REMINDER_CASE, "value": reference},
         {"title": wording.REMINDER_MILESTONE, "value": wording.milestone_name(milestone)},
@@ -83,7 +129,16 @@ def reminder_card(
     chase = milestone is MilestoneKey.RR_IAS_RETURNS and bool(outstanding)
     if chase:
         facts.append({"title": wording.REMINDER_OUTSTANDING, "value": agency_list(outstanding)})
-    body: list[dict[str, Any]] = [
+    body: list[dict[str, Any]] = []
+    if notice:
+        body.append(
+            {
+                "type": "Container",
+                "style": "warning",
+                "items": [text_block(escape_markdown(notice), weight="Bolder")],
+            }
+        )
+    body += [
         text_block(
             _title(kind, lead_days, milestone, reference),
             weight="Bolder",
@@ -102,6 +157,31 @@ def reminder_card(
     texts, entities = _mentions(mention if kind == "overdue" else ())
     if texts:
         body.append(text_block(wording.REMINDER_ESCALATION.format(leads=", ".join(texts))))
+    if status is not None:
+        # Ready to show: the caller escaped anything in it from outside the bot.
+        body.append(text_block(status, weight="Bolder"))
+    elif not for_lead:
+        body.append(text_block(wording.REMINDER_LEADS_ONLY, isSubtle=True))
+    card = adaptive_card(body, _actions(reference, milestone, chase, outstanding, identity))
+    if not for_lead:
+        card.pop("actions", None)
+    if status is None:
+        card["refresh"] = refresh_clause(
+            {"reference": reference, REMINDER_FIELD: identity}, refresh_user_ids
+        )
+    if entities:
+        card["msteams"] = {"entities": entities}
+    return card
+
+
+def _actions(
+    reference: str,
+    milestone: MilestoneKey,
+    chase: bool,
+    outstanding: Sequence[str],
+    identity: dict[str, Any],
+) -> list[dict[str, Any]]:
+    ident = {REMINDER_FIELD: identity}
     actions: list[dict[str, Any]] = []
     if chase:
         # Recorded as each agency's summary comes in; Done below still says they are all in.
@@ -117,10 +197,14 @@ def reminder_card(
             text_block(wording.DECISION_AGENCIES_RECEIVED, weight="Bolder"),
             *agency_toggles(outstanding),
         ]
-        actions.append(_show(wording.decision_label(received), received.value, reference, inputs))
+        actions.append(
+            _show(wording.decision_label(received), received.value, reference, inputs, **ident)
+        )
     done = DONE_DECISIONS.get(milestone)
     if done is not None:
-        actions.append(_show(wording.REMINDER_DONE, done.value, reference, _done_inputs(done)))
+        actions.append(
+            _show(wording.REMINDER_DONE, done.value, reference, _done_inputs(done), **ident)
+        )
     actions.append(
         _show(
             wording.REMINDER_SLIP,
@@ -144,12 +228,10 @@ def reminder_card(
                 },
             ],
             milestone=milestone.value,
+            **ident,
         )
     )
-    card = adaptive_card(body, actions)
-    if entities:
-        card["msteams"] = {"entities": entities}
-    return card
+    return actions
 
 
 def _done_inputs(done: DecisionKind) -> list[dict[str, Any]]:

@@ -46,7 +46,10 @@ class TickReport:
     skipped: int = 0
 
 
-_CARD_FIELDS = set(inspect.signature(reminder_card).parameters.keys() - {"mention"})
+_CARD_FIELDS = set(
+    inspect.signature(reminder_card).parameters.keys()
+    - {"mention", "for_lead", "refresh_user_ids", "notice", "status"}
+)
 
 
 def posting_partnerships(partnerships: Partnerships) -> dict[str, Partnership]:
@@ -96,6 +99,7 @@ class ReminderRunner:
         owner: str,
         announcer: CaseAnnouncer | None = None,
         drafts: DraftRepository | None = None,
+        refresh_ids: Callable[[Partnership], Awaitable[list[str] | None]] | None = None,
     ) -> None:
         self._partnerships = partnerships
         self._calendars = calendars
@@ -106,6 +110,9 @@ class ReminderRunner:
         self._owner = owner
         self._announcer = announcer
         self._drafts = drafts
+        # The leads' Teams ids a reminder's refresh names (CaseCards.refresh_ids); without it
+        # `userIds` is left out and Teams refreshes for everyone in a channel of up to 60.
+        self._refresh_ids = refresh_ids
         # Held for a whole tick, so shutdown can wait for the tick in flight to finish.
         self._busy = asyncio.Lock()
         self._open = OpenMilestonesCache()
@@ -150,7 +157,7 @@ class ReminderRunner:
                 key=reminder.key,
                 post=self._to_channel(
                     partnership,
-                    self._card(reminder, partnership),
+                    functools.partial(self._card, reminder, partnership),
                     wording.REMINDER_SUMMARY.format(
                         reference=reminder.reference,
                         milestone=wording.milestone_name(reminder.milestone),
@@ -236,13 +243,20 @@ class ReminderRunner:
             if activity_id is not None:
                 await self._cases.record_told(case.reference, activity_id, at=self._clock.now())
 
-    def _card(self, reminder: Reminder, partnership: Partnership) -> dict[str, Any]:
+    async def _card(self, reminder: Reminder, partnership: Partnership) -> dict[str, Any]:
         wanted = set(reminder.mention_lead_ids)
         leads: list[Lead] = [
             lead for lead in partnership.leads if (lead.aad_object_id or lead.upn) in wanted
         ]
-        # The card shows the reminder's own fields, named alike on both sides.
-        return reminder_card(**reminder.model_dump(include=_CARD_FIELDS), mention=leads)
+        ids = await self._refresh_ids(partnership) if self._refresh_ids is not None else None
+        # The card shows the reminder's own fields, named alike on both sides. Posted read-only:
+        # a lead's copy refreshes into the one with Done and Slip (usecases/decisions.py).
+        return reminder_card(
+            **reminder.model_dump(include=_CARD_FIELDS),
+            mention=leads,
+            for_lead=False,
+            refresh_user_ids=ids,
+        )
 
     async def _deliver(
         self,
@@ -273,10 +287,15 @@ class ReminderRunner:
         return activity_id
 
     def _to_channel(
-        self, partnership: Partnership, card: dict[str, Any], summary: str
+        self,
+        partnership: Partnership,
+        card: Callable[[], Awaitable[dict[str, Any]]],
+        summary: str,
     ) -> Callable[[], Awaitable[str]]:
         async def post() -> str:
-            return await self._notifier.post_to_review_channel(partnership, card, summary=summary)
+            return await self._notifier.post_to_review_channel(
+                partnership, await card(), summary=summary
+            )
 
         return post
 
@@ -343,7 +362,9 @@ class ReminderRunner:
             await self._deliver(
                 key=digest_key(partnership.id, digest.iso_year, digest.iso_week),
                 post=self._to_channel(
-                    partnership, card, wording.DIGEST_TITLE.format(partnership=partnership.name)
+                    partnership,
+                    functools.partial(_ready, card),
+                    wording.DIGEST_TITLE.format(partnership=partnership.name),
                 ),
                 details={
                     "reference": "digest",
@@ -354,6 +375,10 @@ class ReminderRunner:
                 },
                 report=report,
             )
+
+
+async def _ready(card: dict[str, Any]) -> dict[str, Any]:
+    return card
 
 
 def london_label(moment: datetime) -> str:

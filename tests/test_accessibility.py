@@ -288,6 +288,7 @@ def every_card() -> Iterator[tuple[str, Card]]:
             yield (
                 f"reminder ({kind}, {milestone.value})",
                 reminder_card(
+                    for_lead=True,
                     reference=case.reference,
                     kind=kind,
                     milestone=milestone,
@@ -302,6 +303,37 @@ def every_card() -> Iterator[tuple[str, Card]]:
                     outstanding=("gp", "school"),
                 ),
             )
+    for view, extra in (
+        ("read-only", {}),
+        ("refused", {"notice": wording.DECISION_REFUSED_NOT_LEAD}),
+        (
+            "recorded",
+            {
+                "status": wording.REMINDER_RECORDED.format(
+                    label="Done", role="Head", day="4 January 2027"
+                )
+            },
+        ),
+        ("moved", {"status": wording.REMINDER_MOVED.format(day="8 January 2027")}),
+        ("closed", {"status": wording.REMINDER_CLOSED_DONE.format(day="4 January 2027")}),
+    ):
+        yield (
+            f"reminder ({view})",
+            reminder_card(
+                for_lead=False,
+                reference=case.reference,
+                kind="due_today",
+                milestone=MilestoneKey.SIN,
+                lead_days=None,
+                due=TODAY,
+                original_due=None,
+                working_days_left=0,
+                responsible="Coventry City Council",
+                late=False,
+                refresh_user_ids=["29:lead"],
+                **extra,
+            ),
+        )
     yield (
         "digest",
         digest_card(

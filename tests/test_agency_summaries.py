@@ -37,7 +37,7 @@ from safeguarding.timeline import MilestoneKey, MilestoneStatus
 from scheduler.plan import Reminder, plan_reminders
 from storage.cases import CaseRepository
 from storage.tinydb_store import TinyDBStore
-from tests.support import activities
+from tests.support import activities, clicks
 from tests.support.cards import assert_valid_card
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
@@ -364,7 +364,7 @@ def _lead_card(case: Case) -> dict[str, Any]:
 
 
 def _shown(card: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    return {a["card"]["actions"][0]["verb"]: a["card"]["body"] for a in card["actions"]}
+    return {a["card"]["actions"][0]["verb"]: a["card"]["body"] for a in card.get("actions", [])}
 
 
 def _toggles(body: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -400,6 +400,7 @@ def test_the_lead_picks_the_agencies_asked_and_those_whose_summaries_came_in() -
 
 def test_the_reminder_names_the_outstanding_agencies_escaped_with_a_received_button() -> None:
     card = reminder_card(
+        for_lead=True,
         reference="COV-2026-001",
         kind="overdue",
         milestone=MilestoneKey.RR_IAS_RETURNS,
@@ -421,6 +422,7 @@ def test_the_reminder_names_the_outstanding_agencies_escaped_with_a_received_but
     assert _toggles(shown["summaries_received"]) == [("Housing", "housing"), (HOSTILE, HOSTILE)]
     # Nothing outstanding by name (asked as a whole): the reminder is as it was.
     plain = reminder_card(
+        for_lead=True,
         reference="COV-2026-001",
         kind="overdue",
         milestone=MilestoneKey.RR_IAS_RETURNS,
@@ -819,7 +821,10 @@ async def test_a_reminder_click_for_an_agency_already_in_is_a_plain_refusal(
     runner, _ = runner_for(bot, store, clock)
     clock.set(datetime(2027, 1, 11, 9, 30, tzinfo=UTC))
     await runner.tick()
-    reminder = _posted_card(connector, "Due today: Rapid review: summaries in (COV-2026-001)")
+    channel_copy = _posted_card(connector, "Due today: Rapid review: summaries in (COV-2026-001)")
+    assert "actions" not in channel_copy
+    # The health lead's copy refreshes into the reminder with the buttons.
+    reminder = await clicks.refresh(bot, connector, HEALTH_LEAD, channel_copy)
     boxes = [
         (i["id"], i["valueOn"])
         for a in reminder["actions"]

@@ -463,6 +463,7 @@ def test_the_sin_reminders_done_lets_the_business_unit_say_it_records_for_the_la
     milestone: MilestoneKey, toggles: list[str]
 ) -> None:
     card = reminder_card(
+        for_lead=True,
         reference="COV-2026-001",
         kind="due_today",
         milestone=milestone,

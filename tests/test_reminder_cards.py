@@ -21,6 +21,7 @@ LEAD = Lead(
 
 def test_a_lead_time_reminder() -> None:
     card = reminder_card(
+        for_lead=True,
         reference="COV-2026-001",
         kind="lead",
         milestone=MilestoneKey.SIN,
@@ -42,6 +43,7 @@ def test_a_lead_time_reminder() -> None:
 
 def test_an_overdue_escalation_mentions_the_leads_and_is_marked_late() -> None:
     card = reminder_card(
+        for_lead=True,
         reference="COV-2026-001",
         kind="overdue",
         milestone=MilestoneKey.RR_IAS_RETURNS,
@@ -69,6 +71,7 @@ def test_an_overdue_escalation_mentions_the_leads_and_is_marked_late() -> None:
 
 def test_an_escalation_already_overdue_at_filing_is_not_called_late() -> None:
     card = reminder_card(
+        for_lead=True,
         reference="COV-2026-001",
         kind="overdue",
         milestone=MilestoneKey.SIN,

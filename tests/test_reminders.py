@@ -15,6 +15,7 @@ from bot.app import SERVICES, create_app
 from bot.notifier import Notifier
 from bot.settings import load_settings
 from cards import wording
+from cards.text import escape_markdown
 from cli.main import run
 from cli.reminders import plan_line
 from safeguarding.calendar import PartnershipCalendars
@@ -26,10 +27,11 @@ from scheduler.runner import ReminderRunner
 from storage.cases import CaseRepository
 from storage.deliveries import Claim, DeliveryLog, DeliveryState
 from storage.tinydb_store import TinyDBStore
-from tests.support import activities
+from tests.support import activities, clicks
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, FakeTime
+from tests.test_decisions_http import LA, STRANGER
 
 Client = TestClient[Any, Any]
 
@@ -523,3 +525,115 @@ async def test_a_home_partnership_not_told_at_filing_is_told_by_the_next_tick(
     assert loaded[0].told_activity_id
     again = await runner.tick()
     assert "told|WAR-2026-001" not in again.sent
+
+
+# --- a reminder's buttons follow the case card's rule: leads only, by refresh -----------------
+
+
+def _reminder(connector: FakeConnector) -> dict[str, Any]:
+    [card] = [
+        c
+        for sent in connector.to("team-id")
+        for c in sent.cards
+        if c["body"][0]["text"].startswith("Due in 2 working days: Serious incident")
+    ]
+    return card
+
+
+def _execute(card: dict[str, Any], title: str) -> tuple[str, dict[str, Any]]:
+    [form] = [a["card"] for a in card["actions"] if a["title"] == title]
+    action = form["actions"][0]
+    return action["verb"], dict(action["data"])
+
+
+async def test_a_reminder_is_posted_read_only_and_a_leads_copy_refreshes_with_buttons(
+    bot: Client, setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    await runner.tick()
+    posted_card = _reminder(connector)
+    assert "actions" not in posted_card
+    identity = posted_card["refresh"]["action"]["data"]["reminder"]
+    assert identity["milestone"] == "sin"
+    assert identity["due"] == "2027-01-04"
+    lead = await clicks.refresh(bot, connector, LA, posted_card)
+    assert {a["title"] for a in lead["actions"]} == {wording.REMINDER_DONE, wording.REMINDER_SLIP}
+    assert lead["body"][0]["text"] == posted_card["body"][0]["text"]
+    other = await clicks.refresh(bot, connector, STRANGER, posted_card)
+    assert "actions" not in other
+    assert other["body"][0]["text"] == posted_card["body"][0]["text"]
+
+
+async def test_a_leads_done_on_a_reminder_shows_what_was_recorded_not_the_case_card(
+    bot: Client,
+    setup: tuple[ReminderRunner, FakeTime],
+    connector: FakeConnector,
+    clock: FakeClock,
+    store: TinyDBStore,
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    await runner.tick()
+    lead = await clicks.refresh(bot, connector, LA, _reminder(connector))
+    verb, data = _execute(lead, wording.REMINDER_DONE)
+    shown = await clicks.execute(bot, connector, LA, verb, {**data, "on": "2026-12-30"})
+    texts = [b.get("text") for b in shown["body"]]
+    assert texts[0] == "Due in 2 working days: Serious incident notification (COV-2026-001)"
+    # The lead's role, never their name.
+    assert "Done: recorded by Director of Children's Services delegate on 30 December 2026." in (
+        texts
+    )
+    assert "actions" not in shown
+    assert "refresh" not in shown
+    loaded = await CaseRepository(store).get("COV-2026-001")
+    assert loaded is not None
+    assert loaded[0].dates.sin_made == date(2026, 12, 30)
+    # Anyone's refresh now: the milestone is done, the reminder read-only.
+    again = await clicks.refresh(bot, connector, LA, _reminder(connector))
+    assert "actions" not in again
+    assert "Done on 30 December 2026. Nothing is left to do for this reminder." in [
+        b.get("text") for b in again["body"]
+    ]
+
+
+async def test_a_leads_slip_on_a_reminder_says_where_it_moved(
+    bot: Client, setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    await runner.tick()
+    lead = await clicks.refresh(bot, connector, LA, _reminder(connector))
+    verb, data = _execute(lead, wording.REMINDER_SLIP)
+    shown = await clicks.execute(
+        bot, connector, LA, verb, {**data, "to": "2027-01-08", "reason": "Awaiting police"}
+    )
+    assert "Moved to 8 January 2027." in [b.get("text") for b in shown["body"]]
+    assert "actions" not in shown
+
+
+async def test_a_non_leads_click_on_a_reminder_is_refused_and_the_reminder_stays(
+    bot: Client,
+    setup: tuple[ReminderRunner, FakeTime],
+    connector: FakeConnector,
+    clock: FakeClock,
+    store: TinyDBStore,
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    await runner.tick()
+    posted_card = _reminder(connector)
+    lead = await clicks.refresh(bot, connector, LA, posted_card)
+    verb, data = _execute(lead, wording.REMINDER_DONE)
+    shown = await clicks.execute(bot, connector, STRANGER, verb, {**data, "on": "2026-12-30"})
+    assert shown["body"][0]["items"][0]["text"] == escape_markdown(
+        wording.DECISION_REFUSED_NOT_LEAD
+    )
+    assert shown["body"][1]["text"] == posted_card["body"][0]["text"]
+    assert "actions" not in shown
+    loaded = await CaseRepository(store).get("COV-2026-001")
+    assert loaded is not None
+    assert loaded[0].dates.sin_made is None
+    trail = await CaseRepository(store).audit_trail("COV-2026-001")
+    assert trail[-1]["what"] == "refused: sin_made"
+    assert trail[-1]["role"] == "not a lead"

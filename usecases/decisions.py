@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from pydantic import ValidationError
 
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
@@ -17,16 +20,19 @@ from cards.decisions import (
     decision_card,
 )
 from cards.referral import channel_case_card, told_card
+from cards.reminders import DONE_DECISIONS, REMINDER_FIELD, ReminderIdentity, reminder_card
 from cards.text import escape_markdown
-from safeguarding.calendar import PartnershipCalendars
-from safeguarding.cases import Actor, Case
+from safeguarding.calendar import PartnershipCalendars, day_month_year
+from safeguarding.cases import Actor, Case, CaseStatus
 from safeguarding.clocks import Clock, london_time
 from safeguarding.decisions import (
+    Decision,
     DecisionError,
     DecisionKind,
     NotALeadError,
     NotAPartnerError,
     NotTheLocalAuthorityError,
+    SlipMilestone,
     agencies_to_ask,
     agency_summaries,
     agreement_status,
@@ -38,7 +44,7 @@ from safeguarding.decisions import (
     parse_decision,
 )
 from safeguarding.partnerships import Lead, Partner, Partnership, Partnerships
-from safeguarding.timeline import Timeline, compute_timeline
+from safeguarding.timeline import MilestoneStatus, Timeline, compute_timeline
 from storage.base import ConflictError
 from storage.cases import CaseRepository
 from usecases.errors import LeadCheckUnavailableError, NotifierError
@@ -100,6 +106,7 @@ def _decision_data(verb: str, data: Mapping[str, Any]) -> dict[str, Any]:
             "reference",
             "verb",
             "kind",
+            REMINDER_FIELD,
             ON_BEHALF_FIELD,
             AGENCIES_NAMED_FIELD,
         ) or key.startswith(AGENCY_FIELD_PREFIX):
@@ -231,6 +238,125 @@ class CaseCards:
         return await self._notifier.post_to_review_channel(told, card, summary=summary)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What a lead's click recorded, for the card shown back to them."""
+
+    decision: Decision
+    actor: Actor
+
+
+class CardView(Protocol):
+    """The card shown back after a click: the case card, or the reminder clicked."""
+
+    async def __call__(
+        self,
+        case: Case,
+        partnership: Partnership,
+        *,
+        for_lead: bool,
+        notice: str | None = None,
+        lead: Lead | None = None,
+        recorded: Recorded | None = None,
+    ) -> Card: ...
+
+
+def reminder_identity(data: Mapping[str, Any]) -> ReminderIdentity | None:
+    """The reminder a click came from, or None for a click on the case card."""
+    raw = data.get(REMINDER_FIELD)
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        return ReminderIdentity.model_validate(dict(raw))
+    except ValidationError:
+        # Not a reminder the bot drew: shown the case card, as any other click.
+        return None
+
+
+_SETTLED = frozenset({MilestoneStatus.DONE, MilestoneStatus.NOT_APPLICABLE})
+_FINISHED = frozenset({CaseStatus.PUBLISHED, CaseStatus.CLOSED})
+
+
+class ReminderView:
+    """A reminder drawn again for whoever refreshed or clicked it, from the case as it is now.
+
+    A lead sees Done and Slip while the milestone is open; anyone else, or anyone once the
+    milestone is done, the reminder read-only. After a lead's click it says what was recorded
+    (the lead's role, never a name) and is not refreshed again.
+    """
+
+    def __init__(self, cards: CaseCards, identity: ReminderIdentity, clock: Clock) -> None:
+        self._cards = cards
+        self._identity = identity
+        self._clock = clock
+
+    async def __call__(
+        self,
+        case: Case,
+        partnership: Partnership,
+        *,
+        for_lead: bool,
+        notice: str | None = None,
+        lead: Lead | None = None,
+        recorded: Recorded | None = None,
+    ) -> Card:
+        ident = self._identity
+        today = london_time(self._clock.now()).date()
+        try:
+            milestone = self._cards.timeline(case, partnership).get(ident.milestone)
+        except KeyError:
+            milestone = None
+        status: str | None = None
+        if recorded is not None:
+            status = self._recorded_line(recorded, today)
+            notice = None
+        elif milestone is None or milestone.status in _SETTLED or case.status in _FINISHED:
+            done_on = milestone.completed_on if milestone is not None else None
+            status = (
+                wording.REMINDER_CLOSED_DONE.format(day=day_month_year(done_on))
+                if milestone is not None and milestone.status is MilestoneStatus.DONE and done_on
+                else wording.REMINDER_CLOSED
+            )
+            # A closed reminder comes back read-only; a refusal's reason is still said.
+        days_left = (
+            milestone.working_days_left
+            if milestone is not None and milestone.due == ident.due
+            else None
+        )
+        wanted = set(ident.mention)
+        return reminder_card(
+            reference=case.reference,
+            kind=ident.kind,
+            milestone=ident.milestone,
+            lead_days=ident.lead_days,
+            due=ident.due,
+            original_due=ident.original_due,
+            working_days_left=days_left,
+            responsible=ident.responsible,
+            late=ident.late,
+            filed_after_due=ident.filed_after_due,
+            mention=[p for p in partnership.leads if (p.aad_object_id or p.upn) in wanted],
+            outstanding=agency_summaries(case).outstanding,
+            for_lead=for_lead,
+            refresh_user_ids=await self._cards.refresh_ids(partnership),
+            notice=notice,
+            status=status,
+        )
+
+    def _recorded_line(self, recorded: Recorded, today: date) -> str:
+        decision = recorded.decision
+        if isinstance(decision, SlipMilestone):
+            return wording.REMINDER_MOVED.format(day=day_month_year(decision.to))
+        kind = DecisionKind(decision.kind)
+        done = DONE_DECISIONS.get(self._identity.milestone) is kind
+        on = getattr(decision, "on", None)
+        return wording.REMINDER_RECORDED.format(
+            label=wording.REMINDER_DONE if done else wording.decision_label(kind),
+            role=escape_markdown(recorded.actor.role),
+            day=day_month_year(on if isinstance(on, date) else today),
+        )
+
+
 class DecisionDesk:
     """Handles Action.Execute from case cards: refresh views and decisions."""
 
@@ -259,6 +385,13 @@ class DecisionDesk:
         if loaded is None or partnership is None:
             return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
         case, etag = loaded
+        identity = reminder_identity(data)
+        # Only the card shown back differs for a reminder: the checks and the record are one.
+        view: CardView = (
+            self._case_view
+            if identity is None
+            else ReminderView(self._cards, identity, self._clock)
+        )
         try:
             lead = await self._leads.lead_for(partnership, person)
         except LeadCheckUnavailableError:
@@ -268,16 +401,16 @@ class DecisionDesk:
             if verb != REFRESH_VERB:
                 await self._audit_refusal(case, person, verb, "lead check unavailable")
             notice = None if verb == REFRESH_VERB else wording.DECISION_REFUSED_UNAVAILABLE
-            return await self._cards.card(case, partnership, for_lead=False, notice=notice)
+            return await view(case, partnership, for_lead=False, notice=notice)
         if verb == REFRESH_VERB:
-            return await self._cards.card(case, partnership, for_lead=lead is not None, lead=lead)
+            return await view(case, partnership, for_lead=lead is not None, lead=lead)
         if lead is None:
             logger.warning("case %s: decision %s refused, not a lead", case.reference, quoted(verb))
             await self._audit_refusal(case, person, verb, "not a lead")
-            return await self._cards.card(
+            return await view(
                 case, partnership, for_lead=False, notice=wording.DECISION_REFUSED_NOT_LEAD
             )
-        return await self._decide(case, etag, partnership, lead, person, verb, data)
+        return await self._decide(case, etag, partnership, lead, person, verb, data, view)
 
     async def _decide(
         self,
@@ -288,6 +421,7 @@ class DecisionDesk:
         person: Person,
         verb: str,
         data: Mapping[str, Any],
+        view: CardView,
     ) -> Card:
         actor = Actor.from_lead(lead, person.audit_id, on_behalf_of=_on_behalf_of(lead, data))
         if lead not in partnership.leads:
@@ -298,9 +432,7 @@ class DecisionDesk:
             decision = parse_decision(_decision_data(verb, data))
         except DecisionError as exc:
             notice = wording.decision_problem(exc)
-            return await self._cards.card(
-                case, partnership, for_lead=True, notice=notice, lead=lead
-            )
+            return await view(case, partnership, for_lead=True, notice=notice, lead=lead)
         now = self._clock.now()
         for _ in range(_SAVE_ATTEMPTS):
             try:
@@ -314,11 +446,9 @@ class DecisionDesk:
                     )
                     await self._audit_lead_refusal(case, actor, verb, exc, now)
                 notice = self._conflict_notice(case, actor, now, wording.decision_problem(exc))
-                return await self._cards.card(
-                    case, partnership, for_lead=True, notice=notice, lead=lead
-                )
+                return await view(case, partnership, for_lead=True, notice=notice, lead=lead)
             if not result.changed:
-                return await self._cards.card(
+                return await view(
                     case, partnership, for_lead=True, notice=wording.DECISION_ALREADY, lead=lead
                 )
             try:
@@ -344,14 +474,30 @@ class DecisionDesk:
             )
             await self._after(result.case, case, partnership)
             label = wording.decision_label(DecisionKind(verb))
-            return await self._cards.card(
+            return await view(
                 result.case,
                 partnership,
                 for_lead=True,
                 notice=wording.DECISION_RECORDED.format(label=label),
                 lead=lead,
+                recorded=Recorded(decision, actor),
             )
         return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
+
+    async def _case_view(
+        self,
+        case: Case,
+        partnership: Partnership,
+        *,
+        for_lead: bool,
+        notice: str | None = None,
+        lead: Lead | None = None,
+        recorded: Recorded | None = None,
+    ) -> Card:
+        # The case card says what was recorded in its notice.
+        return await self._cards.card(
+            case, partnership, for_lead=for_lead, notice=notice, lead=lead
+        )
 
     def _conflict_notice(self, case: Case, actor: Actor, now: datetime, problem: str) -> str:
         # Someone else decided moments ago (a race, or two leads on the same card): say who.

@@ -27,7 +27,22 @@ async def click(
     client: Client, connector: FakeConnector, who: dict[str, Any], verb: str, **data: Any
 ) -> dict[str, Any]:
     """A lead's click on case COV-2026-001's card in the review channel; the card shown back."""
-    body = activities.action_execute(connector.url, verb, {"reference": "COV-2026-001", **data})
+    return await execute(client, connector, who, verb, {"reference": "COV-2026-001", **data})
+
+
+async def refresh(
+    client: Client, connector: FakeConnector, who: dict[str, Any], card: dict[str, Any]
+) -> dict[str, Any]:
+    """What Teams sends when `who`'s copy of a posted card refreshes; the card they see."""
+    action = card["refresh"]["action"]
+    return await execute(client, connector, who, action["verb"], action["data"])
+
+
+async def execute(
+    client: Client, connector: FakeConnector, who: dict[str, Any], verb: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """An Action.Execute by `who` in the review channel; the card shown back."""
+    body = activities.action_execute(connector.url, verb, data)
     body["from"] = who
     body["conversation"] = {"id": "team-id", "conversationType": "channel", "isGroup": True}
     body["channelData"] = {"tenant": {"id": activities.TENANT}, "team": {"id": "team-id"}}
