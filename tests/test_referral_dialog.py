@@ -1028,3 +1028,76 @@ async def test_review_buttons_say_what_they_edit(harness: Harness) -> None:
     # Editing an existing child offers no "Save and add another child".
     [edit] = cards_in(await h.step("review", edit="child", child_index=1))
     assert wording.CHILD_ADD_ANOTHER not in actions_titled(edit)
+
+
+# --- a partnership with no review channel: filed, and the referrer told to send it on ---
+
+
+def _acknowledgement(filed: list[Activity]) -> str:
+    [card] = [c for c in cards_in(filed) if "received" in c["body"][0].get("text", "")]
+    return "\n".join(block.get("text", "") for block in _text_blocks(card))
+
+
+def _text_blocks(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            found.append(node)
+        for value in node.values():
+            found.extend(_text_blocks(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_text_blocks(item))
+    return found
+
+
+async def test_a_referral_to_a_partnership_with_no_review_channel_is_filed_and_sent_on(
+    harness: Harness,
+) -> None:
+    h = harness
+    # Warwickshire has no review channel and no business-unit contact in the example file.
+    await fill_to_review(h, area={"area": "Warwickshire", "harm_area": "Warwickshire"})
+    filed = await h.step("review", submit=True)
+    case = await filed_case(h, "WAR-2026-001")  # a statutory referral is never lost
+    assert case.partnership_id == "warwickshire"
+    said = _acknowledgement(filed)
+    assert "WAR-2026-001" in said
+    assert wording.ACK_NO_CHANNEL.format(partnership=WARWICKSHIRE, reference="WAR-2026-001") in said
+    assert (
+        wording.ACK_NO_CHANNEL_NO_CONTACT.format(partnership=WARWICKSHIRE, reference="WAR-2026-001")
+        in said
+    )
+    # No promise the bot cannot keep: nobody at Warwickshire sees it in Teams.
+    assert "review subgroup" not in said
+    assert "will look at" not in said
+    assert "will consider" not in said
+
+
+async def test_with_no_review_channel_the_referrer_is_given_the_business_unit(
+    harness: Harness,
+) -> None:
+    h = harness
+    # Cheshire West and Chester: no review channel, but its business unit's email is set.
+    where = {"area": "Cheshire West and Chester", "harm_area": "Cheshire West and Chester"}
+    await fill_to_review(h, area=where)
+    filed = await h.step("review", submit=True)
+    assert await filed_case(h, "CWC-2026-001")
+    said = _acknowledgement(filed)
+    assert (
+        wording.ACK_NO_CHANNEL_SEND_TO.format(
+            contacts=escape_markdown("SCP@cheshirewestandchester.gov.uk")
+        )
+        in said
+    )
+    assert "will look at" not in said
+    assert "directly" not in said
+
+
+async def test_with_a_review_channel_the_acknowledgement_says_the_subgroup_looks_at_it(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    said = _acknowledgement(await h.step("review", submit=True))
+    assert "review subgroup (Safeguarding Reviews Subgroup) will look at" in said
+    assert "no Teams review channel" not in said
