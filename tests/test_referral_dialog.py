@@ -1071,6 +1071,11 @@ async def test_a_referral_to_a_partnership_with_no_review_channel_is_filed_and_s
     assert "review subgroup" not in said
     assert "will look at" not in said
     assert "will consider" not in said
+    # Nor later, when the referrer asks where it is.
+    [status] = texts_in(await h.say("status"))
+    assert "WAR-2026-001" in status
+    assert wording.CASE_STATUS_NO_CHANNEL.format(partnership=WARWICKSHIRE) in status
+    assert "will consider" not in status
 
 
 async def test_with_no_review_channel_the_referrer_is_given_the_business_unit(
@@ -1101,3 +1106,36 @@ async def test_with_a_review_channel_the_acknowledgement_says_the_subgroup_looks
     said = _acknowledgement(await h.step("review", submit=True))
     assert "review subgroup (Safeguarding Reviews Subgroup) will look at" in said
     assert "no Teams review channel" not in said
+
+
+# --- the acknowledgement's next steps: Teams suggested actions the bot understands ---
+
+
+async def test_the_acknowledgement_offers_check_status_and_start_another(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    filed = await h.step("review", submit=True)
+    [acknowledgement] = [r for r in filed if r.attachments]
+    assert acknowledgement.suggested_actions is not None
+    offered = [(a.type, a.title, a.value) for a in acknowledgement.suggested_actions.actions]
+    assert offered == [
+        ("imBack", wording.SUGGEST_CHECK_STATUS, "status"),
+        ("imBack", wording.SUGGEST_START_ANOTHER, "refer"),
+    ]
+
+    # "Check status" sends "status": the case-status answer for this user.
+    said = texts_in(await h.say("status"))
+    assert len(said) == 1
+    assert "COV-2026-001" in said[0]
+
+    # "Start another" sends "refer": a new referral starts at the safety question.
+    again = await h.say("refer")
+    assert steps_offered(again) == {"safety"}
+    assert steps_offered(await h.step("safety", answer="incident")) == {"area"}
+
+
+async def test_status_typed_before_any_referral_says_there_is_none(harness: Harness) -> None:
+    said = texts_in(await harness.say("status"))
+    assert said == [wording.CASE_STATUS_NONE]
