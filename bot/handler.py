@@ -104,6 +104,13 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
                 await dc.begin_dialog(REFERRAL_DIALOG)
             else:
                 await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
+        elif intent is Intent.STATUS:
+            # Case progress carries children's details: only in the personal chat.
+            if private:
+                person = turns.person_of(turn_context)
+                await turns.send(turn_context, await self._answers.case_status(person, text))
+            else:
+                await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
         else:
             await self._on_typed(turn_context, text, private=private)
 

@@ -897,16 +897,25 @@ def acknowledgement_card(
     Act 2004 s16C(1) has the local authority where the child was harmed notify and lead.
     """
     subgroup = wording.ACK_SUBGROUP_COLLABORATOR if case.collaborator else wording.ACK_SUBGROUP
+    unit = partnership.business_unit
+    contacts = [_esc(c) for c in (unit.email, unit.phone, unit.web_page) if c]
+    has_channel = bool(partnership.review_channel.channel_id)
     body: list[Element] = [
         _heading(wording.ACK_TITLE.format(reference=_ref(case.reference))),
         _subheading(wording.ACK_NEXT_HEADING, spacing="Medium"),
-        text_block(
-            subgroup.format(
-                partnership=_esc(partnership.name),
-                subgroup=_esc(partnership.review_channel.name),
-            )
-        ),
     ]
+    if has_channel:
+        body.append(
+            text_block(
+                subgroup.format(
+                    partnership=_esc(partnership.name),
+                    subgroup=_esc(partnership.review_channel.name),
+                )
+            )
+        )
+    else:
+        # Filed, but no one at the partnership sees it in Teams: never promise a review here.
+        body.append(_no_channel_notice(case, partnership, contacts))
     area = case.referral.area
     reason = lead_reason(area, partnership)
     if reason is not None:
@@ -927,9 +936,7 @@ def acknowledgement_card(
         body.append(text_block(sentence.format(due=long_date(sin_due))))
     else:
         body.append(text_block(wording.ACK_LA_NOT_AWARE))
-    unit = partnership.business_unit
-    contacts = [_esc(c) for c in (unit.email, unit.phone, unit.web_page) if c]
-    if contacts:
+    if contacts and has_channel:
         body.append(text_block(wording.ACK_BUSINESS_UNIT.format(contacts=" · ".join(contacts))))
     body.append(
         _container(
@@ -937,6 +944,24 @@ def acknowledgement_card(
         )
     )
     return adaptive_card(body)
+
+
+def _no_channel_notice(case: Case, partnership: Partnership, contacts: list[str]) -> Element:
+    """The referral is filed, but must reach a partnership with no review channel another way."""
+    name = _esc(partnership.name)
+    reference = _ref(case.reference)
+    then = (
+        wording.ACK_NO_CHANNEL_SEND_TO.format(contacts=" · ".join(contacts))
+        if contacts
+        else wording.ACK_NO_CHANNEL_NO_CONTACT.format(partnership=name, reference=reference)
+    )
+    return _container(
+        [
+            text_block(wording.ACK_NO_CHANNEL.format(partnership=name, reference=reference)),
+            text_block(then),
+        ],
+        style="warning",
+    )
 
 
 def _milestone_due(timeline: Timeline, key: MilestoneKey) -> date | None:

@@ -12,7 +12,7 @@ from cards import wording
 from cards.common import Card, adaptive_card, text_block
 from cards.decisions import agency_list, agency_toggles, on_behalf_toggle, refresh_clause
 from cards.text import escape_markdown
-from safeguarding.calendar import day_month_year
+from safeguarding.calendar import WEEKDAY_NAMES, day_month_year
 from safeguarding.decisions import DecisionKind
 from safeguarding.partnerships import Lead
 from safeguarding.timeline import MilestoneKey
@@ -279,14 +279,22 @@ def digest_card(
     rows: Sequence[tuple[str, str, date | None, int | None, bool]],
     undelivered: Sequence[tuple[str, str, str]],
 ) -> Card:
-    """The weekly digest: every open case's next milestone, overdue first; failed reminders."""
+    """The weekly digest: every open case's next milestone, overdue first; failed reminders.
+
+    `week_of` is the Monday of the week it covers: "Week of Monday 30 November 2026".
+    """
     body: list[dict[str, Any]] = [
         text_block(
             wording.DIGEST_TITLE.format(partnership=escape_markdown(partnership_name)),
             weight="Bolder",
             size="Medium",
         ),
-        text_block(wording.DIGEST_WEEK.format(day=day_month_year(week_of)), isSubtle=True),
+        text_block(
+            wording.DIGEST_WEEK.format(
+                day=f"{WEEKDAY_NAMES[week_of.weekday()]} {day_month_year(week_of)}"
+            ),
+            isSubtle=True,
+        ),
     ]
     if not rows:
         body.append(text_block(wording.DIGEST_NOTHING_OPEN))

@@ -170,6 +170,10 @@ CASE_STATUS_NONE = (
     " your partnership."
 )
 CASE_STATUS_LINE = "**{reference}** (submitted {submitted}): {status}."
+CASE_STATUS_NO_CHANNEL = (
+    "filed here, but {partnership} has no Teams review channel, so send it to the partnership"
+    " yourself if you have not yet"
+)
 CASE_STATUSES = {
     "referred": "received; the review subgroup will consider it",
     "rapid_review": "a rapid review is under way",
@@ -681,6 +685,20 @@ ACK_LEAD_ELSEWHERE = (
     " here. {partnership} takes part, and makes sure that local authority has been told."
 )
 ACK_BUSINESS_UNIT = "Questions about the review process: {contacts}."
+# Next steps offered under the acknowledgement (Teams suggested actions).
+SUGGEST_CHECK_STATUS = "Check status"
+SUGGEST_START_ANOTHER = "Start another"
+# A partnership with no review channel in the partnerships file: the referral is filed, but
+# nobody at the partnership sees it in Teams, so the referrer must send it on themselves.
+ACK_NO_CHANNEL = (
+    "{partnership} has no Teams review channel here, so this bot cannot pass your referral on."
+    " It is saved as {reference}, but you must send it to the partnership another way."
+)
+ACK_NO_CHANNEL_SEND_TO = "Please also send it to the partnership's business unit: {contacts}."
+ACK_NO_CHANNEL_NO_CONTACT = (
+    "Please contact {partnership} directly, tell them about it and give them the reference"
+    " {reference}."
+)
 ACK_FRONT_DOOR_REMINDER = (
     "This referral is not a way to raise a current worry. If you are worried about a child now,"
     " contact the children's front door; if a child is in immediate danger, call 999."

@@ -54,4 +54,12 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
                 " signpost shows both the office-hours and the out-of-hours number until the"
                 " partnership confirms its front door's hours\n"
             )
+        # A warning, not an error: its referrals are still filed, and the acknowledgement tells
+        # the referrer to send them to the partnership another way.
+        if not partnership.review_channel.channel_id:
+            stderr.write(
+                f"warning: {partnership.id}: no review channel (review_channel.team_id and"
+                " channel_id): its referrals are filed but posted to no one, and each referrer"
+                " is told to send theirs to the partnership another way\n"
+            )
     return 0

@@ -11,7 +11,7 @@ from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity
+from botbuilder.schema import ActionTypes, Activity, CardAction, SuggestedActions
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from dialogs.submits import Submit, parse_submit
@@ -87,12 +87,26 @@ def person_of(context: TurnContext) -> Person:
 
 
 def to_activity(say: Say) -> Activity | str:
-    """A message activity for one Say: its text, or its card with a notification summary."""
+    """A message activity for one Say: its text, or its card with a notification summary.
+
+    Its suggested next steps become imBack actions: a tap sends the value as typed text.
+    """
+    activity: Activity
     if say.card is None:
-        return say.text or ""
-    activity: Activity = MessageFactory.attachment(CardFactory.adaptive_card(say.card))
-    if say.summary:
-        activity.summary = say.summary
+        if not say.suggested:
+            return say.text or ""
+        activity = MessageFactory.text(say.text or "")
+    else:
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(say.card))
+        if say.summary:
+            activity.summary = say.summary
+    if say.suggested:
+        activity.suggested_actions = SuggestedActions(
+            actions=[
+                CardAction(type=ActionTypes.im_back, title=s.title, value=s.value)
+                for s in say.suggested
+            ]
+        )
     return activity
 
 

@@ -116,6 +116,11 @@ class Digest(_Frozen):
     iso_week: int
     entries: tuple[DigestEntry, ...]
 
+    @property
+    def week_of(self) -> date:
+        """The Monday of the week the digest covers, whatever day it is posted (after downtime)."""
+        return date.fromisocalendar(self.iso_year, self.iso_week, 1)
+
 
 def reminder_key(
     reference: str, milestone: MilestoneKey, kind: ReminderKind, lead_days: int | None, due: date

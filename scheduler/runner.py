@@ -355,7 +355,7 @@ class ReminderRunner:
             ]
             card = digest_card(
                 partnership_name=partnership.name,
-                week_of=digest.planned_on,
+                week_of=digest.week_of,
                 rows=rows,
                 undelivered=problems,
             )

@@ -104,7 +104,10 @@ def test_no_note_when_every_shown_door_has_confirmed_hours() -> None:
 def test_check_config_warns_about_unconfirmed_hours() -> None:
     out, err = io.StringIO(), io.StringIO()
     assert run(["check-config", str(EXAMPLE_PARTNERSHIPS)], stdout=out, stderr=err) == 0
-    warnings = [line for line in err.getvalue().splitlines() if line.startswith("warning:")]
+    warnings = [
+        line
+        for line in err.getvalue().splitlines()
+        if line.startswith("warning:") and "front_door.hours_confirmed" in line
+    ]
     assert [line.split(":")[1].strip() for line in warnings] == ["coventry", "hull"]
-    assert all("front_door.hours_confirmed" in line for line in warnings)
     assert "both" in warnings[0]

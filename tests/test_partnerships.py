@@ -106,6 +106,38 @@ def test_review_channel_needs_both_ids() -> None:
     assert _problems(data)[0].startswith("hull: review_channel:")
 
 
+def test_check_config_warns_of_each_partnership_with_no_review_channel(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["check-config", str(EXAMPLE_PARTNERSHIPS)], stdout=out, stderr=err) == 0
+    assert "OK, 4 partnership(s)" in out.getvalue()
+    warned = [
+        line.split(":")[1].strip()
+        for line in err.getvalue().splitlines()
+        if line.startswith("warning:") and "no review channel" in line
+    ]
+    # Coventry has its channel; the other three in the example file have none.
+    assert warned == ["warwickshire", "cheshire-west", "hull"]
+    assert "warning" not in out.getvalue()  # warnings go to stderr only
+
+    # Given a channel, Warwickshire is not warned about.
+    with_channel = tmp_path / "partnerships.toml"
+    with_channel.write_text(
+        EXAMPLE_PARTNERSHIPS.read_text().replace(
+            '[partnerships.warwickshire.review_channel]\nname = "Safeguarding Reviews Subgroup"\n',
+            '[partnerships.warwickshire.review_channel]\nname = "Safeguarding Reviews Subgroup"\n'
+            'team_id = "war-team"\nchannel_id = "war-channel"\n',
+        )
+    )
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "coventry.toml").write_text(
+        (EXAMPLE_PARTNERSHIPS.parent / "faq" / "coventry.toml").read_text()
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["check-config", str(with_channel)], stdout=out, stderr=err) == 0
+    assert "warwickshire: no review channel" not in err.getvalue()
+    assert "cheshire-west: no review channel" in err.getvalue()
+
+
 def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:
     with pytest.raises(PartnershipsFileError, match="cannot read"):
         load_partnerships(tmp_path / "missing.toml")

@@ -638,6 +638,7 @@ def test_digest_lists_open_cases_overdue_first_then_by_days_left() -> None:
     ]
     digest = _digest(cases, now)["coventry"]
     assert (digest.planned_on, digest.iso_year, digest.iso_week) == (date(2027, 1, 11), 2027, 2)
+    assert digest.week_of == date(2027, 1, 11)  # a Monday: the week it covers starts then
     rows = [(e.reference, e.milestone, e.working_days_left, e.overdue) for e in digest.entries]
     assert rows == [
         ("COV-2026-001", MilestoneKey.SIN, -5, True),
@@ -703,3 +704,10 @@ def test_days_left_and_overdue_agree_with_the_timeline_on_every_day() -> None:
         assert entry.due == expected.due
         assert entry.working_days_left == expected.working_days_left, day
         assert entry.overdue == (expected.status is MilestoneStatus.OVERDUE), day
+
+
+def test_a_digest_planned_midweek_covers_the_week_from_its_monday() -> None:
+    # Wednesday 2 December 2026, after downtime: the week is still the one from Monday 30 Nov.
+    digest = _digest([make_case("COV-2026-001")], london(2026, 12, 2, 10))["coventry"]
+    assert digest.planned_on == date(2026, 12, 2)
+    assert digest.week_of == date(2026, 11, 30)

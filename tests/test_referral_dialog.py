@@ -1033,3 +1033,114 @@ async def test_review_buttons_say_what_they_edit(harness: Harness) -> None:
     # Editing an existing child offers no "Save and add another child".
     [edit] = cards_in(await h.step("review", edit="child", child_index=1))
     assert wording.CHILD_ADD_ANOTHER not in actions_titled(edit)
+
+
+# --- a partnership with no review channel: filed, and the referrer told to send it on ---
+
+
+def _acknowledgement(filed: list[Activity]) -> str:
+    [card] = [c for c in cards_in(filed) if "received" in c["body"][0].get("text", "")]
+    return "\n".join(block.get("text", "") for block in _text_blocks(card))
+
+
+def _text_blocks(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            found.append(node)
+        for value in node.values():
+            found.extend(_text_blocks(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_text_blocks(item))
+    return found
+
+
+async def test_a_referral_to_a_partnership_with_no_review_channel_is_filed_and_sent_on(
+    harness: Harness,
+) -> None:
+    h = harness
+    # Warwickshire has no review channel and no business-unit contact in the example file.
+    await fill_to_review(h, area={"area": "Warwickshire", "harm_area": "Warwickshire"})
+    filed = await h.step("review", submit=True)
+    case = await filed_case(h, "WAR-2026-001")  # a statutory referral is never lost
+    assert case.partnership_id == "warwickshire"
+    said = _acknowledgement(filed)
+    assert "WAR-2026-001" in said
+    assert wording.ACK_NO_CHANNEL.format(partnership=WARWICKSHIRE, reference="WAR-2026-001") in said
+    assert (
+        wording.ACK_NO_CHANNEL_NO_CONTACT.format(partnership=WARWICKSHIRE, reference="WAR-2026-001")
+        in said
+    )
+    # No promise the bot cannot keep: nobody at Warwickshire sees it in Teams.
+    assert "review subgroup" not in said
+    assert "will look at" not in said
+    assert "will consider" not in said
+    # Nor later, when the referrer asks where it is.
+    [status] = texts_in(await h.say("status"))
+    assert "WAR-2026-001" in status
+    assert wording.CASE_STATUS_NO_CHANNEL.format(partnership=WARWICKSHIRE) in status
+    assert "will consider" not in status
+
+
+async def test_with_no_review_channel_the_referrer_is_given_the_business_unit(
+    harness: Harness,
+) -> None:
+    h = harness
+    # Cheshire West and Chester: no review channel, but its business unit's email is set.
+    where = {"area": "Cheshire West and Chester", "harm_area": "Cheshire West and Chester"}
+    await fill_to_review(h, area=where)
+    filed = await h.step("review", submit=True)
+    assert await filed_case(h, "CWC-2026-001")
+    said = _acknowledgement(filed)
+    assert (
+        wording.ACK_NO_CHANNEL_SEND_TO.format(
+            contacts=escape_markdown("SCP@cheshirewestandchester.gov.uk")
+        )
+        in said
+    )
+    assert "will look at" not in said
+    assert "directly" not in said
+
+
+async def test_with_a_review_channel_the_acknowledgement_says_the_subgroup_looks_at_it(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    said = _acknowledgement(await h.step("review", submit=True))
+    assert "review subgroup (Safeguarding Reviews Subgroup) will look at" in said
+    assert "no Teams review channel" not in said
+
+
+# --- the acknowledgement's next steps: Teams suggested actions the bot understands ---
+
+
+async def test_the_acknowledgement_offers_check_status_and_start_another(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    filed = await h.step("review", submit=True)
+    [acknowledgement] = [r for r in filed if r.attachments]
+    assert acknowledgement.suggested_actions is not None
+    offered = [(a.type, a.title, a.value) for a in acknowledgement.suggested_actions.actions]
+    assert offered == [
+        ("imBack", wording.SUGGEST_CHECK_STATUS, "status"),
+        ("imBack", wording.SUGGEST_START_ANOTHER, "refer"),
+    ]
+
+    # "Check status" sends "status": the case-status answer for this user.
+    said = texts_in(await h.say("status"))
+    assert len(said) == 1
+    assert "COV-2026-001" in said[0]
+
+    # "Start another" sends "refer": a new referral starts at the safety question.
+    again = await h.say("refer")
+    assert steps_offered(again) == {"safety"}
+    assert steps_offered(await h.step("safety", answer="incident")) == {"area"}
+
+
+async def test_status_typed_before_any_referral_says_there_is_none(harness: Harness) -> None:
+    said = texts_in(await harness.say("status"))
+    assert said == [wording.CASE_STATUS_NONE]

@@ -104,3 +104,4 @@ def test_the_digest() -> None:
     assert text.index("COV-2026-001") < text.index("COV-2026-002")
     assert "overdue by 1 working days" in text
     assert "channel no longer exists" in text
+    assert "Week of Monday 30 November 2026" in text

@@ -285,6 +285,25 @@ async def test_a_channel_that_is_gone_is_reported_in_the_digest(
     assert len(digests()) == before + 1  # once a week
 
 
+async def test_a_digest_posted_on_a_wednesday_names_the_week_by_its_monday(
+    setup: tuple[ReminderRunner, FakeTime], connector: FakeConnector, clock: FakeClock
+) -> None:
+    runner, _ = setup
+    # The bot was down from before Monday 30 November 2026: its first tick is on Wednesday.
+    clock.set(london(2026, 12, 2, 9, 30))
+    await runner.tick()
+    digests = [
+        c
+        for sent in connector.to("team-id")
+        for c in sent.cards
+        if "Weekly digest" in c["body"][0]["text"]
+    ]
+    [digest] = digests
+    week = digest["body"][1]["text"]
+    assert week == wording.DIGEST_WEEK.format(day="Monday 30 November 2026")
+    assert "2 December" not in week
+
+
 async def _claim_left_by_a_crash(
     runner: ReminderRunner, store: TinyDBStore, clock: FakeClock
 ) -> tuple[DeliveryLog, str, Claim]:

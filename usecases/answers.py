@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from cards import wording
 from safeguarding.calendar import day_month_year
-from safeguarding.cases import Case
+from safeguarding.cases import Case, CaseStatus
 from safeguarding.clocks import Clock, london_time
 from safeguarding.faq import FaqEntry, match, merged
 from safeguarding.partnerships import BusinessUnit, Partnership, Partnerships, ServiceContact
@@ -134,11 +134,19 @@ class Answers:
             return Reply.of(wording.CASE_STATUS_NONE)
         return Reply.of("\n\n".join(self._status_line(case) for case in own[-5:]))
 
-    @staticmethod
-    def _status_line(case: Case) -> str:
+    def _status_line(self, case: Case) -> str:
+        status = wording.CASE_STATUSES.get(case.status.value, case.status.value)
+        partnership = self._partnerships.get(case.partnership_id)
+        if (
+            case.status is CaseStatus.REFERRED
+            and partnership is not None
+            and not partnership.review_channel.channel_id
+        ):
+            # No review channel: nobody there sees it in Teams, so promise no consideration.
+            status = wording.CASE_STATUS_NO_CHANNEL.format(partnership=partnership.name)
         return wording.CASE_STATUS_LINE.format(
             reference=case.reference,
-            status=wording.CASE_STATUSES.get(case.status.value, case.status.value),
+            status=status,
             submitted=day_month_year(london_time(case.submitted_at).date()),
         )
 

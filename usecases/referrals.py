@@ -22,9 +22,16 @@ from storage.cases import CaseRepository, DraftRepository, StoredDraft
 from usecases.errors import NotifierError
 from usecases.people import Person
 from usecases.ports import CaseAnnouncer
-from usecases.replies import Reply, Say
+from usecases.replies import Reply, Say, Suggestion
+from usecases.vocabulary import REFER_WORD, STATUS_WORD
 
 logger = logging.getLogger(__name__)
+
+# Offered under the acknowledgement: words the bot already understands, sent as typed.
+NEXT_STEPS = (
+    Suggestion(wording.SUGGEST_CHECK_STATUS, STATUS_WORD),
+    Suggestion(wording.SUGGEST_START_ANOTHER, REFER_WORD),
+)
 
 # A filing claim older than this was interrupted (the process stopped mid-way).
 FILING_TIMEOUT = timedelta(minutes=2)
@@ -126,6 +133,7 @@ class ReferralFiling:
         acknowledgement = Say.card_of(
             acknowledgement_card(case=case, partnership=partnership, timeline=timeline, told=told),
             summary=wording.REFERRAL_RECEIVED_SUMMARY.format(reference=reference),
+            suggested=NEXT_STEPS,
         )
 
         async def announce() -> None:

@@ -11,17 +11,34 @@ AfterSent = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A next step offered under a message: tapping it sends `value` as if the user typed it.
+
+    `value` must be a word the bot already understands (usecases/vocabulary.py).
+    """
+
+    title: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class Say:
-    """One message: plain text, or one Adaptive Card with an optional notification summary."""
+    """One message: plain text, or one Adaptive Card with an optional notification summary.
+
+    `suggested` are the next steps offered under it (Teams shows them in a personal chat).
+    """
 
     text: str | None = None
     card: Card | None = None
     summary: str | None = None
+    suggested: tuple[Suggestion, ...] = ()
 
     @classmethod
-    def card_of(cls, card: Card, summary: str | None = None) -> Say:
+    def card_of(
+        cls, card: Card, summary: str | None = None, suggested: tuple[Suggestion, ...] = ()
+    ) -> Say:
         """A message carrying one Adaptive Card."""
-        return cls(card=card, summary=summary)
+        return cls(card=card, summary=summary, suggested=suggested)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ class Intent(StrEnum):
     CANCEL = "cancel"
     REFER = "refer"
     RESUME = "resume"
+    STATUS = "status"
 
 
 HELP_WORDS = frozenset({"help", "hi", "hello", "hey", "start", "menu", "?"})
@@ -20,6 +21,10 @@ CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "abandon"})
 REFER_WORDS = frozenset(
     {"refer", "referral", "start a referral", "new referral", "start referral", "my draft"}
 )
+# Where are my referrals? (the acknowledgement's "Check status" sends STATUS_WORD)
+STATUS_WORDS = frozenset({"status", "check status", "case status", "my referrals"})
+STATUS_WORD = "status"
+REFER_WORD = "refer"
 # Only mean something while a referral runs.
 RESUME_WORDS = frozenset({"continue", "resume"})
 
@@ -37,4 +42,6 @@ def intent_of(text: str | None) -> Intent | None:
         return Intent.REFER
     if word in RESUME_WORDS:
         return Intent.RESUME
+    if word in STATUS_WORDS:
+        return Intent.STATUS
     return None
