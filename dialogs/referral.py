@@ -279,7 +279,12 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             draft = draft.model_copy(update={"editing_child": None})
             await self._save(turn, draft)
             card = section_card(
-                Step.CHILD, partnerships=self._s.partnerships, draft=draft, child_index=None
+                Step.CHILD,
+                partnerships=self._s.partnerships,
+                draft=draft,
+                # A new child's card left by Back comes back as it was typed.
+                values=draft.pending.get(pending_key(Step.CHILD, None)),
+                child_index=None,
             )
             await dc.context.send_activity(turns.card_message(card))
             return Dialog.end_of_turn

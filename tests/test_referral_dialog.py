@@ -1144,3 +1144,18 @@ async def test_the_acknowledgement_offers_check_status_and_start_another(
 async def test_status_typed_before_any_referral_says_there_is_none(harness: Harness) -> None:
     said = texts_in(await harness.say("status"))
     assert said == [wording.CASE_STATUS_NONE]
+
+
+async def test_back_from_a_new_childs_card_keeps_what_was_typed_on_it(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    await h.step("area", **AREA)
+    await h.step("referrer", **REFERRER)
+    await h.step("child", next="add_child", **CHILD)
+    # Half of a second child's card, then Back to the first child.
+    await h.step("child", back="true", name="Tommy Sibling", unborn="false")
+    [second] = cards_in(await h.step("child", next="add_child", child_index=0, **CHILD))
+    assert input_values(second)["name"] == "Tommy Sibling"
