@@ -842,6 +842,19 @@ def _size(card: Card) -> int:
     return len(json.dumps(card).encode())
 
 
+def _unsaved_sections(draft: Draft) -> list[str]:
+    # Draft.pending keys: a step's value, or "child:<n>" / "child:new".
+    names: list[str] = []
+    for key in draft.pending:
+        step, _, index = key.partition(":")
+        if step == Step.CHILD.value:
+            if index.isdigit():
+                names.append(wording.UNSAVED_CHILD.format(number=int(index) + 1))
+            continue  # a new child never added is not part of the referral
+        names.append(wording.UNSAVED_SECTIONS.get(step, step))
+    return names
+
+
 def review_card(
     *,
     draft: Draft,
@@ -868,6 +881,11 @@ def review_card(
         )
     if referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED:
         head.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
+    unsaved = _unsaved_sections(draft)
+    if unsaved:
+        # Changes left by Back are kept, not filed: say so, so nothing is filed unseen.
+        note = wording.REVIEW_UNSAVED.format(sections=wording.FIELDS_SEPARATOR.join(unsaved))
+        head.append(_container([text_block(note)], style="warning"))
     tail = [_container(_screening_items(screening), style="emphasis", spacing="Large")]
     submit = _submit(wording.SUBMIT_REFERRAL, Step.REVIEW.value, submit=True)
     back = _submit(wording.BACK, Step.REVIEW.value, back=True)

@@ -1383,3 +1383,19 @@ PARALLEL_CHOICES: dict[str, str] = {
     "cdop": "Child death review (CDOP)",
     "domestic_homicide_review": "Domestic homicide review",
 }
+
+
+# The review card, when a section was changed and left by Back without saving.
+REVIEW_UNSAVED = (
+    "Not saved yet: your changes to {sections}. Press Edit on it and then Continue to keep"
+    " them. Until then the referral keeps what is shown here."
+)
+UNSAVED_SECTIONS = {
+    "area": "where",
+    "referrer": "about you",
+    "incident": "the incident",
+    "agencies": "the agencies",
+    "criteria": "why",
+    "actions": "the safety actions",
+}
+UNSAVED_CHILD = "child {number}"

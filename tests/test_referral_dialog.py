@@ -1159,3 +1159,19 @@ async def test_back_from_a_new_childs_card_keeps_what_was_typed_on_it(
     await h.step("child", back="true", name="Tommy Sibling", unborn="false")
     [second] = cards_in(await h.step("child", next="add_child", child_index=0, **CHILD))
     assert input_values(second)["name"] == "Tommy Sibling"
+
+
+async def test_changes_left_by_back_to_the_review_are_said_to_be_unsaved(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", edit="incident")
+    [review] = cards_in(
+        await h.step("incident", back="true", **{**INCIDENT, "description": "Changed."})
+    )
+    assert "Not saved yet: your changes to the incident" in json.dumps(review)
+    # Saving the section clears the note.
+    await h.step("review", edit="incident")
+    [saved] = cards_in(await h.step("incident", **{**INCIDENT, "description": "Changed."}))
+    assert "Not saved yet" not in json.dumps(saved)
