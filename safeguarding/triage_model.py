@@ -51,10 +51,11 @@ class ModelFileError(ValueError):
     """The model file is missing, unreadable or of another format."""
 
 
-def features(text: str, rules: Triage | None = None) -> list[str]:
+def features(text: str, rules: Triage | None = None, normalised: str | None = None) -> list[str]:
     """Every feature of a message, each once, in a stable order."""
     reading = rules if rules is not None else classify(text)
-    words = [w for w in normalise(text).split() if w][:_MAX_WORDS]
+    norm = normalised if normalised is not None else normalise(text)
+    words = [w for w in norm.split() if w][:_MAX_WORDS]
     found: dict[str, None] = {}
     previous = ""
     for word in words:
@@ -113,9 +114,11 @@ class TriageModel:
     bias: Sequence[float]
     thresholds: Thresholds
 
-    def score(self, text: str, rules: Triage | None = None) -> Opinion:
+    def score(
+        self, text: str, rules: Triage | None = None, normalised: str | None = None
+    ) -> Opinion:
         """The model's opinion of a message, with the features that weighed most for it."""
-        feats = [f for f in features(text, rules) if f in self.weights]
+        feats = [f for f in features(text, rules, normalised) if f in self.weights]
         norm = 1.0 / math.sqrt(len(feats)) if feats else 0.0
         outputs = len(self.labels) + 1
         totals = list(self.bias)
@@ -199,13 +202,13 @@ def _parts(text: str) -> list[str]:
     return [text[:_HEAD_CHARS], text[-_TAIL_CHARS:]]
 
 
-def _unreadable(text: str, model: TriageModel) -> bool:
+def _unreadable(text: str, model: TriageModel, normalised: str) -> bool:
     # Text in another language or script: the rules and the model cannot read it, and a
     # worry about a child may be in it. The signpost (with its 999 line) goes out.
     letters = [c for c in text if c.isalpha()]
     if len(letters) < _MIN_WORDS_TO_JUDGE * 2:
         return False
-    words = [w for w in normalise(text).split() if w != "|"]
+    words = [w for w in normalised.split() if w != "|"]
     if not words:
         return True  # letters, but none the normaliser reads: another script
     if len(words) < _MIN_WORDS_TO_JUDGE:
@@ -239,7 +242,9 @@ def _decide_part(text: str, model: TriageModel | None) -> Triage:
     if model is None:
         return rules
     try:
-        opinion = model.score(text, rules)
+        # Normalised once here for the model's features and the readability check.
+        norm = normalise(text)
+        opinion = model.score(text, rules, norm)
     except (ArithmeticError, IndexError, ValueError):
         # The rules stand alone rather than the screen failing; load_model refuses bad files.
         return rules
@@ -255,7 +260,7 @@ def _decide_part(text: str, model: TriageModel | None) -> Triage:
     else:
         others = [label for label in model.labels if label is not TriageLabel.EMERGENCY]
         label = max(others, key=opinion.probability)
-    unreadable = _unreadable(text, model)
+    unreadable = _unreadable(text, model, norm)
     signpost = (
         label in _SIGNPOSTED
         or rules.safety_signpost
