@@ -130,9 +130,14 @@ class Store(Protocol):
         ...
 
     async def list(
-        self, collection: Collection, *, where: Mapping[str, Any] | None = None
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
     ) -> list[Document]:
-        """Documents of a collection, optionally those whose top-level fields equal `where`."""
+        """Documents of a collection in key order, optionally only keys starting with `prefix`
+        and only those whose top-level fields equal `where`."""
         ...
 
     async def is_ready(self) -> bool:

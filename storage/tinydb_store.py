@@ -246,14 +246,21 @@ class TinyDBStore:
         return existed
 
     async def list(
-        self, collection: Collection, *, where: Mapping[str, Any] | None = None
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
     ) -> list[Document]:
-        """Documents of a collection, optionally those whose top-level fields equal `where`."""
+        """Documents of a collection in key order, optionally only keys starting with `prefix`
+        and only those whose top-level fields equal `where`."""
         conditions = dict(where or {})
 
         def work(t: _Table) -> list[Document]:
             found = []
             for raw in t.table.all():
+                if prefix is not None and not raw["key"].startswith(prefix):
+                    continue
                 data = raw["data"]
                 if all(data.get(field) == value for field, value in conditions.items()):
                     found.append(Document(key=raw["key"], data=_copy(data), etag=raw["etag"]))

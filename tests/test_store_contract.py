@@ -160,6 +160,23 @@ async def test_list_filters_on_top_level_fields(store: Store) -> None:
     assert [d.key for d in open_coventry] == ["COV-2026-001"]
 
 
+async def test_list_by_key_prefix_in_key_order(store: Store) -> None:
+    for key in [
+        "COV-2026-001/000002",
+        "COV-2026-001/000001",
+        "COV-2026-0010/000001",
+        "COV-2026-002/000001",
+    ]:
+        await store.put(Collection.AUDIT, key, {"reference": key.split("/")[0]})
+    trail = await store.list(Collection.AUDIT, prefix="COV-2026-001/")
+    assert [d.key for d in trail] == ["COV-2026-001/000001", "COV-2026-001/000002"]
+    assert await store.list(Collection.AUDIT, prefix="HUL-") == []
+    both = await store.list(
+        Collection.AUDIT, prefix="COV-2026-00", where={"reference": "COV-2026-002"}
+    )
+    assert [d.key for d in both] == ["COV-2026-002/000001"]
+
+
 async def test_data_survives_reopening(open_store: StoreFactory) -> None:
     first = await open_store()
     etag = await first.put(Collection.CASES, "COV-2026-001", {"v": "kept"})
