@@ -10,18 +10,23 @@ import pytest
 
 from storage.base import Collection, ConflictError, InvalidKeyError, Store, StoreClosedError
 from storage.tinydb_store import TinyDBStore
+from tests.support.stores import MemoryStore
 
 StoreFactory = Callable[[], Awaitable[Store]]
 
 
-@pytest.fixture(params=["tinydb"])
+@pytest.fixture(params=["tinydb", "memory"])
 async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
     """Opens a store of the backend under test; several opens see the same data."""
     opened: list[Store] = []
+    # The in-memory fake (tests/support) keeps to the same contract, so tests over it count.
+    shared = MemoryStore()
 
     async def factory() -> Store:
         if request.param == "tinydb":
             store: Store = TinyDBStore(tmp_path / "store")
+        elif request.param == "memory":
+            store = shared.reopened()
         else:  # pragma: no cover - new backends are added here
             raise AssertionError(request.param)
         opened.append(store)
