@@ -123,7 +123,13 @@ class StoreStorage(Storage):  # type: ignore[misc]
         return found
 
     async def write(self, changes: dict[str, object]) -> None:
-        """Write state; a stale e-tag raises ConflictError and writes nothing for that key."""
+        """Write state; a write that would overwrite another turn's raises ConflictError.
+
+        botbuilder's `e_tag`: the stored e-tag means "only over that version", and "*" means
+        "overwrite whatever is there". State read as missing has no e-tag, and botbuilder's
+        MemoryStorage would then overwrite; here it means "only if still missing", so two
+        replicas starting the same conversation's state at once cannot silently lose a turn.
+        """
         for key, value in changes.items():
             if not isinstance(value, dict):
                 raise StateEncodingError(type(value).__name__)
@@ -131,10 +137,14 @@ class StoreStorage(Storage):  # type: ignore[misc]
             body = {k: v for k, v in value.items() if k != "e_tag"}
             document = {"key": key, "state": encode_state(body)}
             skey = state_key(key)
-            if etag and etag != "*":
+            if etag == "*":
+                new_etag = await self._store.put(Collection.STATE, skey, document)
+            elif etag:
                 new_etag = await self._store.put(Collection.STATE, skey, document, if_match=etag)
             else:
-                new_etag = await self._store.put(Collection.STATE, skey, document)
+                new_etag = await self._store.put(
+                    Collection.STATE, skey, document, if_none_match=True
+                )
             value["e_tag"] = new_etag
 
     async def delete(self, keys: list[str]) -> None:

@@ -16,6 +16,7 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
+from botbuilder.schema import Activity
 
 from storage.base import Collection, ConflictError
 from storage.botstate import StateEncodingError, StoreStorage, decode_state, encode_state
@@ -105,3 +106,67 @@ def test_codec_round_trips_sdk_objects() -> None:
 def test_codec_refuses_live_objects() -> None:
     with pytest.raises(StateEncodingError, match="object"):
         encode_state({"x": object()})
+
+
+async def test_two_replicas_starting_the_same_conversations_state_cannot_both_win(
+    tmp_path: Path,
+) -> None:
+    store = TinyDBStore(tmp_path)
+    first, second = StoreStorage(store), StoreStorage(store)  # one per replica, one store
+    # Both turns read the conversation before either wrote: no state, so no e-tag.
+    assert await first.read(["conv"]) == {}
+    assert await second.read(["conv"]) == {}
+    await first.write({"conv": {"dialog": "referral"}})
+    with pytest.raises(ConflictError):
+        await second.write({"conv": {"dialog": None}})
+    kept = (await first.read(["conv"]))["conv"]
+    assert isinstance(kept, dict)
+    assert kept["dialog"] == "referral"
+    await store.close()
+
+
+async def test_a_star_etag_overwrites_as_botbuilder_documents(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path)
+    storage = StoreStorage(store)
+    await storage.write({"conv": {"n": 1}})
+    await storage.write({"conv": {"n": 2, "e_tag": "*"}})
+    kept = (await storage.read(["conv"]))["conv"]
+    assert isinstance(kept, dict)
+    assert kept["n"] == 2
+    await store.close()
+
+
+async def test_concurrent_turns_of_one_conversation_on_two_replicas_conflict_not_overwrite(
+    tmp_path: Path,
+) -> None:
+    store = TinyDBStore(tmp_path)
+    adapter = TestAdapter()
+    await _run_turn(store, adapter, "start")  # the dialog asks "Which area?"
+    adapter.get_next_activity()
+    # Two replicas load the same turn's state, each through its own ConversationState.
+    replicas = [_bot(store)[0] for _ in range(2)]
+    contexts = [
+        TurnContext(adapter, _in_conversation(adapter, MessageFactory.text(t)))
+        for t in ("Coventry", "Hull")
+    ]
+    for state, context in zip(replicas, contexts, strict=True):
+        await state.load(context)
+    for state, context in zip(replicas, contexts, strict=True):
+        await state.create_property("area").set(context, context.activity.text)
+    await replicas[0].save_changes(contexts[0])
+    with pytest.raises(ConflictError):
+        await replicas[1].save_changes(contexts[1])
+    # The first turn's state stands; the second is told to send again (TURN_CONFLICT).
+    [doc] = [d for d in await store.list(Collection.STATE) if "area" in d.data["state"]]
+    assert doc.data["state"]["area"] == "Coventry"
+    await store.close()
+
+
+def _in_conversation(adapter: TestAdapter, activity: Activity) -> Activity:
+    """An activity in the TestAdapter's one conversation, as it would stamp it."""
+    template = adapter.template
+    activity.channel_id = template.channel_id
+    activity.conversation = template.conversation
+    activity.from_property = template.from_property
+    activity.recipient = template.recipient
+    return activity
