@@ -25,6 +25,8 @@ class Collection(StrEnum):
     AUDIT = "audit"  # append-only trail of decisions, refusals and slippage
     DELIVERIES = "deliveries"  # reminder delivery log
     COUNTERS = "counters"  # per-partnership, per-year case reference numbers
+    SEEN = "seen"  # activity ids already handled, by any replica; swept once expired
+    LOCKS = "locks"  # leases, so one replica at a time does a job (the reminder tick)
 
 
 class StoreError(Exception):
