@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,14 +45,17 @@ from safeguarding.triage import Triage
 from safeguarding.triage_model import load_model
 from scheduler.runner import ReminderRunner
 from scheduler.trigger import start_scheduler
-from storage.base import ConflictError, Store
+from storage.base import ConflictError, Store, StoreError
 from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
+from storage.leases import Leases
+from storage.seen import SeenActivities
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
 from usecases.answers import Answers
 from usecases.decisions import CaseCards, DecisionDesk
+from usecases.delivery import CaseAnnouncements, OnceSender
 from usecases.leads import LeadDirectory
 from usecases.ports import CaseAnnouncer
 from usecases.referrals import ReferralFiling
@@ -94,12 +99,15 @@ class Services:
     case_cards: CaseCards
     reminders: ReminderRunner
     bot: ReviewBot
+    filing: ReferralFiling
 
 
 SETTINGS = web.AppKey("settings", Settings)
 PARTNERSHIPS = web.AppKey("partnerships", Partnerships)
 SERVICES = web.AppKey("services", Services)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+# Start-up's finishing of interrupted filings, run beside start-up (tests may await it).
+STARTUP_RECOVERY = web.AppKey("startup_recovery", asyncio.Task[None])
 
 
 def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
@@ -227,6 +235,7 @@ class Repositories:
     drafts: DraftRepository
     redirects: RedirectCounter
     deliveries: DeliveryLog
+    seen: SeenActivities
 
     @classmethod
     def over(cls, store: Store, settings: Settings) -> Repositories:
@@ -236,7 +245,36 @@ class Repositories:
             drafts=DraftRepository(store, ttl=timedelta(days=settings.draft_ttl_days)),
             redirects=RedirectCounter(store),
             deliveries=DeliveryLog(store),
+            seen=SeenActivities(store),
         )
+
+
+def build_filing(
+    *,
+    partnerships: Partnerships,
+    repositories: Repositories,
+    announcer: CaseAnnouncer,
+    calendars: PartnershipCalendars,
+    clock: Clock,
+    owner: str,
+) -> ReferralFiling:
+    """The filing use case; its case cards are claimed in the delivery log like the tick's."""
+    sender = OnceSender(log=repositories.deliveries, clock=clock, owner=owner)
+    return ReferralFiling(
+        partnerships=partnerships,
+        drafts=repositories.drafts,
+        cases=repositories.cases,
+        announcements=CaseAnnouncements(
+            announcer=announcer, cases=repositories.cases, sender=sender, clock=clock
+        ),
+        calendars=calendars,
+        clock=clock,
+    )
+
+
+def replica_id() -> str:
+    """Who this process is, in claims and leases: unique even for two apps in one process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def compose_bot(
@@ -254,6 +292,7 @@ def compose_bot(
     leads: LeadDirectory | None = None,
     repositories: Repositories | None = None,
     screen: Screen | None = None,
+    filing: ReferralFiling | None = None,
 ) -> ReviewBot:
     """The activity handler with its dialogs and use cases (also used by dialog tests)."""
     repos = repositories or Repositories.over(store, settings)
@@ -266,13 +305,13 @@ def compose_bot(
         redirects=repos.redirects,
         clock=clock,
     )
-    filing = ReferralFiling(
+    filing = filing or build_filing(
         partnerships=partnerships,
-        drafts=repos.drafts,
-        cases=repos.cases,
+        repositories=repos,
         announcer=announcer,
         calendars=calendars,
         clock=clock,
+        owner="bot",
     )
     referral = ReferralDialog(
         ReferralServices(
@@ -327,11 +366,28 @@ def _add_test_routes(app: web.Application) -> None:
     async def tick(request: web.Request) -> web.Response:
         report = await request.app[SERVICES].reminders.tick()
         return web.json_response(
-            {"planned": report.planned, "sent": report.sent, "failed": report.failed}
+            {
+                "planned": report.planned,
+                "sent": report.sent,
+                "failed": report.failed,
+                "held_elsewhere": report.held_elsewhere,
+                "filed": report.filed,
+            }
         )
 
     app.router.add_post("/_test/clock", set_clock)
     app.router.add_post("/_test/tick", tick)
+
+
+async def _finish_filings_at_start(runner: ReminderRunner) -> None:
+    try:
+        report = await runner.finish_filings()
+    except StoreError as exc:
+        # The next tick tries again; start-up must not fail for it.
+        logger.warning("interrupted filings not finished at start-up: %s", exc)
+        return
+    if report.filed:
+        logger.info("start-up: %d interrupted filing(s) finished", len(report.filed))
 
 
 def create_app(
@@ -357,18 +413,19 @@ def create_app(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         owned = store is None
         active_store: Store = store if store is not None else TinyDBStore(settings.data_dir)
-        adapter = CloudAdapter(authentication)
-        adapter.use(SafetyTriageMiddleware(screen))
-        adapter.use(DeduplicationMiddleware())
-        conversations = ConversationRegistry(active_store)
+        replica = replica_id()
         active_clock: Clock = clock or (
             ShiftedClock(SystemClock()) if settings.test_mode else SystemClock()
         )
+        repos = Repositories.over(active_store, settings)
+        adapter = CloudAdapter(authentication)
+        adapter.use(SafetyTriageMiddleware(screen))
+        adapter.use(DeduplicationMiddleware(repos.seen, active_clock))
+        conversations = ConversationRegistry(active_store)
         adapter.on_turn_error = turn_error_handler(partnerships, calendars, active_clock)
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
         )
-        repos = Repositories.over(active_store, settings)
         lead_directory = LeadDirectory(
             groups=graph or graph_groups(settings, partnerships, active_clock)
         )
@@ -381,6 +438,14 @@ def create_app(
             clock=active_clock,
             partnerships=partnerships,
         )
+        filing = build_filing(
+            partnerships=partnerships,
+            repositories=repos,
+            announcer=case_cards,
+            calendars=calendars,
+            clock=active_clock,
+            owner=replica,
+        )
         bot = compose_bot(
             settings=settings,
             partnerships=partnerships,
@@ -388,6 +453,7 @@ def create_app(
             clock=active_clock,
             calendars=calendars,
             announcer=case_cards,
+            filing=filing,
             conversations=conversations,
             faqs=faqs,
             national_faq=national_faq,
@@ -410,10 +476,12 @@ def create_app(
             log=repos.deliveries,
             notifier=notifier,
             clock=active_clock,
-            owner=f"{socket.gethostname()}:{os.getpid()}",
+            owner=replica,
             announcer=case_cards,
-            drafts=repos.drafts,
+            sweeps=(repos.drafts, repos.seen),
             refresh_ids=case_cards.refresh_ids,
+            leases=Leases(active_store, holder=replica),
+            filing=filing,
         )
         app[SERVICES] = Services(
             settings=settings,
@@ -426,6 +494,7 @@ def create_app(
             case_cards=case_cards,
             reminders=runner,
             bot=bot,
+            filing=filing,
         )
         scheduler = (
             start_scheduler(runner, interval_s=settings.reminder_interval_s)
@@ -434,6 +503,10 @@ def create_app(
         )
         if scheduler is not None:
             app[SCHEDULER] = scheduler
+        # Filings a crash interrupted are finished (and their referrers told) at start-up, off
+        # the start-up path: sending may wait on the connector.
+        recovery = asyncio.create_task(_finish_filings_at_start(runner))
+        app[STARTUP_RECOVERY] = recovery
         logger.info(
             "bot ready: %d partnerships, reminders %s",
             len(partnerships.partnerships),
@@ -442,6 +515,7 @@ def create_app(
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        await recovery
         await runner.drain()
         if owned:
             await active_store.close()

@@ -9,30 +9,68 @@ from collections.abc import Awaitable, Callable
 from botbuilder.core import Middleware, TurnContext
 
 from dialogs.turns import attach_screen, turn_triage
+from safeguarding.clocks import Clock
+from storage.base import StoreError
+from storage.seen import Seen, SeenActivities, activity_key
 from usecases.safety import Screen
 
 logger = logging.getLogger(__name__)
 
 
 class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
-    """Drops an activity Teams delivers a second time (it retries after ~15 s without a reply)."""
+    """Drops an activity Teams delivers a second time (it retries after ~15 s without a reply).
 
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self._seen: OrderedDict[str, None] = OrderedDict()
+    The record is shared through the store (`storage/seen.py`), so a redelivery that reaches
+    another replica is dropped too; ids this process has handled are also kept in memory, so
+    its own redeliveries cost no store call.
+    """
+
+    def __init__(self, seen: SeenActivities, clock: Clock, max_entries: int = 10_000) -> None:
+        self._seen = seen
+        self._clock = clock
+        self._local: OrderedDict[str, None] = OrderedDict()
         self._max = max_entries
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
-        """Run the turn unless this activity id was already handled by this process."""
+        """Run the turn unless this activity was already handled, here or on another replica."""
         activity = context.activity
-        key = f"{activity.conversation.id if activity.conversation else ''}|{activity.id}"
-        if activity.id and activity.type in ("message", "invoke"):
-            if key in self._seen:
-                logger.info("duplicate activity %s dropped", activity.id)
+        if not activity.id or activity.type not in ("message", "invoke"):
+            await logic()
+            return
+        key = activity_key(
+            activity.channel_id or "",
+            activity.conversation.id if activity.conversation else "",
+            activity.id,
+        )
+        if key in self._local:
+            logger.info("duplicate activity %s dropped", activity.id)
+            return
+        try:
+            held = await self._seen.begin(key, now=self._clock.now())
+        except StoreError as exc:
+            # Better a rare second run than a message lost: the turn's own writes are e-tagged.
+            logger.warning("activity %s not recorded as seen (%s); run anyway", activity.id, exc)
+            held = None
+        else:
+            if held is None:
+                logger.info("duplicate activity %s dropped (handled elsewhere)", activity.id)
                 return
-            self._seen[key] = None
-            if len(self._seen) > self._max:
-                self._seen.popitem(last=False)
-        await logic()
+        self._local[key] = None
+        if len(self._local) > self._max:
+            self._local.popitem(last=False)
+        try:
+            await logic()
+        finally:
+            if held is not None:
+                await self._done(held)
+
+    async def _done(self, held: Seen) -> None:
+        try:
+            await self._seen.done(held, now=self._clock.now())
+        except StoreError as exc:
+            # The turn itself is over and answered; its record stays in flight until it
+            # expires, after which a redelivery would run again (rare, and e-tags guard it).
+            logger.warning("activity %s not marked done: %s", held.key, exc)
 
 
 class SafetyTriageMiddleware(Middleware):  # type: ignore[misc]

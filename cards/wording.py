@@ -77,11 +77,20 @@ REFERRAL_DRAFT_GONE = (
     "I no longer have that referral draft: it was cancelled or it expired. Type *refer* to"
     " start again."
 )
+# Typed "refer" mid-referral when the draft is no longer kept: a new referral starts at once.
+REFERRAL_STARTED_AFRESH = (
+    "I no longer have your earlier referral draft: it was cancelled or it expired. Here is a"
+    " new referral, from the start."
+)
+REFERRAL_NEW_AFTER_FILED = (
+    "Your last referral was filed as {reference}. Here is a new referral, from the start."
+)
 REFERRAL_ALREADY_FILED = "That referral has already been filed as {reference}."
-REFERRAL_BEING_FILED = "Your referral is being filed; you will get its reference in a moment."
-REFERRAL_FILING_INTERRUPTED = (
-    "Filing your referral was interrupted and nothing was filed. Please check it and press"
-    " Submit again."
+# Said only while a filing holds the draft: that filing sends the reference when it is done,
+# or, if it stopped, the bot finishes it and sends it here (or at the next Submit).
+REFERRAL_BEING_FILED = (
+    "Your referral is being filed. I will send you its reference here when it is done. If it"
+    " has not come in five minutes, press Submit again."
 )
 REFERRAL_CHANGED_ELSEWHERE = (
     "This referral was changed from another window or device. Here is where it stands now."

@@ -49,7 +49,7 @@ from safeguarding.referral import (
 from safeguarding.referral import Actions as ActionsSection
 from storage.cases import CaseRepository, DraftConflictError, DraftRepository, StoredDraft
 from usecases.logs import quoted
-from usecases.referrals import FILING_TIMEOUT, Filed, ReferralFiling, SendBack
+from usecases.referrals import BeingFiled, Filed, ReferralFiling, Released, SendBack, is_stale
 from usecases.safety import SafetyDesk
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,10 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                 await dc.context.send_activity(wording.REFERRAL_DRAFT_GONE)
                 return await dc.end_dialog()
             return await self.continue_dialog(dc)
+        if loaded is not None and loaded[0].claimed:
+            # A filing holds the draft: it is finished or said to be under way, never offered
+            # for a restart that would throw the referral away.
+            return await self._on_claimed(_Turn(dc, None, loaded[0], loaded[1], now))
         restart = isinstance(options, dict) and options.get("restart") is True
         if loaded is not None and not restart:
             stored, _ = loaded
@@ -139,20 +143,26 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             )
             return await dc.end_dialog()
         turn = _Turn(dc, turns.turn_submit(context), stored, etag, now)
-        if stored.filing_since is not None:
-            if now - stored.filing_since < FILING_TIMEOUT:
-                await context.send_activity(wording.REFERRAL_BEING_FILED)
-                return Dialog.end_of_turn
-            return await self._recover_filing(turn)
+        if stored.claimed:
+            return await self._on_claimed(turn)
         try:
             return await self._route(turn)
         except DraftConflictError:
-            logger.info("referral: draft changed elsewhere, showing the current step")
-            await context.send_activity(wording.REFERRAL_CHANGED_ELSEWHERE)
             reloaded = await self._s.drafts.load(_key(dc), now)
             if reloaded is None:
                 return await dc.end_dialog()
-            await self._send_current(dc, reloaded[0], now)
+            again, again_etag = reloaded
+            if again.filed_reference is not None:
+                await context.send_activity(
+                    wording.REFERRAL_ALREADY_FILED.format(reference=again.filed_reference)
+                )
+                return await dc.end_dialog()
+            if again.claimed:
+                # A second click on Submit: the first one's filing holds the draft.
+                return await self._on_claimed(_Turn(dc, None, again, again_etag, now))
+            logger.info("referral: draft changed elsewhere, showing the current step")
+            await context.send_activity(wording.REFERRAL_CHANGED_ELSEWHERE)
+            await self._send_current(dc, again, now)
             return Dialog.end_of_turn
 
     # --- routing -------------------------------------------------------------------------
@@ -364,30 +374,54 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             await dc.context.send_activity(outcome.notice)
             await self._save_and_show(turn, outcome.draft)
             return Dialog.end_of_turn
+        if isinstance(outcome, BeingFiled):
+            await dc.context.send_activity(outcome.notice)
+            return Dialog.end_of_turn
         await turns.send(dc.context, outcome.reply)
         return await dc.end_dialog(outcome.reference)
 
-    async def _recover_filing(self, turn: _Turn) -> DialogTurnResult:
-        """A filing that stopped half way: finish it if the case exists, else offer Submit again."""
+    async def _on_claimed(self, turn: _Turn) -> DialogTurnResult:
+        """A filing holds the draft: say it is under way, or finish it if it was interrupted."""
         dc = turn.dc
+        if not is_stale(turn.stored, turn.now):
+            # The filing that holds it is running (this replica or another): it will answer.
+            await dc.context.send_activity(wording.REFERRAL_BEING_FILED)
+            return Dialog.end_of_turn
         outcome = await self._s.filing.recover(turns.person_of(dc.context), turn.stored, turn.etag)
         if isinstance(outcome, Filed):
             await turns.send(dc.context, outcome.reply)
             return await dc.end_dialog(outcome.reference)
         await dc.context.send_activity(outcome.notice)
-        await self._send_current(dc, outcome.stored, turn.now)
+        if isinstance(outcome, Released):
+            await self._send_current(dc, outcome.stored, turn.now)
         return Dialog.end_of_turn
 
     # --- helpers -------------------------------------------------------------------------
 
-    async def show_current(self, dc: DialogContext) -> None:
-        """Send the card of the step the user's draft is at (or say it is gone)."""
+    async def resume(self, dc: DialogContext) -> DialogTurnResult:
+        """Typed "refer" mid-referral: the current step, or a new referral if the draft is gone.
+
+        A dialog whose draft is no longer kept (cancelled on another device, expired, filed)
+        never asks to be told "refer" again: it starts the new referral there and then.
+        """
         now = self._s.clock.now()
         loaded = await self._s.drafts.load(_key(dc), now)
-        if loaded is None or loaded[0].filed_reference is not None:
-            await dc.context.send_activity(wording.REFERRAL_DRAFT_GONE)
-            return
-        await self._send_current(dc, loaded[0], now)
+        if loaded is None:
+            logger.info("referral: draft gone mid-dialog, a new one started")
+            await dc.context.send_activity(wording.REFERRAL_STARTED_AFRESH)
+            await self._start_new(dc, None, now)
+            return Dialog.end_of_turn
+        stored, etag = loaded
+        if stored.filed_reference is not None:
+            await dc.context.send_activity(
+                wording.REFERRAL_NEW_AFTER_FILED.format(reference=stored.filed_reference)
+            )
+            await self._start_new(dc, etag, now)
+            return Dialog.end_of_turn
+        if stored.claimed:
+            return await self._on_claimed(_Turn(dc, None, stored, etag, now))
+        await self._send_current(dc, stored, now)
+        return Dialog.end_of_turn
 
     async def cancel(self, dc: DialogContext) -> DialogTurnResult:
         """Discard the draft and end the referral."""
@@ -557,9 +591,9 @@ class ReferralDialog(InterruptibleDialog):
         return await turns.send_signpost(context, reply)
 
     async def on_resume_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
-        """Typed "refer" mid-referral: show the current step again."""
-        await self._flow.show_current(inner_dc)
-        return DialogTurnResult(status=DialogTurnStatus.Waiting)
+        """Typed "refer" mid-referral: show the current step again (or start a new one)."""
+        result: DialogTurnResult = await self._flow.resume(inner_dc)
+        return result
 
     async def on_cancel_requested(self, inner_dc: DialogContext) -> DialogTurnResult:
         """Typed "cancel": ask first; the draft is deleted only on Yes."""

@@ -105,6 +105,9 @@ class Case(BaseModel):
     submitted_at: datetime
     dates: CaseDates
     channel_activity_id: str | None = None
+    # The id of the filing that made this case (made when Submit was pressed): an interrupted
+    # filing confirms a case only when this is its own. None on cases filed before it existed.
+    filing_id: str | None = None
     # The card that told the child's home partnership, when another partnership leads.
     told_activity_id: str | None = None
     version: int = 1

@@ -12,8 +12,8 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from cards import wording
 from cards.reminders import digest_card, reminder_card
@@ -28,10 +28,12 @@ from scheduler.plan import (
     plan_digest,
     plan_reminders,
 )
-from storage.cases import CaseRepository, DraftRepository
-from storage.deliveries import Claim, DeliveryLog, DeliveryState
-from usecases.errors import ConversationGoneError, DeliveryUncertainError, NotifierError
+from storage.cases import CaseRepository
+from storage.deliveries import DeliveryLog, DeliveryState
+from storage.leases import Lease, Leases
+from usecases.delivery import CaseAnnouncements, Delivered, OnceSender, Outcome
 from usecases.ports import CaseAnnouncer, ChannelNotifier
+from usecases.referrals import ReferralFiling
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,30 @@ class TickReport:
     sent: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     skipped: int = 0
+    # Another replica held the tick's lease: this one did nothing.
+    held_elsewhere: bool = False
+    # References of interrupted filings finished, their referrers sent the acknowledgement.
+    filed: list[str] = field(default_factory=list)
+
+
+# The lease that lets one replica at a time tick; renewed while a long tick runs.
+TICK_LEASE = "reminder-tick"
+LEASE_TTL = timedelta(minutes=2)
+
+
+class TickLeaseLostError(Exception):
+    """The tick's lease expired and another replica took it: this tick stops where it is."""
+
+    def __init__(self) -> None:
+        super().__init__("the reminder tick's lease was taken by another replica")
+
+
+class Sweep(Protocol):
+    """Housekeeping the tick runs: delete what has expired (drafts, seen activities)."""
+
+    async def sweep(self, now: datetime) -> int:
+        """Delete expired records; return how many."""
+        ...
 
 
 _CARD_FIELDS = set(
@@ -98,8 +124,10 @@ class ReminderRunner:
         clock: Clock,
         owner: str,
         announcer: CaseAnnouncer | None = None,
-        drafts: DraftRepository | None = None,
+        sweeps: Sequence[Sweep] = (),
         refresh_ids: Callable[[Partnership], Awaitable[list[str] | None]] | None = None,
+        leases: Leases | None = None,
+        filing: ReferralFiling | None = None,
     ) -> None:
         self._partnerships = partnerships
         self._calendars = calendars
@@ -107,9 +135,18 @@ class ReminderRunner:
         self._log = log
         self._notifier = notifier
         self._clock = clock
-        self._owner = owner
-        self._announcer = announcer
-        self._drafts = drafts
+        self._sender = OnceSender(log=log, clock=clock, owner=owner)
+        self._announcements = (
+            CaseAnnouncements(announcer=announcer, cases=cases, sender=self._sender, clock=clock)
+            if announcer is not None
+            else None
+        )
+        self._sweeps = tuple(sweeps)
+        # Without leases (one process, the CLI, tests) every tick runs; the claims still hold.
+        self._leases = leases
+        self._lease: Lease | None = None
+        # Finishes filings a crash interrupted; their referrers are told here.
+        self._filing = filing
         # The leads' Teams ids a reminder's refresh names (CaseCards.refresh_ids); without it
         # `userIds` is left out and Teams refreshes for everyone in a channel of up to 60.
         self._refresh_ids = refresh_ids
@@ -139,14 +176,80 @@ class ReminderRunner:
         )
 
     async def tick(self) -> TickReport:
-        """Post every reminder due now that no process has posted or claimed, then digests."""
-        async with self._busy:
-            return await self._tick()
+        """Post every reminder due now that no process has posted or claimed, then digests.
 
-    async def _tick(self) -> TickReport:
+        One replica at a time: a tick that finds the lease held elsewhere does nothing.
+        """
+        async with self._busy:
+            now = self._clock.now()
+            if self._leases is not None:
+                self._lease = await self._leases.take(TICK_LEASE, now=now, ttl=LEASE_TTL)
+                if self._lease is None:
+                    logger.debug("reminders: another replica is ticking")
+                    return TickReport(held_elsewhere=True)
+            report = TickReport()
+            try:
+                await self._tick(report)
+            except TickLeaseLostError:
+                logger.warning("reminders: tick stopped, its lease was taken by another replica")
+            finally:
+                if self._lease is not None and self._leases is not None:
+                    await self._leases.release(self._lease)
+                self._lease = None
+            return report
+
+    async def finish_filings(self) -> TickReport:
+        """Finish filings a crash interrupted and tell their referrers (run at start-up)."""
+        async with self._busy:
+            report = TickReport()
+            await self._finish_filings(report)
+            return report
+
+    async def _hold_lease(self) -> None:
+        """Renew the lease once half of it has gone; raise when another replica took it."""
+        if self._lease is None or self._leases is None:
+            return
+        now = self._clock.now()
+        if self._lease.expires - now > LEASE_TTL / 2:
+            return
+        renewed = await self._leases.renew(self._lease, now=now, ttl=LEASE_TTL)
+        if renewed is None:
+            self._lease = None
+            raise TickLeaseLostError()
+        self._lease = renewed
+
+    async def _finish_filings(self, report: TickReport) -> None:
+        if self._filing is None:
+            return
+        for filed in await self._filing.finish_interrupted():
+            await self._hold_lease()
+            say = filed.acknowledgement
+            card = say.card or {}
+            done = await self._sender.deliver(
+                f"ack|{filed.filing_id}",
+                functools.partial(
+                    self._notifier.send_to_user_id, filed.user_id, card, summary=say.summary
+                ),
+                {
+                    "reference": filed.reference,
+                    "partnership_id": filed.partnership_id,
+                    "kind": "acknowledgement",
+                    "milestone": "acknowledgement",
+                    "due": london_time(self._clock.now()).date().isoformat(),
+                },
+            )
+            self._count(report, done)
+            if done.outcome is Outcome.FAILED:
+                # Not sent: the claim stays, so the next sweep takes it over and tries again.
+                continue
+            for after in filed.reply.after:
+                await after()
+            report.filed.append(filed.reference)
+
+    async def _tick(self, report: TickReport) -> None:
+        await self._finish_filings(report)
         now = self._clock.now()
         cases = await self._open_cases()
-        report = TickReport()
         reminders = self.plan(cases, now)
         report.planned = len(reminders)
         for reminder in reminders:
@@ -176,10 +279,10 @@ class ReminderRunner:
         await self._digests(cases, now, report)
         await self._post_missing_case_cards(cases, report)
         await self._tell_missing_home_partnerships(cases, report)
-        if self._drafts is not None:
-            swept = await self._drafts.sweep(now)
+        for sweep in self._sweeps:
+            swept = await sweep.sweep(now)
             if swept:
-                logger.info("reminders: %d expired draft(s) deleted", swept)
+                logger.info("reminders: %d expired record(s) deleted", swept)
         if report.sent or report.failed:
             logger.info(
                 "reminders: %d planned, %d sent, %d failed, %d already handled",
@@ -188,37 +291,24 @@ class ReminderRunner:
                 len(report.failed),
                 report.skipped,
             )
-        return report
 
     async def _post_missing_case_cards(self, cases: Sequence[Case], report: TickReport) -> None:
         """Post the case card of any case whose first post to the channel failed."""
-        if self._announcer is None:
+        if self._announcements is None:
             return
         posting = posting_partnerships(self._partnerships)
         for case in cases:
             partnership = posting.get(case.partnership_id)
             if case.channel_activity_id or partnership is None:
                 continue
-            activity_id = await self._deliver(
-                key=f"post|{case.reference}",
-                post=functools.partial(self._announcer.announce_case, case, partnership),
-                details={
-                    "reference": case.reference,
-                    "partnership_id": partnership.id,
-                    "kind": "case_card",
-                    "milestone": "case_card",
-                    "due": case.submitted_at.date().isoformat(),
-                },
-                report=report,
-            )
-            if activity_id is not None:
-                await self._cases.record_post(case.reference, activity_id, at=self._clock.now())
+            await self._hold_lease()
+            self._count(report, await self._announcements.post_case_card(case, partnership))
 
     async def _tell_missing_home_partnerships(
         self, cases: Sequence[Case], report: TickReport
     ) -> None:
         """Tell the child's home partnership of any case whose first card to it failed."""
-        if self._announcer is None:
+        if self._announcements is None:
             return
         posting = posting_partnerships(self._partnerships)
         for case in cases:
@@ -227,21 +317,8 @@ class ReminderRunner:
             lead = self._partnerships.get(case.partnership_id)
             if case.told_activity_id or told is None or lead is None:
                 continue
-            activity_id = await self._deliver(
-                key=f"told|{case.reference}",
-                post=functools.partial(self._announcer.tell_partnership, case, lead, told),
-                details={
-                    # The lead's digest lists it if it never goes: the lead must tell them.
-                    "reference": case.reference,
-                    "partnership_id": lead.id,
-                    "kind": "told",
-                    "milestone": "told",
-                    "due": case.submitted_at.date().isoformat(),
-                },
-                report=report,
-            )
-            if activity_id is not None:
-                await self._cases.record_told(case.reference, activity_id, at=self._clock.now())
+            await self._hold_lease()
+            self._count(report, await self._announcements.tell_home_partnership(case, lead, told))
 
     async def _card(self, reminder: Reminder, partnership: Partnership) -> dict[str, Any]:
         wanted = set(reminder.mention_lead_ids)
@@ -267,24 +344,19 @@ class ReminderRunner:
         report: TickReport,
     ) -> str | None:
         """Claim, post and record one delivery; the activity id when it was posted now."""
-        # Each claim is stamped with the moment it is made, not when the tick began: a long
-        # catch-up tick must not make its own fresh claims look stale to another process.
-        claim = await self._log.claim(
-            key, owner=self._owner, now=self._clock.now(), details=details
-        )
-        if claim is None:
+        await self._hold_lease()
+        done = await self._sender.deliver(key, post, details)
+        self._count(report, done)
+        return done.activity_id
+
+    @staticmethod
+    def _count(report: TickReport, done: Delivered) -> None:
+        if done.outcome is Outcome.SENT:
+            report.sent.append(done.key)
+        elif done.outcome is Outcome.FAILED:
+            report.failed.append(done.key)
+        else:
             report.skipped += 1
-            return None
-        claim = await self._log.sending(claim, self._clock.now())
-        try:
-            activity_id = await post()
-        except NotifierError as exc:
-            await self._record_failure(claim, exc)
-            report.failed.append(key)
-            return None
-        await self._log.sent(claim, activity_id=activity_id, now=self._clock.now())
-        report.sent.append(key)
-        return activity_id
 
     def _to_channel(
         self,
@@ -298,17 +370,6 @@ class ReminderRunner:
             )
 
         return post
-
-    async def _record_failure(self, claim: Claim, exc: NotifierError) -> None:
-        if isinstance(exc, DeliveryUncertainError):
-            state = DeliveryState.UNCERTAIN
-        elif isinstance(exc, ConversationGoneError):
-            state = DeliveryState.GONE
-        else:
-            # Not posted; this includes a team the bot has not joined yet: keep trying.
-            state = DeliveryState.FAILED
-        logger.warning("reminder %s not posted (%s): %s", claim.delivery.key, state.value, exc)
-        await self._log.failed(claim, state=state, reason=str(exc))
 
     async def _digests(self, cases: Sequence[Case], now: datetime, report: TickReport) -> None:
         year, week, _ = london_time(now).isocalendar()

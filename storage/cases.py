@@ -9,12 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from safeguarding.cases import Case, format_reference, looks_like
+from safeguarding.cases import REFERENCE, Case, ReferrerIdentity, format_reference, looks_like
 from safeguarding.referral import Draft, Referral
 from storage.base import (
     Collection,
     ConflictError,
     CorruptRecordError,
+    Document,
     Store,
     load_model,
     safe_key,
@@ -42,17 +43,39 @@ class CaseRepository:
         for _ in range(_COUNTER_ATTEMPTS):
             doc = await self._store.get(Collection.COUNTERS, key)
             number = (doc.data["last"] if doc else 0) + 1
-            try:
-                await self._store.put(
-                    Collection.COUNTERS,
-                    key,
-                    {"last": number},
-                    if_match=doc.etag if doc else None,
-                    if_none_match=doc is None,
-                )
-            except ConflictError:
-                continue
-            return format_reference(prefix, year, number)
+            if await self._set_counter(key, doc, number):
+                return format_reference(prefix, year, number)
+        raise ConflictError(Collection.COUNTERS, key, expected=None, actual=None)
+
+    async def _set_counter(self, key: str, doc: Document | None, number: int) -> bool:
+        """Write a counter over exactly the version read; False if another writer was first."""
+        try:
+            await self._store.put(
+                Collection.COUNTERS,
+                key,
+                {"last": number},
+                if_match=doc.etag if doc else None,
+                if_none_match=doc is None,
+            )
+        except ConflictError:
+            return False
+        return True
+
+    async def repair_counter(self, prefix: str, year: int) -> int:
+        """Move a counter that fell behind (reset, restored from an old copy) past every case
+        already filed under it; return the highest number on file."""
+        key = f"{prefix}-{year:04d}"
+        highest = 0
+        for case_doc in await self._store.list(Collection.CASES, prefix=f"{key}-"):
+            match = REFERENCE.match(case_doc.key)
+            if match is not None:
+                highest = max(highest, int(match["number"]))
+        for _ in range(_COUNTER_ATTEMPTS):
+            doc = await self._store.get(Collection.COUNTERS, key)
+            if doc is not None and doc.data["last"] >= highest:
+                return highest
+            if await self._set_counter(key, doc, highest):
+                return highest
         raise ConflictError(Collection.COUNTERS, key, expected=None, actual=None)
 
     async def create(self, case: Case) -> str:
@@ -170,6 +193,20 @@ class CaseRepository:
         return [d.data for d in docs]
 
 
+class Filer(BaseModel):
+    """Who pressed Submit: enough to file the case as them and tell them, from any replica."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str  # the key their draft is kept under
+    user_id: str  # their Teams id, for the personal chat
+    aad_object_id: str | None = None
+
+    def identity(self) -> ReferrerIdentity:
+        """The referrer as the case records them."""
+        return ReferrerIdentity(user_id=self.user_id, aad_object_id=self.aad_object_id)
+
+
 class StoredDraft(BaseModel):
     """A draft as kept between turns, with its timestamps and its filing claim."""
 
@@ -178,10 +215,25 @@ class StoredDraft(BaseModel):
     draft: Draft
     started: datetime
     updated: datetime
+    # When Submit was pressed: the claim. The case is submitted at this moment.
     filing_since: datetime | None = None
     # The reference allocated while filing, so an interrupted filing can be finished.
     filing_reference: str | None = None
     filed_reference: str | None = None
+    # The filing's own id, kept on the case it makes: only that case can confirm this filing.
+    filing_id: str | None = None
+    # When a filer (the turn, or whoever took an interrupted filing over) last held the claim.
+    filing_touched: datetime | None = None
+    filing_user: Filer | None = None
+
+    @property
+    def claimed(self) -> bool:
+        """Whether a filing holds this draft (and it is not filed yet)."""
+        return self.filing_since is not None and self.filed_reference is None
+
+    def held_since(self) -> datetime | None:
+        """When the claim was last taken or renewed."""
+        return self.filing_touched or self.filing_since
 
 
 class DraftConflictError(ConflictError):
@@ -207,7 +259,9 @@ class DraftRepository:
         if doc is None:
             return None
         stored = load_model(StoredDraft, Collection.STATE, key, doc.data)
-        if stored.filed_reference is None and now - stored.updated > self._ttl:
+        # A claimed draft is a filing under way: it is finished, never expired.
+        expired = now - stored.updated > self._ttl
+        if stored.filed_reference is None and not stored.claimed and expired:
             await self._store.delete(Collection.STATE, key, if_match=doc.etag)
             logger.info("expired draft deleted")
             return None
@@ -231,21 +285,36 @@ class DraftRepository:
     async def sweep(self, now: datetime) -> int:
         """Delete every draft untouched for longer than the time to live; return how many."""
         removed = 0
-        for doc in await self._store.list(Collection.STATE):
-            if not doc.key.startswith("draft:"):
-                continue
+        for doc in await self._store.list(Collection.STATE, prefix="draft:"):
             updated = doc.data.get("updated")
             filed = doc.data.get("filed_reference")
+            claimed = doc.data.get("filing_since")
             try:
                 stale = now - datetime.fromisoformat(str(updated)) > self._ttl
             except ValueError:
                 stale = True  # unreadable: nothing worth keeping
             # A filed marker holds no referral data; it stays to answer a late second Submit.
-            if stale and not filed:
+            # A claimed draft is a filing under way: the filing recovery finishes it.
+            if stale and not filed and not claimed:
                 with contextlib.suppress(ConflictError):
                     await self._store.delete(Collection.STATE, doc.key, if_match=doc.etag)
                     removed += 1
         return removed
+
+    async def claims(self) -> list[tuple[StoredDraft, str]]:
+        """Every draft a filing holds, with its e-tag (for finishing interrupted filings)."""
+        found: list[tuple[StoredDraft, str]] = []
+        for doc in await self._store.list(Collection.STATE, prefix="draft:"):
+            if not doc.data.get("filing_since") or doc.data.get("filed_reference"):
+                continue
+            try:
+                stored = load_model(StoredDraft, Collection.STATE, doc.key, doc.data)
+            except CorruptRecordError as exc:
+                # One unreadable draft must not stop every other filing being finished.
+                logger.error("skipped a claimed draft: %s", exc)
+                continue
+            found.append((stored, doc.etag))
+        return found
 
     async def discard(self, user_key: str) -> None:
         """Delete the user's draft (cancel, or start again)."""

@@ -122,17 +122,24 @@ class DeliveryLog:
             return None
         return Claim(delivery=again, etag=etag)
 
-    async def sending(self, claim: Claim, now: datetime) -> Claim:
-        """Record that the send starts now: from here a crash leaves the outcome uncertain."""
+    async def sending(self, claim: Claim, now: datetime) -> Claim | None:
+        """Record that the send starts now: from here a crash leaves the outcome uncertain.
+
+        None when another process took the claim over meanwhile (it was slow to get here):
+        that process posts, this one must not.
+        """
         delivery = claim.delivery.model_copy(
             update={"state": DeliveryState.SENDING, "sending_since": now}
         )
-        etag = await self._store.put(
-            Collection.DELIVERIES,
-            delivery.key,
-            delivery.model_dump(mode="json"),
-            if_match=claim.etag,
-        )
+        try:
+            etag = await self._store.put(
+                Collection.DELIVERIES,
+                delivery.key,
+                delivery.model_dump(mode="json"),
+                if_match=claim.etag,
+            )
+        except ConflictError:
+            return None
         return Claim(delivery=delivery, etag=etag)
 
     async def sent(self, claim: Claim, *, activity_id: str, now: datetime) -> None:

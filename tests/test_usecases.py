@@ -18,13 +18,15 @@ from safeguarding.leading import LeadRule
 from safeguarding.partnerships import Partnership, load_partnerships
 from safeguarding.referral import Area, Draft, Step
 from safeguarding.triage import classify
-from storage.base import StoreError
+from storage.base import Store, StoreError
 from storage.cases import CaseRepository, DraftRepository, StoredDraft
+from storage.deliveries import DeliveryLog, DeliveryState
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
 from tests.support.cases import draft_of, make_case, make_referral
 from tests.support.fakes import FakeClock
 from usecases.answers import Answers
+from usecases.delivery import CaseAnnouncements, OnceSender
 from usecases.errors import NotifierError
 from usecases.leads import LeadDirectory
 from usecases.people import Person
@@ -159,15 +161,20 @@ def _ready_draft(area: Area | None = None) -> StoredDraft:
     return StoredDraft(draft=draft, started=NOW, updated=NOW)
 
 
-def _filing(store: TinyDBStore, announcer: Any) -> tuple[ReferralFiling, DraftRepository]:
+def _filing(
+    store: Store, announcer: Any, clock: FakeClock | None = None
+) -> tuple[ReferralFiling, DraftRepository]:
     drafts = DraftRepository(store, ttl=timedelta(days=30))
+    at = clock or FakeClock(NOW)
+    cases = CaseRepository(store)
+    sender = OnceSender(log=DeliveryLog(store), clock=at, owner="test")
     filing = ReferralFiling(
         partnerships=PARTNERSHIPS,
         drafts=drafts,
-        cases=CaseRepository(store),
-        announcer=announcer,
+        cases=cases,
+        announcements=CaseAnnouncements(announcer=announcer, cases=cases, sender=sender, clock=at),
         calendars=CALENDARS,
-        clock=FakeClock(NOW),
+        clock=at,
     )
     return filing, drafts
 
@@ -202,15 +209,7 @@ async def test_a_referral_filed_after_the_sin_date_is_acknowledged_as_overdue(
     stored = _ready_draft().model_copy(
         update={"draft": _ready_draft().draft.model_copy(update={"incident": referral.incident})}
     )
-    drafts = DraftRepository(store, ttl=timedelta(days=30))
-    filing = ReferralFiling(
-        partnerships=PARTNERSHIPS,
-        drafts=drafts,
-        cases=CaseRepository(store),
-        announcer=_Announcer(),
-        calendars=CALENDARS,
-        clock=FakeClock(filed_on),
-    )
+    filing, drafts = _filing(store, _Announcer(), FakeClock(filed_on))
     etag = await drafts.save(PERSON.key, stored, None)
     outcome = await filing.file(PERSON, stored, etag)
     assert isinstance(outcome, Filed)
@@ -262,7 +261,7 @@ async def test_filing_tells_the_home_partnership_when_another_leads(store: TinyD
     assert announcer.told == []  # the referrer is told first
     for after in outcome.reply.after:
         await after()
-    assert announcer.posts == ["WAR-2026-001"]
+    assert announcer.posts == []  # Warwickshire has no review channel: nothing to post there
     assert announcer.told == [("WAR-2026-001", "warwickshire", "coventry")]
     loaded = await CaseRepository(store).get("WAR-2026-001")
     assert loaded is not None
@@ -302,20 +301,44 @@ async def test_a_failed_telling_leaves_the_case_filed_for_the_reminders_to_retry
         await after()
     loaded = await CaseRepository(store).get("WAR-2026-001")
     assert loaded is not None
-    assert loaded[0].channel_activity_id == "activity-WAR-2026-001"
     assert loaded[0].told_activity_id is None
+    record = await DeliveryLog(store).get("told|WAR-2026-001")
+    assert record is not None
+    assert record.state is DeliveryState.FAILED  # so the tick tries it again
 
 
-async def test_recovery_releases_a_filing_that_made_no_case(store: TinyDBStore) -> None:
+async def test_recovery_finishes_a_claim_from_before_filing_ids_with_its_reference(
+    store: TinyDBStore,
+) -> None:
     filing, drafts = _filing(store, _Announcer())
     claimed = _ready_draft().model_copy(
         update={"filing_since": NOW - timedelta(minutes=5), "filing_reference": "COV-2026-007"}
     )
     etag = await drafts.save(PERSON.key, claimed, None)
     outcome = await filing.recover(PERSON, claimed, etag)
+    assert isinstance(outcome, Filed)
+    assert outcome.reference == "COV-2026-007"  # the reference this filing had reserved
+    loaded = await CaseRepository(store).get("COV-2026-007")
+    assert loaded is not None
+    assert loaded[0].submitted_at == NOW - timedelta(minutes=5)
+    assert loaded[0].filing_id == outcome.filing_id
+
+
+async def test_recovery_releases_a_claimed_draft_that_cannot_be_filed(store: TinyDBStore) -> None:
+    filing, drafts = _filing(store, _Announcer())
+    claimed = _ready_draft().model_copy(
+        update={
+            "draft": _ready_draft().draft.model_copy(update={"incident": None}),
+            "filing_since": NOW - timedelta(minutes=5),
+        }
+    )
+    etag = await drafts.save(PERSON.key, claimed, None)
+    outcome = await filing.recover(PERSON, claimed, etag)
     assert isinstance(outcome, Released)
+    assert outcome.notice == wording.REFERRAL_SECTION_MISSING
     assert outcome.stored.filing_since is None
-    assert outcome.stored.filing_reference is None
+    assert outcome.stored.draft.step is Step.INCIDENT
+    assert await CaseRepository(store).for_partnership("coventry") == []
 
 
 async def test_the_upn_is_asked_of_teams_only_when_a_lead_is_known_by_upn_alone() -> None:

@@ -1,27 +1,48 @@
 """File a referral: claim the draft, allocate the reference, create the case, audit, announce.
 
 The referral dialog collects the draft step by step; this is the one transaction that turns a
-finished draft into a case, and the recovery of a filing that a crash stopped half way.
+finished draft into a case, and the finishing of a filing that a crash stopped half way.
+
+Every step is safe to run again, by this turn, a later turn or another replica:
+- Submit claims the draft with a new filing id (`StoredDraft.filing_id`), kept on the case it
+  makes. Whoever finishes an interrupted filing confirms only the case carrying that id; a
+  reference already taken by another case (a counter that was reset) is skipped, logged as a
+  counter anomaly, and the next free one is used.
+- The claim holds the whole referral until the referrer has been sent its reference; only
+  then does the draft shrink to the marker that answers a late second Submit.
+- A claim not touched for FILING_TIMEOUT was interrupted. The referrer's next Submit finishes
+  it in that turn; the reminder tick (and start-up) finishes it and sends the acknowledgement
+  to the referrer's personal chat. Taking a claim over is a conditional write, so only one
+  turn or replica finishes each filing.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cards import wording
 from cards.referral import acknowledgement_card
 from safeguarding.calendar import PartnershipCalendars
-from safeguarding.cases import Case, ReferrerIdentity, initial_dates
+from safeguarding.cases import Case, initial_dates
 from safeguarding.clocks import Clock, london_time
 from safeguarding.partnerships import Partnership, Partnerships
-from safeguarding.referral import Draft, ReferralError, Step, screen
+from safeguarding.referral import Draft, Referral, ReferralError, Step, screen
 from safeguarding.timeline import compute_timeline
-from storage.cases import CaseRepository, DraftRepository, StoredDraft
-from usecases.errors import NotifierError
+from storage.cases import (
+    CaseExistsError,
+    CaseRepository,
+    DraftConflictError,
+    DraftRepository,
+    Filer,
+    StoredDraft,
+)
+from usecases.delivery import CaseAnnouncements
+from usecases.errors import UseCaseError
 from usecases.people import Person
-from usecases.ports import CaseAnnouncer
 from usecases.replies import Reply, Say, Suggestion
 from usecases.vocabulary import REFER_WORD, STATUS_WORD
 
@@ -33,16 +54,29 @@ NEXT_STEPS = (
     Suggestion(wording.SUGGEST_START_ANOTHER, REFER_WORD),
 )
 
-# A filing claim older than this was interrupted (the process stopped mid-way).
+# A filing claim untouched this long was interrupted (the process stopped mid-way).
 FILING_TIMEOUT = timedelta(minutes=2)
+# References skipped because other cases hold them, before the filing gives up.
+_REFERENCE_ATTEMPTS = 10
 
 
-@dataclass(frozen=True, slots=True)
-class Filed:
-    """The referral is a case now: its reference and what to tell the referrer."""
+class FilingStuckError(UseCaseError):
+    """Every reference tried was another case's: the counter cannot be moved on."""
 
-    reference: str
-    reply: Reply
+    def __init__(self, prefix: str) -> None:
+        super().__init__(f"{prefix}: no free case reference found; check the counters")
+
+
+def new_filing_id() -> str:
+    """A fresh filing id (random: two filings never share one)."""
+    return uuid.uuid4().hex
+
+
+def filer_of(person: Person) -> Filer:
+    """Who is filing, as the claim keeps them."""
+    return Filer(
+        key=person.key, user_id=person.teams_id or person.key, aad_object_id=person.aad_object_id
+    )
 
 
 def filed_marker(stored: StoredDraft, reference: str) -> StoredDraft:
@@ -53,11 +87,61 @@ def filed_marker(stored: StoredDraft, reference: str) -> StoredDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class Filed:
+    """The referral is a case now: its reference and what to tell the referrer.
+
+    `reply` carries the acknowledgement, then (in `after`) the marker and the channel posts.
+    """
+
+    reference: str
+    reply: Reply
+    filing_id: str
+    # The referrer's Teams id: where a filing finished by the tick sends the acknowledgement.
+    user_id: str
+    partnership_id: str
+
+    @property
+    def acknowledgement(self) -> Say:
+        """The message that gives the referrer the reference (the reply's first)."""
+        return self.reply.messages[0]
+
+
+@dataclass(frozen=True, slots=True)
 class SendBack:
     """The draft cannot be filed as it is: save this draft and show its step, after `notice`."""
 
     draft: Draft
     notice: str
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """An interrupted filing that cannot be finished as it is: the draft is back, unclaimed."""
+
+    stored: StoredDraft
+    notice: str
+
+
+@dataclass(frozen=True, slots=True)
+class BeingFiled:
+    """Another turn or replica holds the filing and sends the reference when it is done."""
+
+    notice: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Filing:
+    """The filing a claim holds: its id, who pressed Submit and when."""
+
+    id: str
+    user: Filer
+    since: datetime
+
+
+def is_stale(stored: StoredDraft, now: datetime) -> bool:
+    """Whether a claim has gone untouched long enough to be taken over."""
+    held = stored.held_since()
+    return held is not None and now - held >= FILING_TIMEOUT
 
 
 class ReferralFiling:
@@ -69,65 +153,148 @@ class ReferralFiling:
         partnerships: Partnerships,
         drafts: DraftRepository,
         cases: CaseRepository,
-        announcer: CaseAnnouncer,
+        announcements: CaseAnnouncements,
         calendars: PartnershipCalendars,
         clock: Clock,
+        new_id: Callable[[], str] = new_filing_id,
     ) -> None:
         self._partnerships = partnerships
         self._drafts = drafts
         self._cases = cases
-        self._announcer = announcer
+        self._announcements = announcements
         self._calendars = calendars
         self._clock = clock
+        self._new_id = new_id
 
-    async def file(self, person: Person, stored: StoredDraft, etag: str) -> Filed | SendBack:
+    async def file(
+        self, person: Person, stored: StoredDraft, etag: str
+    ) -> Filed | SendBack | BeingFiled:
         """File the draft; a second Submit finds the claim and files nothing."""
+        checked = self._check(stored.draft)
+        if isinstance(checked, SendBack):
+            return checked
+        referral, partnership = checked
+        filing = _Filing(id=self._new_id(), user=filer_of(person), since=self._clock.now())
+        # Claim the draft first: a second click on Submit finds the claim and files nothing.
+        claim = stored.model_copy(
+            update={
+                "filing_since": filing.since,
+                "filing_touched": filing.since,
+                "filing_id": filing.id,
+                "filing_user": filing.user,
+                "filing_reference": None,
+            }
+        )
+        claim_etag = await self._drafts.save(person.key, claim, etag)
+        return await self._complete(filing, claim, claim_etag, referral, partnership)
+
+    async def recover(
+        self, person: Person, stored: StoredDraft, etag: str
+    ) -> Filed | Released | BeingFiled:
+        """An interrupted filing, at its referrer's turn: finish it (or release an unfileable
+        draft back to its step)."""
+        checked = self._check(stored.draft)
+        if isinstance(checked, SendBack):
+            logger.info("referral: interrupted filing released, the draft cannot be filed")
+            released = stored.model_copy(
+                update={
+                    "draft": checked.draft,
+                    "filing_since": None,
+                    "filing_touched": None,
+                    "filing_reference": None,
+                    "filing_id": None,
+                    "filing_user": None,
+                }
+            )
+            await self._drafts.save(person.key, released, etag)
+            return Released(released, checked.notice)
+        return await self._take_over(stored, etag, stored.filing_user or filer_of(person), checked)
+
+    async def finish_interrupted(self) -> list[Filed]:
+        """Take over and finish every stale filing claim (the tick's and start-up's sweep).
+
+        Each Filed's acknowledgement is for its referrer's personal chat; its `after` (the
+        marker, then the channel posts) is to run once that has been sent.
+        """
         now = self._clock.now()
+        finished: list[Filed] = []
+        for stored, etag in await self._drafts.claims():
+            if not is_stale(stored, now):
+                continue
+            checked = self._check(stored.draft)
+            if stored.filing_user is None or isinstance(checked, SendBack):
+                # Left for the referrer's next Submit, which can say what is wrong.
+                continue
+            outcome = await self._take_over(stored, etag, stored.filing_user, checked)
+            if isinstance(outcome, Filed):
+                finished.append(outcome)
+        return finished
+
+    def _check(self, draft: Draft) -> SendBack | tuple[Referral, Partnership]:
         try:
-            referral = stored.draft.to_referral()
+            referral = draft.to_referral()
         except ReferralError as exc:
-            draft = stored.draft.model_copy(update={"step": Step(exc.field), "editing": False})
-            return SendBack(draft, wording.REFERRAL_SECTION_MISSING)
+            back = draft.model_copy(update={"step": Step(exc.field), "editing": False})
+            return SendBack(back, wording.REFERRAL_SECTION_MISSING)
         partnership = self._partnerships.get(referral.area.partnership_id)
         if partnership is None:
-            draft = stored.draft.model_copy(update={"step": Step.AREA, "area": None})
-            return SendBack(draft, wording.REFERRAL_AREA_GONE)
-        key = person.key
-        # Claim the draft first: a second click on Submit finds the claim and files nothing.
-        claim = stored.model_copy(update={"filing_since": now})
-        claim_etag = await self._drafts.save(key, claim, etag)
+            back = draft.model_copy(update={"step": Step.AREA, "area": None})
+            return SendBack(back, wording.REFERRAL_AREA_GONE)
+        return referral, partnership
 
-        today = london_time(now).date()
-        reference = await self._cases.allocate_reference(partnership.reference_prefix, today.year)
-        claim = claim.model_copy(update={"filing_reference": reference})
-        claim_etag = await self._drafts.save(key, claim, claim_etag)
-        case = Case(
-            reference=reference,
-            partnership_id=partnership.id,
-            referral=referral,
-            screening=screen(referral),
-            submitted_by=ReferrerIdentity(
-                user_id=person.teams_id or key, aad_object_id=person.aad_object_id
-            ),
-            submitted_at=now,
-            dates=initial_dates(referral),
+    async def _take_over(
+        self,
+        stored: StoredDraft,
+        etag: str,
+        user: Filer,
+        checked: tuple[Referral, Partnership],
+    ) -> Filed | BeingFiled:
+        # A claim from before filing ids gets one now; its case, if any, is found by whom
+        # and when (see _is_ours).
+        now = self._clock.now()
+        filing = _Filing(
+            id=stored.filing_id or self._new_id(), user=user, since=stored.filing_since or now
         )
-        await self._cases.create(case)
-        await self._cases.audit(
-            reference,
-            at=now,
-            actor=key,
-            role="referrer",
-            what="referral submitted",
-            screening=[route.value for route in case.screening.routes],
+        claim = stored.model_copy(
+            update={
+                "filing_since": filing.since,
+                "filing_touched": now,
+                "filing_id": filing.id,
+                "filing_user": user,
+            }
         )
-        # What stays is only the marker that answers a second Submit: no referral data.
-        await self._drafts.save(key, filed_marker(claim, reference), claim_etag)
-        logger.info("referral %s filed for %s", reference, partnership.id)
+        try:
+            claim_etag = await self._drafts.save(user.key, claim, etag)
+        except DraftConflictError:
+            # Another turn or replica took it first; it sends the reference.
+            return BeingFiled(wording.REFERRAL_BEING_FILED)
+        logger.info("referral: interrupted filing %s taken over", filing.id)
+        referral, partnership = checked
+        return await self._complete(filing, claim, claim_etag, referral, partnership)
 
-        calendar = self._calendars.for_partnership(partnership)
+    async def _complete(
+        self,
+        filing: _Filing,
+        claim: StoredDraft,
+        etag: str,
+        referral: Referral,
+        partnership: Partnership,
+    ) -> Filed | BeingFiled:
+        """From a held claim: the case (made, or found as this filing's own), then the reply."""
+        user = filing.user
+        try:
+            case, claim, etag = await self._make_case(filing, claim, etag, referral, partnership)
+        except DraftConflictError:
+            logger.info("referral: filing %s taken over elsewhere", filing.id)
+            return BeingFiled(wording.REFERRAL_BEING_FILED)
+        reference = case.reference
+        today = london_time(self._clock.now()).date()
         timeline = compute_timeline(
-            case.dates, partnership.clock, calendar, today, collaborator=case.collaborator
+            case.dates,
+            partnership.clock,
+            self._calendars.for_partnership(partnership),
+            today,
+            collaborator=case.collaborator,
         )
         told = self._to_tell(case)
         acknowledgement = Say.card_of(
@@ -135,13 +302,94 @@ class ReferralFiling:
             summary=wording.REFERRAL_RECEIVED_SUMMARY.format(reference=reference),
             suggested=NEXT_STEPS,
         )
+        held, held_etag = claim, etag
+
+        async def settle() -> None:
+            # Only once the referrer has been sent the reference does the claim (and with it
+            # the referral's details) give way to the marker.
+            try:
+                await self._drafts.save(user.key, filed_marker(held, reference), held_etag)
+            except DraftConflictError:
+                logger.info("referral %s: marker left to the filer that took over", reference)
 
         async def announce() -> None:
-            await self._announce(case, partnership)
+            if partnership.review_channel.channel_id:
+                await self._announcements.post_case_card(case, partnership)
             if told is not None:
-                await self._tell(case, partnership, told)
+                await self._announcements.tell_home_partnership(case, partnership, told)
 
-        return Filed(reference, Reply.of(acknowledgement, after=(announce,)))
+        return Filed(
+            reference,
+            Reply.of(acknowledgement, after=(settle, announce)),
+            filing_id=filing.id,
+            user_id=user.user_id,
+            partnership_id=partnership.id,
+        )
+
+    async def _make_case(
+        self,
+        filing: _Filing,
+        claim: StoredDraft,
+        etag: str,
+        referral: Referral,
+        partnership: Partnership,
+    ) -> tuple[Case, StoredDraft, str]:
+        user = filing.user
+        prefix = partnership.reference_prefix
+        year = london_time(filing.since).year
+        reference = claim.filing_reference
+        for _ in range(_REFERENCE_ATTEMPTS):
+            if reference is None:
+                reference = await self._cases.allocate_reference(prefix, year)
+                claim = claim.model_copy(update={"filing_reference": reference})
+                etag = await self._drafts.save(user.key, claim, etag)
+            case = Case(
+                reference=reference,
+                partnership_id=partnership.id,
+                referral=referral,
+                screening=screen(referral),
+                submitted_by=user.identity(),
+                submitted_at=filing.since,
+                dates=initial_dates(referral),
+                filing_id=filing.id,
+            )
+            try:
+                await self._cases.create(case)
+            except CaseExistsError:
+                existing = await self._cases.get(reference)
+                if existing is not None and _is_ours(existing[0], filing, claim):
+                    # This filing made it before it was interrupted.
+                    case = existing[0]
+                    await self._audit_submitted(case, user.key, already=True)
+                    return case, claim, etag
+                # Ids only: which reference, never whose case.
+                logger.warning(
+                    "counter anomaly: %s is already another case's; moving the %s-%d counter on",
+                    reference,
+                    prefix,
+                    year,
+                )
+                await self._cases.repair_counter(prefix, year)
+                reference = None
+                continue
+            await self._audit_submitted(case, user.key, already=False)
+            logger.info("referral %s filed for %s", reference, partnership.id)
+            return case, claim, etag
+        raise FilingStuckError(prefix)
+
+    async def _audit_submitted(self, case: Case, actor: str, *, already: bool) -> None:
+        if already:
+            trail = await self._cases.audit_trail(case.reference)
+            if any(entry.get("what") == "referral submitted" for entry in trail):
+                return
+        await self._cases.audit(
+            case.reference,
+            at=case.submitted_at,
+            actor=actor,
+            role="referrer",
+            what="referral submitted",
+            screening=[route.value for route in case.screening.routes],
+        )
 
     def _to_tell(self, case: Case) -> Partnership | None:
         """The child's home partnership to tell of a case another leads, if it has a channel here.
@@ -159,43 +407,15 @@ class ReferralFiling:
             return None
         return told
 
-    async def _announce(self, case: Case, partnership: Partnership) -> None:
-        try:
-            activity_id = await self._announcer.announce_case(case, partnership)
-        except NotifierError as exc:
-            # The case is filed whatever happens here; the reminders job retries the post.
-            logger.warning("case %s not posted to the review channel: %s", case.reference, exc)
-            return
-        await self._cases.record_post(case.reference, activity_id, at=self._clock.now())
 
-    async def _tell(self, case: Case, lead: Partnership, told: Partnership) -> None:
-        try:
-            activity_id = await self._announcer.tell_partnership(case, lead, told)
-        except NotifierError as exc:
-            # The case is filed whatever happens here; the reminders job retries the post.
-            logger.warning("case %s: %s not told: %s", case.reference, told.id, exc)
-            return
-        await self._cases.record_told(case.reference, activity_id, at=self._clock.now())
-
-    async def recover(self, person: Person, stored: StoredDraft, etag: str) -> Filed | Released:
-        """A filing that stopped half way: finish it if the case exists, else release the draft."""
-        reference = stored.filing_reference
-        existing = await self._cases.get(reference) if reference else None
-        if reference and existing is not None:
-            logger.info("referral %s: interrupted filing finished", reference)
-            await self._drafts.save(person.key, filed_marker(stored, reference), etag)
-            return Filed(
-                reference, Reply.of(wording.REFERRAL_ALREADY_FILED.format(reference=reference))
-            )
-        logger.info("referral: interrupted filing released, the draft is back at the review")
-        released = stored.model_copy(update={"filing_since": None, "filing_reference": None})
-        await self._drafts.save(person.key, released, etag)
-        return Released(released, wording.REFERRAL_FILING_INTERRUPTED)
-
-
-@dataclass(frozen=True, slots=True)
-class Released:
-    """An interrupted filing created no case: the draft is back at the review, unclaimed."""
-
-    stored: StoredDraft
-    notice: str
+def _is_ours(case: Case, filing: _Filing, claim: StoredDraft) -> bool:
+    """Whether a case on file under the claim's reference was made by this very filing."""
+    if case.filing_id is not None:
+        return case.filing_id == filing.id
+    # A case filed before filing ids: it is this filing's only if the same referrer submitted
+    # it at the very moment this claim was made (the old code stamped both with one `now`).
+    return (
+        claim.filing_since is not None
+        and case.submitted_at == claim.filing_since
+        and case.submitted_by.user_id == filing.user.user_id
+    )

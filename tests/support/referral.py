@@ -36,3 +36,15 @@ ACTIONS = {
     "parallel": "police",
     "media_interest": "no",
 }
+
+# Every step before the review, in order, as the cards submit them.
+STEPS_TO_REVIEW: list[tuple[str, dict[str, str]]] = [
+    ("safety", {"answer": "incident"}),
+    ("area", AREA),
+    ("referrer", REFERRER),
+    ("child", {**CHILD, "next": "continue"}),
+    ("incident", INCIDENT),
+    ("agencies", AGENCIES),
+    ("criteria", CRITERIA),
+    ("actions", ACTIONS),
+]
