@@ -80,6 +80,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
     fake.url = str(server.make_url("/")).rstrip("/") + "/"
     yield fake
     fake.release.set()  # let any hanging request finish before the server closes
+    fake.proceed.set()
     await server.close()
 
 

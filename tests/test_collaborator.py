@@ -21,7 +21,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import SERVICES
-from bot.notifier import Notifier
 from bot.settings import EXAMPLE_PARTNERSHIPS
 from cards import wording
 from cards.referral import acknowledgement_card, channel_case_card
@@ -65,7 +64,8 @@ from tests.support.cards import assert_valid_card
 from tests.support.cases import make_case, make_referral
 from tests.support.clicks import click, post, verbs
 from tests.support.connector import FakeConnector
-from tests.support.fakes import FakeClock, FakeTime
+from tests.support.fakes import FakeClock
+from tests.support.runners import paced_notifier
 
 INCIDENT = date(2026, 11, 16)
 AWARE = date(2026, 11, 17)
@@ -401,14 +401,7 @@ async def _case(repo: CaseRepository) -> Case:
 
 def _runner(bot: Client, store: TinyDBStore, clock: FakeClock) -> ReminderRunner:
     services = bot.server.app[SERVICES]
-    fake = FakeTime()
-    notifier = Notifier(
-        adapter=services.adapter,
-        conversations=services.conversations,
-        bot_app_id="",
-        sleep=fake.sleep,
-        monotonic=fake.monotonic,
-    )
+    notifier, _ = paced_notifier(bot)
     return ReminderRunner(
         partnerships=services.partnerships,
         calendars=PartnershipCalendars(),

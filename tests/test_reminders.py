@@ -12,7 +12,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import SERVICES, create_app
-from bot.notifier import Notifier
 from bot.settings import load_settings
 from cards import wording
 from cards.text import escape_markdown
@@ -31,6 +30,7 @@ from tests.support import activities, clicks
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, FakeTime
+from tests.support.runners import paced_notifier
 from tests.test_decisions_http import LA, STRANGER
 
 Client = TestClient[Any, Any]
@@ -70,14 +70,7 @@ def runner_for(
 ) -> tuple[ReminderRunner, FakeTime]:
     """A runner on the app's adapter whose notifier sleeps on fake time."""
     services = bot.server.app[SERVICES]
-    fake = FakeTime()
-    notifier = Notifier(
-        adapter=services.adapter,
-        conversations=services.conversations,
-        bot_app_id="",
-        sleep=fake.sleep,
-        monotonic=fake.monotonic,
-    )
+    notifier, fake = paced_notifier(bot)
     runner = ReminderRunner(
         partnerships=services.partnerships,
         calendars=PartnershipCalendars(),

@@ -42,7 +42,8 @@ class FakeConnector:
     url: str = ""
     sent: list[Sent] = field(default_factory=list)
     # Scripted answers to the next POSTs, in order: "429:<seconds>", "500" (not posted),
-    # "500-landed" (posted, then 500), "404", "hang" (never answers until released).
+    # "500-landed" (posted, then 500), "404", "hang" (never answers until released),
+    # "hold" (waits, `holding` set, until `proceed` is set, then posts as usual), "ok".
     # When empty, every POST succeeds.
     script: list[str] = field(default_factory=list)
     # What GET .../members/{id} answers beyond the id, by member id (e.g. userPrincipalName).
@@ -59,6 +60,8 @@ class FakeConnector:
 
     def __post_init__(self) -> None:
         self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+        self.proceed = asyncio.Event()
         self.app = web.Application()
         self.app.router.add_post("/v3/conversations/{conv}/activities", self._post)
         self.app.router.add_post("/v3/conversations/{conv}/activities/{reply_to}", self._post)
@@ -71,6 +74,9 @@ class FakeConnector:
         if answer == "hang":
             await self.release.wait()
             return web.json_response({"error": {"code": "Gone"}}, status=503)
+        if answer == "hold":
+            self.holding.set()
+            await self.proceed.wait()
         if answer.startswith("429"):
             retry_after = answer.partition(":")[2] or "1"
             return web.json_response(
