@@ -56,6 +56,7 @@ from storage.tinydb_store import TinyDBStore
 from usecases.answers import Answers
 from usecases.decisions import CaseCards, DecisionDesk
 from usecases.delivery import CaseAnnouncements, OnceSender
+from usecases.errors import UseCaseError
 from usecases.leads import LeadDirectory
 from usecases.ports import CaseAnnouncer
 from usecases.referrals import ReferralFiling
@@ -382,7 +383,7 @@ def _add_test_routes(app: web.Application) -> None:
 async def _finish_filings_at_start(runner: ReminderRunner) -> None:
     try:
         report = await runner.finish_filings()
-    except StoreError as exc:
+    except (StoreError, UseCaseError) as exc:
         # The next tick tries again; start-up must not fail for it.
         logger.warning("interrupted filings not finished at start-up: %s", exc)
         return

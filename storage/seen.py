@@ -4,7 +4,9 @@ Teams delivers an activity again when the bot has not answered in about 15 s, an
 delivery may reach another replica. Each activity is recorded under its channel, conversation
 and id with a create-only write before its turn runs, so exactly one delivery gets to run it:
 - while that turn runs, the record says so for IN_FLIGHT; a redelivery meanwhile is dropped;
-- when the turn ends it is marked done and kept for KEEP_DONE; redeliveries are dropped;
+- a turn that ended quickly was answered before Teams would redeliver: nothing more is
+  written (one write per turn). A slow turn (SLOW_TURN or more), which Teams may have retried
+  more than once, is marked done and kept for KEEP_DONE, so later retries are dropped too;
 - a record still in flight after IN_FLIGHT belongs to a replica that died mid-turn: the next
   delivery takes it over (a conditional write, so only one does) and runs the turn.
 Expired records are deleted by `sweep`, which the reminder tick runs.
@@ -20,16 +22,19 @@ from storage.base import Collection, ConflictError, Store, safe_key
 
 # Longer than Teams waits before redelivering (about 15 s), so a slow turn is not run twice.
 IN_FLIGHT = timedelta(seconds=30)
+# A turn this slow may have outlasted Teams' wait (about 15 s), so a retry may follow it.
+SLOW_TURN = timedelta(seconds=10)
 # Redeliveries come within minutes; an hour is ample and keeps the collection small.
 KEEP_DONE = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """This replica's hold on one activity: the record's key and e-tag."""
+    """This replica's hold on one activity: the record's key and e-tag, and when it began."""
 
     key: str
     etag: str
+    begun: datetime
 
 
 def activity_key(channel_id: str, conversation_id: str, activity_id: str) -> str:
@@ -51,7 +56,7 @@ class SeenActivities:
         except ConflictError:
             pass
         else:
-            return Seen(key, etag)
+            return Seen(key, etag, now)
         doc = await self._store.get(Collection.SEEN, key)
         if doc is None or not _expired(doc.data, now):
             return None  # handled, or being handled; a deleted record was handled too
@@ -61,10 +66,12 @@ class SeenActivities:
             etag = await self._store.put(Collection.SEEN, key, body, if_match=doc.etag)
         except ConflictError:
             return None
-        return Seen(key, etag)
+        return Seen(key, etag, now)
 
     async def done(self, seen: Seen, *, now: datetime) -> None:
-        """The turn has ended: keep the record a while, so redeliveries are still dropped."""
+        """The turn has ended: if it was slow, keep the record a while, so retries are dropped."""
+        if now - seen.begun < SLOW_TURN:
+            return  # answered before any retry: the in-flight record covers the rest
         body = {"state": "done", "expires": (now + KEEP_DONE).isoformat()}
         with contextlib.suppress(ConflictError):
             # Taken over meanwhile (this turn outlived IN_FLIGHT): the new holder writes it.

@@ -91,14 +91,25 @@ async def test_an_activity_is_run_by_one_delivery_only(store: Store) -> None:
     assert sum(h is not None for h in held) == 1
 
 
-async def test_a_redelivery_after_the_turn_ended_is_dropped(store: Store) -> None:
+async def test_a_redelivery_of_a_quick_turn_is_dropped_at_one_write(store: Store) -> None:
     seen = SeenActivities(store)
     held = await seen.begin(KEY, now=NOW)
     assert held is not None
-    await seen.done(held, now=NOW + timedelta(seconds=1))
-    # Teams redelivers after ~15 s, or later: it is dropped while the record is kept.
+    await seen.done(held, now=NOW + timedelta(seconds=1))  # answered: Teams will not retry
+    doc = await store.get(Collection.SEEN, KEY)
+    assert doc is not None
+    assert doc.etag == held.etag  # nothing more written for a quick turn
     assert await seen.begin(KEY, now=NOW + timedelta(seconds=16)) is None
-    assert await seen.begin(KEY, now=NOW + KEEP_DONE) is None
+
+
+async def test_a_slow_turns_record_is_kept_so_every_retry_is_dropped(store: Store) -> None:
+    seen = SeenActivities(store)
+    held = await seen.begin(KEY, now=NOW)
+    assert held is not None
+    await seen.done(held, now=NOW + timedelta(seconds=20))  # Teams retried meanwhile
+    # Teams may retry more than once, later than the in-flight window: still dropped.
+    assert await seen.begin(KEY, now=NOW + IN_FLIGHT + timedelta(seconds=15)) is None
+    assert await seen.begin(KEY, now=NOW + timedelta(seconds=20) + KEEP_DONE) is not None
 
 
 async def test_a_turn_whose_replica_died_is_run_by_the_next_delivery(store: Store) -> None:
@@ -114,7 +125,6 @@ async def test_the_sweep_deletes_only_expired_records(store: Store) -> None:
     seen = SeenActivities(store)
     old = await seen.begin(KEY, now=NOW)
     assert old is not None
-    await seen.done(old, now=NOW)
     recent = activity_key("msteams", "a:personal-29:user-1", "act-2")
     assert await seen.begin(recent, now=NOW + KEEP_DONE) is not None
     assert await seen.sweep(NOW + KEEP_DONE + timedelta(seconds=1)) == 1

@@ -225,7 +225,13 @@ class ReferralFiling:
             if stored.filing_user is None or isinstance(checked, SendBack):
                 # Left for the referrer's next Submit, which can say what is wrong.
                 continue
-            outcome = await self._take_over(stored, etag, stored.filing_user, checked)
+            try:
+                outcome = await self._take_over(stored, etag, stored.filing_user, checked)
+            except FilingStuckError as exc:
+                # One filing that cannot be given a reference must not hold up the others
+                # (nor the reminders after them); it stays claimed and is logged each time.
+                logger.error("referral: filing %s not finished: %s", stored.filing_id, exc)
+                continue
             if isinstance(outcome, Filed):
                 finished.append(outcome)
         return finished
