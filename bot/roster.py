@@ -148,7 +148,8 @@ class RosterDirectory:
             except Exception as exc:  # noqa: BLE001 - as for the single lookup
                 self._failed(team_id, exc)
                 return None
-            for member in getattr(page, "members", None) or []:
+            members: list[object] = list(getattr(page, "members", None) or [])
+            for member in members:
                 if _is_user(member, user):
                     return member
             token = getattr(page, "continuation_token", None)
