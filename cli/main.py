@@ -8,11 +8,21 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from cli import case, check_config, package, redirects, reminders, serve, timeline, triage
+from cli import (
+    case,
+    check_config,
+    migrate,
+    package,
+    redirects,
+    reminders,
+    serve,
+    timeline,
+    triage,
+)
 from cli.common import Handler
 
 # In this order in `review-bot --help`; each module registers its parser and its handler.
-COMMANDS = (serve, check_config, timeline, redirects, package, reminders, case, triage)
+COMMANDS = (serve, check_config, timeline, redirects, package, reminders, case, triage, migrate)
 
 
 def build_parser() -> argparse.ArgumentParser:
