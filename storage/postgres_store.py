@@ -58,6 +58,16 @@ class SchemaTooNewError(StoreError):
         )
 
 
+class SchemaBehindError(StoreError):
+    """A read-only open of a database not yet migrated to this code's schema."""
+
+    def __init__(self, where: str, found: int, known: int) -> None:
+        super().__init__(
+            f"PostgreSQL {where} has schema migration {found:04d}; this review-bot needs"
+            f" {known:04d}: start the bot (or run review-bot migrate), which applies them"
+        )
+
+
 class PostgresQueryError(StoreError):
     """PostgreSQL refused a statement; only its SQLSTATE is kept, as its text may quote data."""
 
@@ -255,6 +265,20 @@ async def _keep_durable(conn: Connection) -> None:
         await conn.execute("SET synchronous_commit = on")
 
 
+async def _read_only(conn: Connection) -> None:
+    # A tool beside a running bot reads only: PostgreSQL itself refuses its writes.
+    await conn.execute("SET default_transaction_read_only = on")
+
+
+async def _check_schema(url: str, connect_timeout: int) -> None:
+    state = await inspect_schema(url, connect_timeout=connect_timeout)
+    where = describe_url(url)
+    if state.applied > state.known:
+        raise SchemaTooNewError(where, state.applied, state.known)
+    if state.applied < state.known:
+        raise SchemaBehindError(where, state.applied, state.known)
+
+
 _SELECT = "SELECT etag, data FROM documents WHERE collection = %s AND key = %s"
 _ETAG = "SELECT etag FROM documents WHERE collection = %s AND key = %s"
 _INSERT_NEW = (
@@ -304,17 +328,25 @@ class PostgresStore:
         connect_timeout: int = 5,
         pool_timeout_s: float = 10.0,
         ready_timeout_s: float = 2.0,
+        read_only: bool = False,
     ) -> PostgresStore:
-        """Migrate the database, then open a pool of connections to it."""
+        """Migrate the database, then open a pool of connections to it.
+
+        Read-only (for command-line tools), it migrates nothing and needs the schema up to date.
+        """
         where = describe_url(url)
-        applied = await apply_migrations(url, connect_timeout=connect_timeout)
+        applied: tuple[int, ...] = ()
+        if read_only:
+            await _check_schema(url, connect_timeout)
+        else:
+            applied = await apply_migrations(url, connect_timeout=connect_timeout)
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             kwargs=_connect_kwargs(url, connect_timeout),
             open=False,
-            configure=_keep_durable,
+            configure=_read_only if read_only else _keep_durable,
             # A connection dropped by a server restart is replaced before a turn gets it.
             check=AsyncConnectionPool.check_connection,
             timeout=pool_timeout_s,

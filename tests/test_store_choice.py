@@ -3,6 +3,7 @@ open_store, check-config and serve follow it."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -11,8 +12,16 @@ import pytest
 from bot.app import open_store, store_description
 from bot.settings import EXAMPLE_PARTNERSHIPS, SettingsError, load_settings
 from cli.main import run
-from storage.postgres_store import PostgresStore
+from storage.base import Collection
+from storage.cases import CaseRepository
+from storage.postgres_store import (
+    PostgresQueryError,
+    PostgresStore,
+    SchemaBehindError,
+    apply_migrations,
+)
 from storage.tinydb_store import TinyDBStore
+from tests.support.cases import make_case, make_referral
 from tests.support.postgres import free_port
 
 
@@ -141,3 +150,45 @@ def test_serve_refuses_to_start_when_postgresql_does_not_answer(
     assert run(["serve"], stdout=out, stderr=err) == 2
     assert 'review-bot: cannot start: PostgreSQL database "reviews" on 127.0.0.1' in err.getvalue()
     assert "hunter22" not in err.getvalue()
+
+
+@pytest.mark.postgres
+async def test_the_tools_read_the_store_the_settings_choose(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await PostgresStore.open(postgres_url)
+    await CaseRepository(store).create(make_case(make_referral()))
+    await store.close()
+    monkeypatch.setenv("REVIEW_BOT_DATABASE_URL", postgres_url)
+    out, err = io.StringIO(), io.StringIO()
+    code = await asyncio.to_thread(run, ["case", "show", "COV-2026-001"], stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    assert "COV-2026-001" in out.getvalue()
+    assert "Jane" not in out.getvalue()
+
+
+@pytest.mark.postgres
+async def test_a_tool_opens_postgresql_read_only_and_migrates_nothing(postgres_url: str) -> None:
+    with pytest.raises(SchemaBehindError, match="start the bot"):
+        await PostgresStore.open(postgres_url, read_only=True)
+    await apply_migrations(postgres_url)
+    store = await PostgresStore.open(postgres_url, read_only=True)
+    try:
+        assert await store.list(Collection.CASES) == []
+        with pytest.raises(PostgresQueryError, match="25006"):  # read-only transaction
+            await store.put(Collection.CASES, "COV-2026-001", {})
+    finally:
+        await store.close()
+
+
+def test_a_tool_says_in_one_line_when_postgresql_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "REVIEW_BOT_DATABASE_URL", f"postgresql://u:hunter22@127.0.0.1:{free_port()}/reviews"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["case", "show", "COV-2026-001"], stdout=out, stderr=err) == 1
+    [line] = err.getvalue().splitlines()
+    assert line.startswith('review-bot: PostgreSQL database "reviews" on 127.0.0.1')
+    assert "hunter22" not in line
