@@ -42,15 +42,15 @@ class CollectionCopy:
 async def _copy_one(
     target: Store, collection: Collection, doc: Document, overwrite: bool
 ) -> Outcome:
+    # Create-only first: one round trip for the usual case, and a bot already writing to the
+    # target is never overwritten by a stale copy.
+    try:
+        await target.put(collection, doc.key, doc.data, if_none_match=True)
+    except ConflictError:
+        pass
+    else:
+        return Outcome.COPIED
     existing = await target.get(collection, doc.key)
-    if existing is None:
-        try:
-            await target.put(collection, doc.key, doc.data, if_none_match=True)
-        except ConflictError:
-            # Written meanwhile (a bot already on the target): compare with that.
-            existing = await target.get(collection, doc.key)
-        else:
-            return Outcome.COPIED
     if existing is not None and existing.data == doc.data:
         return Outcome.ALREADY
     if not overwrite or existing is None:
