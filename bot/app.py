@@ -47,6 +47,7 @@ from storage.base import ConflictError, Store
 from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
+from storage.postgres_store import PostgresStore, describe_url
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
 from usecases.answers import Answers
@@ -118,6 +119,24 @@ def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
             TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=BOT_FRAMEWORK_ISSUER,
         )
     return ConfigurationBotFrameworkAuthentication(config)
+
+
+async def open_store(settings: Settings) -> Store:
+    """The store the settings choose: PostgreSQL when a database URL is set, else embedded."""
+    if settings.database_url:
+        return await PostgresStore.open(
+            settings.database_url,
+            min_size=settings.database_pool_min,
+            max_size=settings.database_pool_max,
+        )
+    return TinyDBStore(settings.data_dir)
+
+
+def store_description(settings: Settings) -> str:
+    """Which store the settings choose and where, for logs and check-config (no password)."""
+    if settings.database_url:
+        return f"PostgreSQL, {describe_url(settings.database_url)}"
+    return f"embedded, in {settings.data_dir}"
 
 
 def _services(app: web.Application) -> Services:
@@ -356,7 +375,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         owned = store is None
-        active_store: Store = store if store is not None else TinyDBStore(settings.data_dir)
+        active_store: Store = store if store is not None else await open_store(settings)
         adapter = CloudAdapter(authentication)
         adapter.use(SafetyTriageMiddleware(screen))
         adapter.use(DeduplicationMiddleware())

@@ -33,7 +33,6 @@ from safeguarding.referral import (
 from safeguarding.timeline import CaseDates
 from storage.base import Collection, Store
 from storage.cases import CaseRepository
-from storage.tinydb_store import TinyDBStore
 
 COMMAND = "demo-data"
 EXIT_REAL_DATA = 1
@@ -63,16 +62,13 @@ def _positive(text: str) -> int:
 def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     """Write the cases; exit 1, writing nothing, when the store holds a real case."""
     partnerships = tuple(load_partnerships(settings.partnerships).partnerships.values())
-    store = TinyDBStore(settings.data_dir)
     try:
         written = asyncio.run(
-            _write(store, partnerships, args.cases, seed=args.seed, today=london_today())
+            _into_store(settings, partnerships, args.cases, seed=args.seed, today=london_today())
         )
     except RealDataError as exc:
         stderr.write(f"review-bot: {exc}\n")
         return EXIT_REAL_DATA
-    finally:
-        asyncio.run(store.close())
     stdout.write(f"wrote {len(written)} demo cases: {written[0]} … {written[-1]}\n")
     return EXIT_OK
 
@@ -85,6 +81,18 @@ class RealDataError(Exception):
             f"the store holds a real case ({reference}): demo data is written only to a store"
             " that holds none"
         )
+
+
+async def _into_store(
+    settings: Settings, partnerships: Sequence[Partnership], count: int, *, seed: int, today: date
+) -> list[str]:
+    from bot.app import open_store  # the app's one choice of backend
+
+    store = await open_store(settings)
+    try:
+        return await _write(store, partnerships, count, seed=seed, today=today)
+    finally:
+        await store.close()
 
 
 async def _write(

@@ -12,6 +12,7 @@ from cli import (
     case,
     check_config,
     demo_data,
+    migrate,
     package,
     redirects,
     reminders,
@@ -31,6 +32,7 @@ COMMANDS = (
     reminders,
     case,
     triage,
+    migrate,
     demo_data,
 )
 
