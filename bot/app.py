@@ -50,6 +50,7 @@ from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
 from storage.leases import Leases
+from storage.postgres_store import PostgresStore, describe_url
 from storage.seen import SeenActivities
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
@@ -127,6 +128,24 @@ def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
             TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=BOT_FRAMEWORK_ISSUER,
         )
     return ConfigurationBotFrameworkAuthentication(config)
+
+
+async def open_store(settings: Settings) -> Store:
+    """The store the settings choose: PostgreSQL when a database URL is set, else embedded."""
+    if settings.database_url:
+        return await PostgresStore.open(
+            settings.database_url,
+            min_size=settings.database_pool_min,
+            max_size=settings.database_pool_max,
+        )
+    return TinyDBStore(settings.data_dir)
+
+
+def store_description(settings: Settings) -> str:
+    """Which store the settings choose and where, for logs and check-config (no password)."""
+    if settings.database_url:
+        return f"PostgreSQL, {describe_url(settings.database_url)}"
+    return f"embedded, in {settings.data_dir}"
 
 
 def _services(app: web.Application) -> Services:
@@ -413,7 +432,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         owned = store is None
-        active_store: Store = store if store is not None else TinyDBStore(settings.data_dir)
+        active_store: Store = store if store is not None else await open_store(settings)
         replica = replica_id()
         active_clock: Clock = clock or (
             ShiftedClock(SystemClock()) if settings.test_mode else SystemClock()

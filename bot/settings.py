@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from pathlib import Path
 from typing import Any, Literal
 
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import (
     AliasChoices,
     Field,
@@ -19,6 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PARTNERSHIPS = PROJECT_ROOT / "examples" / "partnerships.toml"
+
+DATABASE_URL_SCHEMES = ("postgresql", "postgres")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]{0,20}$")
 
 AppType = Literal["SingleTenant", "UserAssignedMSI", "MultiTenant"]
 
@@ -41,6 +47,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_database_url(value: str) -> str:
+    """A PostgreSQL URL as given, or ValueError saying what is wrong without quoting it."""
+    scheme, sep, _ = value.partition("://")
+    # Name only the scheme, and only when it looks like one: the rest may hold a password.
+    if not sep or scheme not in DATABASE_URL_SCHEMES:
+        shown = f"it starts {scheme}://" if _SCHEME.match(scheme) and sep else "no scheme"
+        raise ValueError(
+            f"must be a PostgreSQL URL, postgresql://user@host:5432/database ({shown});"
+            " leave it unset for the embedded store in REVIEW_BOT_DATA_DIR"
+        )
+    try:
+        conninfo_to_dict(value)
+    except psycopg.ProgrammingError:
+        # libpq's own message may quote the password (a bad %-escape in it, say).
+        raise ValueError(
+            "not a URL PostgreSQL can read (check the port, and that special characters"
+            " in the user or password are %-encoded)"
+        ) from None
+    return value
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to start; names are the environment variables'."""
 
@@ -58,6 +85,18 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default=Path("data"), validation_alias=AliasChoices("REVIEW_BOT_DATA_DIR")
+    )
+    # Set, the store is this PostgreSQL database; unset, the embedded store in data_dir. The
+    # URL may hold a password, so it is never shown.
+    database_url: str | None = Field(
+        default=None, repr=False, validation_alias=AliasChoices("REVIEW_BOT_DATABASE_URL")
+    )
+    # Per replica. The machine has 2 cores: a few connections keep PostgreSQL busy enough.
+    database_pool_min: int = Field(
+        default=1, ge=1, le=50, validation_alias=AliasChoices("REVIEW_BOT_DATABASE_POOL_MIN")
+    )
+    database_pool_max: int = Field(
+        default=4, ge=1, le=50, validation_alias=AliasChoices("REVIEW_BOT_DATABASE_POOL_MAX")
     )
     partnerships: Path = Field(
         default=EXAMPLE_PARTNERSHIPS, validation_alias=AliasChoices("REVIEW_BOT_PARTNERSHIPS")
@@ -112,6 +151,13 @@ class Settings(BaseSettings):
     def _strip(cls, value: str) -> str:
         return value.strip()
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return check_database_url(value.strip())
+
     @field_validator("app_id")
     @classmethod
     def _no_open_bot_beyond_loopback(cls, value: str, info: ValidationInfo) -> str:
@@ -142,6 +188,11 @@ class Settings(BaseSettings):
                 problems.append(
                     f"MicrosoftAppPassword: required when MicrosoftAppType is {self.app_type}"
                 )
+        if self.database_pool_min > self.database_pool_max:
+            problems.append(
+                "REVIEW_BOT_DATABASE_POOL_MIN: more than REVIEW_BOT_DATABASE_POOL_MAX"
+                f" ({self.database_pool_min} > {self.database_pool_max})"
+            )
         if problems:
             raise ValueError("\n".join(problems))
         return self

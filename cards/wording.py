@@ -135,8 +135,8 @@ EMERGENCY_THEN_FRONT_DOOR = (
 )
 CONCERN_TITLE = "Please contact the children's front door"
 CONCERN_REASON = (
-    "The partnership team cannot take concerns about an individual child or family. The"
-    " children's front door (MASH) for the area where the child lives can, now:"
+    "The partnership team cannot take concerns about one child or family. The children's"
+    " front door (MASH) for the area where the child lives can, now:"
 )
 CONCERN_999 = "If a child is in immediate danger, call 999."
 CONCERN_ALSO_INCIDENT = (
@@ -689,8 +689,8 @@ ACK_SUBGROUP_COLLABORATOR = (
     " its area. It takes part in the review and may contact you for more information."
 )
 ACK_LEAD_ELSEWHERE = (
-    "The local authority where the child was harmed decides whether to notify the national"
-    " Panel, notifies it, and leads the rapid review: its deadlines are counted there, not"
+    "The local authority where the child was harmed leads the rapid review. It decides"
+    " whether to tell the national Panel, and tells it. Its deadlines are counted there, not"
     " here. {partnership} takes part, and makes sure that local authority has been told."
 )
 ACK_BUSINESS_UNIT = "Questions about the review process: {contacts}."
@@ -728,9 +728,9 @@ LEAD_REASONS: dict[LeadRule, str] = {
         " the child lives in {home}, so {lead} leads."
     ),
     LeadRule.LEAD_NOT_SERVED: (
-        "The local authority where a child died or was seriously harmed leads: that is an area"
-        " of England not served here, so its local authority leads and must be told, and"
-        " {partnership} takes part because the child lives in {home}."
+        "The child died or was seriously harmed in an area of England not served here. Its"
+        " local authority leads and must be told. {partnership} takes part because the child"
+        " lives in {home}."
     ),
 }
 LEAD_NOT_HERE = "The local authority where it happened (not served here)"
@@ -1009,15 +1009,15 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     DecisionProblem.RAPID_REVIEW_NOT_SENT: "The rapid review has not been sent to the Panel yet",
     DecisionProblem.NO_RECOMMENDATION: "No recommendation has been proposed yet",
     DecisionProblem.SEND_WITHOUT_RECOMMENDATION: (
-        "The rapid review cannot be sent yet: no recommendation has been proposed"
+        "The rapid review cannot be sent yet: no one has put forward a recommendation"
     ),
     DecisionProblem.SEND_AFTER_DISAGREEMENT: (
-        "The rapid review cannot be sent: {partners} disagreed with the recommendation."
+        "The rapid review cannot be sent: {partners} did not agree with the recommendation."
         " Propose a new recommendation for the partners to agree"
     ),
     DecisionProblem.SEND_BEFORE_AGREEMENT: (
-        "The rapid review cannot be sent until all three partners agree the recommendation;"
-        " still awaited: {partners}"
+        "All three partners must agree the recommendation before the rapid review is sent."
+        " Still waiting for: {partners}"
     ),
     DecisionProblem.DEADLINE_MET: "The deadline for {milestone} was met on {on}",
     DecisionProblem.DEADLINE_NEEDS_CSPR: (
@@ -1030,9 +1030,9 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
         "The national Panel has not asked for more information (or it was already sent)"
     ),
     DecisionProblem.LEAD_ELSEWHERE: (
-        "'{kind}' is not for this partnership: the local authority where the child was harmed"
-        " notifies the national Panel and leads the rapid review (Children Act 2004 s16C(1)),"
-        " and this partnership takes part"
+        "'{kind}' is not for this partnership to record. The local authority where the child"
+        " was harmed tells the national Panel and leads the rapid review (Children Act 2004"
+        " s16C(1)). This partnership takes part"
     ),
     DecisionProblem.LEADS_HERE: (
         "'{kind}' is only for a case led by a local authority not served here: this partnership"
@@ -1044,9 +1044,9 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     DecisionProblem.PARTNERS_ALREADY_TOLD: "The partners were already told on {on}",
     DecisionProblem.SUMMARIES_ALREADY_IN: "The summaries were already in on {on}",
     DecisionProblem.SUMMARIES_IN_FOR_CASE: (
-        "Every summary was recorded as in on {on} for the case as a whole ('"
+        "The summaries for the whole case were marked as in on {on} ('"
         + DECISION_LABELS[DecisionKind.SUMMARIES_RETURNED]
-        + "'), so no more agencies can be asked on this case"
+        + "'). So no more agencies can be asked for one"
     ),
     DecisionProblem.AGENCY_ALREADY_REQUESTED: "{agency} was already asked for a summary on {on}",
     DecisionProblem.SUMMARY_ALREADY_RECEIVED: (
@@ -1056,7 +1056,7 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
         "{agency} has not been asked for a summary: record the request first"
     ),
     DecisionProblem.ALL_PARTNERS_ANSWERED: (
-        "All three partners have already given their view of this recommendation"
+        "All three partners have already said what they think of this recommendation"
     ),
     DecisionProblem.PARTNER_ALREADY_ANSWERED: (
         "{partner} has already {answered} this recommendation. To change it, propose a new"
@@ -1071,18 +1071,19 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
         " recommendation"
     ),
     DecisionProblem.LOCAL_AUTHORITY_ONLY: (
-        "'{kind}' is the local authority's decision: only its lead, or the business unit on its"
-        " behalf, can record it"
+        "'{kind}' is for the local authority to decide. Only its lead can record it, or the"
+        " business unit for them"
     ),
     DecisionProblem.SAY_ON_BEHALF: (
-        "'{kind}' is the local authority's decision: to record it for the local authority, tick"
-        " '" + DECISION_ON_BEHALF + "'"
+        "'{kind}' is for the local authority to decide. To record it for them, tick '"
+        + DECISION_ON_BEHALF
+        + "'"
     ),
     DecisionProblem.NOT_ON_BEHALF: "'{kind}' is not recorded on behalf of the local authority",
     DecisionProblem.DATE_IN_FUTURE: "The date cannot be in the future",
     DecisionProblem.DATE_BEFORE_INCIDENT: "The date cannot be before the incident ({earliest})",
     DecisionProblem.DATE_BEFORE_AGREEMENT: (
-        "The date cannot be before the partners agreed the recommendation ({earliest})"
+        "The date cannot be before the day the partners agreed ({earliest})"
     ),
     DecisionProblem.DATE_BEFORE_RAPID_REVIEW_SENT: (
         "The date cannot be before the rapid review was sent ({earliest})"
@@ -1108,7 +1109,7 @@ DECISION_PROBLEMS: dict[DecisionProblem, str] = {
     DecisionProblem.CRITERIA_NEEDED: (
         "choose at least one criterion the case meets for a local CSPR"
     ),
-    DecisionProblem.PUBLISH_REASON_NEEDED: "give the reason for publishing only the improvements",
+    DecisionProblem.PUBLISH_REASON_NEEDED: "say why only the improvements will be published",
     DecisionProblem.ACTIONS_NEEDED: "say what immediate safety actions were agreed",
     DecisionProblem.REQUEST_NEEDED: "say what the Panel asked for",
     DecisionProblem.LEARNING_LINK_NEEDED: (
@@ -1181,14 +1182,14 @@ SUMMARY_PANEL_REPLIES: dict[PanelAnswer, str] = {
     "national_review": "The national Panel decided to carry out a national review",
     "local_review": "The national Panel agreed a local Child Safeguarding Practice Review",
     "agrees": "The national Panel agreed with the partners' decision",
-    "more_information": "The national Panel asked for more information before deciding",
+    "more_information": "The national Panel asked for more details before it decides",
 }
 SUMMARY_PUBLICATION: dict[Publication, str] = {
     "full": "The partners decided to publish the report in full",
-    "improvements_only": "The partners decided to publish the improvements the review identified",
+    "improvements_only": "The partners will publish only the improvements the review found",
 }
 SUMMARY_LEARNING_OUTCOMES: dict[LearningOutcome, str] = {
-    "learning_identified": "The learning review identified learning for the partnership",
+    "learning_identified": "The learning review found lessons for the partnership",
     "no_new_learning": "The learning review found no new learning",
 }
 SUMMARY_LEARNING_SHARING: dict[LearningSharing, str] = {

@@ -63,7 +63,7 @@ def _show_today(
 
 
 async def _load(settings: Settings, reference: str) -> tuple[Case | None, list[dict[str, Any]]]:
-    async with read_only_store(settings.data_dir) as store:
+    async with read_only_store(settings) as store:
         repo = CaseRepository(store)
         loaded = await repo.get(reference.upper())
         trail = await repo.audit_trail(reference.upper()) if loaded else []

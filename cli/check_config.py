@@ -1,15 +1,21 @@
-"""`review-bot check-config FILE`: validate a partnerships file and its FAQ files."""
+"""`review-bot check-config FILE`: validate a partnerships file and its FAQ files, and say
+which store the settings choose and whether it answers."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import load_faqs
+from bot.app import load_faqs, store_description
+from bot.settings import Settings, SettingsError, load_settings
 from cli.common import Subparsers
 from safeguarding.faq import FaqFileError
 from safeguarding.partnerships import PartnershipsFileError, load_partnerships
+from storage.base import StoreError
+from storage.postgres_store import PostgresUnavailableError, inspect_schema
 
 COMMAND = "check-config"
 EXIT_INVALID = 1
@@ -62,4 +68,44 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
                 " channel_id): its referrals are filed but posted to no one, and each referrer"
                 " is told to send theirs to the partnership another way\n"
             )
+    return check_store(stdout=stdout, stderr=stderr)
+
+
+def check_store(*, stdout: TextIO, stderr: TextIO) -> int:
+    """Say which store the settings choose and whether it answers; 1 when it cannot be used."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        stderr.write(f"settings: {exc}\n")
+        return EXIT_INVALID
+    described = store_description(settings)
+    if settings.database_url is None:
+        stdout.write(f"store: {described}; {_directory_state(settings)}\n")
+        return 0
+    try:
+        schema = asyncio.run(inspect_schema(settings.database_url))
+    except PostgresUnavailableError as exc:
+        stderr.write(f"store: {described}; does not answer: {exc.reason}\n")
+        return EXIT_INVALID
+    except StoreError as exc:
+        stderr.write(f"store: {described}; cannot be used: {exc}\n")
+        return EXIT_INVALID
+    if schema.applied > schema.known:
+        stderr.write(
+            f"store: {described}; answers, but its schema ({schema.applied:04d}) is newer than"
+            f" this review-bot knows ({schema.known:04d}): the bot would refuse to start\n"
+        )
+        return EXIT_INVALID
+    pending = schema.known - schema.applied
+    state = f"{pending} migration(s) to apply at start" if pending else "schema up to date"
+    stdout.write(f"store: {described}; answers, {state} ({schema.applied:04d})\n")
     return 0
+
+
+def _directory_state(settings: Settings) -> str:
+    directory = settings.data_dir
+    if not directory.exists():
+        return "the directory will be created at start"
+    if not os.access(directory, os.W_OK):
+        return "the directory is not writable"
+    return "the directory exists and is writable"

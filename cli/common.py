@@ -12,9 +12,12 @@ from typing import Protocol, TextIO, TypeAlias
 from bot.clock import SystemClock
 from bot.settings import Settings, SettingsError, load_settings
 from safeguarding.clocks import london_time
+from storage.base import Store, StoreError
+from storage.postgres_store import PostgresStore
 from storage.tinydb_store import TinyDBStore
 
 EXIT_OK = 0
+EXIT_STORE = 1
 EXIT_USAGE = 2
 
 # The runtime class is not subscriptable, so the alias is a string only the type checker reads.
@@ -44,15 +47,30 @@ def with_settings(command: SettingsCommand) -> Handler:
         except SettingsError as exc:
             stderr.write(f"review-bot: {exc}\n")
             return EXIT_USAGE
-        return command(args, settings, stdout=stdout, stderr=stderr)
+        try:
+            return command(args, settings, stdout=stdout, stderr=stderr)
+        except StoreError as exc:
+            # PostgreSQL not answering, say: one line naming where, not a traceback.
+            stderr.write(f"review-bot: {exc}\n")
+            return EXIT_STORE
 
     return handler
 
 
 @contextlib.asynccontextmanager
-async def read_only_store(data_dir: Path) -> AsyncIterator[TinyDBStore]:
-    """The store, opened read-only: a tool never writes beside a running bot."""
-    store = TinyDBStore(data_dir, read_only=True)
+async def read_only_store(where: Settings | Path) -> AsyncIterator[Store]:
+    """The store, opened read-only: a tool never writes beside a running bot.
+
+    Given settings, the store they choose (PostgreSQL or embedded); given a directory, the
+    embedded store in it.
+    """
+    store: Store
+    if isinstance(where, Settings) and where.database_url:
+        store = await PostgresStore.open(where.database_url, read_only=True, max_size=2)
+    else:
+        store = TinyDBStore(
+            where.data_dir if isinstance(where, Settings) else where, read_only=True
+        )
     try:
         yield store
     finally:

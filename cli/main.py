@@ -8,11 +8,33 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from cli import case, check_config, package, redirects, reminders, serve, timeline, triage
+from cli import (
+    case,
+    check_config,
+    demo_data,
+    migrate,
+    package,
+    redirects,
+    reminders,
+    serve,
+    timeline,
+    triage,
+)
 from cli.common import Handler
 
 # In this order in `review-bot --help`; each module registers its parser and its handler.
-COMMANDS = (serve, check_config, timeline, redirects, package, reminders, case, triage)
+COMMANDS = (
+    serve,
+    check_config,
+    timeline,
+    redirects,
+    package,
+    reminders,
+    case,
+    triage,
+    migrate,
+    demo_data,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

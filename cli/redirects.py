@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 from typing import TextIO
 
 from bot.settings import Settings
@@ -25,7 +24,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     """Print the counts per month, partnership and label."""
-    rows = asyncio.run(_rows(settings.data_dir, args.month))
+    rows = asyncio.run(_rows(settings, args.month))
     if not rows:
         stdout.write("no redirects recorded\n")
         return 0
@@ -34,6 +33,6 @@ def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr:
     return 0
 
 
-async def _rows(data_dir: Path, month: str | None) -> list[tuple[str, str, str, int]]:
-    async with read_only_store(data_dir) as store:
+async def _rows(settings: Settings, month: str | None) -> list[tuple[str, str, str, int]]:
+    async with read_only_store(settings) as store:
         return await RedirectCounter(store).report(month)

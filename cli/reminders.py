@@ -34,13 +34,13 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 async def _cases(settings: Settings, partnerships: Partnerships) -> list[Case]:
-    async with read_only_store(settings.data_dir) as store:
+    async with read_only_store(settings) as store:
         repo = CaseRepository(store)
         return [c for pid in partnerships.partnerships for c in await repo.for_partnership(pid)]
 
 
 async def _deliveries(settings: Settings, reference: str) -> list[Delivery]:
-    async with read_only_store(settings.data_dir) as store:
+    async with read_only_store(settings) as store:
         return await DeliveryLog(store).for_case(reference)
 
 

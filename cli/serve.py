@@ -14,6 +14,7 @@ from safeguarding.calendar import HolidayFileError
 from safeguarding.faq import FaqFileError
 from safeguarding.partnerships import PartnershipsFileError
 from safeguarding.triage_model import ModelFileError
+from storage.base import StoreError
 
 COMMAND = "serve"
 logger = logging.getLogger("review_bot")
@@ -29,7 +30,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
     """Serve until SIGINT or SIGTERM; exit 2, with the reason, when the bot cannot start."""
-    from bot.app import create_app
+    from bot.app import create_app, store_description
 
     try:
         settings = load_settings()
@@ -50,12 +51,17 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
         "authentication ON" if settings.authentication_enabled else "authentication OFF (loopback)"
     )
     logger.info(
-        "serving on http://%s:%d/api/messages, %s, data in %s",
+        "serving on http://%s:%d/api/messages, %s, store %s",
         settings.host,
         settings.port,
         mode,
-        settings.data_dir,
+        store_description(settings),
     )
     # run_app handles SIGINT and SIGTERM: it stops accepting, then runs cleanup (closes the store).
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    except StoreError as exc:
+        # The store opens at start-up: PostgreSQL not answering, or a schema newer than this code.
+        stderr.write(f"review-bot: cannot start: {exc}\n")
+        return EXIT_USAGE
     return 0

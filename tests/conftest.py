@@ -17,6 +17,9 @@ from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from storage.tinydb_store import TinyDBStore
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, shared_screen
+from tests.support.postgres import postgres_server, postgres_url
+
+__all__ = ["postgres_server", "postgres_url"]  # fixtures for every test: a fresh database
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

@@ -630,7 +630,7 @@ def test_after_the_whole_case_summaries_in_no_more_agencies_are_asked() -> None:
     whole = DatedDecision(kind=DecisionKind.SUMMARIES_RETURNED, on=DAY_10)
     case = decide(_three_in(), whole, BM, DAY_10)
     assert DecisionKind.SUMMARIES_REQUESTED not in available_decisions(case)
-    told = "^Every summary was recorded as in on 9 December 2026 for the case as a whole"
+    told = "^The summaries for the whole case were marked as in on 9 December 2026"
     with refused(AlreadyDecidedError, match=told):
         apply(case, _request(DAY_10, "Youth Hub"), BM, DAY_10)
 
@@ -670,7 +670,7 @@ def test_the_whole_case_summaries_in_still_closes_a_case_opened_again() -> None:
         ("gp", day, True),
     ]
     assert (status.all_in_on, _returns(case, day).completed_on) == (day, day)
-    with refused(AlreadyDecidedError, match="for the case as a whole"):
+    with refused(AlreadyDecidedError, match="for the whole case"):
         apply(case, _request(day, "school"), BM, day)
 
 

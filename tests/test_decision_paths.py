@@ -83,7 +83,7 @@ def london(day: date, hour: int = 10) -> datetime:
 @pytest.mark.parametrize("who", [POLICE, HEALTH])
 def test_a_police_or_health_lead_cannot_record_the_las_notification_decision(who: Actor) -> None:
     for decision in (NOT_NOTIFIABLE, SIN):
-        with refused(NotTheLocalAuthorityError, match="is the local authority's decision"):
+        with refused(NotTheLocalAuthorityError, match="is for the local authority to decide"):
             apply(new_case(), decision, who, SIN_DAY)
 
 
@@ -223,7 +223,7 @@ def test_the_panel_may_ask_for_more_information_before_it_decides() -> None:
         CaseNote(NoteCode.PANEL_INFORMATION_SENT, day),
     )
     lines = summary_lines(decision_summary(case))
-    assert "The national Panel asked for more information before deciding" in lines
+    assert "The national Panel asked for more details before it decides" in lines
     assert "chronology" not in " ".join(lines)
 
 
@@ -331,7 +331,7 @@ def test_the_learning_review_path() -> None:
     assert summary_lines(decision_summary(case))[2:] == [
         "A learning review was commissioned on 1 December 2026",
         "The learning review was completed on 1 February 2027",
-        "The learning review identified learning for the partnership",
+        "The learning review found lessons for the partnership",
         "The learning was shared with practitioners in a briefing",
     ]
     assert case_notes(case) == (
@@ -482,7 +482,7 @@ def test_the_sin_reminders_done_lets_the_business_unit_say_it_records_for_the_la
 def test_only_a_lead_configured_as_the_business_unit_may_act_for_the_la() -> None:
     # A chair or a leads-group member has no partner, but is not the business unit.
     chair = BM.model_copy(update={"business_unit": False, "on_behalf_of": Partner.LOCAL_AUTHORITY})
-    with refused(NotTheLocalAuthorityError, match="is the local authority's decision"):
+    with refused(NotTheLocalAuthorityError, match="is for the local authority to decide"):
         apply(new_case(), SIN, chair, SIN_DAY)
     assert apply(new_case(), SIN, BM_FOR_LA, SIN_DAY).case.status is CaseStatus.RAPID_REVIEW
 

@@ -603,7 +603,7 @@ def test_a_disagreement_blocks_sending_until_a_new_proposal() -> None:
     assert [(v.partner, v.reason) for v in status.disagreements] == [
         (Partner.POLICE, "A learning review would be enough.")
     ]
-    with refused(RecommendationNotFinalError, match="the police disagreed"):
+    with refused(RecommendationNotFinalError, match="the police did not agree"):
         apply(case, DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=day), BM, day)
 
     case = decide(case, proposal("learning_review"), POLICE, day + timedelta(days=1))
@@ -619,7 +619,7 @@ def test_a_disagreement_blocks_sending_until_a_new_proposal() -> None:
 
 
 def test_sending_before_the_recommendation_is_final_is_refused() -> None:
-    with refused(RecommendationNotFinalError, match="no recommendation has been proposed"):
+    with refused(RecommendationNotFinalError, match="no one has put forward a recommendation"):
         apply(
             in_rapid_review(),
             DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=SIN_DAY),
@@ -627,7 +627,7 @@ def test_sending_before_the_recommendation_is_final_is_refused() -> None:
             SIN_DAY,
         )
     case = decide(in_rapid_review(), proposal(), LA, SIN_DAY)
-    with refused(RecommendationNotFinalError, match="still awaited: health and the police"):
+    with refused(RecommendationNotFinalError, match="Still waiting for: health and the police"):
         apply(case, DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=SIN_DAY), BM, SIN_DAY)
     assert issubclass(RecommendationNotFinalError, DecisionNotAllowedError)
 
@@ -770,7 +770,7 @@ def test_sending_the_rapid_review_moves_the_case_on_per_the_outcome(
 
 
 def test_the_rapid_review_cannot_be_sent_before_the_partners_agreed() -> None:
-    with refused(InvalidDecisionError, match="before the partners agreed"):
+    with refused(InvalidDecisionError, match="before the day the partners agreed"):
         apply(
             agreed(),
             DatedDecision(kind=DecisionKind.RAPID_REVIEW_SENT, on=date(2026, 12, 7)),
@@ -1110,7 +1110,7 @@ def test_decision_summary_wording_names_nobody() -> None:
         "A reviewer was appointed on 11 January 2027",
         "The review's terms of reference were agreed on 18 January 2027",
         "The partners approved the review's report on 3 May 2027",
-        "The partners decided to publish the improvements the review identified",
+        "The partners will publish only the improvements the review found",
         "Publication is planned for 1 June 2027",
         "The report was sent to the national Panel and the Secretary of State on 20 May 2027",
         "The report was published on 1 June 2027: https://www.coventry.example/cspr/cov-2026-001",

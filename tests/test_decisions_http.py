@@ -323,7 +323,7 @@ async def test_a_police_leads_not_notifiable_is_refused_and_audited_the_las_sin_
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
     refused = await click(bot, connector, POLICE, "not_notifiable", reason="No abuse suspected")
-    assert "is the local authority's decision" in json.dumps(refused)
+    assert "is for the local authority to decide" in json.dumps(refused)
     assert await _status(filed) == "referred"
     trail = await filed.audit_trail("COV-2026-001")
     assert trail[-1]["what"] == "refused: not_notifiable"
@@ -356,7 +356,7 @@ async def test_the_business_unit_records_the_sin_for_the_la_only_saying_so(
     unsaid = await click(
         bot, connector, BUSINESS_MANAGER, "sin_made", on="2026-11-23", on_behalf_of_la="false"
     )
-    assert "to record it for the local authority, tick" in json.dumps(unsaid)
+    assert "To record it for them, tick" in json.dumps(unsaid)
     assert await _status(filed) == "referred"
     trail = await filed.audit_trail("COV-2026-001")
     assert (trail[-1]["what"], trail[-1]["refusal"]) == ("refused: sin_made", "say_on_behalf")
@@ -366,7 +366,7 @@ async def test_the_business_unit_records_the_sin_for_the_la_only_saying_so(
     forged = await click(
         bot, connector, POLICE, "sin_made", on="2026-11-23", on_behalf_of_la="true"
     )
-    assert "is the local authority's decision" in json.dumps(forged)
+    assert "is for the local authority to decide" in json.dumps(forged)
 
     said = await click(
         bot, connector, BUSINESS_MANAGER, "sin_made", on="2026-11-23", on_behalf_of_la="true"

@@ -1,17 +1,39 @@
-"""One whole referral over HTTP against the fake connector: the case card lands in the channel."""
+"""One whole referral over HTTP against the fake connector: the case card lands in the channel.
+
+Each test runs on both stores: embedded, and PostgreSQL (dialog state, drafts and filing alike).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.settings import Settings
+from storage.base import Collection, Store
+from storage.cases import CaseRepository
+from storage.postgres_store import PostgresStore
+from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.referral import STEPS_TO_REVIEW
 
 Client = TestClient[Any, Any]
+
+
+@pytest.fixture(params=["tinydb", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Store]:
+    """The store the app runs on (conftest's `bot` takes it): each backend in turn."""
+    active: Store
+    if request.param == "postgres":
+        active = await PostgresStore.open(request.getfixturevalue("postgres_url"))
+    else:
+        active = TinyDBStore(settings.data_dir)
+    yield active
+    await active.close()
 
 
 async def _post(client: Client, body: dict[str, Any]) -> None:
@@ -22,7 +44,7 @@ async def _post(client: Client, body: dict[str, Any]) -> None:
 
 
 async def test_a_referral_over_http_posts_the_case_card_to_the_review_channel(
-    bot: Client, connector: FakeConnector
+    bot: Client, connector: FakeConnector, store: Store
 ) -> None:
     url = connector.url
     await _post(bot, activities.team_install(url, team_id="team-id"))
@@ -46,6 +68,13 @@ async def test_a_referral_over_http_posts_the_case_card_to_the_review_channel(
     assert "COV-2026-001" in posted
     assert "Jane" not in posted
     assert "unexplained fractures" not in posted
+
+    # Filed in the store the app ran on, its trail begun, the dialog's state kept there too.
+    case = await store.get(Collection.CASES, "COV-2026-001")
+    assert case is not None
+    assert case.data["partnership_id"] == "coventry"
+    assert await CaseRepository(store).audit_trail("COV-2026-001")
+    assert await store.list(Collection.STATE, prefix="bot:")
 
 
 async def test_the_home_partnership_is_told_in_its_own_channel_when_another_leads(

@@ -88,6 +88,28 @@ async def test_leads_the_bot_never_met_are_found_in_the_roster_and_get_the_butto
     assert "Member" not in json.dumps([d.data for d in kept])
 
 
+async def test_where_teams_finds_members_by_teams_id_only_the_paged_roster_is_read(
+    bot: Client, connector: FakeConnector, store: TinyDBStore
+) -> None:
+    # As the Agents Playground: a lookup by object id answers 404; the roster pages name them.
+    connector.paged_only = True
+    connector.roster.update(COVENTRY_LEADS)
+    card = await _first_card(bot, connector, store)
+    assert sorted(card["refresh"]["userIds"]) == sorted(COVENTRY_LEADS.values())
+    # Four leads, two a page: the pages were followed to the end for the last lead.
+    assert ("team-id", "pagedmembers") in connector.member_lookups
+    assert "sin_made" in verbs(await _refresh(bot, connector, NEW_LA))
+
+
+async def test_a_lead_in_no_page_of_the_roster_is_left_out(
+    bot: Client, connector: FakeConnector, store: TinyDBStore
+) -> None:
+    connector.paged_only = True
+    connector.roster.update({k: v for k, v in COVENTRY_LEADS.items() if v != "29:new-police"})
+    card = await _first_card(bot, connector, store)
+    assert "userIds" not in card["refresh"]
+
+
 async def test_a_lead_not_found_leaves_user_ids_out_so_teams_refreshes_for_everyone(
     bot: Client, connector: FakeConnector, store: TinyDBStore
 ) -> None:

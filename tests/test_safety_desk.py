@@ -54,7 +54,7 @@ async def test_a_current_worry_goes_to_the_front_door(
     said = await _say(
         bot, connector, "im worried about a boy in year 4, mum drinks and he comes in hungry"
     )
-    assert "cannot take concerns about an individual child" in said
+    assert "cannot take concerns about one child or family" in said
     assert "024 7678 8555" in said
     assert "start_referral" in said
 

@@ -9,24 +9,31 @@ from pathlib import Path
 import pytest
 
 from storage.base import Collection, ConflictError, InvalidKeyError, Store, StoreClosedError
+from storage.postgres_store import PostgresStore
 from storage.tinydb_store import TinyDBStore
 from tests.support.stores import MemoryStore
 
 StoreFactory = Callable[[], Awaitable[Store]]
 
 
-@pytest.fixture(params=["tinydb", "memory"])
+@pytest.fixture(
+    params=["tinydb", "memory", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
     """Opens a store of the backend under test; several opens see the same data."""
     opened: list[Store] = []
     # The in-memory fake (tests/support) keeps to the same contract, so tests over it count.
     shared = MemoryStore()
+    # A database of this test's own (skipped only when no PostgreSQL server answers).
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
 
     async def factory() -> Store:
         if request.param == "tinydb":
             store: Store = TinyDBStore(tmp_path / "store")
         elif request.param == "memory":
             store = shared.reopened()
+        elif request.param == "postgres":
+            store = await PostgresStore.open(url)
         else:  # pragma: no cover - new backends are added here
             raise AssertionError(request.param)
         opened.append(store)
@@ -180,6 +187,27 @@ async def test_list_by_key_prefix_in_key_order(store: Store) -> None:
         Collection.AUDIT, prefix="COV-2026-00", where={"reference": "COV-2026-002"}
     )
     assert [d.key for d in both] == ["COV-2026-002/000001"]
+
+
+async def test_key_order_is_code_point_order_whatever_the_case_and_punctuation(
+    store: Store,
+) -> None:
+    keys = ["b", "B", "a", "A", "_x", "-x", ".x", "a-b", "a.b", "a/b", "a:b", "a_b", "a|b"]
+    keys += ["Z9", "z9", "9z", "a@b", "a+b", "a=b", "é", "ß", "a;b", "ab", "aB", "Ab"]
+    for key in keys:
+        await store.put(Collection.STATE, key, {"k": key})
+    assert [d.key for d in await store.list(Collection.STATE)] == sorted(keys)
+    assert [d.key for d in await store.list(Collection.STATE, prefix="a")] == sorted(
+        k for k in keys if k.startswith("a")
+    )
+
+
+async def test_where_is_equality_not_containment(store: Store) -> None:
+    await store.put(Collection.CASES, "k1", {"tags": [1, 2], "who": {"a": 1, "b": 2}})
+    await store.put(Collection.CASES, "k2", {"tags": [1], "who": {"a": 1}})
+    assert [d.key for d in await store.list(Collection.CASES, where={"tags": [1]})] == ["k2"]
+    assert [d.key for d in await store.list(Collection.CASES, where={"who": {"a": 1}})] == ["k2"]
+    assert [d.key for d in await store.list(Collection.CASES, where={"tags": [1, 2]})] == ["k1"]
 
 
 async def test_data_survives_reopening(open_store: StoreFactory) -> None:

@@ -190,17 +190,17 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     P.NO_RECOMMENDATION: ({}, "No recommendation has been proposed yet"),
     P.SEND_WITHOUT_RECOMMENDATION: (
         {},
-        "The rapid review cannot be sent yet: no recommendation has been proposed",
+        "The rapid review cannot be sent yet: no one has put forward a recommendation",
     ),
     P.SEND_AFTER_DISAGREEMENT: (
         {"partners": (Partner.LOCAL_AUTHORITY, Partner.POLICE)},
-        "The rapid review cannot be sent: the local authority and the police disagreed with the"
-        " recommendation. Propose a new recommendation for the partners to agree",
+        "The rapid review cannot be sent: the local authority and the police did not agree with"
+        " the recommendation. Propose a new recommendation for the partners to agree",
     ),
     P.SEND_BEFORE_AGREEMENT: (
         {"partners": (Partner.LOCAL_AUTHORITY, Partner.HEALTH, Partner.POLICE)},
-        "The rapid review cannot be sent until all three partners agree the recommendation;"
-        " still awaited: the local authority, health and the police",
+        "All three partners must agree the recommendation before the rapid review is sent."
+        " Still waiting for: the local authority, health and the police",
     ),
     P.DEADLINE_MET: (
         {"milestone": MilestoneKey.RR_IAS_RETURNS, "on": DAY},
@@ -233,8 +233,8 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     P.SUMMARIES_ALREADY_IN: ({"on": DAY}, "The summaries were already in on 25 November 2026"),
     P.SUMMARIES_IN_FOR_CASE: (
         {"on": DAY},
-        "Every summary was recorded as in on 25 November 2026 for the case as a whole"
-        " ('Agency summaries in'), so no more agencies can be asked on this case",
+        "The summaries for the whole case were marked as in on 25 November 2026"
+        " ('Agency summaries in'). So no more agencies can be asked for one",
     ),
     # A listed agency reads by its label; a named one as the lead gave it, with a capital.
     P.AGENCY_ALREADY_REQUESTED: (
@@ -247,9 +247,9 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     ),
     P.LEAD_ELSEWHERE: (
         {"kind": DecisionKind.SIN_MADE},
-        "'SIN made' is not for this partnership: the local authority where the child was harmed"
-        " notifies the national Panel and leads the rapid review (Children Act 2004 s16C(1)), and"
-        " this partnership takes part",
+        "'SIN made' is not for this partnership to record. The local authority where the child"
+        " was harmed tells the national Panel and leads the rapid review (Children Act 2004"
+        " s16C(1)). This partnership takes part",
     ),
     P.LEADS_HERE: (
         {"kind": DecisionKind.LEAD_AUTHORITY_TOLD},
@@ -262,7 +262,7 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     ),
     P.ALL_PARTNERS_ANSWERED: (
         {},
-        "All three partners have already given their view of this recommendation",
+        "All three partners have already said what they think of this recommendation",
     ),
     P.PARTNER_ALREADY_ANSWERED: (
         {"partner": Partner.POLICE, "kind": DecisionKind.DISAGREE},
@@ -283,13 +283,13 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     ),
     P.LOCAL_AUTHORITY_ONLY: (
         {"kind": DecisionKind.NOT_NOTIFIABLE},
-        "'Not notifiable' is the local authority's decision: only its lead, or the business unit"
-        " on its behalf, can record it",
+        "'Not notifiable' is for the local authority to decide. Only its lead can record it, or"
+        " the business unit for them",
     ),
     P.SAY_ON_BEHALF: (
         {"kind": DecisionKind.SIN_MADE},
-        "'SIN made' is the local authority's decision: to record it for the local authority,"
-        " tick 'I am recording this for the local authority (business unit)'",
+        "'SIN made' is for the local authority to decide. To record it for them, tick"
+        " 'I am recording this for the local authority (business unit)'",
     ),
     P.NOT_ON_BEHALF: (
         {"kind": DecisionKind.SLIP},
@@ -302,7 +302,7 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     ),
     P.DATE_BEFORE_AGREEMENT: (
         {"earliest": DAY},
-        "The date cannot be before the partners agreed the recommendation (25 November 2026)",
+        "The date cannot be before the day the partners agreed (25 November 2026)",
     ),
     P.DATE_BEFORE_RAPID_REVIEW_SENT: (
         {"earliest": DAY},
@@ -341,7 +341,7 @@ PROBLEMS: dict[DecisionProblem, tuple[dict[str, Param], str]] = {
     P.UNEXPECTED_FIELD: ({}, "this decision does not take this field"),
     P.LINK_NOT_HTTPS: ({}, "give the report's address, starting https://"),
     P.CRITERIA_NEEDED: ({}, "choose at least one criterion the case meets for a local CSPR"),
-    P.PUBLISH_REASON_NEEDED: ({}, "give the reason for publishing only the improvements"),
+    P.PUBLISH_REASON_NEEDED: ({}, "say why only the improvements will be published"),
     P.ACTIONS_NEEDED: ({}, "say what immediate safety actions were agreed"),
     P.REQUEST_NEEDED: ({}, "say what the Panel asked for"),
     P.LEARNING_LINK_NEEDED: (
@@ -464,7 +464,7 @@ SUMMARIES: list[tuple[SummaryCode, dict[str, Param], str]] = [
     (
         S.PANEL_REPLY,
         {"reply": "more_information"},
-        "The national Panel asked for more information before deciding",
+        "The national Panel asked for more details before it decides",
     ),
     (
         S.PANEL_INFORMATION_SENT,
@@ -490,7 +490,7 @@ SUMMARIES: list[tuple[SummaryCode, dict[str, Param], str]] = [
     (
         S.PUBLICATION_DECISION,
         {"publish": "improvements_only"},
-        "The partners decided to publish the improvements the review identified",
+        "The partners will publish only the improvements the review found",
     ),
     (S.PUBLICATION_PLANNED, {"on": DAY}, "Publication is planned for 25 November 2026"),
     (
@@ -516,7 +516,7 @@ SUMMARIES: list[tuple[SummaryCode, dict[str, Param], str]] = [
     (
         S.LEARNING_OUTCOME,
         {"outcome": "learning_identified"},
-        "The learning review identified learning for the partnership",
+        "The learning review found lessons for the partnership",
     ),
     (
         S.LEARNING_OUTCOME,

@@ -1,7 +1,9 @@
-"""Five journeys through a real Teams client: the Microsoft 365 Agents Playground, on loopback.
+"""Journeys through a real Teams client: the Microsoft 365 Agents Playground, on loopback.
 
 The journeys run in order against one bot and one Playground (starting them costs seconds):
-install, a whole referral with an emergency typed halfway, a lead's decision, a reminder.
+install, a whole referral with an emergency typed halfway, a lead's decision, a reminder, a
+lead who never chatted with the bot acting from the first card, the reminder's buttons for
+leads only, and a practitioner going back to correct a date.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from bot.settings import EXAMPLE_PARTNERSHIPS
+from tests.support.clicks import verbs
 from tests.support.playground import (
     OTHER_USER,
     PERSONAL,
@@ -29,8 +32,16 @@ from tests.support.playground import (
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-# The Playground's user-id-0 is Coventry's local authority lead in these journeys.
+# The Playground's user-id-0 is Coventry's local authority lead in these journeys; the other
+# leads are Playground users who never chat with the bot (user-id-1 is not a lead).
 PLAYGROUND_USER_AAD = "00000000-0000-0000-0000-0000000000020"
+POLICE_LEAD = "user-id-2"
+LEADS_AS_PLAYGROUND_USERS = {
+    "00000000-0000-0000-0000-0000000000a1": PLAYGROUND_USER_AAD,
+    "00000000-0000-0000-0000-0000000000a3": "00000000-0000-0000-0000-0000000000022",
+    "00000000-0000-0000-0000-0000000000b1": "00000000-0000-0000-0000-0000000000023",
+    "00000000-0000-0000-0000-0000000000a2": "00000000-0000-0000-0000-0000000000024",
+}
 
 
 def in_personal(frame: Frame) -> bool:
@@ -52,10 +63,9 @@ def offers_step(step: str) -> Any:
 
 @pytest.fixture(scope="module")
 def partnerships_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    text = EXAMPLE_PARTNERSHIPS.read_text().replace(
-        'aad_object_id = "00000000-0000-0000-0000-0000000000a1"',
-        f'aad_object_id = "{PLAYGROUND_USER_AAD}"',
-    )
+    text = EXAMPLE_PARTNERSHIPS.read_text()
+    for example, playground in LEADS_AS_PLAYGROUND_USERS.items():
+        text = text.replace(f'aad_object_id = "{example}"', f'aad_object_id = "{playground}"')
     text = text.replace('faq_file = "faq/coventry.toml"\n', "")
     path = tmp_path_factory.mktemp("config") / "partnerships.toml"
     path.write_text(text)
@@ -167,6 +177,15 @@ async def test_2_and_3_a_whole_referral_with_an_emergency_halfway(session: Sessi
     assert "JD" in card_texts(case_card)
     # Who leads, and why: harmed where the child lives.
     assert "so Coventry Safeguarding Children Partnership leads" in card_texts(case_card)
+    # Item 7 of issue 15: on the first card of a deployment every lead is named for the
+    # refresh, those who never chatted with the bot found in the team's roster.
+    [card] = cards_of(case_card)
+    assert sorted(card["refresh"]["userIds"]) == [
+        "user-id-0",
+        "user-id-2",
+        "user-id-3",
+        "user-id-4",
+    ]
 
 
 async def test_4_a_leads_decision_replaces_the_card_and_a_non_leads_is_refused(
@@ -206,3 +225,128 @@ async def test_5_a_milestone_falling_due_is_posted_in_the_channel_once(
     assert "COV-2026-001" in card_texts(reminder)
     second = await session.bot_post("/_test/tick", {})
     assert second["sent"] == []
+
+
+def _refresh_action(card: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    action = card["refresh"]["action"]
+    return action["verb"], action["data"]
+
+
+def _thread_of(frame: Frame) -> tuple[str, str]:
+    message = frame["message"]
+    thread = message.get("postConversationId") or f"{TEAM};messageid={message['messageId']}"
+    return thread, message["messageId"]
+
+
+def _card_of(response: Any) -> dict[str, Any]:
+    assert response["type"] == "application/vnd.microsoft.card.adaptive"
+    card: dict[str, Any] = response["value"]
+    return card
+
+
+async def test_6_a_lead_who_never_chatted_gets_the_buttons_from_the_first_card(
+    session: Session,
+) -> None:
+    posted = next(f for f in session.frames if in_channel(f) and "New referral" in card_texts(f))
+    [card] = cards_of(posted)
+    thread, message_id = _thread_of(posted)
+    verb, data = _refresh_action(card)
+    # The police lead's client refreshes their copy: the decisions are there.
+    status, theirs = await session.invoke(thread, message_id, verb, data, POLICE_LEAD)
+    assert status == 200
+    assert "summaries_requested" in verbs(_card_of(theirs))
+    # Someone in the channel who is not a lead sees the card read-only.
+    status, others = await session.invoke(thread, message_id, verb, data, OTHER_USER)
+    assert status == 200
+    assert verbs(_card_of(others)) == set()
+
+
+async def test_7_a_reminder_is_read_only_and_a_leads_done_shows_what_was_recorded(
+    session: Session,
+) -> None:
+    found = [
+        f
+        for f in session.frames
+        if in_channel(f) and "Rapid review: summaries requested" in card_texts(f)
+    ]
+    [posted] = [f for f in found if cards_of(f)[0]["body"][0]["text"].startswith("Due")]
+    [card] = cards_of(posted)
+    assert "actions" not in card
+    thread, message_id = _thread_of(posted)
+    verb, data = _refresh_action(card)
+    status, stranger = await session.invoke(thread, message_id, verb, data, OTHER_USER)
+    assert status == 200
+    assert "actions" not in _card_of(stranger)
+    status, lead = await session.invoke(thread, message_id, verb, data, USER)
+    assert status == 200
+    leads_copy = _card_of(lead)
+    [done] = [a["card"] for a in leads_copy["actions"] if a["title"] == "Done"]
+    action = done["actions"][0]
+    status, shown = await session.invoke(
+        thread, message_id, action["verb"], {**action["data"], "on": "2026-11-25"}, USER
+    )
+    assert status == 200
+    after = json.dumps(_card_of(shown))
+    assert "Done: recorded by" in after
+    assert "New referral" not in after
+    assert "actions" not in _card_of(shown)
+
+
+async def test_8_back_and_go_to_correct_a_date_and_keep_what_was_typed(session: Session) -> None:
+    mark = session.mark()
+    await session.say("refer")
+    await session.wait_for(offers_step("safety"), after=mark)
+    await _step(session, "safety", answer="incident")
+    await _step(session, "area", area="Coventry", harm_area="Coventry")
+    await _step(
+        session,
+        "referrer",
+        name="Sam Patel",
+        role="Designated safeguarding lead",
+        agency="Riverside Primary School",
+        contact="sam.patel@school.example",
+        lead_agreed="true",
+    )
+    # A date of birth typed wrongly: after the incident.
+    child = {
+        "name": "JMS",
+        "unborn": "false",
+        "date_of_birth": "2026-11-22",
+        "sex": "male",
+        "disability": "no",
+    }
+    await _step(session, "child", next="continue", **child)
+    incident = {
+        "date": "2026-11-20",
+        "la_aware": "2026-11-23",
+        "kind": "serious_harm",
+        "description": "Admitted with a head injury.",
+    }
+    refused = await _step(session, "incident", **incident)
+    [card] = cards_of(refused)
+    assert "JMS was born on 22 November 2026, after this date" in card_texts(refused)
+    assert "Check: date of the incident." in card_texts(refused)
+    # The error offers the field most likely wrong; what was typed on the incident is kept.
+    [go_to] = [a for a in card["actions"] if a["title"] == "Change JMS's date of birth"]
+    mark = session.mark()
+    await session.submit(refused["message"]["messageId"], {**go_to["data"], **incident})
+    child_card = await session.wait_for(lambda f: in_personal(f) and bool(cards_of(f)), after=mark)
+    values = {e["id"]: e.get("value") for e in cards_of(child_card)[0]["body"] if "id" in e}
+    assert values["name"] == "JMS"
+    assert values["date_of_birth"] == "2026-11-22"
+    back_again = await _step(
+        session, "child", next="continue", child_index=0, **{**child, "date_of_birth": "2025-08-01"}
+    )
+    kept = {e["id"]: e.get("value") for e in cards_of(back_again)[0]["body"] if "id" in e}
+    assert (kept["date"], kept["description"]) == ("2026-11-20", "Admitted with a head injury.")
+    # Back from the incident card goes to the child, as corrected.
+    [incident_card] = cards_of(back_again)
+    [back] = [a for a in incident_card["actions"] if a["title"] == "Back"]
+    mark = session.mark()
+    await session.submit(back_again["message"]["messageId"], {**back["data"], **incident})
+    previous = await session.wait_for(lambda f: in_personal(f) and bool(cards_of(f)), after=mark)
+    again = {e["id"]: e.get("value") for e in cards_of(previous)[0]["body"] if "id" in e}
+    assert again["date_of_birth"] == "2025-08-01"
+    mark = session.mark()
+    await session.say("cancel")
+    await session.wait_for(in_personal, after=mark)

@@ -54,6 +54,10 @@ class FakeConnector:
     # answers that status (403: the bot may not read the roster; 503: Teams unavailable).
     roster: dict[str, str] = field(default_factory=dict)
     roster_status: int | None = None
+    # As the Agents Playground: GET .../members/{object id} answers 404 for everyone; only the
+    # paged roster (GET .../pagedmembers, `page_size` members a page) names the members.
+    paged_only: bool = False
+    page_size: int = 2
     # Every member looked up, in order (conversation id, member id).
     member_lookups: list[tuple[str, str]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -67,6 +71,7 @@ class FakeConnector:
         self.app.router.add_post("/v3/conversations/{conv}/activities/{reply_to}", self._post)
         self.app.router.add_put("/v3/conversations/{conv}/activities/{activity_id}", self._put)
         self.app.router.add_get("/v3/conversations/{conv}/members/{member}", self._member)
+        self.app.router.add_get("/v3/conversations/{conv}/pagedmembers", self._paged)
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -106,7 +111,7 @@ class FakeConnector:
         self.member_lookups.append((request.match_info["conv"], member))
         if self.roster_status is not None:
             return web.json_response({"error": {"code": "Failed"}}, status=self.roster_status)
-        if member in self.roster:
+        if member in self.roster and not self.paged_only:
             teams_id = self.roster[member]
             key = "userPrincipalName" if "@" in member else "aadObjectId"
             return web.json_response({"id": teams_id, "name": "Member", key: member})
@@ -116,6 +121,25 @@ class FakeConnector:
             )
         found = self.members.get(member, {"aadObjectId": member})
         return web.json_response({"id": member, "name": "Member", **found})
+
+    async def _paged(self, request: web.Request) -> web.Response:
+        self.member_lookups.append((request.match_info["conv"], "pagedmembers"))
+        if self.roster_status is not None:
+            return web.json_response({"error": {"code": "Failed"}}, status=self.roster_status)
+        everyone = [
+            {
+                "id": teams_id,
+                "name": "Member",
+                ("userPrincipalName" if "@" in user else "aadObjectId"): user,
+            }
+            for user, teams_id in self.roster.items()
+        ]
+        start = int(request.query.get("continuationToken") or 0)
+        page = everyone[start : start + self.page_size]
+        body: dict[str, object] = {"members": page}
+        if start + self.page_size < len(everyone):
+            body["continuationToken"] = str(start + self.page_size)
+        return web.json_response(body)
 
     def to(self, conversation_id: str) -> list[Sent]:
         """What was sent into one conversation."""

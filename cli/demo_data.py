@@ -1,0 +1,171 @@
+"""`review-bot demo-data --cases N`: clearly fake cases, written through the store's interface.
+
+For trying the product and for benchmarks. Every demo case says so in each free-text field, its
+child is "DEMO" with an invented date of birth, and it was submitted by `demo:<n>`, so it can be
+told from a real referral at a glance. The command refuses a store that holds any real case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TextIO
+
+from bot.settings import Settings
+from cli.common import EXIT_OK, Subparsers, london_today, with_settings
+from safeguarding.cases import Case, CaseStatus, ReferrerIdentity
+from safeguarding.leading import LeadRule
+from safeguarding.partnerships import Partnership, load_partnerships
+from safeguarding.referral import (
+    Actions,
+    Agencies,
+    Area,
+    Child,
+    Criteria,
+    Incident,
+    Referral,
+    Referrer,
+    screen,
+)
+from safeguarding.timeline import CaseDates
+from storage.base import Collection, Store
+from storage.cases import CaseRepository
+
+COMMAND = "demo-data"
+EXIT_REAL_DATA = 1
+DEMO_USER_PREFIX = "demo:"
+DEMO_TEXT = "DEMO DATA: not a real child or incident."
+# Incidents are spread over this many days before today, so every stage of the clock is held.
+SPREAD_DAYS = 540
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Register `demo-data --cases N [--seed S]`."""
+    parser = subparsers.add_parser(
+        COMMAND, help="write N clearly fake cases (for trying the product and for benchmarks)"
+    )
+    parser.add_argument("--cases", type=_positive, required=True, metavar="N")
+    parser.add_argument("--seed", type=int, default=2026, help="the same seed, the same cases")
+    parser.set_defaults(handler=with_settings(run))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1 or value > 100_000:
+        raise argparse.ArgumentTypeError("give a number from 1 to 100000")
+    return value
+
+
+def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
+    """Write the cases; exit 1, writing nothing, when the store holds a real case."""
+    partnerships = tuple(load_partnerships(settings.partnerships).partnerships.values())
+    try:
+        written = asyncio.run(
+            _into_store(settings, partnerships, args.cases, seed=args.seed, today=london_today())
+        )
+    except RealDataError as exc:
+        stderr.write(f"review-bot: {exc}\n")
+        return EXIT_REAL_DATA
+    stdout.write(f"wrote {len(written)} demo cases: {written[0]} … {written[-1]}\n")
+    return EXIT_OK
+
+
+class RealDataError(Exception):
+    """The store holds a case that is not demo data: fake cases are never mixed with real."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(
+            f"the store holds a real case ({reference}): demo data is written only to a store"
+            " that holds none"
+        )
+
+
+async def _into_store(
+    settings: Settings, partnerships: Sequence[Partnership], count: int, *, seed: int, today: date
+) -> list[str]:
+    from bot.app import open_store  # the app's one choice of backend
+
+    store = await open_store(settings)
+    try:
+        return await _write(store, partnerships, count, seed=seed, today=today)
+    finally:
+        await store.close()
+
+
+async def _write(
+    store: Store, partnerships: Sequence[Partnership], count: int, *, seed: int, today: date
+) -> list[str]:
+    for doc in await store.list(Collection.CASES):
+        submitted = doc.data.get("submitted_by", {})
+        if not str(submitted.get("user_id", "")).startswith(DEMO_USER_PREFIX):
+            raise RealDataError(doc.key)
+    cases = CaseRepository(store)
+    rng = random.Random(seed)
+    written = []
+    for n in range(count):
+        partnership = partnerships[n % len(partnerships)]
+        case = _demo_case(rng, partnership, today=today, number=n + 1)
+        reference = await cases.allocate_reference(
+            partnership.reference_prefix, case.referral.incident.date.year
+        )
+        case = case.model_copy(update={"reference": reference})
+        await cases.create(case)
+        await cases.audit(
+            reference,
+            at=case.submitted_at,
+            actor=case.submitted_by.user_id,
+            role="referrer",
+            what="filed",
+        )
+        written.append(reference)
+    return written
+
+
+def _demo_case(rng: random.Random, partnership: Partnership, *, today: date, number: int) -> Case:
+    incident = today - timedelta(days=rng.randrange(1, SPREAD_DAYS))
+    la_aware = min(today, incident + timedelta(days=rng.randrange(0, 4)))
+    sin_made = la_aware + timedelta(days=rng.randrange(0, 5)) if rng.random() < 0.7 else None
+    if sin_made is not None and sin_made > today:
+        sin_made = None
+    area = partnership.areas[0]
+    referral = Referral(
+        area=Area(
+            area=area, harm_area=area, partnership_id=partnership.id, lead_rule=LeadRule.SAME_AREA
+        ),
+        referrer=Referrer(
+            name="Demo Referrer",
+            role="Demo role",
+            agency="Demo agency",
+            contact="demo@example.invalid",
+            lead_agreed=True,
+        ),
+        children=(
+            Child(
+                name="D.E.M.O.",
+                date_of_birth=incident - timedelta(days=rng.randrange(30, 17 * 365)),
+                sex=rng.choice(("female", "male", "not_known")),
+            ),
+        ),
+        incident=Incident(
+            date=incident,
+            la_aware=la_aware,
+            kind=rng.choice(("death", "serious_harm")),
+            description=DEMO_TEXT,
+        ),
+        agencies=Agencies(involved=("childrens_social_care", "school")),
+        criteria=Criteria(abuse_or_neglect="suspected", reasons=DEMO_TEXT),
+        actions=Actions(safety_actions=DEMO_TEXT),
+    )
+    return Case(
+        reference=f"{partnership.reference_prefix}-{incident.year:04d}-001",
+        partnership_id=partnership.id,
+        status=CaseStatus.RAPID_REVIEW if sin_made else CaseStatus.REFERRED,
+        referral=referral,
+        screening=screen(referral),
+        submitted_by=ReferrerIdentity(user_id=f"{DEMO_USER_PREFIX}{number:05d}"),
+        submitted_at=datetime.combine(la_aware, time(10), tzinfo=UTC),
+        dates=CaseDates(incident=incident, la_aware=la_aware, sin_made=sin_made),
+    )

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations of the PostgreSQL store, applied in order at start."""
