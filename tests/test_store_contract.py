@@ -16,9 +16,7 @@ from tests.support.stores import MemoryStore
 StoreFactory = Callable[[], Awaitable[Store]]
 
 
-@pytest.fixture(
-    params=["tinydb", "memory", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["tinydb", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
     """Opens a store of the backend under test; several opens see the same data."""
     opened: list[Store] = []
