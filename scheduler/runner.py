@@ -224,7 +224,9 @@ class ReminderRunner:
         for filed in await self._filing.finish_interrupted():
             await self._hold_lease()
             say = filed.acknowledgement
-            card = say.card or {}
+            card = say.card
+            if card is None:
+                continue  # the acknowledgement is always a card: there is nothing else to send
             done = await self._sender.deliver(
                 f"ack|{filed.filing_id}",
                 functools.partial(

@@ -10,11 +10,10 @@ another child's case.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,15 +24,15 @@ from bot.settings import EXAMPLE_PARTNERSHIPS
 from cards import wording
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.cases import Case
-from safeguarding.partnerships import Partnership, load_partnerships
+from safeguarding.partnerships import load_partnerships
 from scheduler.runner import ReminderRunner
 from storage.base import Collection, Store
 from storage.cases import CaseRepository, DraftConflictError, DraftRepository, StoredDraft
 from storage.deliveries import DeliveryLog, DeliveryState
-from storage.tinydb_store import TinyDBStore
 from tests.support.cases import draft_of, make_referral
+from tests.support.channels import RecordingChannel
 from tests.support.fakes import FakeClock
-from tests.support.stores import CrashingStore, InjectedCrashError, MemoryStore
+from tests.support.stores import CrashingStore, InjectedCrashError, open_backend
 from usecases.delivery import CaseAnnouncements, OnceSender
 from usecases.people import Person
 from usecases.referrals import BeingFiled, Filed, ReferralFiling, Released, SendBack
@@ -45,45 +44,11 @@ BOB = Person(teams_id="29:bob", aad_object_id="aad-bob")
 REFERENCE = re.compile(r"COV-2026-\d{3}")
 
 
-@pytest.fixture(params=["tinydb", "memory"])
+@pytest.fixture(params=["tinydb", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def base(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    store: Store = TinyDBStore(tmp_path / "data") if request.param == "tinydb" else MemoryStore()
+    store = await open_backend(request, tmp_path)
     yield store
     await store.close()
-
-
-@dataclass
-class Channel:
-    """The announcer and the notifier at once: what reached the channel and personal chats."""
-
-    posts: list[str] = field(default_factory=list)
-    to_users: list[tuple[str, str]] = field(default_factory=list)
-    # Acknowledgements sent in the turn (user, reference), before a crash could stop it.
-    in_turn: list[tuple[str, str]] = field(default_factory=list)
-
-    async def announce_case(self, case: Case, partnership: Partnership) -> str:
-        self.posts.append(case.reference)
-        return f"card-{len(self.posts)}"
-
-    async def tell_partnership(self, case: Case, lead: Partnership, told: Partnership) -> str:
-        return "told"
-
-    async def post_to_review_channel(
-        self, partnership: Partnership, card: dict[str, Any], *, summary: str | None = None
-    ) -> str:
-        return "reminder"
-
-    async def update_in_review_channel(
-        self, partnership: Partnership, activity_id: str, card: dict[str, Any]
-    ) -> None:
-        return None
-
-    async def send_to_user_id(
-        self, user_id: str, card: dict[str, Any], *, summary: str | None = None
-    ) -> str:
-        [reference] = set(REFERENCE.findall(json.dumps(card)))
-        self.to_users.append((user_id, reference))
-        return f"ack-{len(self.to_users)}"
 
 
 @dataclass
@@ -92,7 +57,7 @@ class Bot:
 
     store: Store
     clock: FakeClock
-    channel: Channel
+    channel: RecordingChannel
 
     def __post_init__(self) -> None:
         self.drafts = DraftRepository(self.store, ttl=timedelta(days=14))
@@ -158,7 +123,7 @@ async def _cases(store: Store) -> list[Case]:
 async def test_a_reset_counter_never_confirms_another_childs_case(
     base: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    clock, channel = FakeClock(NOW), Channel()
+    clock, channel = FakeClock(NOW), RecordingChannel()
     bot = Bot(base, clock, channel)
     await _ready(base, ALICE, "Jane Doe")
     assert await bot.submit(ALICE) == (["COV-2026-001"], None)
@@ -184,7 +149,7 @@ async def test_a_reset_counter_never_confirms_another_childs_case(
 
 
 async def test_a_counter_far_behind_is_moved_past_every_case_at_once(base: Store) -> None:
-    clock, channel = FakeClock(NOW), Channel()
+    clock, channel = FakeClock(NOW), RecordingChannel()
     bot = Bot(base, clock, channel)
     for n in range(1, 13):
         person = Person(teams_id=f"29:p{n}", aad_object_id=f"aad-p{n}")
@@ -200,7 +165,7 @@ async def test_an_interrupted_filing_whose_reference_was_taken_files_under_the_n
 ) -> None:
     # Bob's filing reserved COV-2026-001 and stopped; meanwhile (counter reset) Alice's case
     # was filed as COV-2026-001. Bob's recovery must not confirm Alice's case.
-    clock, channel = FakeClock(NOW), Channel()
+    clock, channel = FakeClock(NOW), RecordingChannel()
     bot = Bot(base, clock, channel)
     await _ready(base, BOB, "Tom Smith")
     drafts = DraftRepository(base, ttl=timedelta(days=14))
@@ -224,7 +189,7 @@ async def test_an_interrupted_filing_whose_reference_was_taken_files_under_the_n
 async def test_a_double_click_files_once_and_the_claim_holds_until_the_user_is_told(
     base: Store,
 ) -> None:
-    clock, channel = FakeClock(NOW), Channel()
+    clock, channel = FakeClock(NOW), RecordingChannel()
     bot = Bot(base, clock, channel)
     await _ready(base, ALICE)
     drafts = DraftRepository(base, ttl=timedelta(days=14))
@@ -260,7 +225,7 @@ WRITES = 11
 async def test_a_crash_at_any_write_ends_with_the_referrers_own_reference_and_one_card(
     base: Store, crash_at: int, landed: bool, recovery: str
 ) -> None:
-    clock, channel = FakeClock(NOW), Channel()
+    clock, channel = FakeClock(NOW), RecordingChannel()
     await _ready(base, ALICE)
     crashing = CrashingStore(base)
     crashing.crash_on_put(crash_at, landed=landed)
@@ -298,8 +263,8 @@ async def test_a_crash_at_any_write_ends_with_the_referrers_own_reference_and_on
     assert marker[0].draft.children == ()  # no referral details stay in the draft
     # The case card: once, or (a crash between "sending" and the post) never again and
     # listed for the digest as uncertain.
-    assert channel.posts in ([case.reference], [])
-    if not channel.posts:
+    assert channel.case_cards in ([case.reference], [])
+    if not channel.case_cards:
         record = await DeliveryLog(base).get(f"post|{case.reference}")
         assert record is not None
         assert record.state is DeliveryState.UNCERTAIN
@@ -308,7 +273,7 @@ async def test_a_crash_at_any_write_ends_with_the_referrers_own_reference_and_on
 
 
 async def test_two_sweeps_at_once_finish_a_filing_once(base: Store) -> None:
-    clock, channel = FakeClock(NOW), Channel()
+    clock, channel = FakeClock(NOW), RecordingChannel()
     await _ready(base, ALICE)
     crashing = CrashingStore(base)
     crashing.crash_on_put(4)  # died before creating the case

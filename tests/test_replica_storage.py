@@ -8,27 +8,36 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.settings import EXAMPLE_PARTNERSHIPS
+from safeguarding.calendar import PartnershipCalendars
+from safeguarding.partnerships import load_partnerships
+from scheduler.runner import ReminderRunner
 from storage.base import Collection, Store
+from storage.cases import CaseRepository
 from storage.deliveries import CLAIM_TIMEOUT, DeliveryLog, DeliveryState
 from storage.leases import Leases
 from storage.seen import IN_FLIGHT, KEEP_DONE, SeenActivities, activity_key
-from storage.tinydb_store import TinyDBStore
+from tests.support.cases import make_case, make_referral
+from tests.support.channels import RecordingChannel
 from tests.support.fakes import FakeClock
-from tests.support.stores import MemoryStore
+from tests.support.stores import open_backend
 from usecases.delivery import OnceSender, Outcome
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+PARTNERSHIPS = load_partnerships(EXAMPLE_PARTNERSHIPS)
 TTL = timedelta(minutes=2)
+# Each channel post in the tick tests takes this long: a connector backing off.
+MINUTE = timedelta(minutes=1)
 
 
-@pytest.fixture(params=["tinydb", "memory"])
+@pytest.fixture(params=["tinydb", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    opened: Store = TinyDBStore(tmp_path / "data") if request.param == "tinydb" else MemoryStore()
+    opened = await open_backend(request, tmp_path)
     yield opened
     await opened.close()
 
@@ -173,3 +182,73 @@ async def test_a_claim_taken_over_while_its_owner_was_slow_is_not_posted_by_it(
     assert record is not None
     assert record.state is DeliveryState.SENT
     assert record.owner == "replica-b"
+
+
+# --- the tick's lease while a tick runs ------------------------------------------------------
+
+
+def _runner(
+    store: Store, clock: FakeClock, channel: RecordingChannel, holder: str
+) -> ReminderRunner:
+    return ReminderRunner(
+        partnerships=PARTNERSHIPS,
+        calendars=PartnershipCalendars(),
+        cases=CaseRepository(store),
+        log=DeliveryLog(store),
+        notifier=channel,
+        clock=clock,
+        owner=holder,
+        leases=Leases(store, holder=holder),
+    )
+
+
+async def _due(store: Store) -> datetime:
+    # LA aware Wed 23 Dec 2026: the SIN is due Mon 4 Jan 2027; on Wed 30 Dec, 2 working days.
+    case = make_case(
+        make_referral(incident=date(2026, 12, 21), la_aware=date(2026, 12, 23)),
+        submitted_at=datetime(2026, 12, 23, 12, tzinfo=UTC),
+    )
+    await CaseRepository(store).create(case.model_copy(update={"channel_activity_id": "x"}))
+    return datetime(2026, 12, 30, 9, 30, tzinfo=UTC)
+
+
+async def test_a_long_tick_renews_its_lease_so_no_other_replica_ticks_meanwhile(
+    store: Store,
+) -> None:
+    clock = FakeClock(await _due(store))
+    other = _runner(store, clock, RecordingChannel(clock, MINUTE), "replica-b")
+    held: list[bool] = []
+
+    async def meanwhile() -> None:
+        held.append((await other.tick()).held_elsewhere)
+
+    channel = RecordingChannel(clock, MINUTE, meanwhile)
+    report = await _runner(store, clock, channel, "replica-a").tick()
+    assert len(report.sent) >= 2  # minutes of fake time went by inside one tick
+    assert held  # replica-b tried, after every post...
+    assert all(held)  # ...and never ticked while replica-a's tick ran
+
+
+async def test_a_tick_that_lost_its_lease_stops_and_the_new_holder_posts_the_rest(
+    store: Store,
+) -> None:
+    clock = FakeClock(await _due(store))
+    thief = Leases(store, holder="replica-b")
+
+    async def stalled() -> None:
+        # replica-a stalls for longer than its lease; replica-b takes the expired lease.
+        clock.advance(minutes=3)
+        assert await thief.take("reminder-tick", now=clock.now(), ttl=TTL) is not None
+
+    first = RecordingChannel(clock, MINUTE, stalled)
+    report = await _runner(store, clock, first, "replica-a").tick()
+    assert len(report.sent) == 1  # it stopped at its next renewal
+    planned = report.planned
+    await store.delete(Collection.LOCKS, "reminder-tick")  # replica-b's tick has ended
+    second = RecordingChannel(clock, MINUTE)
+    rest = await _runner(store, clock, second, "replica-b").tick()
+    posted = first.posts + second.posts
+    assert len(posted) == len(set(posted))  # nothing posted twice
+    assert len([key for key in report.sent + rest.sent if not key.startswith("digest|")]) == (
+        planned
+    )

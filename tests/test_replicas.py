@@ -27,14 +27,13 @@ from storage.cases import CaseRepository
 from storage.deliveries import DeliveryLog
 from storage.leases import Leases
 from storage.seen import SeenActivities, activity_key
-from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, shared_screen
 from tests.support.referral import STEPS_TO_REVIEW
 from tests.support.runners import paced_notifier
-from tests.support.stores import CrashingStore, MemoryStore
+from tests.support.stores import CrashingStore, open_backend
 
 Client = TestClient[Any, Any]
 REFERENCE = re.compile(r"COV-2026-\d{3}")
@@ -48,10 +47,10 @@ async def _client(settings: Settings, store: Store, clock: FakeClock) -> Client:
     return client
 
 
-@pytest.fixture(params=["tinydb", "memory"])
+@pytest.fixture(params=["tinydb", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def store(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Store]:
-    """The one store both replicas share: the embedded one, or the in-memory fake."""
-    shared: Store = TinyDBStore(settings.data_dir) if request.param == "tinydb" else MemoryStore()
+    """The one store both replicas share: embedded, in memory, or PostgreSQL."""
+    shared = await open_backend(request, settings.data_dir)
     yield shared
     await shared.close()
 

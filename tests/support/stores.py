@@ -6,7 +6,10 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from storage.base import (
     Collection,
@@ -18,6 +21,8 @@ from storage.base import (
     StoreError,
     check_key,
 )
+from storage.postgres_store import PostgresStore
+from storage.tinydb_store import TinyDBStore
 
 
 def _copy(data: Mapping[str, Any]) -> JsonDict:
@@ -206,3 +211,15 @@ class CrashingStore:
 
     async def close(self) -> None:
         """Nothing of its own to close: the inner store is the test's."""
+
+
+async def open_backend(request: pytest.FixtureRequest, directory: Path) -> Store:
+    """A fresh store of the backend a parametrised fixture names: "tinydb" (in `directory`),
+    "memory", or "postgres" (a database of the test's own; skipped when no server answers)."""
+    if request.param == "tinydb":
+        return TinyDBStore(directory)
+    if request.param == "memory":
+        return MemoryStore()
+    if request.param == "postgres":
+        return await PostgresStore.open(request.getfixturevalue("postgres_url"))
+    raise ValueError(f"no such backend: {request.param}")
