@@ -40,6 +40,9 @@ DEMO_USER_PREFIX = "demo:"
 DEMO_TEXT = "DEMO DATA: not a real child or incident."
 # Incidents are spread over this many days before today, so every stage of the clock is held.
 SPREAD_DAYS = 540
+# A case whose incident is older than this is finished (closed or its report published), as
+# nearly all are in a partnership after six months; `--all-open` keeps every case open.
+FINISHED_AFTER_DAYS = 180
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -49,6 +52,11 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     parser.add_argument("--cases", type=_positive, required=True, metavar="N")
     parser.add_argument("--seed", type=int, default=2026, help="the same seed, the same cases")
+    parser.add_argument(
+        "--all-open",
+        action="store_true",
+        help="keep every case open, however old (a stress test for the reminders)",
+    )
     parser.set_defaults(handler=with_settings(run))
 
 
@@ -64,7 +72,14 @@ def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr:
     partnerships = tuple(load_partnerships(settings.partnerships).partnerships.values())
     try:
         written = asyncio.run(
-            _into_store(settings, partnerships, args.cases, seed=args.seed, today=london_today())
+            _into_store(
+                settings,
+                partnerships,
+                args.cases,
+                seed=args.seed,
+                today=london_today(),
+                all_open=args.all_open,
+            )
         )
     except RealDataError as exc:
         stderr.write(f"review-bot: {exc}\n")
@@ -84,20 +99,35 @@ class RealDataError(Exception):
 
 
 async def _into_store(
-    settings: Settings, partnerships: Sequence[Partnership], count: int, *, seed: int, today: date
+    settings: Settings,
+    partnerships: Sequence[Partnership],
+    count: int,
+    *,
+    seed: int,
+    today: date,
+    all_open: bool,
 ) -> list[str]:
     from bot.app import open_store  # the app's one choice of backend
 
     store = await open_store(settings)
     try:
-        return await _write(store, partnerships, count, seed=seed, today=today)
+        return await write_demo_cases(
+            store, partnerships, count, seed=seed, today=today, all_open=all_open
+        )
     finally:
         await store.close()
 
 
-async def _write(
-    store: Store, partnerships: Sequence[Partnership], count: int, *, seed: int, today: date
+async def write_demo_cases(
+    store: Store,
+    partnerships: Sequence[Partnership],
+    count: int,
+    *,
+    seed: int,
+    today: date,
+    all_open: bool = False,
 ) -> list[str]:
+    """Write `count` demo cases through the store's interface; return their references."""
     for doc in await store.list(Collection.CASES):
         submitted = doc.data.get("submitted_by", {})
         if not str(submitted.get("user_id", "")).startswith(DEMO_USER_PREFIX):
@@ -107,11 +137,14 @@ async def _write(
     written = []
     for n in range(count):
         partnership = partnerships[n % len(partnerships)]
-        case = _demo_case(rng, partnership, today=today, number=n + 1)
+        case = _demo_case(rng, partnership, today=today, number=n + 1, all_open=all_open)
         reference = await cases.allocate_reference(
             partnership.reference_prefix, case.referral.incident.date.year
         )
-        case = case.model_copy(update={"reference": reference})
+        # Marked as already posted: demo data must not flood a review channel with cards.
+        case = case.model_copy(
+            update={"reference": reference, "channel_activity_id": f"demo-{reference}"}
+        )
         await cases.create(case)
         await cases.audit(
             reference,
@@ -124,12 +157,20 @@ async def _write(
     return written
 
 
-def _demo_case(rng: random.Random, partnership: Partnership, *, today: date, number: int) -> Case:
+def _demo_case(
+    rng: random.Random, partnership: Partnership, *, today: date, number: int, all_open: bool
+) -> Case:
     incident = today - timedelta(days=rng.randrange(1, SPREAD_DAYS))
     la_aware = min(today, incident + timedelta(days=rng.randrange(0, 4)))
     sin_made = la_aware + timedelta(days=rng.randrange(0, 5)) if rng.random() < 0.7 else None
     if sin_made is not None and sin_made > today:
         sin_made = None
+    finished = not all_open and (today - incident).days > FINISHED_AFTER_DAYS
+    if finished:
+        sin_made = None
+        status = CaseStatus.CLOSED
+    else:
+        status = CaseStatus.RAPID_REVIEW if sin_made else CaseStatus.REFERRED
     area = partnership.areas[0]
     referral = Referral(
         area=Area(
@@ -162,7 +203,7 @@ def _demo_case(rng: random.Random, partnership: Partnership, *, today: date, num
     return Case(
         reference=f"{partnership.reference_prefix}-{incident.year:04d}-001",
         partnership_id=partnership.id,
-        status=CaseStatus.RAPID_REVIEW if sin_made else CaseStatus.REFERRED,
+        status=status,
         referral=referral,
         screening=screen(referral),
         submitted_by=ReferrerIdentity(user_id=f"{DEMO_USER_PREFIX}{number:05d}"),
