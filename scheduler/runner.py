@@ -252,7 +252,9 @@ class ReminderRunner:
         await self._finish_filings(report)
         now = self._clock.now()
         cases = await self._open_cases()
-        reminders = self.plan(cases, now)
+        # Planning thousands of cases is pure computation: in a thread, so the event loop
+        # keeps answering other conversations' turns meanwhile (one tick runs at a time).
+        reminders = await asyncio.to_thread(self.plan, cases, now)
         report.planned = len(reminders)
         for reminder in reminders:
             partnership = self._partnerships.get(reminder.partnership_id)
