@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -138,7 +139,7 @@ async def open_store(settings: Settings) -> Store:
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
-    return TinyDBStore(settings.data_dir)
+    return await TinyDBStore.open(settings.data_dir)
 
 
 def store_description(settings: Settings) -> str:
@@ -410,6 +411,13 @@ async def _finish_filings_at_start(runner: ReminderRunner) -> None:
         logger.info("start-up: %d interrupted filing(s) finished", len(report.filed))
 
 
+async def _index_cases(cases: CaseRepository) -> None:
+    try:
+        await cases.build_child_index()
+    except StoreError:
+        logger.exception("cases not indexed yet: the next duplicate check tries again")
+
+
 def create_app(
     settings: Settings,
     *,
@@ -432,6 +440,8 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         owned = store is None
+        # Opened off the event loop: reading and checking every file of a large embedded store
+        # takes seconds. A damaged or locked store raises here, so the app never serves on it.
         active_store: Store = store if store is not None else await open_store(settings)
         replica = replica_id()
         active_clock: Clock = clock or (
@@ -446,6 +456,8 @@ def create_app(
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
         )
+        # Cases stored before the child index are indexed now, not at the first review card.
+        indexing = asyncio.create_task(_index_cases(repos.cases))
         lead_directory = LeadDirectory(
             groups=graph or graph_groups(settings, partnerships, active_clock)
         )
@@ -536,6 +548,9 @@ def create_app(
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         await recovery
+        indexing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await indexing
         await runner.drain()
         if owned:
             await active_store.close()

@@ -288,6 +288,7 @@ DECISION_REFUSED_UNAVAILABLE = (
     "I can't check who is a lead right now, so nothing was recorded. Please try again shortly."
 )
 DECISION_CONFLICT = "{name} has just recorded: {label}. {problem}"
+DECISION_CHECK_AGAIN = "Yours was not recorded: check the case and decide again."
 DECISION_CASE_GONE = "This case is no longer available here."
 REFERRER_UPDATE_TITLE = "Update on referral {reference}"
 # Milestone reminders and the weekly digest.

@@ -11,6 +11,7 @@ from typing import TextIO
 from cli import (
     case,
     check_config,
+    check_store,
     demo_data,
     migrate,
     package,
@@ -26,6 +27,7 @@ from cli.common import Handler
 COMMANDS = (
     serve,
     check_config,
+    check_store,
     timeline,
     redirects,
     package,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 from typing import TextIO
 
@@ -15,6 +16,7 @@ from safeguarding.faq import FaqFileError
 from safeguarding.partnerships import PartnershipsFileError
 from safeguarding.triage_model import ModelFileError
 from storage.base import StoreError
+from storage.shards import CorruptStoreError
 
 COMMAND = "serve"
 logger = logging.getLogger("review_bot")
@@ -50,18 +52,31 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
     mode = (
         "authentication ON" if settings.authentication_enabled else "authentication OFF (loopback)"
     )
-    logger.info(
-        "serving on http://%s:%d/api/messages, %s, store %s",
-        settings.host,
-        settings.port,
-        mode,
-        store_description(settings),
-    )
+
+    async def announce(app: web.Application) -> None:
+        # After the store opened (the app's first startup step): a refused start says only why.
+        # What start-up built (modules, the store's index) lives as long as the process: kept
+        # out of every later garbage collection, whose full passes over it would each hold
+        # the event loop for a tenth of a second.
+        gc.collect()
+        gc.freeze()
+        logger.info(
+            "serving on http://%s:%d/api/messages, %s, store %s",
+            settings.host,
+            settings.port,
+            mode,
+            store_description(settings),
+        )
+
+    app.on_startup.append(announce)
     # run_app handles SIGINT and SIGTERM: it stops accepting, then runs cleanup (closes the store).
     try:
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     except StoreError as exc:
-        # The store opens at start-up: PostgreSQL not answering, or a schema newer than this code.
+        # The store opens as the app starts: PostgreSQL not answering, a schema newer than this
+        # code, an embedded store damaged, locked by another process or unreadable.
         stderr.write(f"review-bot: cannot start: {exc}\n")
+        if isinstance(exc, CorruptStoreError):
+            stderr.write("review-bot: `review-bot check-store` lists every damaged file\n")
         return EXIT_USAGE
     return 0

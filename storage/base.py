@@ -27,6 +27,7 @@ class Collection(StrEnum):
     COUNTERS = "counters"  # per-partnership, per-year case reference numbers
     SEEN = "seen"  # activity ids already handled, by any replica; swept once expired
     LOCKS = "locks"  # leases, so one replica at a time does a job (the reminder tick)
+    CASE_INDEX = "case_index"  # which cases are about a child, so a check reads only those
 
 
 class StoreError(Exception):

@@ -61,8 +61,11 @@ async def test_a_dialog_resumes_from_the_store_after_a_restart(tmp_path: Path) -
     assert adapter.get_next_activity().text == "Which area?"
     await store.close()
 
-    raw = json.loads((tmp_path / "state.json").read_text())
-    assert raw["documents"], "dialog state was not written to the store"
+    # Plain JSON on disk (after the file's header line), never pickles.
+    files = [p for p in (tmp_path / "state").glob("*.json")]
+    assert files, "dialog state was not written to the store"
+    raw = json.loads(files[0].read_bytes().split(b"\n", 1)[1])
+    assert raw["documents"]["1"]["data"]["state"]
 
     reopened = TinyDBStore(tmp_path)
     await _run_turn(reopened, adapter, "Coventry")

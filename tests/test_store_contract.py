@@ -236,3 +236,64 @@ async def test_closed_store_refuses_work_and_is_not_ready(store: Store) -> None:
     assert await store.is_ready() is False
     with pytest.raises(StoreClosedError):
         await store.get(Collection.CASES, "k")
+
+
+async def test_numbered_entries_are_separate_documents(store: Store) -> None:
+    first = await store.put(Collection.AUDIT, "COV-2026-001/000001", {"n": 1})
+    await store.put(Collection.AUDIT, "COV-2026-001/000002", {"n": 2})
+    # A sibling's write does not move this one's e-tag, and deleting one keeps the other.
+    await store.put(Collection.AUDIT, "COV-2026-001/000001", {"n": 10}, if_match=first)
+    assert await store.delete(Collection.AUDIT, "COV-2026-001/000002") is True
+    trail = await store.list(Collection.AUDIT, prefix="COV-2026-001/")
+    assert [(d.key, d.data) for d in trail] == [("COV-2026-001/000001", {"n": 10})]
+
+
+async def test_concurrent_creators_of_different_entries_all_win(
+    open_store: StoreFactory,
+) -> None:
+    store = await open_store()
+
+    async def append(n: int) -> None:
+        await store.put(Collection.AUDIT, f"COV-2026-001/{n:06d}", {"n": n}, if_none_match=True)
+
+    await asyncio.gather(*(append(n) for n in range(1, 21)))
+    await store.close()
+    reopened = await open_store()
+    trail = await reopened.list(Collection.AUDIT, prefix="COV-2026-001/")
+    assert [d.data["n"] for d in trail] == list(range(1, 21))
+
+
+async def test_list_where_follows_updates_and_deletes(store: Store) -> None:
+    await store.put(Collection.CASES, "COV-2026-001", {"partnership_id": "coventry"})
+    etag = await store.put(Collection.CASES, "COV-2026-002", {"partnership_id": "coventry"})
+    await store.put(Collection.CASES, "COV-2026-002", {"partnership_id": "hull"}, if_match=etag)
+    await store.delete(Collection.CASES, "COV-2026-001")
+    coventry = await store.list(Collection.CASES, where={"partnership_id": "coventry"})
+    hull = await store.list(Collection.CASES, where={"partnership_id": "hull"})
+    assert ([d.key for d in coventry], [d.key for d in hull]) == ([], ["COV-2026-002"])
+
+
+async def test_list_where_compares_any_json_value(store: Store) -> None:
+    long_text = "x" * 500
+    await store.put(Collection.DELIVERIES, "a", {"state": "sent", "reason": long_text})
+    await store.put(Collection.DELIVERIES, "b", {"state": {"nested": [1, 2]}})
+    await store.put(Collection.DELIVERIES, "c", {"state": None, "attempts": 2})
+    await store.put(Collection.DELIVERIES, "d", {"attempts": 2.0})
+
+    async def keys(**where: object) -> list[str]:
+        return [d.key for d in await store.list(Collection.DELIVERIES, where=where)]
+
+    assert await keys(reason=long_text) == ["a"]
+    assert await keys(state={"nested": [1, 2]}) == ["b"]
+    assert await keys(state=None) == ["c", "d"]  # a missing field counts as null
+    assert await keys(attempts=2) == ["c", "d"]
+    assert await keys(state="sent", reason="other") == []
+
+
+@pytest.mark.parametrize("collection", list(Collection))
+async def test_every_collection_keeps_documents(store: Store, collection: Collection) -> None:
+    etag = await store.put(collection, "key:1/000001", {"in": collection.value})
+    doc = await store.get(collection, "key:1/000001")
+    assert doc is not None
+    assert (doc.data, doc.etag) == ({"in": collection.value}, etag)
+    assert [d.key for d in await store.list(collection, prefix="key:1/")] == ["key:1/000001"]

@@ -457,7 +457,13 @@ class DecisionDesk:
                 reloaded = await self._cases.get(case.reference)
                 if reloaded is None:
                     break
+                seen = len(case.decisions)
                 case, etag = reloaded
+                if len(case.decisions) > seen:
+                    # Another lead decided while this click was on its way: the lead is shown
+                    # that decision and decides again, never a second one stacked unseen.
+                    notice = self._conflict_notice(case, actor, now, wording.DECISION_CHECK_AGAIN)
+                    return await view(case, partnership, for_lead=True, notice=notice, lead=lead)
                 continue
             if result.audit is not None:
                 entry = result.audit
