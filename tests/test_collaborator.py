@@ -342,7 +342,10 @@ def test_the_acknowledgement_says_the_authority_where_the_child_was_harmed_notif
     text = _text(card)
     name = coventry().name
     assert wording.ACK_LEAD_ELSEWHERE.format(partnership=name) in text
-    assert "leads the rapid review. It decides whether to tell the national Panel, and tells it" in text
+    assert (
+        "leads the rapid review. It decides whether to tell the national Panel, and tells it"
+        in text
+    )
     assert f"{name} takes part" in text
     assert "Its deadlines are counted there, not here" in text
     for wrong in ("If it notifies", "notification is due by", "overdue"):
