@@ -25,7 +25,7 @@ from aiohttp import ClientError, ClientSession, TCPConnector
 
 from bot.settings import EXAMPLE_PARTNERSHIPS
 from tests.support import activities
-from tests.support.referral import ACTIONS, AGENCIES, AREA, CHILD, CRITERIA, INCIDENT, REFERRER
+from tests.support.referral import STEPS
 
 HELP_TURNS = 200
 WALKS = 40
@@ -114,18 +114,9 @@ def _as(activity: dict[str, Any], user: int, prefix: str) -> dict[str, Any]:
 
 def _walk(url: str, n: int) -> list[tuple[str, dict[str, Any]]]:
     """A whole referral as (step, activity): install, start, every card, then Submit."""
-    child = {**CHILD, "date_of_birth": (date(2015, 1, 1) + timedelta(days=n % 1500)).isoformat()}
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("safety", {"answer": "incident"}),
-        ("area", AREA),
-        ("referrer", REFERRER),
-        ("child", {**child, "next": "continue"}),
-        ("incident", INCIDENT),
-        ("agencies", AGENCIES),
-        ("criteria", CRITERIA),
-        ("actions", ACTIONS),
-        ("review", {"submit": True}),
-    ]
+    dob = (date(2015, 1, 1) + timedelta(days=n % 1500)).isoformat()
+    # Each walk's child is another child, so the duplicate check finds none.
+    steps = [(s, {**i, "date_of_birth": dob} if s == "child" else i) for s, i in STEPS]
     return [
         ("install", activities.personal_install(url)),
         ("start", activities.card_submit(url, {"action": "start_referral"})),

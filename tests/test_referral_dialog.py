@@ -29,7 +29,16 @@ from storage.cases import CaseRepository, DraftRepository
 from storage.tinydb_store import TinyDBStore
 from tests.support.cards import assert_valid_card
 from tests.support.fakes import FakeClock, shared_screen
-from tests.support.referral import ACTIONS, AGENCIES, AREA, CHILD, CRITERIA, INCIDENT, REFERRER
+from tests.support.referral import (
+    ACTIONS,
+    AGENCIES,
+    AREA,
+    CHILD,
+    CRITERIA,
+    INCIDENT,
+    REFERRER,
+    STEPS,
+)
 from usecases.errors import NotifierError
 
 USER = ChannelAccount(id="29:user-1", name="Practitioner", aad_object_id="aad-user-1")
@@ -538,16 +547,8 @@ async def test_a_referral_card_after_a_restart_is_handled_from_the_draft(
     assert steps_offered(await h.step("area", **AREA)) == {"referrer"}
 
 
-_STEPS_BEFORE: list[tuple[str, dict[str, Any]]] = [
-    ("safety", {"answer": "incident"}),
-    ("area", AREA),
-    ("referrer", REFERRER),
-    ("child", {**CHILD, "next": "continue"}),
-    ("incident", INCIDENT),
-    ("agencies", AGENCIES),
-    ("criteria", CRITERIA),
-    ("actions", ACTIONS),
-]
+# Every card before the review.
+_STEPS_BEFORE = STEPS[:-1]
 
 
 @pytest.mark.parametrize("at_step", range(len(_STEPS_BEFORE) + 1))

@@ -9,15 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.support import activities
 from tests.support.connector import FakeConnector
-from tests.support.referral import (
-    ACTIONS,
-    AGENCIES,
-    AREA,
-    CHILD,
-    CRITERIA,
-    INCIDENT,
-    REFERRER,
-)
+from tests.support.referral import STEPS
 
 Client = TestClient[Any, Any]
 
@@ -36,18 +28,7 @@ async def test_a_referral_over_http_posts_the_case_card_to_the_review_channel(
     await _post(bot, activities.team_install(url, team_id="team-id"))
     await _post(bot, activities.personal_install(url))
     await _post(bot, activities.card_submit(url, {"action": "start_referral"}))
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("safety", {"answer": "incident"}),
-        ("area", AREA),
-        ("referrer", REFERRER),
-        ("child", {**CHILD, "next": "continue"}),
-        ("incident", INCIDENT),
-        ("agencies", AGENCIES),
-        ("criteria", CRITERIA),
-        ("actions", ACTIONS),
-        ("review", {"submit": True}),
-    ]
-    for step, inputs in steps:
+    for step, inputs in STEPS:
         await _post(
             bot, activities.card_submit(url, {"action": "referral", "step": step, **inputs})
         )
@@ -73,17 +54,9 @@ async def test_the_home_partnership_is_told_in_its_own_channel_when_another_lead
     await _post(bot, activities.team_install(url, team_id="team-id"))  # Coventry's channel
     await _post(bot, activities.personal_install(url))
     await _post(bot, activities.card_submit(url, {"action": "start_referral"}))
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("safety", {"answer": "incident"}),
-        ("area", {"area": "Coventry", "harm_area": "Warwickshire"}),
-        ("referrer", REFERRER),
-        ("child", {**CHILD, "next": "continue"}),
-        ("incident", INCIDENT),
-        ("agencies", AGENCIES),
-        ("criteria", CRITERIA),
-        ("actions", ACTIONS),
-        ("review", {"submit": True}),
-    ]
+    # The child lives in Coventry and was harmed in Warwickshire.
+    harmed_elsewhere = {"area": "Coventry", "harm_area": "Warwickshire"}
+    steps = [(step, harmed_elsewhere if step == "area" else inputs) for step, inputs in STEPS]
     for step, inputs in steps:
         await _post(
             bot, activities.card_submit(url, {"action": "referral", "step": step, **inputs})

@@ -36,3 +36,16 @@ ACTIONS = {
     "parallel": "police",
     "media_interest": "no",
 }
+
+# Every card of one referral in order, as (step, inputs), ending with Submit on the review.
+STEPS: list[tuple[str, dict[str, object]]] = [
+    ("safety", {"answer": "incident"}),
+    ("area", AREA),
+    ("referrer", REFERRER),
+    ("child", {**CHILD, "next": "continue"}),
+    ("incident", INCIDENT),
+    ("agencies", AGENCIES),
+    ("criteria", CRITERIA),
+    ("actions", ACTIONS),
+    ("review", {"submit": True}),
+]
