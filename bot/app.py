@@ -23,7 +23,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from pydantic import ValidationError
 
 from bot.clock import ShiftedClock, SystemClock
-from bot.connectors import cached_authentication
+from bot.connectors import CachedConnectors, cached_authentication
 from bot.conversations import ConversationRegistry
 from bot.graph import GraphGroups, msal_token_provider
 from bot.handler import ReviewBot
@@ -456,6 +456,8 @@ def create_app(
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         await runner.drain()
+        if isinstance(authentication, CachedConnectors):
+            await authentication.close()
         if owned:
             await active_store.close()
 

@@ -9,11 +9,13 @@ headers (the bearer token among them) and body, failed attempts and transport re
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from botbuilder.core import TurnContext
@@ -24,16 +26,18 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
 from botframework.connector.auth import BotFrameworkAuthentication
 from cryptography.hazmat.primitives.asymmetric import rsa
-from msrest.exceptions import HttpOperationError
+from msrest.exceptions import ClientRequestError, HttpOperationError
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from bot.app import adapter_config, create_app
 from bot.connectors import BoundedCache, CachedConnectors, cached_authentication
+from bot.notifier import _never_sent
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.credentials import FakeTokenIssuer
-from tests.support.fakes import FakeClock, shared_screen
+from tests.support.fakes import FakeClock, FakeTime, shared_screen
 from tests.support.openid import channel_token
 from tests.support.referral import STEPS
 
@@ -171,28 +175,37 @@ def _reference(url: str) -> ConversationReference:
 
 
 async def _proactive(authentication: BotFrameworkAuthentication, connector: FakeConnector) -> Any:
-    """Send, reply, fail and update through continue_conversation; what each call came to."""
+    """Send, fail and update through continue_conversation; what each call came to."""
     adapter = CloudAdapter(authentication)
     outcomes: list[str] = []
 
     async def callback(context: TurnContext) -> None:
         context.activity.id = None
-        for answer in ("ok", "500", "429:7"):
+        for answer in ("ok", "500", "429:7", "drop"):
             connector.script = [answer]
             try:
                 sent = await context.send_activity(Activity(type="message", text=answer))
                 outcomes.append("sent" if sent.id else "sent without an id")
             except HttpOperationError as exc:
                 outcomes.append(f"HTTP {exc.response.status_code}")
-        connector.put_script = ["500"]  # once: the SDK's transport tries a PUT again
+            except ClientRequestError as exc:
+                # What the Notifier reads to decide whether a post may be sent again.
+                outcomes.append(f"failed, never sent: {_never_sent(exc.inner_exception)}")
         update = Activity(type="message", text="updated", id="activity-1")
         update.conversation = context.activity.conversation
-        await context.update_activity(update)
-        outcomes.append("updated")
+        # Each once: the SDK's transport tries the PUT again (after Retry-After, on 429).
+        for answer in ("500", "429:0", "drop", "307"):
+            connector.put_script = [answer]
+            await context.update_activity(update)
+            outcomes.append(f"updated after {answer}")
 
     connector.requests.clear()
-    await adapter.continue_conversation(_reference(connector.url), callback, APP_ID)
-    return outcomes, list(connector.requests)
+    try:
+        await adapter.continue_conversation(_reference(connector.url), callback, APP_ID)
+    finally:
+        if isinstance(authentication, CachedConnectors):
+            await authentication.close()
+    return outcomes, [(m, path, headers, body) for m, path, headers, body in connector.requests]
 
 
 async def test_failed_sends_and_transport_retries_are_the_stock_sdks(
@@ -211,10 +224,19 @@ async def test_failed_sends_and_transport_retries_are_the_stock_sdks(
 
     assert ours == stock
     outcomes, requests = ours
-    assert outcomes == ["sent", "HTTP 500", "HTTP 429", "updated"]
-    methods = [r[0] for r in requests]
-    # POSTs are never sent twice; a PUT answered 500 is tried again by the transport.
-    assert methods == ["POST", "POST", "POST", "PUT", "PUT"]
+    assert outcomes == [
+        "sent",
+        "HTTP 500",
+        "HTTP 429",
+        "failed, never sent: False",
+        "updated after 500",
+        "updated after 429:0",
+        "updated after drop",
+        "updated after 307",
+    ]
+    # POSTs are never sent twice; each PUT is, by the transport (the last to where it moved).
+    assert [r[0] for r in requests] == ["POST"] * 4 + ["PUT"] * 8
+    assert requests[-1][1].endswith("/activities/activity-1?moved=1")
     assert all(r[2]["Authorization"] == "Bearer token-1" for r in requests)
 
 
@@ -306,5 +328,69 @@ async def test_beyond_the_bound_a_service_url_gets_a_new_client_and_still_its_re
 
     for url in (*urls, *urls):
         await adapter.continue_conversation(_reference(url), callback, "")
+    await authentication.close()
     hosts = [headers["Host"].split(":")[0] for _, _, headers, _ in connector.requests]
     assert hosts == ["127.0.0.1", "localhost", "127.0.0.1", "localhost"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # nothing listens here once the probe is closed
+
+
+async def test_a_refused_connection_is_tried_again_as_urllib3_would_and_never_sent() -> None:
+    fake = FakeTime()
+    authentication = CachedConnectors(
+        ConfigurationBotFrameworkAuthentication(
+            adapter_config(Settings(partnerships=EXAMPLE_PARTNERSHIPS))
+        ),
+        sleep=fake.sleep,
+    )
+    failures: list[ClientRequestError] = []
+
+    async def callback(context: TurnContext) -> None:
+        context.activity.id = None
+        try:
+            await context.send_activity("posted")
+        except ClientRequestError as exc:
+            failures.append(exc)
+
+    url = f"http://127.0.0.1:{_closed_port()}/"
+    await CloudAdapter(authentication).continue_conversation(_reference(url), callback, "")
+    await authentication.close()
+
+    [failure] = failures
+    inner = failure.inner_exception
+    assert isinstance(inner, requests.ConnectionError)
+    assert isinstance(inner.args[0], MaxRetryError)
+    assert isinstance(inner.args[0].reason, NewConnectionError)
+    assert _never_sent(inner)  # so the Notifier may send it again
+    # msrest's policy: 3 connection retries, backing off 0, 1.6 and 3.2 seconds (0 is no wait).
+    assert fake.slept == [1.6, 3.2]
+
+
+async def test_a_retry_after_on_an_update_is_waited_out_on_the_event_loop(
+    connector: FakeConnector,
+) -> None:
+    fake = FakeTime()
+    authentication = CachedConnectors(
+        ConfigurationBotFrameworkAuthentication(
+            adapter_config(Settings(partnerships=EXAMPLE_PARTNERSHIPS))
+        ),
+        sleep=fake.sleep,
+    )
+
+    async def callback(context: TurnContext) -> None:
+        update = Activity(type="message", text="updated", id="activity-1")
+        update.conversation = context.activity.conversation
+        connector.put_script = ["429:3"]
+        await context.update_activity(update)
+
+    await CloudAdapter(authentication).continue_conversation(
+        _reference(connector.url), callback, ""
+    )
+    await authentication.close()
+    assert [r[0] for r in connector.requests] == ["PUT", "PUT"]
+    assert fake.slept == [3.0]

@@ -43,7 +43,8 @@ class FakeConnector:
     url: str = ""
     sent: list[Sent] = field(default_factory=list)
     # Scripted answers to the next POSTs, in order: "429:<seconds>", "500" (not posted),
-    # "500-landed" (posted, then 500), "404", "hang" (never answers until released).
+    # "500-landed" (posted, then 500), "404", "hang" (never answers until released),
+    # "drop" (the connection is closed without an answer).
     # When empty, every POST succeeds.
     script: list[str] = field(default_factory=list)
     # What GET .../members/{id} answers beyond the id, by member id (e.g. userPrincipalName).
@@ -60,7 +61,8 @@ class FakeConnector:
     page_size: int = 2
     # Every member looked up, in order (conversation id, member id).
     member_lookups: list[tuple[str, str]] = field(default_factory=list)
-    # Scripted answers to the next PUTs, as for POSTs: "500" (not updated), "429:<seconds>".
+    # Scripted answers to the next PUTs: "500" (not updated), "429:<seconds>", "drop", and
+    # "307" (moved: the same PUT is to be sent to the same path with ?moved=1).
     put_script: list[str] = field(default_factory=list)
     # Every request that reached the connector, answered or not: (method, path, headers, body).
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
@@ -90,6 +92,8 @@ class FakeConnector:
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
         answer = self.script.pop(0) if self.script else "ok"
+        if answer == "drop":
+            return self._drop(request)
         if answer == "hang":
             await self.release.wait()
             return web.json_response({"error": {"code": "Gone"}}, status=503)
@@ -119,6 +123,10 @@ class FakeConnector:
     async def _put(self, request: web.Request) -> web.Response:
         body = await request.json()
         answer = self.put_script.pop(0) if self.put_script else "ok"
+        if answer == "drop":
+            return self._drop(request)
+        if answer == "307":
+            raise web.HTTPTemporaryRedirect(location=f"{request.path}?moved=1")
         if answer.startswith("429"):
             return web.json_response(
                 {"error": {"code": "TooManyRequests"}},
@@ -137,6 +145,12 @@ class FakeConnector:
             )
         )
         return web.json_response({"id": request.match_info["activity_id"]})
+
+    def _drop(self, request: web.Request) -> web.Response:
+        # Closing the socket mid-request: the bot reads no answer at all.
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=500)
 
     async def _member(self, request: web.Request) -> web.Response:
         member = request.match_info["member"]
