@@ -124,11 +124,9 @@ def adapter_config(settings: Settings) -> AdapterConfig:
 def build_authentication(
     settings: Settings, *, credentials: ServiceClientCredentialsFactory | None = None
 ) -> BotFrameworkAuthentication:
-    """Bot Framework authentication from settings (empty app id: auth off, loopback only).
-
-    Connector clients and credentials are kept between turns (`bot.connectors`); `credentials`
-    replaces the factory the settings would give (tests issue tokens offline with it).
-    """
+    """Bot Framework authentication from settings (empty app id: auth off, loopback only)."""
+    # Connector clients and credentials are kept between turns (bot.connectors); `credentials`
+    # replaces the factory the settings would give (tests issue tokens offline with it).
     return cached_authentication(adapter_config(settings), credentials=credentials)
 
 

@@ -628,11 +628,9 @@ class CachedConnectors(BotFrameworkAuthentication):  # type: ignore[misc]
 def cached_authentication(
     configuration: Any, *, credentials: ServiceClientCredentialsFactory | None = None
 ) -> CachedConnectors:
-    """The SDK's configuration-driven authentication, with its clients and credentials kept.
-
-    `credentials` replaces the SDK's factory built from `configuration` (tests hand in a fake
-    that issues tokens offline); either way each set of credentials is built once.
-    """
+    """The SDK's configuration-driven authentication, its clients and credentials kept."""
+    # `credentials` replaces the SDK's factory built from `configuration` (tests hand in a fake
+    # that issues tokens offline); either way each set of credentials is built once.
     inner = credentials or ConfigurationServiceClientCredentialFactory(configuration)
     return CachedConnectors(
         ConfigurationBotFrameworkAuthentication(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import statistics
 import sys
@@ -27,6 +28,7 @@ from bot.settings import EXAMPLE_PARTNERSHIPS
 from tests.support import activities
 from tests.support.referral import STEPS
 
+STARTS = 3  # cold starts of each bot; the median is reported
 HELP_TURNS = 200
 WALKS = 40
 CONCURRENCY = 20
@@ -56,16 +58,37 @@ class Bot:
     ready_path: str
     port: int = field(default_factory=_free_port)
     process: asyncio.subprocess.Process | None = None
-    startup_s: float = 0.0
+    startups: list[float] = field(default_factory=list)
     timings: dict[str, list[float]] = field(default_factory=dict)
+    # Process CPU seconds (all threads) spent on each kind of turn, and how many were counted.
+    cpu: dict[str, float] = field(default_factory=dict)
     throughput: dict[str, float] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
+        """Where the bot listens."""
         return f"http://127.0.0.1:{self.port}"
 
-    def record(self, kind: str, ms: float) -> None:
+    @property
+    def startup_s(self) -> float:
+        """The median time from starting the process to ready."""
+        return statistics.median(self.startups)
+
+    def record(self, kind: str, ms: float, cpu_s: float) -> None:
+        """Keep one turn's wall time and the CPU its process spent on it."""
         self.timings.setdefault(kind, []).append(ms)
+        self.cpu[kind] = self.cpu.get(kind, 0.0) + cpu_s
+
+    def cpu_now(self) -> float:
+        """CPU seconds the bot's process has used (Linux /proc; 0 elsewhere)."""
+        if self.process is None:
+            return 0.0
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _wait_ready(session: ClientSession, bot: Bot, ok: Callable[[int], bool]) -> None:
@@ -97,7 +120,13 @@ async def _start(session: ClientSession, bot: Bot, cwd: Path, ok: Callable[[int]
         stderr=asyncio.subprocess.DEVNULL,
     )
     await _wait_ready(session, bot, ok)
-    bot.startup_s = time.perf_counter() - started
+    bot.startups.append(time.perf_counter() - started)
+
+
+async def _stop(bot: Bot) -> None:
+    if bot.process is not None and bot.process.returncode is None:
+        bot.process.terminate()
+        await bot.process.wait()
 
 
 def _as(activity: dict[str, Any], user: int, prefix: str) -> dict[str, Any]:
@@ -148,22 +177,22 @@ def _kind(step: str) -> str | None:
     return None
 
 
-async def _walk_timed(session: ClientSession, bot: Bot, url: str, n: int, prefix: str) -> int:
-    turns = 0
+async def _timed(session: ClientSession, bot: Bot, body: dict[str, Any], kind: str | None) -> None:
+    before = bot.cpu_now()
+    elapsed = await _post(session, bot, body)
+    if kind is not None:
+        bot.record(kind, elapsed, bot.cpu_now() - before)
+
+
+async def _walk_timed(session: ClientSession, bot: Bot, url: str, n: int, prefix: str) -> None:
     for step, body in _walk(url, n):
-        elapsed = await _post(session, bot, _as(body, n, prefix))
-        turns += 1
-        kind = _kind(step)
-        if kind is not None:
-            bot.record(kind, elapsed)
-    return turns
+        await _timed(session, bot, _as(body, n, prefix), _kind(step))
 
 
 async def _latency(sessions: dict[str, ClientSession], bots: list[Bot], url: str) -> None:
     for _ in range(HELP_TURNS):
         for bot in bots:
-            elapsed = await _post(sessions[bot.name], bot, activities.message(url, "help"))
-            bot.record("help", elapsed)
+            await _timed(sessions[bot.name], bot, activities.message(url, "help"), "help")
     for n in range(WALKS):
         for bot in bots:
             await _walk_timed(sessions[bot.name], bot, url, 10_000 + n, "walk")
@@ -217,10 +246,12 @@ def _report(bots: dict[str, Bot], out: Callable[[str], None]) -> None:
     echo, raw, ours = bots["echo"], bots["raw"], bots["ours"]
     out("")
     out("side by side, one run: each bot its own process on loopback, auth off, replies POSTed")
-    out("to the same fake connector (another process); sequential turns interleaved bot by bot")
+    out("to the same fake connector (another process); sequential turns interleaved bot by bot;")
+    out("CPU per turn is the bot process's own (all its threads), steadier than wall time when")
+    out("the machine is busy")
     out("")
-    out("| turn | p50 | p95 | p50 vs echo bot |")
-    out("|---|---|---|---|")
+    out("| turn | p50 | p95 | CPU per turn | p50 vs echo bot |")
+    out("|---|---|---|---|---|")
     help_echo = statistics.median(echo.timings["help"])
     out(f"| raw aiohttp bot, `help` | {_cell(raw, 'help', help_echo)}")
     out(f"| stock echo bot, `help` | {_cell(echo, 'help', help_echo)}")
@@ -240,15 +271,17 @@ def _report(bots: dict[str, Bot], out: Callable[[str], None]) -> None:
         )
     out("")
     out(
-        f"start-up to ready: ours {ours.startup_s:.2f} s (to /readyz 200), echo bot"
-        f" {echo.startup_s:.2f} s, raw {raw.startup_s:.2f} s (to answering HTTP)"
+        f"start-up to ready (median of {STARTS} cold starts): ours {ours.startup_s:.2f} s"
+        f" (to /readyz 200), echo bot {echo.startup_s:.2f} s, raw {raw.startup_s:.2f} s"
+        " (to answering HTTP)"
     )
 
 
 def _cell(bot: Bot, kind: str, base: float) -> str:
     values = bot.timings[kind]
     p50 = statistics.median(values)
-    return f"{p50:.1f} ms | {_p(values, 0.95):.1f} ms | {p50 / base:.2f}× |"
+    cpu_ms = bot.cpu.get(kind, 0.0) / len(values) * 1000
+    return f"{p50:.1f} ms | {_p(values, 0.95):.1f} ms | {cpu_ms:.1f} ms | {p50 / base:.2f}× |"
 
 
 async def _run(out: Callable[[str], None]) -> None:
@@ -286,7 +319,10 @@ async def _run(out: Callable[[str], None]) -> None:
             url = connector.url + "/"
             for name in BOTS:
                 bots[name].env.setdefault("PYTHONPATH", connector.env["PYTHONPATH"])
-                await _start(control, bots[name], cwd, lambda status: status in (200, 405))
+                for n in range(STARTS):
+                    if n:
+                        await _stop(bots[name])
+                    await _start(control, bots[name], cwd, lambda status: status in (200, 405))
             async with control.post(bots["ours"].url + "/_test/clock", json={"now": NOW}) as r:
                 assert r.status == 200, await r.text()
             order = [bots[name] for name in BOTS]
@@ -298,6 +334,7 @@ async def _run(out: Callable[[str], None]) -> None:
                 for n in range(2):
                     await _walk_timed(sessions[bot.name], bot, url, n, "warm")
                 bot.timings.clear()
+                bot.cpu.clear()
             await _latency(sessions, order, url)
             await _check_filed(control, url, WALKS + 2)
             for bot in order:
@@ -307,9 +344,7 @@ async def _run(out: Callable[[str], None]) -> None:
             for session in (*sessions.values(), control):
                 await session.close()
             for bot in (*bots.values(), connector):
-                if bot.process is not None and bot.process.returncode is None:
-                    bot.process.terminate()
-                    await bot.process.wait()
+                await _stop(bot)
     _report(bots, out)
 
 
