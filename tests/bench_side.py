@@ -30,7 +30,7 @@ from tests.support.referral import STEPS
 
 STARTS = 3  # cold starts of each bot; the median is reported
 HELP_TURNS = 200
-WALKS = 40
+WALKS = 60
 CONCURRENCY = 20
 HELP_TURNS_EACH = 30  # per conversation, at 20 at once
 WALKS_EACH = 2  # per conversation, at 20 at once

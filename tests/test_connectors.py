@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,13 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+)
 from botframework.connector.auth import BotFrameworkAuthentication
 from cryptography.hazmat.primitives.asymmetric import rsa
 from msrest.exceptions import ClientRequestError, HttpOperationError
@@ -394,3 +401,40 @@ async def test_a_retry_after_on_an_update_is_waited_out_on_the_event_loop(
     await authentication.close()
     assert [r[0] for r in connector.requests] == ["PUT", "PUT"]
     assert fake.slept == [3.0]
+
+
+class _Colour(StrEnum):
+    GOOD = "good"
+
+
+async def test_card_content_that_is_not_plain_json_is_sent_as_msrest_sends_it(
+    connector: FakeConnector,
+) -> None:
+    content = {
+        "type": "AdaptiveCard",
+        "body": [{"type": "TextBlock", "text": "Å ✓", "wrap": True, "size": 1.5, "n": None}],
+        "odd": [("a", 1), _Colour.GOOD, datetime(2026, 11, 24, 10, 0, tzinfo=UTC), 10**20],
+    }
+
+    async def callback(context: TurnContext) -> None:
+        context.activity.id = None
+        card = Attachment(content_type="application/vnd.microsoft.card.adaptive", content=content)
+        await context.send_activity(Activity(type="message", attachments=[card]))
+
+    bodies = []
+    config = adapter_config(Settings(partnerships=EXAMPLE_PARTNERSHIPS))
+    for authentication in (
+        ConfigurationBotFrameworkAuthentication(config),
+        cached_authentication(config),
+    ):
+        connector.requests.clear()
+        await CloudAdapter(authentication).continue_conversation(
+            _reference(connector.url), callback, ""
+        )
+        if isinstance(authentication, CachedConnectors):
+            await authentication.close()
+        [(_, _, _, body)] = connector.requests
+        bodies.append(body)
+    stock, ours = bodies
+    assert ours == stock
+    assert ours["attachments"][0]["content"]["odd"][0] == "('a', 1)"  # msrest's own rule
