@@ -17,15 +17,16 @@ from typing import Any
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from botbuilder.core import ConversationState, TurnContext
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
+from botbuilder.integration.aiohttp import CloudAdapter
+from botframework.connector.auth import (
+    BotFrameworkAuthentication,
+    ServiceClientCredentialsFactory,
 )
-from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from pydantic import ValidationError
 
 from bot.clock import ShiftedClock, SystemClock
+from bot.connectors import CachedConnectors, cached_authentication
 from bot.conversations import ConversationRegistry
 from bot.graph import GraphGroups, msal_token_provider
 from bot.handler import ReviewBot
@@ -113,8 +114,8 @@ SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 STARTUP_RECOVERY = web.AppKey("startup_recovery", asyncio.Task[None])
 
 
-def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
-    """Bot Framework authentication from settings (empty app id: auth off, loopback only)."""
+def adapter_config(settings: Settings) -> AdapterConfig:
+    """What the SDK's ConfigurationBotFrameworkAuthentication reads, from our settings."""
     config = AdapterConfig(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
@@ -128,7 +129,16 @@ def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
             TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url,
             TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=BOT_FRAMEWORK_ISSUER,
         )
-    return ConfigurationBotFrameworkAuthentication(config)
+    return config
+
+
+def build_authentication(
+    settings: Settings, *, credentials: ServiceClientCredentialsFactory | None = None
+) -> BotFrameworkAuthentication:
+    """Bot Framework authentication from settings (empty app id: auth off, loopback only)."""
+    # Connector clients and credentials are kept between turns (bot.connectors); `credentials`
+    # replaces the factory the settings would give (tests issue tokens offline with it).
+    return cached_authentication(adapter_config(settings), credentials=credentials)
 
 
 async def open_store(settings: Settings) -> Store:
@@ -424,6 +434,7 @@ def create_app(
     store: Store | None = None,
     clock: Clock | None = None,
     connector: BotFrameworkAuthentication | None = None,
+    credentials: ServiceClientCredentialsFactory | None = None,
     graph: GraphGroups | None = None,
     screen: Screen | None = None,
 ) -> web.Application:
@@ -432,7 +443,7 @@ def create_app(
     app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[PARTNERSHIPS] = partnerships
-    authentication = connector or build_authentication(settings)
+    authentication = connector or build_authentication(settings, credentials=credentials)
     calendars = calendars_for(settings)
     faqs = load_faqs(partnerships, settings.partnerships.parent)
     national_faq = load_faq_file(NATIONAL_FAQ_FILE)
@@ -552,6 +563,8 @@ def create_app(
         with contextlib.suppress(asyncio.CancelledError):
             await indexing
         await runner.drain()
+        if isinstance(authentication, CachedConnectors):
+            await authentication.close()
         if owned:
             await active_store.close()
 

@@ -1,4 +1,8 @@
-"""Hand-run benchmark (`make bench`): what one turn and one timeline cost. Never run by pytest."""
+"""Hand-run benchmark (`make bench`): what one turn and one timeline cost. Never run by pytest.
+
+First the product beside the stock echo bot and a raw aiohttp bot (`tests/bench_side.py`),
+then one turn in process with 10 and 10,000 cases stored, reminder planning and timelines.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from safeguarding.timeline import CaseDates, compute_timeline
 from scheduler.plan import OpenMilestonesCache, plan_reminders
 from storage.base import Collection
 from storage.tinydb_store import TinyDBStore
+from tests.bench_side import side_by_side
 from tests.support import activities
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
@@ -122,6 +127,8 @@ def _planning(count: int) -> tuple[float, float, int]:
 def main() -> None:
     """Print the figures the README records."""
     logging.disable(logging.CRITICAL)
+    side_by_side(_out)
+    _out("")
     asyncio.run(_turns(10))  # warm-up: first connections, imports, caches
     for cases in (10, 10_000):
         timings = asyncio.run(_turns(cases))[10:]  # skip warm-up

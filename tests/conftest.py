@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.app import create_app
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from storage.tinydb_store import TinyDBStore
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, shared_screen
+from tests.support.openid import openid_server
 from tests.support.postgres import postgres_server, postgres_url
 
 __all__ = ["postgres_server", "postgres_url"]  # fixtures for every test: a fresh database
@@ -72,6 +74,19 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path / "data", partnerships=EXAMPLE_PARTNERSHIPS, reminders_enabled=False
     )
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> rsa.RSAPrivateKey:
+    """The key the fake Bot Framework channel signs tokens with."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def openid(signing_key: rsa.RSAPrivateKey) -> Iterator[str]:
+    """A loopback OpenID metadata document and JWKS holding the signing key."""
+    with openid_server(signing_key) as url:
+        yield url
 
 
 @pytest.fixture

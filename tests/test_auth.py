@@ -7,75 +7,26 @@ reaches the internet.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
-from bot.app import BOT_FRAMEWORK_ISSUER, create_app
+from bot.app import create_app
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from storage.base import Collection
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
+from tests.support.openid import channel_token
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
-KID = "test-key"
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture(scope="module")
-def signing_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture
-def openid(signing_key: rsa.RSAPrivateKey) -> Iterator[str]:
-    """A loopback OpenID metadata document and JWKS holding the test key.
-
-    The SDK fetches keys with blocking `requests` calls from inside the event loop, so this
-    server runs in its own thread rather than on the test's loop (which would deadlock).
-    """
-    jwk = json.loads(RSAAlgorithm.to_jwk(signing_key.public_key()))
-    jwk.update({"kid": KID, "use": "sig", "endorsements": ["msteams"]})
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            base = f"http://127.0.0.1:{self.server.server_address[1]}"
-            if self.path == "/openid":
-                payload = {"jwks_uri": f"{base}/keys"}
-            elif self.path == "/keys":
-                payload = {"keys": [jwk]}
-            else:
-                self.send_error(404)
-                return
-            body = json.dumps(payload).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    # Each test serves on a new port, so the SDK's per-URL key cache never carries over.
-    yield f"http://127.0.0.1:{server.server_address[1]}/openid"
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 @pytest.fixture
@@ -99,16 +50,7 @@ async def secured(
 
 
 def _token(key: rsa.RSAPrivateKey, service_url: str, **claims: Any) -> str:
-    now = int(time.time())
-    body = {
-        "iss": BOT_FRAMEWORK_ISSUER,
-        "aud": APP_ID,
-        "serviceurl": service_url,
-        "nbf": now - 10,
-        "exp": now + 600,
-        **claims,
-    }
-    return jwt.encode(body, key, algorithm="RS256", headers={"kid": KID})
+    return channel_token(key, APP_ID, service_url, **claims)
 
 
 async def _post(client: Client, body: dict[str, Any], token: str | None) -> int:

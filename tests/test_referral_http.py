@@ -107,3 +107,29 @@ async def test_the_home_partnership_is_told_in_its_own_channel_when_another_lead
     assert "JD, 4 years" in posted
     assert "Jane" not in posted
     assert "unexplained fractures" not in posted
+
+
+async def test_turns_that_change_no_dialog_state_do_not_write_it(
+    bot: Client, connector: FakeConnector, store: TinyDBStore
+) -> None:
+    url = connector.url
+
+    async def dialog_state_etag() -> str:
+        [doc] = [d for d in await store.list(Collection.STATE) if d.key.startswith("bot:")]
+        return doc.etag
+
+    await _post(bot, activities.message(url, "help"))
+    written = await dialog_state_etag()
+    for _ in range(3):
+        await _post(bot, activities.message(url, "help"))
+    assert await dialog_state_etag() == written
+
+    await _post(bot, activities.card_submit(url, {"action": "start_referral"}))
+    started = await dialog_state_etag()
+    assert started != written  # the referral dialog is on the stack now
+    for step, inputs in STEPS_TO_REVIEW:
+        # Each card's answers go to the draft; the dialog stack stays as it is.
+        await _post(
+            bot, activities.card_submit(url, {"action": "referral", "step": step, **inputs})
+        )
+    assert await dialog_state_etag() == started

@@ -18,6 +18,7 @@ class Sent:
     conversation_id: str
     activity_id: str | None
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str | None:
@@ -43,7 +44,8 @@ class FakeConnector:
     sent: list[Sent] = field(default_factory=list)
     # Scripted answers to the next POSTs, in order: "429:<seconds>", "500" (not posted),
     # "500-landed" (posted, then 500), "404", "hang" (never answers until released),
-    # "hold" (waits, `holding` set, until `proceed` is set, then posts as usual), "ok".
+    # "hold" (waits, `holding` set, until `proceed` is set, then posts as usual), "ok",
+    # "drop" (the connection is closed without an answer).
     # When empty, every POST succeeds.
     script: list[str] = field(default_factory=list)
     # What GET .../members/{id} answers beyond the id, by member id (e.g. userPrincipalName).
@@ -60,22 +62,41 @@ class FakeConnector:
     page_size: int = 2
     # Every member looked up, in order (conversation id, member id).
     member_lookups: list[tuple[str, str]] = field(default_factory=list)
+    # Scripted answers to the next PUTs: "500" (not updated), "429:<seconds>", "drop", and
+    # "307" (moved: the same PUT is to be sent to the same path with ?moved=1).
+    put_script: list[str] = field(default_factory=list)
+    # Every request that reached the connector, answered or not: (method, path, headers, body).
+    requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
+    # A cookie every answer sets (a real service may set one; a bot should not send it back).
+    set_cookie: str | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
         self.release = asyncio.Event()
         self.holding = asyncio.Event()
         self.proceed = asyncio.Event()
-        self.app = web.Application()
+        self.app = web.Application(middlewares=[self._record])
         self.app.router.add_post("/v3/conversations/{conv}/activities", self._post)
         self.app.router.add_post("/v3/conversations/{conv}/activities/{reply_to}", self._post)
         self.app.router.add_put("/v3/conversations/{conv}/activities/{activity_id}", self._put)
         self.app.router.add_get("/v3/conversations/{conv}/members/{member}", self._member)
         self.app.router.add_get("/v3/conversations/{conv}/pagedmembers", self._paged)
 
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        raw = await request.read()
+        body = await request.json() if raw else None
+        self.requests.append((request.method, request.path_qs, dict(request.headers), body))
+        response: web.StreamResponse = await handler(request)
+        if self.set_cookie is not None:
+            response.headers["Set-Cookie"] = f"{self.set_cookie}; Path=/"
+        return response
+
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
         answer = self.script.pop(0) if self.script else "ok"
+        if answer == "drop":
+            return self._drop(request)
         if answer == "hang":
             await self.release.wait()
             return web.json_response({"error": {"code": "Gone"}}, status=503)
@@ -93,7 +114,13 @@ class FakeConnector:
             return web.json_response({"error": {"code": "Failed"}}, status=int(answer))
         activity_id = f"activity-{next(self._ids)}"
         self.sent.append(
-            Sent("POST", request.match_info["conv"], request.match_info.get("reply_to"), body)
+            Sent(
+                "POST",
+                request.match_info["conv"],
+                request.match_info.get("reply_to"),
+                body,
+                dict(request.headers),
+            )
         )
         if answer == "500-landed":
             return web.json_response({"error": {"code": "ServiceError"}}, status=500)
@@ -101,10 +128,35 @@ class FakeConnector:
 
     async def _put(self, request: web.Request) -> web.Response:
         body = await request.json()
+        answer = self.put_script.pop(0) if self.put_script else "ok"
+        if answer == "drop":
+            return self._drop(request)
+        if answer == "307":
+            raise web.HTTPTemporaryRedirect(location=f"{request.path}?moved=1")
+        if answer.startswith("429"):
+            return web.json_response(
+                {"error": {"code": "TooManyRequests"}},
+                status=429,
+                headers={"Retry-After": answer.partition(":")[2] or "1"},
+            )
+        if answer == "500":
+            return web.json_response({"error": {"code": "Failed"}}, status=500)
         self.sent.append(
-            Sent("PUT", request.match_info["conv"], request.match_info["activity_id"], body)
+            Sent(
+                "PUT",
+                request.match_info["conv"],
+                request.match_info["activity_id"],
+                body,
+                dict(request.headers),
+            )
         )
         return web.json_response({"id": request.match_info["activity_id"]})
+
+    def _drop(self, request: web.Request) -> web.Response:
+        # Closing the socket mid-request: the bot reads no answer at all.
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=500)
 
     async def _member(self, request: web.Request) -> web.Response:
         member = request.match_info["member"]

@@ -48,3 +48,6 @@ STEPS_TO_REVIEW: list[tuple[str, dict[str, str]]] = [
     ("criteria", CRITERIA),
     ("actions", ACTIONS),
 ]
+
+# Every card of one referral in order, ending with Submit on the review.
+STEPS: list[tuple[str, dict[str, object]]] = [*STEPS_TO_REVIEW, ("review", {"submit": True})]
