@@ -6,77 +6,24 @@ then one turn in process with 10 and 10,000 cases stored, reminder planning and 
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
-
-from bot.app import create_app
-from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
+from bot.settings import EXAMPLE_PARTNERSHIPS
 from safeguarding.calendar import PartnershipCalendars, WorkingDayCalendar
 from safeguarding.cases import Case
 from safeguarding.partnerships import ClockOptions, load_partnerships
 from safeguarding.timeline import CaseDates, compute_timeline
 from scheduler.plan import OpenMilestonesCache, plan_reminders
-from storage.base import Collection
-from storage.tinydb_store import TinyDBStore
 from tests.bench_side import side_by_side
-from tests.support import activities
+from tests.bench_store import store_table
 from tests.support.cases import make_case, make_referral
-from tests.support.connector import FakeConnector
-from tests.support.fakes import FakeClock
-
-TURNS = 200
 
 
 def _out(line: str) -> None:
     sys.stdout.write(line + "\n")
-
-
-def _seed_cases(directory: Path, count: int) -> None:
-    # One bulk file write: seeding through put() would rewrite the file once per case.
-    case = {"partnership": "coventry", "summary": "x" * 1500, "children": [{"i": "AB"}]}
-    documents = {
-        str(n + 1): {"key": f"COV-2026-{n:05}", "etag": f"e{n}", "data": case} for n in range(count)
-    }
-    directory.mkdir(parents=True)
-    (directory / "cases.json").write_text(json.dumps({"documents": documents}))
-
-
-async def _turns(stored_cases: int) -> list[float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data", partnerships=EXAMPLE_PARTNERSHIPS)
-        _seed_cases(settings.data_dir, stored_cases)
-        store = TinyDBStore(settings.data_dir)
-        assert len(await store.list(Collection.CASES)) == stored_cases
-        fake = FakeConnector()
-        connector_server = TestServer(fake.app)
-        await connector_server.start_server()
-        fake.url = str(connector_server.make_url("/")).rstrip("/") + "/"
-        app = create_app(settings, store=store, clock=FakeClock(datetime(2026, 11, 24, tzinfo=UTC)))
-        client: TestClient[Any, Any] = TestClient(TestServer(app))
-        await client.start_server()
-        timings = []
-        for n in range(TURNS):
-            body = json.dumps(activities.message(fake.url, "help" if n % 2 else "hello there"))
-            started = time.perf_counter()
-            response = await client.post(
-                "/api/messages", data=body, headers={"Content-Type": "application/json"}
-            )
-            timings.append((time.perf_counter() - started) * 1000)
-            assert response.status == 201
-        await client.close()
-        await connector_server.close()
-        await store.close()
-        return timings
 
 
 def _timelines(count: int) -> float:
@@ -129,14 +76,9 @@ def main() -> None:
     logging.disable(logging.CRITICAL)
     side_by_side(_out)
     _out("")
-    asyncio.run(_turns(10))  # warm-up: first connections, imports, caches
-    for cases in (10, 10_000):
-        timings = asyncio.run(_turns(cases))[10:]  # skip warm-up
-        p95 = sorted(timings)[int(len(timings) * 0.95)]
-        _out(
-            f"turn over HTTP (TinyDB, {cases:>6} cases stored): median"
-            f" {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms"
-        )
+    # Cost against stored cases, written by demo-data's code through the store, on each backend.
+    store_table(_out)
+    _out("")
     cold, warm, planned = _planning(10_000)
     _out(
         f"reminder planning, 10,000 open cases: first pass {cold:.2f} s,"

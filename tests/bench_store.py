@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -218,8 +218,32 @@ def _row(backend: str, r: dict[str, Any]) -> str:
     )
 
 
+def store_table(out: Callable[[str], None], sizes: Sequence[int] = SIZES) -> None:
+    """Every backend and size, each in its own process, as one Markdown table."""
+    backends = ["tinydb"] + (["postgres"] if _postgres_answers() else [])
+    out(
+        "| store | cases | help p50 / p95 ms | review step | filing | first tick s (posts)"
+        " | tick s | slowest turn during tick ms | RSS MB | seeding s |"
+    )
+    out("|---|---|---|---|---|---|---|---|---|---|")
+    for backend in backends:
+        for size in sizes:
+            done = subprocess.run(
+                [sys.executable, "-m", "tests.bench_store", "--one", backend, str(size)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                out(f"| {backend} | {size:,} | failed: {done.stderr.strip().splitlines()[-1:]} |")
+                continue
+            out(_row(backend, json.loads(done.stdout.strip().splitlines()[-1])))
+    if "postgres" not in backends:
+        out("(PostgreSQL: no server answers on 127.0.0.1:5432, so only the embedded store ran)")
+
+
 def main() -> None:
-    """Run every backend and size, each in its own process, and print one table."""
+    """`--one BACKEND SIZE` prints one JSON result; otherwise the whole table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--one", nargs=2, metavar=("BACKEND", "SIZE"))
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
@@ -229,26 +253,7 @@ def main() -> None:
         backend, size = args.one[0], int(args.one[1])
         _out(json.dumps(asyncio.run(_one(backend, size))))
         return
-    backends = ["tinydb"] + (["postgres"] if _postgres_answers() else [])
-    _out(
-        "| store | cases | help p50 / p95 ms | review step | filing | first tick s (posts)"
-        " | tick s | slowest turn during tick ms | RSS MB | seeding s |"
-    )
-    _out("|---|---|---|---|---|---|---|---|---|---|")
-    for backend in backends:
-        for size in (int(s) for s in args.sizes.split(",")):
-            done = subprocess.run(
-                [sys.executable, "-m", "tests.bench_store", "--one", backend, str(size)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                _out(f"| {backend} | {size:,} | failed: {done.stderr.strip().splitlines()[-1:]} |")
-                continue
-            _out(_row(backend, json.loads(done.stdout.strip().splitlines()[-1])))
-    if "postgres" not in backends:
-        _out("(PostgreSQL: no server answers on 127.0.0.1:5432, so only the embedded store ran)")
+    store_table(_out, [int(s) for s in args.sizes.split(",")])
 
 
 if __name__ == "__main__":
