@@ -461,7 +461,10 @@ def create_app(
         repos = Repositories.over(active_store, settings)
         adapter = CloudAdapter(authentication)
         adapter.use(SafetyTriageMiddleware(screen))
-        adapter.use(DeduplicationMiddleware(repos.seen, active_clock))
+        # A store only one process may open (the embedded store's lock) has no other replica
+        # to share deliveries with: the in-memory record is enough, and a turn writes nothing.
+        single_process = getattr(active_store, "single_process", False)
+        adapter.use(DeduplicationMiddleware(None if single_process else repos.seen, active_clock))
         conversations = ConversationRegistry(active_store)
         adapter.on_turn_error = turn_error_handler(partnerships, calendars, active_clock)
         notifier = Notifier(

@@ -22,10 +22,13 @@ class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
 
     The record is shared through the store (`storage/seen.py`), so a redelivery that reaches
     another replica is dropped too; ids this process has handled are also kept in memory, so
-    its own redeliveries cost no store call.
+    its own redeliveries cost no store call. With `seen=None` (a store only one process may
+    open, so there is no other replica) the memory alone decides, and a turn writes nothing.
     """
 
-    def __init__(self, seen: SeenActivities, clock: Clock, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, seen: SeenActivities | None, clock: Clock, max_entries: int = 10_000
+    ) -> None:
         self._seen = seen
         self._clock = clock
         self._local: OrderedDict[str, None] = OrderedDict()
@@ -45,6 +48,10 @@ class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
         if key in self._local:
             logger.info("duplicate activity %s dropped", activity.id)
             return
+        if self._seen is None:
+            self._remember(key)
+            await logic()
+            return
         try:
             held = await self._seen.begin(key, now=self._clock.now())
         except StoreError as exc:
@@ -55,16 +62,20 @@ class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
             if held is None:
                 logger.info("duplicate activity %s dropped (handled elsewhere)", activity.id)
                 return
-        self._local[key] = None
-        if len(self._local) > self._max:
-            self._local.popitem(last=False)
+        self._remember(key)
         try:
             await logic()
         finally:
             if held is not None:
                 await self._done(held)
 
+    def _remember(self, key: str) -> None:
+        self._local[key] = None
+        if len(self._local) > self._max:
+            self._local.popitem(last=False)
+
     async def _done(self, held: Seen) -> None:
+        assert self._seen is not None
         try:
             await self._seen.done(held, now=self._clock.now())
         except StoreError as exc:

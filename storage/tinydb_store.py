@@ -252,6 +252,9 @@ def _dumps(data: Any) -> str:
 class TinyDBStore:
     """The default Store, embedded: TinyDB files under one data directory, one per document."""
 
+    # Its lock refuses a second process: no other replica shares its deliveries.
+    single_process = True
+
     def __init__(
         self, directory: Path, *, read_only: bool = False, cache_bytes: int = _CACHE_BYTES
     ) -> None:

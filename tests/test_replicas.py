@@ -27,6 +27,7 @@ from storage.cases import CaseRepository
 from storage.deliveries import DeliveryLog
 from storage.leases import Leases
 from storage.seen import SeenActivities, activity_key
+from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
@@ -65,6 +66,13 @@ async def replicas(
     yield first, second
     await first.close()
     await second.close()
+
+
+@pytest.fixture
+def deliveries_shared(store: Store) -> None:
+    """Only a store several processes open shares deliveries between replicas."""
+    if getattr(store, "single_process", False):
+        pytest.skip("the embedded store admits one process (its lock): no replica to share with")
 
 
 def user(n: int) -> dict[str, str]:
@@ -178,6 +186,7 @@ async def test_concurrent_referrals_on_two_replicas_get_distinct_references_and_
         assert case_cards(connector, reference) == 1
 
 
+@pytest.mark.usefixtures("deliveries_shared")
 async def test_the_same_activity_delivered_to_both_replicas_is_handled_once(
     replicas: tuple[Client, Client], connector: FakeConnector, store: Store
 ) -> None:
@@ -194,6 +203,7 @@ async def test_the_same_activity_delivered_to_both_replicas_is_handled_once(
     assert await store.list(Collection.SEEN)
 
 
+@pytest.mark.usefixtures("deliveries_shared")
 async def test_a_redelivery_while_the_first_replica_is_still_answering_is_dropped(
     replicas: tuple[Client, Client], connector: FakeConnector
 ) -> None:
@@ -212,6 +222,7 @@ async def test_a_redelivery_while_the_first_replica_is_still_answering_is_droppe
     assert len(connector.to("a:personal-29:user-1")) == 1
 
 
+@pytest.mark.usefixtures("deliveries_shared")
 async def test_a_replica_killed_mid_turn_leaves_the_activity_to_the_next_delivery(
     replicas: tuple[Client, Client], connector: FakeConnector, store: Store, clock: FakeClock
 ) -> None:
@@ -370,3 +381,21 @@ async def test_a_replica_starting_up_finishes_a_stale_filing_and_sends_the_refer
         "COV-2026-001"
     ]
     await restarted.close()
+
+
+async def test_on_the_embedded_store_a_turn_records_no_delivery_but_a_redelivery_is_dropped(
+    settings: Settings, connector: FakeConnector, clock: FakeClock
+) -> None:
+    store = await TinyDBStore.open(settings.data_dir)
+    bot = await _client(settings, store, clock)
+    try:
+        await post(bot, activities.personal_install(connector.url))
+        body = activities.message(connector.url, "help")
+        before = len(connector.sent)
+        await post(bot, body)
+        await post(bot, body)  # Teams' retry of the same activity
+        assert len(connector.sent) == before + 1
+        assert await store.list(Collection.SEEN) == []
+    finally:
+        await bot.close()
+        await store.close()
