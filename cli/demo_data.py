@@ -133,6 +133,8 @@ async def write_demo_cases(
         if not str(submitted.get("user_id", "")).startswith(DEMO_USER_PREFIX):
             raise RealDataError(doc.key)
     cases = CaseRepository(store)
+    # Indexed as written; marking the index built first means no start-up scan re-indexes them.
+    await cases.build_child_index()
     rng = random.Random(seed)
     written = []
     for n in range(count):

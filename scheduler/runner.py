@@ -18,10 +18,11 @@ from typing import Any, Protocol
 from cards import wording
 from cards.reminders import digest_card, reminder_card
 from safeguarding.calendar import PartnershipCalendars
-from safeguarding.cases import Case
+from safeguarding.cases import Case, CaseStatus
 from safeguarding.clocks import Clock, london_time
 from safeguarding.partnerships import Lead, Partnership, Partnerships
 from scheduler.plan import (
+    FINISHED_STATUSES,
     OpenMilestonesCache,
     Reminder,
     digest_due,
@@ -36,6 +37,7 @@ from usecases.ports import CaseAnnouncer, ChannelNotifier
 from usecases.referrals import ReferralFiling
 
 logger = logging.getLogger(__name__)
+_OPEN_STATUSES = frozenset(CaseStatus) - FINISHED_STATUSES
 
 
 @dataclass
@@ -160,9 +162,11 @@ class ReminderRunner:
             return
 
     async def _open_cases(self) -> list[Case]:
+        # Closed and published cases have nothing left to remind of: they are not even read,
+        # so a tick costs what the open cases cost, however many finished ones are kept.
         found: list[Case] = []
         for partnership_id in self._partnerships.partnerships:
-            found.extend(await self._cases.for_partnership(partnership_id))
+            found.extend(await self._cases.in_statuses(partnership_id, _OPEN_STATUSES))
         return found
 
     def plan(self, cases: Sequence[Case], now: datetime) -> list[Reminder]:

@@ -12,7 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from safeguarding.cases import REFERENCE, Case, ReferrerIdentity, format_reference, looks_like
+from safeguarding.cases import (
+    REFERENCE,
+    Case,
+    CaseStatus,
+    ReferrerIdentity,
+    format_reference,
+    looks_like,
+)
 from safeguarding.referral import Child, Draft, Referral
 from storage.base import (
     Collection,
@@ -203,6 +210,20 @@ class CaseRepository:
             await self.audit(reference, at=at, actor="bot", role="system", what=what, **detail)
             return True
         return False
+
+    async def in_statuses(self, partnership_id: str, statuses: Iterable[CaseStatus]) -> list[Case]:
+        """The cases of one partnership in these statuses (an indexed read, not every case)."""
+        docs: list[Document] = []
+        for status in sorted(set(statuses)):
+            docs.extend(
+                await self._store.list(
+                    Collection.CASES,
+                    where={"partnership_id": partnership_id, "status": status.value},
+                )
+            )
+        docs.sort(key=lambda d: d.key)
+        # Thousands of cases take a second to validate: not on the event loop.
+        return await asyncio.to_thread(_load_cases, docs)
 
     async def for_partnership(self, partnership_id: str) -> list[Case]:
         """Every case of one partnership."""

@@ -74,7 +74,7 @@ logger = logging.getLogger(__name__)
 # The top-level fields the repositories ask `list(where=...)` about, kept in memory. `where`
 # on any other field works too, by reading the documents: add the field here if it is hot.
 INDEXED_FIELDS: Final[Mapping[Collection, tuple[str, ...]]] = {
-    Collection.CASES: ("partnership_id",),
+    Collection.CASES: ("partnership_id", "status"),
     Collection.DELIVERIES: ("reference", "state"),
     Collection.COUNTERS: ("kind", "month"),
     Collection.CONVERSATIONS: ("user_aad_object_id", "team_id"),

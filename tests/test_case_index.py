@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safeguarding.cases import Case, looks_like
+from safeguarding.cases import Case, CaseStatus, looks_like
 from safeguarding.leading import LeadRule
 from safeguarding.referral import Area, Child, Referral
 from storage.base import Collection, Document
@@ -196,3 +196,23 @@ async def test_an_unreadable_stored_case_is_passed_over_by_the_index(
     good = _case(_referral(JANE), 2)
     await counting.put(Collection.CASES, good.reference, good.model_dump(mode="json"))
     assert await CaseRepository(counting).duplicates_of(_referral(JANE)) == ["COV-2026-002"]
+
+
+async def test_a_reminder_tick_reads_only_the_open_cases(tmp_path: Path) -> None:
+    store = await TinyDBStore.open(tmp_path / "data")
+    try:
+        repo = CaseRepository(store)
+        await repo.create(make_case(make_referral(), reference="COV-2026-001"))
+        closed = make_case(make_referral(), reference="COV-2026-002")
+        await repo.create(closed.model_copy(update={"status": CaseStatus.CLOSED}))
+        published = make_case(make_referral(), reference="COV-2026-003")
+        await repo.create(published.model_copy(update={"status": CaseStatus.PUBLISHED}))
+        open_only = await repo.in_statuses(
+            "coventry", frozenset(CaseStatus) - {CaseStatus.CLOSED, CaseStatus.PUBLISHED}
+        )
+        assert [c.reference for c in open_only] == ["COV-2026-001"]
+        every = await repo.in_statuses("coventry", CaseStatus)
+        assert [c.reference for c in every] == ["COV-2026-001", "COV-2026-002", "COV-2026-003"]
+        assert await repo.in_statuses("hull", CaseStatus) == []
+    finally:
+        await store.close()
