@@ -230,7 +230,11 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
                     "value": wording.CARD_NOT_RECOGNISED,
                 },
             )
-        card = await self._decisions.handle(turns.person_of(turn_context), verb, data)
+        # Teams says "automatic" for a refresh it ran itself, "manual" for a press.
+        manual = value.get("trigger") != "automatic"
+        card = await self._decisions.handle(
+            turns.person_of(turn_context), verb, data, manual=manual
+        )
         return InvokeResponse(
             status=200,
             body={

@@ -265,6 +265,15 @@ DECISION_CONFIRM = "Record this decision?"
 DECISION_REFRESH = "Refresh"
 DECISION_NONE_AVAILABLE = "No decisions are open on this case."
 DECISION_LEADS_ONLY = "Decisions on this case are recorded by the partnership's leads."
+# On the read-only card: a lead whose client does not refresh cards presses it for their buttons
+# (the same Action.Execute as the card's refresh).
+DECISION_GET_BUTTONS = "Record a decision (leads)"
+# Shown back to someone who is not a lead when they press it: not an error, nothing is audited.
+DECISION_LEADS_ONLY_PRESSED = (
+    "Only the partnership's leads record decisions on this case. Your copy stays read-only."
+)
+# A lead pressed it, but who is a lead cannot be checked now.
+DECISION_LEADS_UNKNOWN_NOW = "I can't check who is a lead right now. Please press it again shortly."
 AGREEMENT_PROPOSAL = "Proposed"
 AGREEMENT_AGREED = "agreed ({name})"
 AGREEMENT_DISAGREED = "disagrees: {reason}"
@@ -301,6 +310,10 @@ REMINDER_SLIP = "Slip"
 REMINDER_OUTSTANDING = "Summaries not in yet"
 REMINDER_CHASE = "Chase the agencies whose summaries are not in yet."
 REMINDER_LEADS_ONLY = "The partnership's leads record what was done from this reminder."
+REMINDER_GET_BUTTONS = "Record what was done (leads)"
+REMINDER_LEADS_ONLY_PRESSED = (
+    "Only the partnership's leads record what was done, so your copy stays read-only."
+)
 REMINDER_RECORDED = "{label}: recorded by {role} on {day}."
 REMINDER_MOVED = "Moved to {day}."
 REMINDER_CLOSED_DONE = "Done on {day}. Nothing is left to do for this reminder."

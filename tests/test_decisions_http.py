@@ -20,7 +20,7 @@ from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cards import assert_valid_card
 from tests.support.cases import file_case
-from tests.support.clicks import click, post, verbs
+from tests.support.clicks import click, execute, leads_button, post, press_leads_button, verbs
 from tests.support.connector import FakeConnector
 
 Client = TestClient[Any, Any]
@@ -108,6 +108,40 @@ async def test_refresh_gives_leads_the_buttons_and_others_a_read_only_card(
     assert lead_view["refresh"]["action"]["verb"] == "refresh"
     assert_valid_card(lead_view)
     assert_valid_card(other_view)
+
+
+async def test_a_lead_whose_client_never_refreshes_presses_the_button_for_leads(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    # The card as posted, and as Teams' own refresh shows it to someone not listed.
+    posted = await execute(
+        bot, connector, STRANGER, "refresh", {"reference": "COV-2026-001"}, trigger="automatic"
+    )
+    assert verbs(posted) == set()
+    button = leads_button(posted)
+    assert button["title"] == "Record a decision (leads)"
+    assert (button["verb"], button["data"]) == (
+        posted["refresh"]["action"]["verb"],
+        posted["refresh"]["action"]["data"],
+    )
+    texts = json.dumps(posted)
+    assert "Decisions on this case are recorded by the partnership's leads." in texts
+    assert "your copy stays read-only" not in texts
+    trail_before = await filed.audit_trail("COV-2026-001")
+
+    lead_view = await press_leads_button(bot, connector, LA, posted)
+    assert {"sin_made", "not_notifiable"} <= verbs(lead_view)
+    assert "Record a decision (leads)" not in json.dumps(lead_view)
+
+    other_view = await press_leads_button(bot, connector, STRANGER, posted)
+    assert verbs(other_view) == set()
+    said = json.dumps(other_view)
+    assert "Only the partnership's leads record decisions on this case. Your copy stays" in said
+    # Not an error box, not a refusal: a press of the button records and audits nothing.
+    assert "warning" not in said
+    assert "attention" not in said.casefold()
+    assert await filed.audit_trail("COV-2026-001") == trail_before
+    assert await _status(filed) == "referred"
 
 
 async def test_a_double_click_records_one_decision(

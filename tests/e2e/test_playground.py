@@ -250,15 +250,26 @@ async def test_6_a_lead_who_never_chatted_gets_the_buttons_from_the_first_card(
     posted = next(f for f in session.frames if in_channel(f) and "New referral" in card_texts(f))
     [card] = cards_of(posted)
     thread, message_id = _thread_of(posted)
-    verb, data = _refresh_action(card)
-    # The police lead's client refreshes their copy: the decisions are there.
-    status, theirs = await session.invoke(thread, message_id, verb, data, POLICE_LEAD)
+    # The Playground never refreshes a card by itself (Teams, in a channel of over 60 members,
+    # only for the users it lists): the posted card is read-only, with a button for leads that
+    # sends what the refresh would. The police lead presses it: the decisions are there.
+    [button] = [a for a in card["actions"] if a["type"] == "Action.Execute"]
+    assert button["title"] == "Record a decision (leads)"
+    assert (button["verb"], button["data"]) == _refresh_action(card)
+    status, theirs = await session.invoke(
+        thread, message_id, button["verb"], button["data"], POLICE_LEAD
+    )
     assert status == 200
-    assert "summaries_requested" in verbs(_card_of(theirs))
-    # Someone in the channel who is not a lead sees the card read-only.
-    status, others = await session.invoke(thread, message_id, verb, data, OTHER_USER)
+    leads_copy = _card_of(theirs)
+    assert "summaries_requested" in verbs(leads_copy)
+    assert "Record a decision (leads)" not in json.dumps(leads_copy)
+    # Someone in the channel who is not a lead sees the card read-only, and why.
+    status, others = await session.invoke(
+        thread, message_id, button["verb"], button["data"], OTHER_USER
+    )
     assert status == 200
     assert verbs(_card_of(others)) == set()
+    assert "only the partnership's leads record decisions" in json.dumps(_card_of(others)).lower()
 
 
 async def test_7_a_reminder_is_read_only_and_a_leads_done_shows_what_was_recorded(
@@ -271,15 +282,20 @@ async def test_7_a_reminder_is_read_only_and_a_leads_done_shows_what_was_recorde
     ]
     [posted] = [f for f in found if cards_of(f)[0]["body"][0]["text"].startswith("Due")]
     [card] = cards_of(posted)
-    assert "actions" not in card
+    # Read-only: one button, which a lead presses for their own copy with Done and Slip.
+    [button] = card["actions"]
+    assert (button["type"], button["title"]) == ("Action.Execute", "Record what was done (leads)")
+    assert (button["verb"], button["data"]) == _refresh_action(card)
     thread, message_id = _thread_of(posted)
-    verb, data = _refresh_action(card)
+    verb, data = button["verb"], button["data"]
     status, stranger = await session.invoke(thread, message_id, verb, data, OTHER_USER)
     assert status == 200
-    assert "actions" not in _card_of(stranger)
+    assert [a["type"] for a in _card_of(stranger)["actions"]] == ["Action.Execute"]
+    assert "your copy stays read-only" in json.dumps(_card_of(stranger))
     status, lead = await session.invoke(thread, message_id, verb, data, USER)
     assert status == 200
     leads_copy = _card_of(lead)
+    assert "Record what was done (leads)" not in json.dumps(leads_copy)
     [done] = [a["card"] for a in leads_copy["actions"] if a["title"] == "Done"]
     action = done["actions"][0]
     status, shown = await session.invoke(
