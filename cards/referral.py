@@ -961,7 +961,14 @@ def acknowledgement_card(
             [text_block(wording.ACK_FRONT_DOOR_REMINDER)], style="attention", spacing="Medium"
         )
     )
-    return adaptive_card(body)
+    body.append(text_block(wording.ACK_STATUS_ANY_TIME, spacing="Medium"))
+    # The next steps Teams offers as suggested actions under the card, on the card too: some
+    # clients show no suggested actions under a card. Each does what its typed word does.
+    actions = [
+        submit_action(wording.SUGGEST_CHECK_STATUS, "status"),
+        submit_action(wording.SUGGEST_START_ANOTHER, "start_referral"),
+    ]
+    return adaptive_card(body, actions)
 
 
 def _no_channel_notice(case: Case, partnership: Partnership, contacts: list[str]) -> Element:

@@ -70,9 +70,11 @@ HELP = "Help"
 
 # Referral dialog: what the flow says between cards.
 REFERRAL_HELP_NOTE = (
-    "You are in the middle of a referral; everything you have entered is saved. Carry on with"
-    " the card above, or type *cancel* to stop."
+    "You are in the middle of a referral, and everything you entered is saved. To carry on,"
+    " press **Start a referral** or type *refer*. Type *cancel* to stop."
 )
+# "Start a referral" pressed while one is in progress: said once, before its current card.
+REFERRAL_ALREADY_IN_PROGRESS = "You already have a referral in progress. Here is where you left it."
 REFERRAL_DRAFT_GONE = (
     "I no longer have that referral draft: it was cancelled or it expired. Type *refer* to"
     " start again."
@@ -329,6 +331,11 @@ PERSONAL_CHAT_ONLY = (
     "Referrals hold children's details, so I deal with them and their progress only in"
     " your own chat with me. Open a chat with me and type *refer*. If a child is in"
     " immediate danger, call 999."
+)
+# A status question in a team channel: the same rule, pointing to the word that answers it.
+PERSONAL_CHAT_ONLY_STATUS = (
+    "Referrals hold children's details, so I show their progress only in your own chat with"
+    " me. Open a chat with me and type *status*. If a child is in immediate danger, call 999."
 )
 DID_NOT_UNDERSTAND = "I didn't understand that. Type *help* to see what I can do."
 CARD_NOT_RECOGNISED = "That card is no longer active. Type *help* to start again."
@@ -698,9 +705,11 @@ ACK_LEAD_ELSEWHERE = (
     " here. {partnership} takes part, and makes sure that local authority has been told."
 )
 ACK_BUSINESS_UNIT = "Questions about the review process: {contacts}."
-# Next steps offered under the acknowledgement (Teams suggested actions).
+# Next steps offered under the acknowledgement (Teams suggested actions) and on it (buttons,
+# for clients that show no suggested actions under a card).
 SUGGEST_CHECK_STATUS = "Check status"
 SUGGEST_START_ANOTHER = "Start another"
+ACK_STATUS_ANY_TIME = "Type *status* at any time to see your referrals and where each one is."
 # A partnership with no review channel in the partnerships file: the referral is filed, but
 # nobody at the partnership sees it in Teams, so the referrer must send it on themselves.
 ACK_NO_CHANNEL = (

@@ -27,7 +27,13 @@ from cards.text import escape_markdown
 from dialogs import turns
 from dialogs.interruptions import CardMaker, InterruptibleDialog
 from dialogs.referral_forms import parse_section, raw_inputs
-from dialogs.submits import CancelSubmit, ReferralSubmit, ResumeSubmit, Submit
+from dialogs.submits import (
+    CancelSubmit,
+    ReferralSubmit,
+    ResumeSubmit,
+    StartReferralSubmit,
+    Submit,
+)
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock, london_time
 from safeguarding.frontdoor import front_doors_now
@@ -168,6 +174,12 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         if isinstance(submit, CancelSubmit):
             if submit.confirmed:
                 return await self.cancel(dc)
+            await turn.show(self)
+            return Dialog.end_of_turn
+        if isinstance(submit, StartReferralSubmit):
+            # "Start a referral" on the help card (or any card) while this one runs: one line,
+            # then the card it is at, once.
+            await dc.context.send_activity(wording.REFERRAL_ALREADY_IN_PROGRESS)
             await turn.show(self)
             return Dialog.end_of_turn
         if not isinstance(submit, ReferralSubmit):
@@ -537,12 +549,19 @@ def _with_section(
 class ReferralDialog(InterruptibleDialog):
     """The referral intake, interruptible by help, cancel and the safety redirect."""
 
-    def __init__(self, services: ReferralServices, *, help_card: CardMaker) -> None:
+    def __init__(
+        self,
+        services: ReferralServices,
+        *,
+        help_card: CardMaker,
+        status: turns.StatusResponder | None = None,
+    ) -> None:
         super().__init__(
             REFERRAL_DIALOG,
             safety=self._signpost,
             help_card=help_card,
             help_note=wording.REFERRAL_HELP_NOTE,
+            status=status,
         )
         self._desk = services.safety
         self._flow = _ReferralFlow(services)

@@ -1141,6 +1141,58 @@ async def test_the_acknowledgement_offers_check_status_and_start_another(
     assert steps_offered(await h.step("safety", answer="incident")) == {"area"}
 
 
+async def test_the_acknowledgement_carries_the_same_next_steps_as_buttons(
+    harness: Harness,
+) -> None:
+    # Some clients (the Agents Playground) hide suggested actions under a card: the card has
+    # the same two as buttons, which do what the typed words do.
+    h = harness
+    await fill_to_review(h)
+    filed = await h.step("review", submit=True)
+    [card] = cards_in(filed)
+    assert [(a["type"], a["title"]) for a in card["actions"]] == [
+        ("Action.Submit", wording.SUGGEST_CHECK_STATUS),
+        ("Action.Submit", wording.SUGGEST_START_ANOTHER),
+    ]
+    assert wording.ACK_STATUS_ANY_TIME in json.dumps(card)
+    check, start = (a["data"] for a in card["actions"])
+
+    pressed = await h.submit(**check)
+    typed = await h.say("status")
+    assert texts_in(pressed) == texts_in(typed)
+    assert "COV-2026-001" in texts_in(pressed)[0]
+
+    again = await h.submit(**start)
+    assert steps_offered(again) == {"safety"}
+    # "status" works at any time, as the card says: in the middle of the new referral too,
+    # and the referral keeps its place.
+    await h.step("safety", answer="incident")
+    assert texts_in(await h.say("status")) == texts_in(typed)
+    assert texts_in(await h.submit(**check)) == texts_in(typed)
+    assert steps_offered(await h.step("area", **AREA)) == {"referrer"}
+
+
+async def test_start_a_referral_on_the_help_card_mid_referral_says_one_thing(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    helped = await h.say("help")
+    # The note under the help card no longer points to "the card above" (the help card is).
+    assert texts_in(helped) == [wording.REFERRAL_HELP_NOTE]
+    assert "card above" not in wording.REFERRAL_HELP_NOTE
+    [help_card] = cards_in(helped)
+    [start] = [a["data"] for a in help_card["actions"] if a["data"]["action"] == "start_referral"]
+    pressed = await h.submit(**start)
+    # One message, then the card the referral is at, once: no "Please answer using the card".
+    assert texts_in(pressed) == [wording.REFERRAL_ALREADY_IN_PROGRESS]
+    assert steps_offered(pressed) == {"review"}
+    assert len(cards_in(pressed)) == 1
+    # The help card's own Help button, pressed mid-referral, is help again.
+    [again] = [a["data"] for a in help_card["actions"] if a["data"]["action"] == "help"]
+    assert texts_in(await h.submit(**again)) == [wording.REFERRAL_HELP_NOTE]
+
+
 async def test_status_typed_before_any_referral_says_there_is_none(harness: Harness) -> None:
     said = texts_in(await harness.say("status"))
     assert said == [wording.CASE_STATUS_NONE]

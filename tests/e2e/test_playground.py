@@ -186,6 +186,18 @@ async def test_2_and_3_a_whole_referral_with_an_emergency_halfway(session: Sessi
         "user-id-3",
         "user-id-4",
     ]
+    # The Playground shows no suggested actions under a card: the next steps are on the
+    # acknowledgement itself, and "Check status" answers as typing status does.
+    [ack] = cards_of(acknowledgement)
+    assert [a["title"] for a in ack["actions"]] == ["Check status", "Start another"]
+    assert "Type *status* at any time" in card_texts(acknowledgement)
+    mark = session.mark()
+    await session.submit(acknowledgement["message"]["messageId"], ack["actions"][0]["data"])
+    status = await session.wait_for(
+        lambda f: in_personal(f) and not cards_of(f) and "COV-2026-001" in card_texts(f),
+        after=mark,
+    )
+    assert "received" in card_texts(status)
 
 
 async def test_4_a_leads_decision_replaces_the_card_and_a_non_leads_is_refused(
