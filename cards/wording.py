@@ -121,15 +121,15 @@ OUT_OF_HOURS = "out of hours"
 EMERGENCY_CALL = "Call {number} now"
 EMERGENCY_EXPLAIN = (
     "If a child is in danger now, call the police on 999. Do not wait for a reply here: this"
-    " chat is not watched around the clock."
+    " chat is not monitored for emergencies."
 )
 EMERGENCY_THEN_FRONT_DOOR = (
     "Then tell the children's front door for the area where the child lives:"
 )
 CONCERN_TITLE = "Please contact the children's front door"
 CONCERN_REASON = (
-    "The partnership team cannot take concerns about one child or family. The children's"
-    " front door (MASH) for the area where the child lives can, now:"
+    "The partnership team cannot take concerns about one child or family. Call the children's"
+    " front door (MASH) for the area where the child lives: it can act straight away."
 )
 CONCERN_999 = "If a child is in immediate danger, call 999."
 CONCERN_ALSO_INCIDENT = (
@@ -137,7 +137,15 @@ CONCERN_ALSO_INCIDENT = (
     " seriously harmed, and abuse or neglect is known or suspected. If so, you can go on"
     " with a referral."
 )
-CONTINUE_MY_REFERRAL = "Continue my referral"
+# The same signposts in the middle of a referral. Typed: the referral's card is above them.
+SIGNPOST_REFERRAL_SAVED = "Your referral is saved. Carry on with the card above when you are ready."
+# Sent because of what was typed into one of the referral's cards: why, and the next card
+# follows below them.
+SIGNPOST_FROM_ANSWER_DANGER = "Something you wrote may mean a child is in danger now."
+SIGNPOST_FROM_ANSWER_RISK = "Something you wrote may be about a child at risk now."
+SIGNPOST_ANSWER_SAVED = (
+    "Your answers are saved. Carry on with the next card below when you are ready."
+)
 # "I want to make a referral": which one? One reply that asks, with both ways on it.
 WHICH_REFERRAL_TITLE = "Which referral do you mean?"
 WHICH_REFERRAL_CHILD = (

@@ -313,11 +313,15 @@ def every_card() -> Iterator[tuple[str, Card]]:
         "digest (empty)",
         digest_card(partnership_name=partnership.name, week_of=TODAY, rows=[], undelivered=[]),
     )
-    yield "emergency", emergency_card(_contacts())
-    for in_referral in (True, False):
+    for in_referral, from_answer in ((False, False), (True, False), (True, True)):
+        where = f"in referral: {in_referral}, from an answer: {from_answer}"
         yield (
-            f"concern (in referral: {in_referral})",
-            concern_card(_contacts(), in_referral=in_referral),
+            f"emergency ({where})",
+            emergency_card(_contacts(), in_referral=in_referral, from_answer=from_answer),
+        )
+        yield (
+            f"concern ({where})",
+            concern_card(_contacts(), in_referral=in_referral, from_answer=from_answer),
         )
     yield "which referral", which_referral_card(_contacts())
     yield "resume", resume_card(draft, started=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))

@@ -359,6 +359,18 @@ async def test_a_typed_emergency_mid_referral_gets_999_and_the_draft_survives(
     assert "999" in card
     assert "024 7678 8555" in card  # the draft's partnership, in office hours
     assert len(urgent) == 1  # nothing competes with the emergency answer
+    # ... but the card says the referral is still there, above it.
+    assert wording.SIGNPOST_REFERRAL_SAVED in card
+    # A typed worry, the same: the front door, and the referral is saved.
+    worry = await h.say("I am worried about a child at school who has bruises")
+    [worry_card] = cards_in(worry)
+    said = json.dumps(worry_card)
+    assert wording.CONCERN_TITLE in said
+    assert wording.SIGNPOST_REFERRAL_SAVED in said
+    # Someone already in a referral is not told they "can go on with a referral", and gets no
+    # button that would only post the card above again.
+    assert wording.CONCERN_ALSO_INCIDENT not in said
+    assert "actions" not in worry_card
     assert steps_offered(await h.step("referrer", **REFERRER)) == {"child"}
 
 
@@ -664,6 +676,41 @@ async def test_a_referral_answer_saying_children_are_still_at_risk_gets_the_fron
     cards = cards_in(replies)
     assert "front door" in json.dumps(cards[0])  # the signpost comes first
     assert "review" in steps_offered(replies)  # and the referral carries on
+    # Read as danger now: 999, saying it is for what was written, and that the next card is
+    # below it.
+    signpost = json.dumps(cards[0])
+    assert "Call 999 now" in signpost
+    assert wording.SIGNPOST_FROM_ANSWER_DANGER in signpost
+    assert wording.SIGNPOST_ANSWER_SAVED in signpost
+
+
+async def test_a_worry_in_what_happened_gets_the_front_door_saying_why_and_no_second_card(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    for step, inputs in _STEPS_BEFORE[:4]:
+        await h.step(step, **inputs)
+    replies = await h.step(
+        "incident",
+        **{
+            **INCIDENT,
+            "description": (
+                "Admitted with a head injury. His sister is still at home with the same adults."
+            ),
+        },
+    )
+    cards = cards_in(replies)
+    assert wording.CONCERN_TITLE in json.dumps(cards[0])  # the signpost comes first
+    assert steps_offered(replies) == {"agencies"}  # and the referral carries on
+    signpost = json.dumps(cards[0])
+    # It says why it came, and that the next card (the one below) carries on; it does not
+    # suggest a referral to someone making one, nor post a second copy of the next card.
+    assert wording.SIGNPOST_FROM_ANSWER_RISK in signpost
+    assert wording.SIGNPOST_ANSWER_SAVED in signpost
+    assert wording.CONCERN_ALSO_INCIDENT not in signpost
+    assert "actions" not in cards[0]
+    assert len(cards) == 2
 
 
 # --- which partnership leads: where the child was harmed, or lives (s16C(1)) ---

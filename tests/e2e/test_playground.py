@@ -127,6 +127,7 @@ async def test_2_and_3_a_whole_referral_with_an_emergency_halfway(session: Sessi
     urgent = await session.wait_for(in_personal, after=mark)
     assert "Call 999 now" in card_texts(urgent)
     assert "024 7678 8555" in card_texts(urgent)
+    assert "Your referral is saved. Carry on with the card above" in card_texts(urgent)
 
     await _step(
         session,
