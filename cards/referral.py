@@ -69,11 +69,17 @@ _YES_NO_UNKNOWN = {"yes": wording.YES, "no": wording.NO, "not_known": wording.NO
 
 @dataclass(frozen=True)
 class GoTo:
-    """Another card to change a clashing answer on: the step, the child, the button's title."""
+    """Another card to change a clashing answer on: the step, the child, the button's title.
+
+    `likely_wrong` names, for the banner, the date judged most likely wrong when it is the one
+    on the other card, in place of `clash_input`, this card's input that carries the message.
+    """
 
     step: Step
     title: str
     child_index: int | None = None
+    clash_input: str | None = None
+    likely_wrong: str | None = None
 
 
 # --- small pieces ---
@@ -540,7 +546,7 @@ def section_card(
     ]
     if errors:
         named = [
-            wording.FIELD_NAMES[f"{step.value}.{key}"]
+            _banner_name(step, key, go_to)
             for key in form.order
             if errors.get(key) and f"{step.value}.{key}" in wording.FIELD_NAMES
         ]
@@ -559,6 +565,13 @@ def section_card(
     body += intro
     body += form.body
     return adaptive_card(body, actions)
+
+
+def _banner_name(step: Step, key: str, go_to: GoTo | None) -> str:
+    """How the banner names an input with a message: the date most likely wrong, if elsewhere."""
+    if go_to is not None and go_to.clash_input == key and go_to.likely_wrong:
+        return go_to.likely_wrong
+    return wording.FIELD_NAMES[f"{step.value}.{key}"]
 
 
 # --- before the form: the safety question ---

@@ -878,6 +878,8 @@ ERR_INCIDENT_BEFORE_BIRTH_CHECK_INCIDENT = (
     "{child} was born on {born}, after this date: check the incident date."
 )
 GO_TO_BIRTH = "Change {child}'s date of birth"
+# The banner over the incident card, when the date most likely wrong is that child's.
+FIELD_BIRTH_OF = "{child}'s date of birth"
 GO_TO_INCIDENT_DATE = "Change the incident date"
 ERR_ADULT_AT_INCIDENT = (
     "{child} was 18 or over on this date. This service is for children; for an adult, contact"

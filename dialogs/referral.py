@@ -26,7 +26,7 @@ from cards.referral import (
 from cards.text import escape_markdown
 from dialogs import turns
 from dialogs.interruptions import CardMaker, InterruptibleDialog
-from dialogs.referral_forms import parse_section, raw_inputs
+from dialogs.referral_forms import child_card_clash, parse_section, raw_inputs
 from dialogs.submits import (
     CancelSubmit,
     ReferralSubmit,
@@ -445,12 +445,20 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             )
             # What was on this card at a Back is shown again, before what was saved.
             kept = draft.pending.get(pending_key(step, child_index))
+            # A child's date of birth after the incident date shows on its card at once.
+            errors, go_to = (
+                child_card_clash(draft, child_index, kept, london_time(now).date())
+                if step is Step.CHILD
+                else ({}, None)
+            )
             card = section_card(
                 step,
                 partnerships=self._s.partnerships,
                 draft=draft,
                 values=kept,
+                errors=errors,
                 child_index=child_index,
+                go_to=go_to,
             )
         await dc.context.send_activity(turns.card_message(card))
 

@@ -963,6 +963,16 @@ def input_values(card: dict[str, Any]) -> dict[str, Any]:
     return {e["id"]: e.get("value") for e in card["body"] if "id" in e and "value" in e}
 
 
+def errors_under(card: dict[str, Any]) -> dict[str, str]:
+    """The message under each input of a section card, by the input's id (prefix removed)."""
+    prefix = wording.ERROR_PREFIX.format(message="")
+    return {
+        e["id"].removesuffix("_error"): e["text"].removeprefix(prefix).replace("\\", "")
+        for e in card["body"]
+        if str(e.get("id", "")).endswith("_error")
+    }
+
+
 async def test_every_step_after_the_first_has_back_and_keeps_what_was_typed(
     harness: Harness,
 ) -> None:
@@ -1027,12 +1037,28 @@ async def test_a_date_of_birth_after_the_incident_offers_to_go_to_it(harness: Ha
     [card] = cards_in(await h.step("incident", **INCIDENT))
     text = json.dumps(card)
     assert "JMS's date of birth is most likely wrong" in text
+    # The banner names the date judged wrong, as the message under the incident date does.
+    assert "Check: JMS's date of birth." in text
+    assert "Check: date of the incident." not in text
     go = actions_titled(card)["Change JMS's date of birth"]
     assert go["data"]["go_to"] == "child"
     assert go["data"]["go_to_child"] == 0
     # Going there keeps the incident card's answers; fixing it comes back to them.
     [child] = cards_in(await h.step("incident", go_to="child", go_to_child=0, **INCIDENT))
     assert input_values(child)["date_of_birth"] == "2026-11-20"
+    # The child card shows the problem at once: under the date of birth, with the incident
+    # date (typed on its card, not saved yet), and offers the incident date instead.
+    problem = (
+        "This date of birth is after the incident date (16 November 2026). The date of birth is"
+        " most likely wrong: check it."
+    )
+    assert errors_under(child) == {"date_of_birth": problem}
+    assert "Check: date of birth." in json.dumps(child)
+    assert wording.GO_TO_INCIDENT_DATE in actions_titled(child)
+    # Continue with the date of birth unchanged is refused there, not slipped past.
+    unchanged = {**CHILD, "name": "JMS", "date_of_birth": "2026-11-20"}
+    [again] = cards_in(await h.step("child", next="continue", child_index=0, **unchanged))
+    assert errors_under(again) == {"date_of_birth": problem}
     fixed = {**CHILD, "name": "JMS"}
     [incident] = cards_in(await h.step("child", next="continue", child_index=0, **fixed))
     assert input_values(incident)["description"] == INCIDENT["description"]

@@ -354,7 +354,8 @@ async def test_8_back_and_go_to_correct_a_date_and_keep_what_was_typed(session: 
     refused = await _step(session, "incident", **incident)
     [card] = cards_of(refused)
     assert "JMS was born on 22 November 2026, after this date" in card_texts(refused)
-    assert "Check: date of the incident." in card_texts(refused)
+    # The banner names the date judged most likely wrong, as the message does.
+    assert "Check: JMS's date of birth." in card_texts(refused)
     # The error offers the field most likely wrong; what was typed on the incident is kept.
     [go_to] = [a for a in card["actions"] if a["title"] == "Change JMS's date of birth"]
     mark = session.mark()
@@ -363,6 +364,15 @@ async def test_8_back_and_go_to_correct_a_date_and_keep_what_was_typed(session: 
     values = {e["id"]: e.get("value") for e in cards_of(child_card)[0]["body"] if "id" in e}
     assert values["name"] == "JMS"
     assert values["date_of_birth"] == "2026-11-22"
+    # The child card marks the date of birth at once, with the incident date, and offers the
+    # incident date instead; Continue with it unchanged is refused there.
+    said = card_texts(child_card)
+    assert "date_of_birth_error" in said
+    assert "after the incident date" in said
+    assert "20 November 2026" in said
+    assert "Change the incident date" in said
+    unchanged = await _step(session, "child", next="continue", child_index=0, **child)
+    assert "date_of_birth_error" in card_texts(unchanged)
     back_again = await _step(
         session, "child", next="continue", child_index=0, **{**child, "date_of_birth": "2025-08-01"}
     )
