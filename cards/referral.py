@@ -1009,13 +1009,18 @@ def _milestone_due(timeline: Timeline, key: MilestoneKey) -> date | None:
         return None
 
 
-def _due_text(timeline: Timeline, key: MilestoneKey) -> str:
+def _due_fact(timeline: Timeline, key: MilestoneKey, due: str, done: str) -> tuple[str, str]:
+    """A milestone's line on the case card: due (when, or why not known), or done and when."""
     try:
         milestone: Milestone = timeline.get(key)
     except KeyError:
-        return wording.DUE_NOT_SET
+        return due, wording.DUE_NOT_SET
     if milestone.completed_on is not None:
-        return wording.DUE_DONE.format(on=long_date(milestone.completed_on))
+        return done, long_date(milestone.completed_on)
+    return due, _due_text(milestone)
+
+
+def _due_text(milestone: Milestone) -> str:
     if milestone.due is None:
         return wording.DUE_NOT_SET
     text = long_date(milestone.due)
@@ -1047,8 +1052,13 @@ def _clock_facts(case: Case, timeline: Timeline) -> list[tuple[str, str]]:
     """The SIN and rapid-review dates, or, for a case another authority leads, who counts them."""
     if not case.collaborator:
         return [
-            (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
-            (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
+            _due_fact(timeline, MilestoneKey.SIN, wording.FACT_SIN_DUE, wording.FACT_SIN_MADE),
+            _due_fact(
+                timeline,
+                MilestoneKey.RAPID_REVIEW,
+                wording.FACT_RAPID_REVIEW_DUE,
+                wording.FACT_RAPID_REVIEW_SENT,
+            ),
         ]
     # Children Act 2004 s16C(1): the local authority where the child was harmed notifies and
     # leads; the partnership that has the case tells it and takes part.
@@ -1078,6 +1088,9 @@ def channel_case_card(
         if referral.area.other_area:
             facts.append((wording.FACT_OTHER_AREA, _esc(referral.area.other_area)))
     routes = wording.ROUTES_SEPARATOR.join(_route_label(r) for r in case.screening.routes)
+    # Where the case is, first: the dates below say what is due or done.
+    status = (wording.FACT_CASE_STATUS, wording.CASE_STATUS_FACTS[case.status.value])
+    facts = [status, *facts]
     facts += [
         (
             wording.FACT_INCIDENT_KIND,

@@ -133,7 +133,9 @@ def reminder_card(
             {"title": wording.REMINDER_ORIGINAL_DUE, "value": day_month_year(original_due)}
         )
     if working_days_left is not None:
-        facts.append({"title": wording.REMINDER_DAYS_LEFT, "value": str(working_days_left)})
+        facts.append(
+            {"title": wording.REMINDER_TIME_LEFT, "value": wording.time_left(working_days_left)}
+        )
     facts.append({"title": wording.REMINDER_RESPONSIBLE, "value": escape_markdown(responsible)})
     chase = milestone is MilestoneKey.RR_IAS_RETURNS and bool(outstanding)
     if chase:
@@ -316,11 +318,7 @@ def digest_card(
     for reference, milestone, due, days_left, overdue in rows:
         when = day_month_year(due) if due else wording.DIGEST_NOT_YET_KNOWN
         if days_left is not None:
-            when += " · " + (
-                wording.DIGEST_OVERDUE.format(days=-days_left)
-                if overdue
-                else wording.DIGEST_DAYS_LEFT.format(days=days_left)
-            )
+            when += " · " + wording.digest_time_left(days_left, overdue=overdue)
         facts.append({"title": reference, "value": f"{escape_markdown(milestone)}: {when}"})
     if facts:
         body.append({"type": "FactSet", "facts": facts})

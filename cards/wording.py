@@ -311,7 +311,10 @@ REMINDER_CASE = "Case"
 REMINDER_MILESTONE = "Milestone"
 REMINDER_DUE = "Due"
 REMINDER_ORIGINAL_DUE = "Originally due"
-REMINDER_DAYS_LEFT = "Working days left"
+# How long is left, said the same way on reminders and (in lower case) in the digest.
+REMINDER_TIME_LEFT = "Time left"
+TIME_LEFT_DUE_TODAY = "Due today"
+TIME_LEFT_OVERDUE = "Overdue by {days}"
 REMINDER_RESPONSIBLE = "Responsible"
 REMINDER_ESCALATION = "For the attention of {leads}."
 REMINDER_DONE = "Done"
@@ -332,8 +335,9 @@ DIGEST_TITLE = "Weekly digest: {partnership}"
 DIGEST_WEEK = "Week of {day}. Overdue first."
 DIGEST_NOTHING_OPEN = "No open cases."
 DIGEST_NOT_YET_KNOWN = "date not known yet"
-DIGEST_OVERDUE = "overdue by {days} working days"
-DIGEST_DAYS_LEFT = "{days} working days left"
+DIGEST_OVERDUE = "overdue by {days}"
+DIGEST_DUE_TODAY = "due today"
+DIGEST_DAYS_LEFT = "{days} left"
 DIGEST_UNDELIVERED = "Reminders that could not be posted (please check):"
 PERSONAL_CHAT_ONLY = (
     "Referrals hold children's details, so I deal with them and their progress only in"
@@ -656,6 +660,22 @@ FACT_SCREENING = "Screening suggests"
 ROUTES_SEPARATOR = "; "
 FACT_SIN_DUE = "SIN due"
 FACT_RAPID_REVIEW_DUE = "Rapid review expected by"
+# The same lines once done: the day it was done, under a title that says so.
+FACT_SIN_MADE = "SIN made"
+FACT_RAPID_REVIEW_SENT = "Rapid review sent to the Panel"
+# Where the case is, for the review subgroup: the first line of the case card.
+FACT_CASE_STATUS = "Status"
+CASE_STATUS_FACTS = {
+    "referred": "New referral, not yet decided",
+    "rapid_review": "Rapid review under way",
+    "no_serious_incident": "Not notified as a serious incident",
+    "local_review": "Local Child Safeguarding Practice Review under way",
+    "learning_review": "Learning review planned",
+    "national_review": "The national Panel is reviewing it",
+    "no_further_review": "No further review",
+    "published": "Review published",
+    "closed": "Closed",
+}
 FACT_AGENCY_SUMMARIES = "Agency summaries"
 # A case the partnership takes part in, another local authority leading: instead of the SIN and
 # rapid-review dates, who counts them and whether that authority was told.
@@ -804,7 +824,6 @@ CHANNEL_CASE_PRIVACY = (
 DATE_NOT_KNOWN = "not known"
 DUE_PROJECTED = "{due} (projected)"
 DUE_ALTERNATIVE = "{due} (national rule: {alternative})"
-DUE_DONE = "done {on}"
 DUE_NOT_SET = "not set: needs the date the LA became aware"
 DUE_OVERDUE = "{due}: overdue by {days}"
 
@@ -1258,6 +1277,24 @@ def milestone_name(key: MilestoneKey | str) -> str:
 def working_days(n: int) -> str:
     """'1 working day', '3 working days'."""
     return f"{n} working day" if n == 1 else f"{n} working days"
+
+
+def time_left(days_left: int) -> str:
+    """A reminder's time left: '3 working days', 'Due today', 'Overdue by 2 working days'."""
+    if days_left < 0:
+        return TIME_LEFT_OVERDUE.format(days=working_days(-days_left))
+    return TIME_LEFT_DUE_TODAY if days_left == 0 else working_days(days_left)
+
+
+def digest_time_left(days_left: int, *, overdue: bool) -> str:
+    """In a digest line: 'overdue by 2 working days', 'due today', '3 working days left'."""
+    if overdue:
+        return DIGEST_OVERDUE.format(days=working_days(abs(days_left)))
+    return (
+        DIGEST_DUE_TODAY
+        if days_left == 0
+        else DIGEST_DAYS_LEFT.format(days=working_days(days_left))
+    )
 
 
 def agency_name(agency: str) -> str:

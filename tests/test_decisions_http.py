@@ -87,6 +87,31 @@ async def test_a_leads_click_records_updates_the_channel_and_tells_the_referrer(
     assert trail[-1]["actor"] == LA["aadObjectId"]
 
 
+def _facts(card: dict[str, Any]) -> dict[str, str]:
+    return {
+        fact["title"]: fact["value"]
+        for block in card["body"]
+        if block.get("type") == "FactSet"
+        for fact in block["facts"]
+    }
+
+
+async def test_the_case_card_says_where_the_case_is_and_a_made_sin_reads_as_done(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    before = await click(bot, connector, LA, "refresh")
+    assert _facts(before)["Status"] == "New referral, not yet decided"
+    assert "SIN due" in _facts(before)
+    await click(bot, connector, LA, "sin_made", on="2026-11-23")
+    [update] = [s for s in connector.sent if s.method == "PUT"]
+    [channel_copy] = update.cards
+    facts = _facts(channel_copy)
+    assert facts["Status"] == "Rapid review under way"
+    assert facts["SIN made"] == "Monday 23 November 2026"
+    assert "SIN due" not in facts
+    assert "done" not in facts["SIN made"]
+
+
 async def test_a_non_lead_click_is_refused_and_audited(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
