@@ -403,7 +403,7 @@ def _criteria_inputs(form: _Form) -> None:
         _YES_NO,
         required=True,
     )
-    form.choice("criteria", wording.CRITERIA_LABEL, wording.CRITERION_CHOICES, multi=True)
+    form.choice("criteria", wording.CRITERIA_LABEL, wording.REFERRER_CRITERION_CHOICES, multi=True)
     form.text(
         "reasons",
         wording.REASONS_LABEL,
@@ -600,9 +600,7 @@ def _contact_items(contact: FrontDoorContact, number: int) -> list[Element]:
     items = [
         _subheading(_esc(", ".join(contact.areas)), spacing="Medium"),
         text_block(
-            _esc(
-                wording.CONTACT_FACT.format(name=contact.name, number=contact.number, hours=hours)
-            ),
+            _esc(wording.contact_line(contact.name, contact.number, hours)),
             spacing="None",
         ),
     ]
@@ -611,11 +609,7 @@ def _contact_items(contact: FrontDoorContact, number: int) -> list[Element]:
         also = contact.also
         items.append(
             text_block(
-                _esc(
-                    wording.CONTACT_FACT.format(
-                        name=also.name, number=also.number, hours=wording.CONTACT_OUT_OF_HOURS
-                    )
-                ),
+                _esc(wording.contact_line(also.name, also.number, wording.CONTACT_OUT_OF_HOURS)),
                 spacing="None",
             )
         )
@@ -766,7 +760,7 @@ def _review_sections(
 ) -> list[Element]:
     area, referrer, incident = referral.area, referral.referrer, referral.incident
     agencies, criteria, actions = referral.agencies, referral.criteria, referral.actions
-    area_facts = lead_facts(area, partnership, told)
+    area_facts = lead_facts(area, partnership, told, kind=incident.kind)
     if not area_facts:
         area_facts = [
             (wording.FACT_AREA, _esc(area.area)),
@@ -948,7 +942,7 @@ def acknowledgement_card(
         # Filed, but no one at the partnership sees it in Teams: never promise a review here.
         body.append(_no_channel_notice(case, partnership, contacts))
     area = case.referral.area
-    reason = lead_reason(area, partnership)
+    reason = lead_reason(area, partnership, kind=case.referral.incident.kind)
     if reason is not None:
         body.append(text_block(reason))
     if told is not None:
@@ -1082,7 +1076,7 @@ def channel_case_card(
     incident = referral.incident
     # Initials and age only: a channel is seen by many more people than the referral needs.
     children = "; ".join(age_label(child, incident.date) for child in referral.children)
-    facts = lead_facts(referral.area, partnership, told)
+    facts = lead_facts(referral.area, partnership, told, kind=incident.kind)
     if not facts:
         facts = [(wording.FACT_AREA, _esc(referral.area.area))]
         if referral.area.other_area:
@@ -1132,7 +1126,7 @@ def told_card(*, case: Case, lead: Partnership, told: Partnership) -> Card:
     children = "; ".join(age_label(child, incident.date) for child in referral.children)
     facts = [
         (wording.FACT_LEADS, _esc(lead.name)),
-        (wording.FACT_LEAD_WHY, lead_reason(area, lead) or wording.NOT_GIVEN),
+        (wording.FACT_LEAD_WHY, lead_reason(area, lead, kind=incident.kind) or wording.NOT_GIVEN),
         (wording.FACT_HOME_AREA, _place(area.area, area.other_area)),
         (wording.FACT_HARM_AREA, _place(area.harm_area or area.area)),
         (
@@ -1179,8 +1173,11 @@ def _home_phrase(area: Area) -> str:
     return _esc(area.area)
 
 
-def lead_reason(area: Area, partnership: Partnership) -> str | None:
-    """Which partnership leads and why, in one sentence; None for a referral made before."""
+def lead_reason(area: Area, partnership: Partnership, *, kind: str) -> str | None:
+    """Which partnership leads and why, in one sentence; None for a referral made before.
+
+    `kind` is the incident's: a child who died is not said only to have been harmed.
+    """
     if area.lead_rule is None or area.harm_area is None:
         return None
     return wording.LEAD_REASONS[area.lead_rule].format(
@@ -1188,14 +1185,15 @@ def lead_reason(area: Area, partnership: Partnership) -> str | None:
         partnership=_esc(partnership.name),
         harm=_esc(area.harm_area),
         home=_home_phrase(area),
+        what=wording.LEAD_WHAT_HAPPENED.get(kind, wording.LEAD_WHAT_HAPPENED["serious_harm"]),
     )
 
 
 def lead_facts(
-    area: Area, partnership: Partnership, told: Partnership | None
+    area: Area, partnership: Partnership, told: Partnership | None, *, kind: str
 ) -> list[tuple[str, str]]:
     """Both places, who leads, why and who takes part; empty for a referral made before."""
-    reason = lead_reason(area, partnership)
+    reason = lead_reason(area, partnership, kind=kind)
     if reason is None or area.harm_area is None:
         return []
     not_here = area.lead_rule is LeadRule.LEAD_NOT_SERVED

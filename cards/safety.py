@@ -14,14 +14,11 @@ from safeguarding.frontdoor import EMERGENCY_NUMBER, FrontDoorContact
 def _contact_value(contact: FrontDoorContact) -> str:
     if contact.also is not None:
         # Hours not confirmed: both lines, and the caller chooses.
-        return wording.FRONT_DOOR_FACT.format(
-            name=contact.name,
-            office=contact.number,
-            out_name=contact.also.name,
-            out_of_hours=contact.also.number,
+        return wording.front_door_fact(
+            contact.name, contact.number, contact.also.name, contact.also.number
         )
     when = wording.OFFICE_HOURS if contact.kind == "office_hours" else wording.OUT_OF_HOURS
-    return f"{contact.name}: {contact.number} ({when})"
+    return wording.contact_line(contact.name, contact.number, when)
 
 
 def _contact_facts(contacts: Sequence[FrontDoorContact]) -> list[dict[str, Any]]:

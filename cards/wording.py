@@ -36,7 +36,9 @@ from safeguarding.timeline import (
 
 BOT_NAME = "Case Review Referrals"
 
-WELCOME_TITLE = "Referrals for serious case reviews"
+# Working Together 2023 (chapter 5, "Learning from serious child safeguarding incidents")
+# replaced serious case reviews with rapid reviews and child safeguarding practice reviews.
+WELCOME_TITLE = "Refer a serious child safeguarding incident for review"
 WELCOME_PURPOSE = (
     "I help practitioners refer a case to the Safeguarding Children Partnership for a"
     " rapid review or a Child Safeguarding Practice Review. This is for when a child has"
@@ -51,7 +53,8 @@ NOT_FOR_INDIVIDUAL_CHILDREN = (
     " The partnership team cannot take calls about one child or family."
 )
 FRONT_DOORS_HEADING = "Children's front doors"
-FRONT_DOOR_FACT = "{name}: {office} (office hours) · {out_name}: {out_of_hours} (out of hours)"
+# Both lines of a front door, each a CONTACT_FACT (see contact_line).
+FRONT_DOOR_FACT = "{office} · {out_of_hours}"
 FRONT_DOOR_HOURS_NOT_CONFIRMED = (
     "Where both numbers are shown, we do not know the front door's opening hours. Call"
     " the office-hours number in the working day and the out-of-hours number at other"
@@ -395,6 +398,8 @@ REDIRECT_FRONT_DOORS_NOW = "Children's front doors to call now:"
 CONTACT_OFFICE_HOURS = "office hours"
 CONTACT_OUT_OF_HOURS = "out of hours"
 CONTACT_FACT = "{name}: {number} ({hours})"
+# A line whose configured name is only its hours ("Out of hours"): the name is not repeated.
+CONTACT_FACT_UNNAMED = "{number} ({hours})"
 CONTACT_WEB_PAGE = "Web page: {url}"
 CONTACT_WEB_PAGE_ACTION = "Open front door web page {number}"
 REDIRECT_CONTINUE = "It is also a serious incident: continue the referral"
@@ -590,7 +595,8 @@ OUTCOME_LABELS = {
 SCREENING_EXPLANATIONS = {
     "rapid_review": (
         "Abuse or neglect is known or suspected, and the child has died or been seriously"
-        " harmed. This meets the serious-case test for a rapid review."
+        " harmed. This meets the criteria for a serious incident notification (Children Act"
+        " 2004 s16C(1)), which starts a rapid review."
     ),
     "looked_after_death": (
         "The child was looked after. The local authority tells the Secretary of State and"
@@ -613,8 +619,8 @@ SCREENING_EXPLANATIONS = {
         " Safeguarding Adults Review."
     ),
     "learning_review": (
-        "It does not meet the serious-case test (abuse or neglect with death or serious"
-        " harm). The partnership may still hold a learning review."
+        "It does not meet the criteria for a serious incident notification: abuse or neglect,"
+        " with a death or serious harm. The partnership may still hold a learning review."
     ),
 }
 
@@ -755,14 +761,15 @@ ACK_FRONT_DOOR_REMINDER = (
 )
 
 # Which partnership leads, and why (safeguarding/leading.py): one sentence per rule.
+# {what} is LEAD_WHAT_HAPPENED's entry for the incident's kind.
 LEAD_REASONS: dict[LeadRule, str] = {
     LeadRule.SAME_AREA: (
-        "The local authority where a child died or was seriously harmed leads: the child was"
-        " harmed in {harm}, where the child lives, so {lead} leads."
+        "The local authority where a child died or was seriously harmed leads: {what} in"
+        " {harm}, where the child lives, so {lead} leads."
     ),
     LeadRule.WHERE_HARMED: (
         "The local authority where a child died or was seriously harmed leads, wherever the"
-        " child lives: the child was harmed in {harm}, so {lead} leads."
+        " child lives: {what} in {harm}, so {lead} leads."
     ),
     LeadRule.HOME_HARMED_OUTSIDE_ENGLAND: (
         "For harm outside England, the local authority where the child normally lives leads:"
@@ -773,6 +780,12 @@ LEAD_REASONS: dict[LeadRule, str] = {
         " local authority leads and must be told. {partnership} takes part because the child"
         " lives in {home}."
     ),
+}
+# The area card asks where the child "died or came to serious harm": a death is told as such.
+LEAD_WHAT_HAPPENED = {
+    "death": "the child died or was seriously harmed",
+    "serious_harm": "the child was harmed",
+    "other": "the child was harmed",
 }
 LEAD_NOT_HERE = "The local authority where it happened (not served here)"
 HOME_NOT_LISTED = "an area of England not listed"
@@ -1274,6 +1287,24 @@ def milestone_name(key: MilestoneKey | str) -> str:
         return str(key)
 
 
+def contact_line(name: str, number: str, hours: str) -> str:
+    """One front-door line: 'Coventry MASH: 024 7678 8555 (office hours)'.
+
+    A name that only says the hours ('Out of hours') is left out: '01482 300304 (out of hours)'.
+    """
+    if name.strip().casefold() == hours.casefold():
+        return CONTACT_FACT_UNNAMED.format(number=number, hours=hours)
+    return CONTACT_FACT.format(name=name, number=number, hours=hours)
+
+
+def front_door_fact(name: str, office: str, out_name: str, out_of_hours: str) -> str:
+    """Both lines of a front door, office hours first."""
+    return FRONT_DOOR_FACT.format(
+        office=contact_line(name, office, CONTACT_OFFICE_HOURS),
+        out_of_hours=contact_line(out_name, out_of_hours, CONTACT_OUT_OF_HOURS),
+    )
+
+
 def working_days(n: int) -> str:
     """'1 working day', '3 working days'."""
     return f"{n} working day" if n == 1 else f"{n} working days"
@@ -1441,11 +1472,19 @@ AGENCY_CHOICES: dict[str, str] = {
     "substance_misuse": "Substance misuse services",
     "domestic_abuse": "Domestic abuse services",
 }
+# The criteria for a local child safeguarding practice review (the Child Safeguarding Practice
+# Review and Relevant Agency (England) Regulations 2018, reg. 11; Working Together 2023, ch. 5),
+# as the lead's recommendation offers them.
 CRITERION_CHOICES: dict[str, str] = {
     "improvements": "Highlights improvements needed to safeguard children",
     "recurrent_themes": "Highlights recurrent themes",
     "agencies_working_together": "Concerns about how two or more agencies worked together",
     "panel_view": "The Panel thinks a local review would be better",
+}
+# The referrer is asked only what they can know: whether the national Panel has concluded a
+# local review may be more appropriate (reg. 11(d)) is the Panel's to say, not theirs.
+REFERRER_CRITERION_CHOICES: dict[str, str] = {
+    key: title for key, title in CRITERION_CHOICES.items() if key != "panel_view"
 }
 PARALLEL_CHOICES: dict[str, str] = {
     "police": "Police investigation",

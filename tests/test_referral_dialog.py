@@ -769,7 +769,7 @@ async def test_the_partnership_where_the_child_was_harmed_leads_and_the_home_one
     h = harness
     review = await fill_to_review(h, area={"area": "Coventry", "harm_area": "Warwickshire"})
     reason = wording.LEAD_REASONS[LeadRule.WHERE_HARMED].format(
-        lead=WARWICKSHIRE, harm="Warwickshire"
+        lead=WARWICKSHIRE, harm="Warwickshire", what="the child was harmed"
     )
     shown = json.dumps(cards_in(review))
     assert reason in shown
