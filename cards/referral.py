@@ -720,10 +720,11 @@ class _Clipper:
         return _esc(text, clip=limit)
 
 
-def _child_facts(child: Child, answer: _Clipper) -> list[tuple[str, str]]:
+def _child_facts(child: Child, answer: _Clipper, incident: date) -> list[tuple[str, str]]:
     facts = [
         (wording.FACT_NAME, answer(child.name)),
-        (wording.FACT_CHANNEL_INITIALS, _esc(child.initials)),
+        # Exactly what the channel's case card will show: initials and age at the incident.
+        (wording.FACT_CHANNEL_INITIALS, _esc(age_label(child, incident))),
     ]
     if child.unborn:
         facts.append((wording.FACT_EXPECTED, _date_text(child.expected_date)))
@@ -790,7 +791,7 @@ def _review_sections(
         sections.append(
             _review_section(
                 wording.CHILD_HEADING.format(number=index + 1),
-                _child_facts(child, answer),
+                _child_facts(child, answer, incident.date),
                 Step.CHILD,
                 edit,
                 child_index=index,

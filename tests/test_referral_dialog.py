@@ -925,8 +925,17 @@ async def test_initials_typed_are_kept_and_the_duplicate_check_matches_a_full_na
 ) -> None:
     h = harness
     review = await fill_to_review(h, child={**CHILD, "name": "JMS"})
-    # The review card shows what the channel will show.
-    assert "JMS" in json.dumps(cards_in(review))
+    # The review card shows exactly what the channel will show: initials and age.
+    [review_card] = cards_in(review)
+    shown_as = [
+        fact["value"]
+        for block in review_card["body"]
+        for item in block.get("items", [])
+        if item.get("type") == "FactSet"
+        for fact in item["facts"]
+        if fact["title"] == wording.FACT_CHANNEL_INITIALS
+    ]
+    assert shown_as == ["JMS, 4 years"]
     await h.step("review", submit=True)
     [(_, channel_card)] = h.announcer.posts
     assert "JMS, 4 years" in json.dumps(channel_card)
