@@ -881,12 +881,17 @@ def review_card(
     ]
     if duplicates:
         references = ", ".join(_ref(reference) for reference in duplicates)
-        head.append(
-            _container(
-                [text_block(wording.DUPLICATE_WARNING.format(references=references))],
-                style="warning",
+        unit = partnership.business_unit
+        contacts = [_esc(c) for c in (unit.email, unit.phone, unit.web_page) if c]
+        warning = [
+            text_block(wording.DUPLICATE_WARNING.format(references=references)),
+            text_block(wording.DUPLICATE_ADVICE),
+        ]
+        if contacts:
+            warning.append(
+                text_block(wording.DUPLICATE_CONTACT.format(contacts=" · ".join(contacts)))
             )
-        )
+        head.append(_container(warning, style="warning"))
     if referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED:
         head.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     unsaved = _unsaved_sections(draft)
@@ -1108,8 +1113,13 @@ def channel_case_card(
     body: list[Element] = [
         _heading(wording.CHANNEL_CASE_TITLE.format(reference=_ref(case.reference))),
         text_block(_esc(partnership.name), isSubtle=True, spacing="None"),
-        _facts(facts),
     ]
+    if case.possible_duplicates:
+        # References only: the match itself (initials, date of birth) is not shown here.
+        references = ", ".join(_ref(r) for r in case.possible_duplicates)
+        note = wording.CASE_MAYBE_DUPLICATE.format(references=references)
+        body.append(_container([text_block(note)], style="warning"))
+    body.append(_facts(facts))
     if case.collaborator and lead_authority_told(case) is None:
         body.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     body.append(text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"))

@@ -582,6 +582,17 @@ SCREENING_STILL_CONSIDERED = (
     "This does not stop your referral: the partnership will still consider it."
 )
 DUPLICATE_WARNING = "This looks like an existing case: {references}. You can still submit."
+DUPLICATE_ADVICE = (
+    "If it is the same child and the same incident, do not submit it. Tell the partnership's"
+    " business unit instead. If something new has happened, for example the child has since"
+    " died, submit it."
+)
+DUPLICATE_CONTACT = "Business unit: {contacts}."
+# On the case card of a referral that looked like an existing case when it was filed.
+CASE_MAYBE_DUPLICATE = (
+    "May be the same child as {references}: the same initials and date of birth, and an"
+    " incident within 30 days."
+)
 OUTCOME_LABELS = {
     "rapid_review": "A rapid review",
     "learning_review": "A learning review",

@@ -107,6 +107,9 @@ class Case(BaseModel):
     channel_activity_id: str | None = None
     # The card that told the child's home partnership, when another partnership leads.
     told_activity_id: str | None = None
+    # Existing cases this referral looked like when it was filed (`looks_like`): the leads are
+    # told on the case card, by reference only.
+    possible_duplicates: list[str] = Field(default_factory=list)
     version: int = 1
     # Added with lead decisions; the defaults let cases stored before them load unchanged.
     milestone_events: dict[str, MilestoneEvents] = Field(default_factory=dict)

@@ -227,6 +227,11 @@ def every_card() -> Iterator[tuple[str, Card]]:
             f"case card ({status.value})",
             channel_case_card(case=filed, partnership=partnership, timeline=timeline, today=TODAY),
         )
+    maybe_same = case.model_copy(update={"possible_duplicates": ["COV-2026-002"]})
+    yield (
+        "case card (possible duplicate)",
+        channel_case_card(case=maybe_same, partnership=partnership, timeline=timeline, today=TODAY),
+    )
     yield "told card", told_card(case=case, lead=partnership, told=partnership)
     base = channel_case_card(case=case, partnership=partnership, timeline=timeline, today=TODAY)
     for for_lead in (True, False):

@@ -459,8 +459,19 @@ async def test_duplicate_warning_shows_the_existing_reference(harness: Harness) 
         h, incident={**INCIDENT, "date": "2026-11-20", "la_aware": "2026-11-20"}
     )
     assert "COV-2026-001" in json.dumps(cards_in(review))
+    # It says what to do: the same incident goes to the business unit, a new one is submitted.
+    said = card_strings(review)
+    assert wording.DUPLICATE_ADVICE in said
+    assert "Business unit: 024 7697 5477." in said
     await h.step("review", submit=True)
     assert [c.reference for c in await stored_cases(h)] == ["COV-2026-001", "COV-2026-002"]
+    # The leads are told on the second case's card, by reference, with no name.
+    first, second = (card for _, card in h.announcer.posts)
+    note = wording.CASE_MAYBE_DUPLICATE.format(references="COV-2026-001")
+    assert note in json.dumps(second)
+    assert "May be the same child" not in json.dumps(first)
+    assert "Jane" not in json.dumps(second)
+    assert (await filed_case(h, "COV-2026-002")).possible_duplicates == ["COV-2026-001"]
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,7 @@ class ReferralFiling:
             ),
             submitted_at=now,
             dates=initial_dates(referral),
+            possible_duplicates=await self._cases.duplicates_of(referral),
         )
         await self._cases.create(case)
         await self._cases.audit(
