@@ -491,6 +491,9 @@ def section_card(
     if step is Step.AREA:
         _area_inputs(form, partnerships)
     elif step is Step.REFERRER:
+        if draft.referrer is None and draft.referrer_from is not None:
+            prefilled = wording.REFERRER_PREFILLED.format(reference=_ref(draft.referrer_from))
+            intro.append(text_block(prefilled, isSubtle=True))
         _referrer_inputs(form)
     elif step is Step.CHILD:
         added = draft.children

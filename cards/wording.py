@@ -113,7 +113,9 @@ REFERRAL_LEAD_NOT_SERVED = (
     " told. Please contact its children's front door (MASH) too. Your referral will go to"
     " {partnership}, where the child lives, which takes part."
 )
-REFERRAL_CANCELLED = "Referral cancelled. What you had entered has been deleted."
+REFERRAL_CANCELLED = (
+    "Referral cancelled. What you had entered has been deleted. To start a new one, type *refer*."
+)
 REFERRAL_RECEIVED_SUMMARY = "Referral {reference} received"
 CASE_CARD_SUMMARY = "New referral {reference}"
 EMERGENCY_SUMMARY = "Call 999 now if a child is in danger"
@@ -182,7 +184,8 @@ CASE_STATUS_NONE = (
     "You have no referrals filed with me. For any other case, ask the business unit of"
     " your partnership."
 )
-CASE_STATUS_LINE = "**{reference}** (submitted {submitted}): {status}."
+# {children}: initials and age, as the channel shows them, so referrals can be told apart.
+CASE_STATUS_LINE = "**{reference}** · {children} (submitted {submitted}): {status}."
 CASE_STATUS_NO_CHANNEL = (
     "filed here, but {partnership} has no Teams review channel, so send it to the partnership"
     " yourself if you have not yet"
@@ -494,6 +497,8 @@ REFERRER_NAME_LABEL = "Your name"
 REFERRER_ROLE_LABEL = "Your role"
 REFERRER_AGENCY_LABEL = "Your agency"
 REFERRER_CONTACT_LABEL = "Your email address or phone number"
+# A second referral: About you filled from the same user's last one, to check.
+REFERRER_PREFILLED = "Filled in from your last referral, {reference}. Check it is still right."
 LEAD_AGREED_LABEL = "Has your agency's safeguarding lead said yes to this referral?"
 LEAD_AGREED_NOTE = "Your agency's safeguarding lead should agree before you refer a case."
 

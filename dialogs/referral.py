@@ -409,10 +409,36 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         return await dc.end_dialog()
 
     async def _start_new(self, dc: DialogContext, etag: str | None, now: datetime) -> None:
-        stored = StoredDraft(draft=Draft(), started=now, updated=now)
+        stored = StoredDraft(draft=await self._new_draft(dc, now), started=now, updated=now)
         await self._s.drafts.save(_key(dc), stored, etag)
         logger.info("referral: new draft")
         await dc.context.send_activity(turns.card_message(safety_card()))
+
+    async def _new_draft(self, dc: DialogContext, now: datetime) -> Draft:
+        """A new draft, its About you filled from this user's last filed referral, if any.
+
+        Only the user's own details, from the case their filed marker names (kept while any
+        draft of theirs is kept), and only if that case was filed by this same Teams user.
+        They go on the card as if typed, to be checked and saved; whether the safeguarding lead
+        agreed is asked again, as it is about this referral.
+        """
+        loaded = await self._s.drafts.load(_key(dc), now)
+        reference = loaded[0].filed_reference if loaded is not None else None
+        found = await self._s.cases.get(reference) if reference else None
+        person = turns.person_of(dc.context)
+        if found is None or not found[0].submitted_by.is_user(
+            person.teams_id, person.aad_object_id
+        ):
+            return Draft()
+        referrer = found[0].referral.referrer
+        kept = {
+            "name": referrer.name,
+            "role": referrer.role,
+            "agency": referrer.agency,
+            "contact": referrer.contact,
+        }
+        logger.info("referral: about you filled from the user's last referral")
+        return Draft(pending={pending_key(Step.REFERRER): kept}, referrer_from=reference)
 
     async def _save(self, turn: _Turn, draft: Draft) -> str:
         updated = turn.stored.model_copy(update={"draft": draft, "updated": turn.now})

@@ -39,6 +39,12 @@ class ReferrerIdentity(BaseModel):
     user_id: str
     aad_object_id: str | None = None
 
+    def is_user(self, teams_id: str, aad_object_id: str | None) -> bool:
+        """Whether a Teams user (their Teams id, else their Entra object id) filed it."""
+        if teams_id and self.user_id == teams_id:
+            return True
+        return aad_object_id is not None and self.aad_object_id == aad_object_id
+
 
 class Actor(BaseModel):
     """A lead acting on a case: who they are, their role and the partner they represent."""

@@ -321,6 +321,7 @@ async def test_typed_cancel_asks_then_discards(harness: Harness) -> None:
     await h.say("cancel")
     gone = await h.submit(action="referral_cancel", choice="yes")
     assert wording.REFERRAL_CANCELLED in texts_in(gone)
+    assert "To start a new one, type *refer*." in wording.REFERRAL_CANCELLED
     assert [d for d in await h.store.list(Collection.STATE) if d.key.startswith("draft:")] == []
     # Starting again begins at the safety question, with no resume offer.
     assert steps_offered(await h.say("refer")) == {"safety"}
@@ -1284,6 +1285,57 @@ async def test_start_a_referral_on_the_help_card_mid_referral_says_one_thing(
     # The help card's own Help button, pressed mid-referral, is help again.
     [again] = [a["data"] for a in help_card["actions"] if a["data"]["action"] == "help"]
     assert texts_in(await h.submit(**again)) == [wording.REFERRAL_HELP_NOTE]
+
+
+async def test_status_tells_referrals_apart_by_initials_and_age(harness: Harness) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", submit=True)
+    await fill_to_review(h, child={**CHILD, "name": "Ben Lee", "date_of_birth": "2019-06-01"})
+    await h.step("review", submit=True)
+    [said] = texts_in(await h.say("status"))
+    first, second = said.split("\n\n")
+    assert first.startswith("**COV-2026-001** · JD, 4 years (submitted")
+    assert second.startswith("**COV-2026-002** · BL, 7 years (submitted")
+    assert "Jane" not in said
+
+
+async def test_a_second_referral_fills_about_you_from_the_users_last_one(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", submit=True)
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    [about_you] = cards_in(await h.step("area", **AREA))
+    values = input_values(about_you)
+    assert {key: values.get(key) for key in ("name", "role", "agency", "contact")} == {
+        key: REFERRER[key] for key in ("name", "role", "agency", "contact")
+    }
+    # Whether their safeguarding lead agreed is about this referral: asked again.
+    assert "lead_agreed" not in values
+    assert wording.REFERRER_PREFILLED.format(reference="COV-2026-001") in json.dumps(about_you)
+    # Nothing is saved until they press Continue, as if they had typed it.
+    assert "child" in steps_offered(await h.step("referrer", **REFERRER))
+
+
+async def test_about_you_is_never_filled_from_someone_elses_referral(harness: Harness) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", submit=True)
+    # The case the filed marker names was filed by another user (as a forged marker would be).
+    repo = CaseRepository(h.store)
+    loaded = await repo.get("COV-2026-001")
+    assert loaded is not None
+    case, etag = loaded
+    other = case.submitted_by.model_copy(update={"user_id": "29:other", "aad_object_id": "x"})
+    await repo.save(case.model_copy(update={"submitted_by": other}), etag)
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    [about_you] = cards_in(await h.step("area", **AREA))
+    assert "value" not in json.dumps([e for e in about_you["body"] if e.get("id") == "name"])
+    assert "Filled in from" not in json.dumps(about_you)
 
 
 async def test_status_typed_before_any_referral_says_there_is_none(harness: Harness) -> None:

@@ -199,6 +199,8 @@ async def test_2_and_3_a_whole_referral_with_an_emergency_halfway(session: Sessi
         after=mark,
     )
     assert "received" in card_texts(status)
+    # Told apart from other referrals by initials and age, as on the channel.
+    assert "JD, 4 years" in card_texts(status)
 
 
 async def test_4_a_leads_decision_replaces_the_card_and_a_non_leads_is_refused(
