@@ -331,7 +331,7 @@ REMINDER_CHASE = "Chase the agencies whose summaries are not in yet."
 REMINDER_LEADS_ONLY = "The partnership's leads record what was done from this reminder."
 REMINDER_GET_BUTTONS = "Record what was done (leads)"
 REMINDER_LEADS_ONLY_PRESSED = (
-    "Only the partnership's leads record what was done, so your copy stays read-only."
+    "Only the partnership's leads record what was done. Your copy stays read-only."
 )
 REMINDER_RECORDED = "{label}: recorded by {role} on {day}."
 REMINDER_MOVED = "Moved to {day}."

@@ -306,7 +306,7 @@ async def test_7_a_reminder_is_read_only_and_a_leads_done_shows_what_was_recorde
     status, stranger = await session.invoke(thread, message_id, verb, data, OTHER_USER)
     assert status == 200
     assert [a["type"] for a in _card_of(stranger)["actions"]] == ["Action.Execute"]
-    assert "your copy stays read-only" in json.dumps(_card_of(stranger))
+    assert "Your copy stays read-only" in json.dumps(_card_of(stranger))
     status, lead = await session.invoke(thread, message_id, verb, data, USER)
     assert status == 200
     leads_copy = _card_of(lead)
