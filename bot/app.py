@@ -38,7 +38,7 @@ from bot.settings import Settings
 from cards import wording
 from cards.welcome import welcome_card
 from dialogs.referral import ReferralDialog, ReferralServices
-from dialogs.turns import send, signposted, turn_triage, typed_text
+from dialogs.turns import send, signposted, status_responder, turn_triage, typed_text
 from safeguarding.calendar import PartnershipCalendars, load_bank_holiday_events
 from safeguarding.clocks import Clock
 from safeguarding.faq import NATIONAL_FAQ_FILE, FaqEntry, load_faq_file
@@ -344,6 +344,16 @@ def compose_bot(
         clock=clock,
         owner="bot",
     )
+    answers = Answers(
+        partnerships=partnerships,
+        faqs=faqs or {},
+        national=national_faq or load_faq_file(NATIONAL_FAQ_FILE),
+        cases=repos.cases,
+        drafts=repos.drafts,
+        redirects=repos.redirects,
+        clock=clock,
+        leads=leads or LeadDirectory(groups=None),
+    )
     referral = ReferralDialog(
         ReferralServices(
             partnerships=partnerships,
@@ -355,6 +365,7 @@ def compose_bot(
             safety=safety,
         ),
         help_card=lambda: welcome_card(list(partnerships.partnerships.values())),
+        status=status_responder(answers),
     )
     return ReviewBot(
         partnerships=partnerships,
@@ -363,16 +374,7 @@ def compose_bot(
         referral=referral,
         safety=safety,
         screen=screen,
-        answers=Answers(
-            partnerships=partnerships,
-            faqs=faqs or {},
-            national=national_faq or load_faq_file(NATIONAL_FAQ_FILE),
-            cases=repos.cases,
-            drafts=repos.drafts,
-            redirects=repos.redirects,
-            clock=clock,
-            leads=leads or LeadDirectory(groups=None),
-        ),
+        answers=answers,
         decisions=decisions,
     )
 

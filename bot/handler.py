@@ -66,6 +66,7 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         self._safety = safety
         self._screen = screen
         self._answers = answers
+        self._status = turns.status_responder(answers)
         self._decisions = decisions
         self._dialogs = DialogSet(conversation_state.create_property("dialog_state"))
         self._dialogs.add(referral)
@@ -92,7 +93,12 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         if not text:
             submit = turns.turn_submit(turn_context)
             if not private and submit is not None and not isinstance(submit, submits.HelpSubmit):
-                await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
+                shared_only = (
+                    wording.PERSONAL_CHAT_ONLY_STATUS
+                    if isinstance(submit, submits.StatusSubmit)
+                    else wording.PERSONAL_CHAT_ONLY
+                )
+                await turn_context.send_activity(shared_only)
                 return
             await self._on_card_submit(turn_context, dc)
             return
@@ -107,10 +113,9 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         elif intent is Intent.STATUS:
             # Case progress carries children's details: only in the personal chat.
             if private:
-                person = turns.person_of(turn_context)
-                await turns.send(turn_context, await self._answers.case_status(person, text))
+                await self._status(turn_context)
             else:
-                await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY)
+                await turn_context.send_activity(wording.PERSONAL_CHAT_ONLY_STATUS)
         else:
             await self._on_typed(turn_context, text, private=private)
 
@@ -133,8 +138,10 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
     async def _answer(self, person: Person, text: str, triage: Triage, *, private: bool) -> Reply:
         """What to say to a typed message once any signpost has gone."""
         label = triage.label
-        if label in (TriageLabel.REVIEW_REFERRAL, TriageLabel.CASE_STATUS) and not private:
-            # Referrals and case progress carry children's details: never in a shared chat.
+        if label is TriageLabel.CASE_STATUS and not private:
+            # Case progress carries children's details: never in a shared chat.
+            return Reply.of(wording.PERSONAL_CHAT_ONLY_STATUS)
+        if label is TriageLabel.REVIEW_REFERRAL and not private:
             return Reply.of(wording.PERSONAL_CHAT_ONLY)
         if label is TriageLabel.REVIEW_REFERRAL:
             return Reply.of(Say.card_of(_offer_referral()))
@@ -154,6 +161,8 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
             await turn_context.send_activity(self._welcome())
         elif isinstance(submit, submits.StartReferralSubmit):
             await dc.begin_dialog(REFERRAL_DIALOG)
+        elif isinstance(submit, submits.StatusSubmit):
+            await self._status(turn_context)
         elif isinstance(
             submit, submits.ReferralSubmit | submits.ResumeSubmit | submits.CancelSubmit
         ):
@@ -230,7 +239,11 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
                     "value": wording.CARD_NOT_RECOGNISED,
                 },
             )
-        card = await self._decisions.handle(turns.person_of(turn_context), verb, data)
+        # Teams says "automatic" for a refresh it ran itself, "manual" for a press.
+        manual = value.get("trigger") != "automatic"
+        card = await self._decisions.handle(
+            turns.person_of(turn_context), verb, data, manual=manual
+        )
         return InvokeResponse(
             status=200,
             body={

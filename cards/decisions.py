@@ -341,6 +341,20 @@ def refresh_clause(data: Mapping[str, Any], user_ids: Sequence[str] | None) -> d
     return clause
 
 
+def leads_button(title: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The read-only card's button for leads: the refresh's own Action.Execute, pressed by hand.
+
+    Teams refreshes a card by itself only for the users it lists in channels of over 60
+    members, and some clients (the Agents Playground) never do: a lead can always press this.
+    """
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": REFRESH_VERB,
+        "data": dict(data),
+    }
+
+
 def decision_card(
     base: Card,
     *,
@@ -355,8 +369,13 @@ def decision_card(
     panel_answers: Sequence[PanelAnswer] = (),
     agencies_to_ask: Sequence[str] = (),
     summaries_outstanding: Sequence[str] = (),
+    pressed_by_non_lead: bool = False,
 ) -> Card:
-    """The case card with the agreement and the record so far; for leads, the decision buttons."""
+    """The case card with the agreement and the record so far; for leads, the decision buttons.
+
+    Everyone else's copy is read-only, with a button a lead presses for their own copy;
+    `pressed_by_non_lead` says, to someone who pressed it, that only leads record decisions.
+    """
     # `on_behalf`: a business-unit lead's card, offering the box to record the local authority's
     # decisions for it; `panel_answers`: the Panel's replies that fit the case;
     # `agencies_to_ask`: the referral's agencies not asked for a summary yet;
@@ -390,6 +409,9 @@ def decision_card(
         if not available:
             body.append(text_block(wording.DECISION_NONE_AVAILABLE, isSubtle=True))
     else:
-        card.pop("actions", None)
-        body.append(text_block(wording.DECISION_LEADS_ONLY, isSubtle=True))
+        card["actions"] = [leads_button(wording.DECISION_GET_BUTTONS, {"reference": reference})]
+        if pressed_by_non_lead:
+            body.append(text_block(wording.DECISION_LEADS_ONLY_PRESSED, weight="Bolder"))
+        else:
+            body.append(text_block(wording.DECISION_LEADS_ONLY, isSubtle=True))
     return card

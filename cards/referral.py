@@ -69,11 +69,17 @@ _YES_NO_UNKNOWN = {"yes": wording.YES, "no": wording.NO, "not_known": wording.NO
 
 @dataclass(frozen=True)
 class GoTo:
-    """Another card to change a clashing answer on: the step, the child, the button's title."""
+    """Another card to change a clashing answer on: the step, the child, the button's title.
+
+    `likely_wrong` names, for the banner, the date judged most likely wrong when it is the one
+    on the other card, in place of `clash_input`, this card's input that carries the message.
+    """
 
     step: Step
     title: str
     child_index: int | None = None
+    clash_input: str | None = None
+    likely_wrong: str | None = None
 
 
 # --- small pieces ---
@@ -397,7 +403,7 @@ def _criteria_inputs(form: _Form) -> None:
         _YES_NO,
         required=True,
     )
-    form.choice("criteria", wording.CRITERIA_LABEL, wording.CRITERION_CHOICES, multi=True)
+    form.choice("criteria", wording.CRITERIA_LABEL, wording.REFERRER_CRITERION_CHOICES, multi=True)
     form.text(
         "reasons",
         wording.REASONS_LABEL,
@@ -485,6 +491,9 @@ def section_card(
     if step is Step.AREA:
         _area_inputs(form, partnerships)
     elif step is Step.REFERRER:
+        if draft.referrer is None and draft.referrer_from is not None:
+            prefilled = wording.REFERRER_PREFILLED.format(reference=_ref(draft.referrer_from))
+            intro.append(text_block(prefilled, isSubtle=True))
         _referrer_inputs(form)
     elif step is Step.CHILD:
         added = draft.children
@@ -540,7 +549,7 @@ def section_card(
     ]
     if errors:
         named = [
-            wording.FIELD_NAMES[f"{step.value}.{key}"]
+            _banner_name(step, key, go_to)
             for key in form.order
             if errors.get(key) and f"{step.value}.{key}" in wording.FIELD_NAMES
         ]
@@ -559,6 +568,13 @@ def section_card(
     body += intro
     body += form.body
     return adaptive_card(body, actions)
+
+
+def _banner_name(step: Step, key: str, go_to: GoTo | None) -> str:
+    """How the banner names an input with a message: the date most likely wrong, if elsewhere."""
+    if go_to is not None and go_to.clash_input == key and go_to.likely_wrong:
+        return go_to.likely_wrong
+    return wording.FIELD_NAMES[f"{step.value}.{key}"]
 
 
 # --- before the form: the safety question ---
@@ -587,9 +603,7 @@ def _contact_items(contact: FrontDoorContact, number: int) -> list[Element]:
     items = [
         _subheading(_esc(", ".join(contact.areas)), spacing="Medium"),
         text_block(
-            _esc(
-                wording.CONTACT_FACT.format(name=contact.name, number=contact.number, hours=hours)
-            ),
+            _esc(wording.contact_line(contact.name, contact.number, hours)),
             spacing="None",
         ),
     ]
@@ -598,11 +612,7 @@ def _contact_items(contact: FrontDoorContact, number: int) -> list[Element]:
         also = contact.also
         items.append(
             text_block(
-                _esc(
-                    wording.CONTACT_FACT.format(
-                        name=also.name, number=also.number, hours=wording.CONTACT_OUT_OF_HOURS
-                    )
-                ),
+                _esc(wording.contact_line(also.name, also.number, wording.CONTACT_OUT_OF_HOURS)),
                 spacing="None",
             )
         )
@@ -713,10 +723,11 @@ class _Clipper:
         return _esc(text, clip=limit)
 
 
-def _child_facts(child: Child, answer: _Clipper) -> list[tuple[str, str]]:
+def _child_facts(child: Child, answer: _Clipper, incident: date) -> list[tuple[str, str]]:
     facts = [
         (wording.FACT_NAME, answer(child.name)),
-        (wording.FACT_CHANNEL_INITIALS, _esc(child.initials)),
+        # Exactly what the channel's case card will show: initials and age at the incident.
+        (wording.FACT_CHANNEL_INITIALS, _esc(age_label(child, incident))),
     ]
     if child.unborn:
         facts.append((wording.FACT_EXPECTED, _date_text(child.expected_date)))
@@ -753,7 +764,7 @@ def _review_sections(
 ) -> list[Element]:
     area, referrer, incident = referral.area, referral.referrer, referral.incident
     agencies, criteria, actions = referral.agencies, referral.criteria, referral.actions
-    area_facts = lead_facts(area, partnership, told)
+    area_facts = lead_facts(area, partnership, told, kind=incident.kind)
     if not area_facts:
         area_facts = [
             (wording.FACT_AREA, _esc(area.area)),
@@ -783,7 +794,7 @@ def _review_sections(
         sections.append(
             _review_section(
                 wording.CHILD_HEADING.format(number=index + 1),
-                _child_facts(child, answer),
+                _child_facts(child, answer, incident.date),
                 Step.CHILD,
                 edit,
                 child_index=index,
@@ -873,12 +884,17 @@ def review_card(
     ]
     if duplicates:
         references = ", ".join(_ref(reference) for reference in duplicates)
-        head.append(
-            _container(
-                [text_block(wording.DUPLICATE_WARNING.format(references=references))],
-                style="warning",
+        unit = partnership.business_unit
+        contacts = [_esc(c) for c in (unit.email, unit.phone, unit.web_page) if c]
+        warning = [
+            text_block(wording.DUPLICATE_WARNING.format(references=references)),
+            text_block(wording.DUPLICATE_ADVICE),
+        ]
+        if contacts:
+            warning.append(
+                text_block(wording.DUPLICATE_CONTACT.format(contacts=" · ".join(contacts)))
             )
-        )
+        head.append(_container(warning, style="warning"))
     if referral.area.lead_rule is LeadRule.LEAD_NOT_SERVED:
         head.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     unsaved = _unsaved_sections(draft)
@@ -935,7 +951,7 @@ def acknowledgement_card(
         # Filed, but no one at the partnership sees it in Teams: never promise a review here.
         body.append(_no_channel_notice(case, partnership, contacts))
     area = case.referral.area
-    reason = lead_reason(area, partnership)
+    reason = lead_reason(area, partnership, kind=case.referral.incident.kind)
     if reason is not None:
         body.append(text_block(reason))
     if told is not None:
@@ -961,7 +977,14 @@ def acknowledgement_card(
             [text_block(wording.ACK_FRONT_DOOR_REMINDER)], style="attention", spacing="Medium"
         )
     )
-    return adaptive_card(body)
+    body.append(text_block(wording.ACK_STATUS_ANY_TIME, spacing="Medium"))
+    # The next steps Teams offers as suggested actions under the card, on the card too: some
+    # clients show no suggested actions under a card. Each does what its typed word does.
+    actions = [
+        submit_action(wording.SUGGEST_CHECK_STATUS, "status"),
+        submit_action(wording.SUGGEST_START_ANOTHER, "start_referral"),
+    ]
+    return adaptive_card(body, actions)
 
 
 def _no_channel_notice(case: Case, partnership: Partnership, contacts: list[str]) -> Element:
@@ -989,13 +1012,18 @@ def _milestone_due(timeline: Timeline, key: MilestoneKey) -> date | None:
         return None
 
 
-def _due_text(timeline: Timeline, key: MilestoneKey) -> str:
+def _due_fact(timeline: Timeline, key: MilestoneKey, due: str, done: str) -> tuple[str, str]:
+    """A milestone's line on the case card: due (when, or why not known), or done and when."""
     try:
         milestone: Milestone = timeline.get(key)
     except KeyError:
-        return wording.DUE_NOT_SET
+        return due, wording.DUE_NOT_SET
     if milestone.completed_on is not None:
-        return wording.DUE_DONE.format(on=long_date(milestone.completed_on))
+        return done, long_date(milestone.completed_on)
+    return due, _due_text(milestone)
+
+
+def _due_text(milestone: Milestone) -> str:
     if milestone.due is None:
         return wording.DUE_NOT_SET
     text = long_date(milestone.due)
@@ -1027,8 +1055,13 @@ def _clock_facts(case: Case, timeline: Timeline) -> list[tuple[str, str]]:
     """The SIN and rapid-review dates, or, for a case another authority leads, who counts them."""
     if not case.collaborator:
         return [
-            (wording.FACT_SIN_DUE, _due_text(timeline, MilestoneKey.SIN)),
-            (wording.FACT_RAPID_REVIEW_DUE, _due_text(timeline, MilestoneKey.RAPID_REVIEW)),
+            _due_fact(timeline, MilestoneKey.SIN, wording.FACT_SIN_DUE, wording.FACT_SIN_MADE),
+            _due_fact(
+                timeline,
+                MilestoneKey.RAPID_REVIEW,
+                wording.FACT_RAPID_REVIEW_DUE,
+                wording.FACT_RAPID_REVIEW_SENT,
+            ),
         ]
     # Children Act 2004 s16C(1): the local authority where the child was harmed notifies and
     # leads; the partnership that has the case tells it and takes part.
@@ -1052,12 +1085,15 @@ def channel_case_card(
     incident = referral.incident
     # Initials and age only: a channel is seen by many more people than the referral needs.
     children = "; ".join(age_label(child, incident.date) for child in referral.children)
-    facts = lead_facts(referral.area, partnership, told)
+    facts = lead_facts(referral.area, partnership, told, kind=incident.kind)
     if not facts:
         facts = [(wording.FACT_AREA, _esc(referral.area.area))]
         if referral.area.other_area:
             facts.append((wording.FACT_OTHER_AREA, _esc(referral.area.other_area)))
     routes = wording.ROUTES_SEPARATOR.join(_route_label(r) for r in case.screening.routes)
+    # Where the case is, first: the dates below say what is due or done.
+    status = (wording.FACT_CASE_STATUS, wording.CASE_STATUS_FACTS[case.status.value])
+    facts = [status, *facts]
     facts += [
         (
             wording.FACT_INCIDENT_KIND,
@@ -1080,8 +1116,13 @@ def channel_case_card(
     body: list[Element] = [
         _heading(wording.CHANNEL_CASE_TITLE.format(reference=_ref(case.reference))),
         text_block(_esc(partnership.name), isSubtle=True, spacing="None"),
-        _facts(facts),
     ]
+    if case.possible_duplicates:
+        # References only: the match itself (initials, date of birth) is not shown here.
+        references = ", ".join(_ref(r) for r in case.possible_duplicates)
+        note = wording.CASE_MAYBE_DUPLICATE.format(references=references)
+        body.append(_container([text_block(note)], style="warning"))
+    body.append(_facts(facts))
     if case.collaborator and lead_authority_told(case) is None:
         body.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
     body.append(text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"))
@@ -1099,7 +1140,7 @@ def told_card(*, case: Case, lead: Partnership, told: Partnership) -> Card:
     children = "; ".join(age_label(child, incident.date) for child in referral.children)
     facts = [
         (wording.FACT_LEADS, _esc(lead.name)),
-        (wording.FACT_LEAD_WHY, lead_reason(area, lead) or wording.NOT_GIVEN),
+        (wording.FACT_LEAD_WHY, lead_reason(area, lead, kind=incident.kind) or wording.NOT_GIVEN),
         (wording.FACT_HOME_AREA, _place(area.area, area.other_area)),
         (wording.FACT_HARM_AREA, _place(area.harm_area or area.area)),
         (
@@ -1146,8 +1187,11 @@ def _home_phrase(area: Area) -> str:
     return _esc(area.area)
 
 
-def lead_reason(area: Area, partnership: Partnership) -> str | None:
-    """Which partnership leads and why, in one sentence; None for a referral made before."""
+def lead_reason(area: Area, partnership: Partnership, *, kind: str) -> str | None:
+    """Which partnership leads and why, in one sentence; None for a referral made before.
+
+    `kind` is the incident's: a child who died is not said only to have been harmed.
+    """
     if area.lead_rule is None or area.harm_area is None:
         return None
     return wording.LEAD_REASONS[area.lead_rule].format(
@@ -1155,14 +1199,15 @@ def lead_reason(area: Area, partnership: Partnership) -> str | None:
         partnership=_esc(partnership.name),
         harm=_esc(area.harm_area),
         home=_home_phrase(area),
+        what=wording.LEAD_WHAT_HAPPENED.get(kind, wording.LEAD_WHAT_HAPPENED["serious_harm"]),
     )
 
 
 def lead_facts(
-    area: Area, partnership: Partnership, told: Partnership | None
+    area: Area, partnership: Partnership, told: Partnership | None, *, kind: str
 ) -> list[tuple[str, str]]:
     """Both places, who leads, why and who takes part; empty for a referral made before."""
-    reason = lead_reason(area, partnership)
+    reason = lead_reason(area, partnership, kind=kind)
     if reason is None or area.harm_area is None:
         return []
     not_here = area.lead_rule is LeadRule.LEAD_NOT_SERVED

@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cards import wording
 from cards.common import Card, adaptive_card, text_block
-from cards.decisions import agency_list, agency_toggles, on_behalf_toggle, refresh_clause
+from cards.decisions import (
+    agency_list,
+    agency_toggles,
+    leads_button,
+    on_behalf_toggle,
+    refresh_clause,
+)
 from cards.text import escape_markdown
 from safeguarding.calendar import WEEKDAY_NAMES, day_month_year
 from safeguarding.decisions import DecisionKind
@@ -92,12 +98,15 @@ def reminder_card(
     refresh_user_ids: Sequence[str] | None = None,
     notice: str | None = None,
     status: str | None = None,
+    pressed_by_non_lead: bool = False,
 ) -> Card:
     """A milestone reminder: what is due when, who is responsible; Done and Slip for leads.
 
     Posted read-only (`for_lead` False) with a `refresh` carrying the reminder's identity, so a
-    lead's copy refreshes into the one with the buttons (`for_lead`). `status` says what became
+    lead's copy refreshes into the one with the buttons (`for_lead`); the read-only copy has a
+    button doing the same for a lead whose client does not refresh. `status` says what became
     of it (recorded, moved, done): the reminder is then read-only and not refreshed again.
+    `pressed_by_non_lead` says, to someone not a lead who pressed that button, why not.
     """
     # `outstanding`: for the summaries-in milestone, the agencies whose summaries are not in.
     identity = ReminderIdentity.model_validate(
@@ -124,7 +133,9 @@ def reminder_card(
             {"title": wording.REMINDER_ORIGINAL_DUE, "value": day_month_year(original_due)}
         )
     if working_days_left is not None:
-        facts.append({"title": wording.REMINDER_DAYS_LEFT, "value": str(working_days_left)})
+        facts.append(
+            {"title": wording.REMINDER_TIME_LEFT, "value": wording.time_left(working_days_left)}
+        )
     facts.append({"title": wording.REMINDER_RESPONSIBLE, "value": escape_markdown(responsible)})
     chase = milestone is MilestoneKey.RR_IAS_RETURNS and bool(outstanding)
     if chase:
@@ -160,15 +171,20 @@ def reminder_card(
     if status is not None:
         # Ready to show: the caller escaped anything in it from outside the bot.
         body.append(text_block(status, weight="Bolder"))
+    elif pressed_by_non_lead and not for_lead:
+        body.append(text_block(wording.REMINDER_LEADS_ONLY_PRESSED, weight="Bolder"))
     elif not for_lead:
         body.append(text_block(wording.REMINDER_LEADS_ONLY, isSubtle=True))
-    card = adaptive_card(body, _actions(reference, milestone, chase, outstanding, identity))
-    if not for_lead:
-        card.pop("actions", None)
+    refresh_data = {"reference": reference, REMINDER_FIELD: identity}
+    if for_lead:
+        actions = _actions(reference, milestone, chase, outstanding, identity)
+    elif status is None:
+        actions = [leads_button(wording.REMINDER_GET_BUTTONS, refresh_data)]
+    else:
+        actions = []
+    card = adaptive_card(body, actions)
     if status is None:
-        card["refresh"] = refresh_clause(
-            {"reference": reference, REMINDER_FIELD: identity}, refresh_user_ids
-        )
+        card["refresh"] = refresh_clause(refresh_data, refresh_user_ids)
     if entities:
         card["msteams"] = {"entities": entities}
     return card
@@ -302,11 +318,7 @@ def digest_card(
     for reference, milestone, due, days_left, overdue in rows:
         when = day_month_year(due) if due else wording.DIGEST_NOT_YET_KNOWN
         if days_left is not None:
-            when += " · " + (
-                wording.DIGEST_OVERDUE.format(days=-days_left)
-                if overdue
-                else wording.DIGEST_DAYS_LEFT.format(days=days_left)
-            )
+            when += " · " + wording.digest_time_left(days_left, overdue=overdue)
         facts.append({"title": reference, "value": f"{escape_markdown(milestone)}: {when}"})
     if facts:
         body.append({"type": "FactSet", "facts": facts})

@@ -21,11 +21,11 @@ def _front_door_facts(partnerships: list[Partnership]) -> list[dict[str, Any]]:
             {
                 "title": escape_markdown(", ".join(partnership.areas)),
                 "value": escape_markdown(
-                    wording.FRONT_DOOR_FACT.format(
-                        name=door.name,
-                        office=door.office_hours_number,
-                        out_name=door.out_of_hours_name,
-                        out_of_hours=door.out_of_hours_number,
+                    wording.front_door_fact(
+                        door.name,
+                        door.office_hours_number,
+                        door.out_of_hours_name,
+                        door.out_of_hours_number,
                     )
                 ),
             }

@@ -36,7 +36,9 @@ from safeguarding.timeline import (
 
 BOT_NAME = "Case Review Referrals"
 
-WELCOME_TITLE = "Referrals for serious case reviews"
+# Working Together 2023 (chapter 5, "Learning from serious child safeguarding incidents")
+# replaced serious case reviews with rapid reviews and child safeguarding practice reviews.
+WELCOME_TITLE = "Refer a serious child safeguarding incident for review"
 WELCOME_PURPOSE = (
     "I help practitioners refer a case to the Safeguarding Children Partnership for a"
     " rapid review or a Child Safeguarding Practice Review. This is for when a child has"
@@ -51,7 +53,8 @@ NOT_FOR_INDIVIDUAL_CHILDREN = (
     " The partnership team cannot take calls about one child or family."
 )
 FRONT_DOORS_HEADING = "Children's front doors"
-FRONT_DOOR_FACT = "{name}: {office} (office hours) · {out_name}: {out_of_hours} (out of hours)"
+# Both lines of a front door, each a CONTACT_FACT (see contact_line).
+FRONT_DOOR_FACT = "{office} · {out_of_hours}"
 FRONT_DOOR_HOURS_NOT_CONFIRMED = (
     "Where both numbers are shown, we do not know the front door's opening hours. Call"
     " the office-hours number in the working day and the out-of-hours number at other"
@@ -70,9 +73,11 @@ HELP = "Help"
 
 # Referral dialog: what the flow says between cards.
 REFERRAL_HELP_NOTE = (
-    "You are in the middle of a referral; everything you have entered is saved. Carry on with"
-    " the card above, or type *cancel* to stop."
+    "You are in the middle of a referral, and everything you entered is saved. To carry on,"
+    " press **Start a referral** or type *refer*. Type *cancel* to stop."
 )
+# "Start a referral" pressed while one is in progress: said once, before its current card.
+REFERRAL_ALREADY_IN_PROGRESS = "You already have a referral in progress. Here is where you left it."
 REFERRAL_DRAFT_GONE = (
     "I no longer have that referral draft: it was cancelled or it expired. Type *refer* to"
     " start again."
@@ -117,7 +122,9 @@ REFERRAL_LEAD_NOT_SERVED = (
     " told. Please contact its children's front door (MASH) too. Your referral will go to"
     " {partnership}, where the child lives, which takes part."
 )
-REFERRAL_CANCELLED = "Referral cancelled. What you had entered has been deleted."
+REFERRAL_CANCELLED = (
+    "Referral cancelled. What you had entered has been deleted. To start a new one, type *refer*."
+)
 REFERRAL_RECEIVED_SUMMARY = "Referral {reference} received"
 CASE_CARD_SUMMARY = "New referral {reference}"
 EMERGENCY_SUMMARY = "Call 999 now if a child is in danger"
@@ -128,15 +135,15 @@ OUT_OF_HOURS = "out of hours"
 EMERGENCY_CALL = "Call {number} now"
 EMERGENCY_EXPLAIN = (
     "If a child is in danger now, call the police on 999. Do not wait for a reply here: this"
-    " chat is not watched around the clock."
+    " chat is not monitored for emergencies."
 )
 EMERGENCY_THEN_FRONT_DOOR = (
     "Then tell the children's front door for the area where the child lives:"
 )
 CONCERN_TITLE = "Please contact the children's front door"
 CONCERN_REASON = (
-    "The partnership team cannot take concerns about one child or family. The children's"
-    " front door (MASH) for the area where the child lives can, now:"
+    "The partnership team cannot take concerns about one child or family. Call the children's"
+    " front door (MASH) for the area where the child lives: it can act straight away."
 )
 CONCERN_999 = "If a child is in immediate danger, call 999."
 CONCERN_ALSO_INCIDENT = (
@@ -144,7 +151,15 @@ CONCERN_ALSO_INCIDENT = (
     " seriously harmed, and abuse or neglect is known or suspected. If so, you can go on"
     " with a referral."
 )
-CONTINUE_MY_REFERRAL = "Continue my referral"
+# The same signposts in the middle of a referral. Typed: the referral's card is above them.
+SIGNPOST_REFERRAL_SAVED = "Your referral is saved. Carry on with the card above when you are ready."
+# Sent because of what was typed into one of the referral's cards: why, and the next card
+# follows below them.
+SIGNPOST_FROM_ANSWER_DANGER = "Something you wrote may mean a child is in danger now."
+SIGNPOST_FROM_ANSWER_RISK = "Something you wrote may be about a child at risk now."
+SIGNPOST_ANSWER_SAVED = (
+    "Your answers are saved. Carry on with the next card below when you are ready."
+)
 # "I want to make a referral": which one? One reply that asks, with both ways on it.
 WHICH_REFERRAL_TITLE = "Which referral do you mean?"
 WHICH_REFERRAL_CHILD = (
@@ -178,7 +193,8 @@ CASE_STATUS_NONE = (
     "You have no referrals filed with me. For any other case, ask the business unit of"
     " your partnership."
 )
-CASE_STATUS_LINE = "**{reference}** (submitted {submitted}): {status}."
+# {children}: initials and age, as the channel shows them, so referrals can be told apart.
+CASE_STATUS_LINE = "**{reference}** · {children} (submitted {submitted}): {status}."
 CASE_STATUS_NO_CHANNEL = (
     "filed here, but {partnership} has no Teams review channel, so send it to the partnership"
     " yourself if you have not yet"
@@ -274,6 +290,15 @@ DECISION_CONFIRM = "Record this decision?"
 DECISION_REFRESH = "Refresh"
 DECISION_NONE_AVAILABLE = "No decisions are open on this case."
 DECISION_LEADS_ONLY = "Decisions on this case are recorded by the partnership's leads."
+# On the read-only card: a lead whose client does not refresh cards presses it for their buttons
+# (the same Action.Execute as the card's refresh).
+DECISION_GET_BUTTONS = "Record a decision (leads)"
+# Shown back to someone who is not a lead when they press it: not an error, nothing is audited.
+DECISION_LEADS_ONLY_PRESSED = (
+    "Only the partnership's leads record decisions on this case. Your copy stays read-only."
+)
+# A lead pressed it, but who is a lead cannot be checked now.
+DECISION_LEADS_UNKNOWN_NOW = "I can't check who is a lead right now. Please press it again shortly."
 AGREEMENT_PROPOSAL = "Proposed"
 AGREEMENT_AGREED = "agreed ({name})"
 AGREEMENT_DISAGREED = "disagrees: {reason}"
@@ -302,7 +327,10 @@ REMINDER_CASE = "Case"
 REMINDER_MILESTONE = "Milestone"
 REMINDER_DUE = "Due"
 REMINDER_ORIGINAL_DUE = "Originally due"
-REMINDER_DAYS_LEFT = "Working days left"
+# How long is left, said the same way on reminders and (in lower case) in the digest.
+REMINDER_TIME_LEFT = "Time left"
+TIME_LEFT_DUE_TODAY = "Due today"
+TIME_LEFT_OVERDUE = "Overdue by {days}"
 REMINDER_RESPONSIBLE = "Responsible"
 REMINDER_ESCALATION = "For the attention of {leads}."
 REMINDER_DONE = "Done"
@@ -311,6 +339,10 @@ REMINDER_SLIP = "Slip"
 REMINDER_OUTSTANDING = "Summaries not in yet"
 REMINDER_CHASE = "Chase the agencies whose summaries are not in yet."
 REMINDER_LEADS_ONLY = "The partnership's leads record what was done from this reminder."
+REMINDER_GET_BUTTONS = "Record what was done (leads)"
+REMINDER_LEADS_ONLY_PRESSED = (
+    "Only the partnership's leads record what was done. Your copy stays read-only."
+)
 REMINDER_RECORDED = "{label}: recorded by {role} on {day}."
 REMINDER_MOVED = "Moved to {day}."
 REMINDER_CLOSED_DONE = "Done on {day}. Nothing is left to do for this reminder."
@@ -319,13 +351,19 @@ DIGEST_TITLE = "Weekly digest: {partnership}"
 DIGEST_WEEK = "Week of {day}. Overdue first."
 DIGEST_NOTHING_OPEN = "No open cases."
 DIGEST_NOT_YET_KNOWN = "date not known yet"
-DIGEST_OVERDUE = "overdue by {days} working days"
-DIGEST_DAYS_LEFT = "{days} working days left"
+DIGEST_OVERDUE = "overdue by {days}"
+DIGEST_DUE_TODAY = "due today"
+DIGEST_DAYS_LEFT = "{days} left"
 DIGEST_UNDELIVERED = "Reminders that could not be posted (please check):"
 PERSONAL_CHAT_ONLY = (
     "Referrals hold children's details, so I deal with them and their progress only in"
     " your own chat with me. Open a chat with me and type *refer*. If a child is in"
     " immediate danger, call 999."
+)
+# A status question in a team channel: the same rule, pointing to the word that answers it.
+PERSONAL_CHAT_ONLY_STATUS = (
+    "Referrals hold children's details, so I show their progress only in your own chat with"
+    " me. Open a chat with me and type *status*. If a child is in immediate danger, call 999."
 )
 DID_NOT_UNDERSTAND = "I didn't understand that. Type *help* to see what I can do."
 CARD_NOT_RECOGNISED = "That card is no longer active. Type *help* to start again."
@@ -373,6 +411,8 @@ REDIRECT_FRONT_DOORS_NOW = "Children's front doors to call now:"
 CONTACT_OFFICE_HOURS = "office hours"
 CONTACT_OUT_OF_HOURS = "out of hours"
 CONTACT_FACT = "{name}: {number} ({hours})"
+# A line whose configured name is only its hours ("Out of hours"): the name is not repeated.
+CONTACT_FACT_UNNAMED = "{number} ({hours})"
 CONTACT_WEB_PAGE = "Web page: {url}"
 CONTACT_WEB_PAGE_ACTION = "Open front door web page {number}"
 REDIRECT_CONTINUE = "It is also a serious incident: continue the referral"
@@ -467,6 +507,8 @@ REFERRER_NAME_LABEL = "Your name"
 REFERRER_ROLE_LABEL = "Your role"
 REFERRER_AGENCY_LABEL = "Your agency"
 REFERRER_CONTACT_LABEL = "Your email address or phone number"
+# A second referral: About you filled from the same user's last one, to check.
+REFERRER_PREFILLED = "Filled in from your last referral, {reference}. Check it is still right."
 LEAD_AGREED_LABEL = "Has your agency's safeguarding lead said yes to this referral?"
 LEAD_AGREED_NOTE = "Your agency's safeguarding lead should agree before you refer a case."
 
@@ -555,6 +597,17 @@ SCREENING_STILL_CONSIDERED = (
     "This does not stop your referral: the partnership will still consider it."
 )
 DUPLICATE_WARNING = "This looks like an existing case: {references}. You can still submit."
+DUPLICATE_ADVICE = (
+    "If it is the same child and the same incident, do not submit it. Tell the partnership's"
+    " business unit instead. If something new has happened, for example the child has since"
+    " died, submit it."
+)
+DUPLICATE_CONTACT = "Business unit: {contacts}."
+# On the case card of a referral that looked like an existing case when it was filed.
+CASE_MAYBE_DUPLICATE = (
+    "May be the same child as {references}: the same initials and date of birth, and an"
+    " incident within 30 days."
+)
 OUTCOME_LABELS = {
     "rapid_review": "A rapid review",
     "learning_review": "A learning review",
@@ -568,7 +621,8 @@ OUTCOME_LABELS = {
 SCREENING_EXPLANATIONS = {
     "rapid_review": (
         "Abuse or neglect is known or suspected, and the child has died or been seriously"
-        " harmed. This meets the serious-case test for a rapid review."
+        " harmed. This meets the criteria for a serious incident notification (Children Act"
+        " 2004 s16C(1)), which starts a rapid review."
     ),
     "looked_after_death": (
         "The child was looked after. The local authority tells the Secretary of State and"
@@ -591,8 +645,8 @@ SCREENING_EXPLANATIONS = {
         " Safeguarding Adults Review."
     ),
     "learning_review": (
-        "It does not meet the serious-case test (abuse or neglect with death or serious"
-        " harm). The partnership may still hold a learning review."
+        "It does not meet the criteria for a serious incident notification: abuse or neglect,"
+        " with a death or serious harm. The partnership may still hold a learning review."
     ),
 }
 
@@ -638,6 +692,22 @@ FACT_SCREENING = "Screening suggests"
 ROUTES_SEPARATOR = "; "
 FACT_SIN_DUE = "SIN due"
 FACT_RAPID_REVIEW_DUE = "Rapid review expected by"
+# The same lines once done: the day it was done, under a title that says so.
+FACT_SIN_MADE = "SIN made"
+FACT_RAPID_REVIEW_SENT = "Rapid review sent to the Panel"
+# Where the case is, for the review subgroup: the first line of the case card.
+FACT_CASE_STATUS = "Status"
+CASE_STATUS_FACTS = {
+    "referred": "New referral, not yet decided",
+    "rapid_review": "Rapid review under way",
+    "no_serious_incident": "Not notified as a serious incident",
+    "local_review": "Local Child Safeguarding Practice Review under way",
+    "learning_review": "Learning review planned",
+    "national_review": "The national Panel is reviewing it",
+    "no_further_review": "No further review",
+    "published": "Review published",
+    "closed": "Closed",
+}
 FACT_AGENCY_SUMMARIES = "Agency summaries"
 # A case the partnership takes part in, another local authority leading: instead of the SIN and
 # rapid-review dates, who counts them and whether that authority was told.
@@ -695,9 +765,11 @@ ACK_LEAD_ELSEWHERE = (
     " here. {partnership} takes part, and makes sure that local authority has been told."
 )
 ACK_BUSINESS_UNIT = "Questions about the review process: {contacts}."
-# Next steps offered under the acknowledgement (Teams suggested actions).
+# Next steps offered under the acknowledgement (Teams suggested actions) and on it (buttons,
+# for clients that show no suggested actions under a card).
 SUGGEST_CHECK_STATUS = "Check status"
 SUGGEST_START_ANOTHER = "Start another"
+ACK_STATUS_ANY_TIME = "Type *status* at any time to see your referrals and where each one is."
 # A partnership with no review channel in the partnerships file: the referral is filed, but
 # nobody at the partnership sees it in Teams, so the referrer must send it on themselves.
 ACK_NO_CHANNEL = (
@@ -715,14 +787,15 @@ ACK_FRONT_DOOR_REMINDER = (
 )
 
 # Which partnership leads, and why (safeguarding/leading.py): one sentence per rule.
+# {what} is LEAD_WHAT_HAPPENED's entry for the incident's kind.
 LEAD_REASONS: dict[LeadRule, str] = {
     LeadRule.SAME_AREA: (
-        "The local authority where a child died or was seriously harmed leads: the child was"
-        " harmed in {harm}, where the child lives, so {lead} leads."
+        "The local authority where a child died or was seriously harmed leads: {what} in"
+        " {harm}, where the child lives, so {lead} leads."
     ),
     LeadRule.WHERE_HARMED: (
         "The local authority where a child died or was seriously harmed leads, wherever the"
-        " child lives: the child was harmed in {harm}, so {lead} leads."
+        " child lives: {what} in {harm}, so {lead} leads."
     ),
     LeadRule.HOME_HARMED_OUTSIDE_ENGLAND: (
         "For harm outside England, the local authority where the child normally lives leads:"
@@ -733,6 +806,12 @@ LEAD_REASONS: dict[LeadRule, str] = {
         " local authority leads and must be told. {partnership} takes part because the child"
         " lives in {home}."
     ),
+}
+# The area card asks where the child "died or came to serious harm": a death is told as such.
+LEAD_WHAT_HAPPENED = {
+    "death": "the child died or was seriously harmed",
+    "serious_harm": "the child was harmed",
+    "other": "the child was harmed",
 }
 LEAD_NOT_HERE = "The local authority where it happened (not served here)"
 HOME_NOT_LISTED = "an area of England not listed"
@@ -784,7 +863,6 @@ CHANNEL_CASE_PRIVACY = (
 DATE_NOT_KNOWN = "not known"
 DUE_PROJECTED = "{due} (projected)"
 DUE_ALTERNATIVE = "{due} (national rule: {alternative})"
-DUE_DONE = "done {on}"
 DUE_NOT_SET = "not set: needs the date the LA became aware"
 DUE_OVERDUE = "{due}: overdue by {days}"
 
@@ -858,6 +936,8 @@ ERR_INCIDENT_BEFORE_BIRTH_CHECK_INCIDENT = (
     "{child} was born on {born}, after this date: check the incident date."
 )
 GO_TO_BIRTH = "Change {child}'s date of birth"
+# The banner over the incident card, when the date most likely wrong is that child's.
+FIELD_BIRTH_OF = "{child}'s date of birth"
 GO_TO_INCIDENT_DATE = "Change the incident date"
 ERR_ADULT_AT_INCIDENT = (
     "{child} was 18 or over on this date. This service is for children; for an adult, contact"
@@ -1233,9 +1313,45 @@ def milestone_name(key: MilestoneKey | str) -> str:
         return str(key)
 
 
+def contact_line(name: str, number: str, hours: str) -> str:
+    """One front-door line: 'Coventry MASH: 024 7678 8555 (office hours)'.
+
+    A name that only says the hours ('Out of hours') is left out: '01482 300304 (out of hours)'.
+    """
+    if name.strip().casefold() == hours.casefold():
+        return CONTACT_FACT_UNNAMED.format(number=number, hours=hours)
+    return CONTACT_FACT.format(name=name, number=number, hours=hours)
+
+
+def front_door_fact(name: str, office: str, out_name: str, out_of_hours: str) -> str:
+    """Both lines of a front door, office hours first."""
+    return FRONT_DOOR_FACT.format(
+        office=contact_line(name, office, CONTACT_OFFICE_HOURS),
+        out_of_hours=contact_line(out_name, out_of_hours, CONTACT_OUT_OF_HOURS),
+    )
+
+
 def working_days(n: int) -> str:
     """'1 working day', '3 working days'."""
     return f"{n} working day" if n == 1 else f"{n} working days"
+
+
+def time_left(days_left: int) -> str:
+    """A reminder's time left: '3 working days', 'Due today', 'Overdue by 2 working days'."""
+    if days_left < 0:
+        return TIME_LEFT_OVERDUE.format(days=working_days(-days_left))
+    return TIME_LEFT_DUE_TODAY if days_left == 0 else working_days(days_left)
+
+
+def digest_time_left(days_left: int, *, overdue: bool) -> str:
+    """In a digest line: 'overdue by 2 working days', 'due today', '3 working days left'."""
+    if overdue:
+        return DIGEST_OVERDUE.format(days=working_days(abs(days_left)))
+    return (
+        DIGEST_DUE_TODAY
+        if days_left == 0
+        else DIGEST_DAYS_LEFT.format(days=working_days(days_left))
+    )
 
 
 def agency_name(agency: str) -> str:
@@ -1382,11 +1498,19 @@ AGENCY_CHOICES: dict[str, str] = {
     "substance_misuse": "Substance misuse services",
     "domestic_abuse": "Domestic abuse services",
 }
+# The criteria for a local child safeguarding practice review (the Child Safeguarding Practice
+# Review and Relevant Agency (England) Regulations 2018, reg. 11; Working Together 2023, ch. 5),
+# as the lead's recommendation offers them.
 CRITERION_CHOICES: dict[str, str] = {
     "improvements": "Highlights improvements needed to safeguard children",
     "recurrent_themes": "Highlights recurrent themes",
     "agencies_working_together": "Concerns about how two or more agencies worked together",
     "panel_view": "The Panel thinks a local review would be better",
+}
+# The referrer is asked only what they can know: whether the national Panel has concluded a
+# local review may be more appropriate (reg. 11(d)) is the Panel's to say, not theirs.
+REFERRER_CRITERION_CHOICES: dict[str, str] = {
+    key: title for key, title in CRITERION_CHOICES.items() if key != "panel_view"
 }
 PARALLEL_CHOICES: dict[str, str] = {
     "police": "Police investigation",

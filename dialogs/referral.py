@@ -26,8 +26,14 @@ from cards.referral import (
 from cards.text import escape_markdown
 from dialogs import turns
 from dialogs.interruptions import CardMaker, InterruptibleDialog
-from dialogs.referral_forms import parse_section, raw_inputs
-from dialogs.submits import CancelSubmit, ReferralSubmit, ResumeSubmit, Submit
+from dialogs.referral_forms import child_card_clash, parse_section, raw_inputs
+from dialogs.submits import (
+    CancelSubmit,
+    ReferralSubmit,
+    ResumeSubmit,
+    StartReferralSubmit,
+    Submit,
+)
 from safeguarding.calendar import PartnershipCalendars
 from safeguarding.clocks import Clock, london_time
 from safeguarding.frontdoor import front_doors_now
@@ -178,6 +184,12 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         if isinstance(submit, CancelSubmit):
             if submit.confirmed:
                 return await self.cancel(dc)
+            await turn.show(self)
+            return Dialog.end_of_turn
+        if isinstance(submit, StartReferralSubmit):
+            # "Start a referral" on the help card (or any card) while this one runs: one line,
+            # then the card it is at, once.
+            await dc.context.send_activity(wording.REFERRAL_ALREADY_IN_PROGRESS)
             await turn.show(self)
             return Dialog.end_of_turn
         if not isinstance(submit, ReferralSubmit):
@@ -431,10 +443,36 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         return await dc.end_dialog()
 
     async def _start_new(self, dc: DialogContext, etag: str | None, now: datetime) -> None:
-        stored = StoredDraft(draft=Draft(), started=now, updated=now)
+        stored = StoredDraft(draft=await self._new_draft(dc, now), started=now, updated=now)
         await self._s.drafts.save(_key(dc), stored, etag)
         logger.info("referral: new draft")
         await dc.context.send_activity(turns.card_message(safety_card()))
+
+    async def _new_draft(self, dc: DialogContext, now: datetime) -> Draft:
+        """A new draft, its About you filled from this user's last filed referral, if any.
+
+        Only the user's own details, from the case their filed marker names (kept while any
+        draft of theirs is kept), and only if that case was filed by this same Teams user.
+        They go on the card as if typed, to be checked and saved; whether the safeguarding lead
+        agreed is asked again, as it is about this referral.
+        """
+        loaded = await self._s.drafts.load(_key(dc), now)
+        reference = loaded[0].filed_reference if loaded is not None else None
+        found = await self._s.cases.get(reference) if reference else None
+        person = turns.person_of(dc.context)
+        if found is None or not found[0].submitted_by.is_user(
+            person.teams_id, person.aad_object_id
+        ):
+            return Draft()
+        referrer = found[0].referral.referrer
+        kept = {
+            "name": referrer.name,
+            "role": referrer.role,
+            "agency": referrer.agency,
+            "contact": referrer.contact,
+        }
+        logger.info("referral: about you filled from the user's last referral")
+        return Draft(pending={pending_key(Step.REFERRER): kept}, referrer_from=reference)
 
     async def _save(self, turn: _Turn, draft: Draft) -> str:
         updated = turn.stored.model_copy(update={"draft": draft, "updated": turn.now})
@@ -467,12 +505,20 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             )
             # What was on this card at a Back is shown again, before what was saved.
             kept = draft.pending.get(pending_key(step, child_index))
+            # A child's date of birth after the incident date shows on its card at once.
+            errors, go_to = (
+                child_card_clash(draft, child_index, kept, london_time(now).date())
+                if step is Step.CHILD
+                else ({}, None)
+            )
             card = section_card(
                 step,
                 partnerships=self._s.partnerships,
                 draft=draft,
                 values=kept,
+                errors=errors,
                 child_index=child_index,
+                go_to=go_to,
             )
         await dc.context.send_activity(turns.card_message(card))
 
@@ -571,12 +617,19 @@ def _with_section(
 class ReferralDialog(InterruptibleDialog):
     """The referral intake, interruptible by help, cancel and the safety redirect."""
 
-    def __init__(self, services: ReferralServices, *, help_card: CardMaker) -> None:
+    def __init__(
+        self,
+        services: ReferralServices,
+        *,
+        help_card: CardMaker,
+        status: turns.StatusResponder | None = None,
+    ) -> None:
         super().__init__(
             REFERRAL_DIALOG,
             safety=self._signpost,
             help_card=help_card,
             help_note=wording.REFERRAL_HELP_NOTE,
+            status=status,
         )
         self._desk = services.safety
         self._flow = _ReferralFlow(services)

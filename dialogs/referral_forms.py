@@ -45,6 +45,7 @@ from safeguarding.referral import (
     birth_likely_wrong,
     born_after,
     date_problems,
+    pending_key,
 )
 
 FORM_ERROR = "_form"  # the key for a message that belongs to no single input
@@ -336,6 +337,60 @@ def _check_dates(form: _Form, today: date) -> None:
         form.fail(key, wording.DATE_PROBLEMS[problem])
 
 
+def incident_date_of(draft: Draft) -> date | None:
+    """The incident date the referral holds now: as typed on the incident card and left there
+    (by Back, or to change a clashing date on another card), else as saved."""
+    typed = draft.pending.get(pending_key(Step.INCIDENT), {}).get("date")
+    kept = _parse_date(typed) if typed else None
+    if kept is not None:
+        return kept
+    return draft.incident.date if draft.incident is not None else None
+
+
+def _born_after_incident(incident: date, today: date) -> tuple[str, GoTo]:
+    """A date of birth after the incident date: the message under it, and the button to the
+    incident card; the banner names the incident date when that is the likely slip."""
+    on = day_month_year(incident)
+    if birth_likely_wrong(incident, today):
+        message = wording.ERR_BORN_AFTER_CHECK_BIRTH.format(incident=on)
+        return message, GoTo(Step.INCIDENT, wording.GO_TO_INCIDENT_DATE)
+    message = wording.ERR_BORN_AFTER_CHECK_INCIDENT.format(incident=on)
+    go_to = GoTo(
+        Step.INCIDENT,
+        wording.GO_TO_INCIDENT_DATE,
+        clash_input="date_of_birth",
+        likely_wrong=wording.FIELD_NAMES["incident.date"],
+    )
+    return message, go_to
+
+
+def child_card_clash(
+    draft: Draft, child_index: int | None, values: Mapping[str, Any] | None, today: date
+) -> tuple[dict[str, str], GoTo | None]:
+    """A child's card about to be shown with its date of birth after the incident date (as
+    typed or saved): the message under the date of birth, and the button to the incident card.
+
+    This is how the card looks when "Change JMS's date of birth" opens it: the problem is on it
+    from the start, not only after Continue.
+    """
+    incident = incident_date_of(draft)
+    if incident is None:
+        return {}, None
+    born: date | None = None
+    if values is not None:
+        form = _Form(Step.CHILD, values)
+        unborn = (form.raw("unborn") or "").casefold() in _TRUE
+        typed = form.raw("date_of_birth")
+        born = _parse_date(typed) if typed and not unborn else None
+    elif child_index is not None and 0 <= child_index < len(draft.children):
+        saved = draft.children[child_index]
+        born = None if saved.unborn else saved.date_of_birth
+    if born is None or born <= incident:
+        return {}, None
+    message, go_to = _born_after_incident(incident, today)
+    return {"date_of_birth": message}, go_to
+
+
 def _parse_child(form: _Form, draft: Draft, today: date, child_index: int | None) -> ParsedSection:
     index = child_index if child_index is not None and child_index < len(draft.children) else None
     adding = form.raw("next") == "add_child"
@@ -356,15 +411,13 @@ def _parse_child(form: _Form, draft: Draft, today: date, child_index: int | None
     form.multi("statuses", CHILD_STATUSES)
     _check_dates(form, today)
     go_to: GoTo | None = None
-    incident = draft.incident
+    # The incident date as saved, or as typed on its card and not saved yet (the way here from
+    # the incident card's "Change JMS's date of birth"): Continue must not slip past either.
+    incident = incident_date_of(draft)
     born = form.data.get("date_of_birth")
-    if incident is not None and not unborn and isinstance(born, date) and born > incident.date:
-        on = day_month_year(incident.date)
-        if birth_likely_wrong(incident.date, today):
-            form.fail("date_of_birth", wording.ERR_BORN_AFTER_CHECK_BIRTH.format(incident=on))
-        else:
-            form.fail("date_of_birth", wording.ERR_BORN_AFTER_CHECK_INCIDENT.format(incident=on))
-        go_to = GoTo(Step.INCIDENT, wording.GO_TO_INCIDENT_DATE)
+    if incident is not None and not unborn and isinstance(born, date) and born > incident:
+        message, go_to = _born_after_incident(incident, today)
+        form.fail("date_of_birth", message)
     child = _build(form, Child)
     if child is None:
         return ParsedSection(section=None, errors=form.errors, go_to=go_to)
@@ -389,12 +442,17 @@ def _parse_incident(form: _Form, draft: Draft, today: date) -> ParsedSection:
             index = clashing[0]
             child = draft.children[index]
             names = {"child": child.initials, "born": day_month_year(child.date_of_birth or day)}
+            title = wording.GO_TO_BIRTH.format(child=child.initials)
             if birth_likely_wrong(day, today):
                 form.fail("date", wording.ERR_INCIDENT_BEFORE_BIRTH_CHECK_BIRTH.format(**names))
+                # The banner names the date judged wrong, as the message under the date does.
+                blamed = wording.FIELD_BIRTH_OF.format(child=child.initials)
+                go_to = GoTo(
+                    Step.CHILD, title, child_index=index, clash_input="date", likely_wrong=blamed
+                )
             else:
                 form.fail("date", wording.ERR_INCIDENT_BEFORE_BIRTH_CHECK_INCIDENT.format(**names))
-            title = wording.GO_TO_BIRTH.format(child=child.initials)
-            go_to = GoTo(Step.CHILD, title, child_index=index)
+                go_to = GoTo(Step.CHILD, title, child_index=index)
         adults = adults_at(draft.children, day)
         if adults and not confirmed:
             adult = draft.children[adults[0]]

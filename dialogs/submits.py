@@ -43,6 +43,12 @@ def _text(raw: Any) -> str | None:
     return raw if isinstance(raw, str) else None
 
 
+class StatusSubmit(_Submit):
+    """ "Check status" on the acknowledgement: the same as typing `status`."""
+
+    action: Literal["status"]
+
+
 class ResumeSubmit(_Submit):
     """The resume card: carry on with the saved draft, or start again."""
 
@@ -127,7 +133,7 @@ class ReferralSubmit(_Submit):
 
 
 Submit = Annotated[
-    HelpSubmit | StartReferralSubmit | ResumeSubmit | CancelSubmit | ReferralSubmit,
+    HelpSubmit | StartReferralSubmit | StatusSubmit | ResumeSubmit | CancelSubmit | ReferralSubmit,
     Field(discriminator="action"),
 ]
 _SUBMIT: TypeAdapter[Submit] = TypeAdapter(Submit)

@@ -7,6 +7,7 @@ inputs here and sends what the use cases return through `send`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
@@ -16,9 +17,11 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from dialogs.submits import Submit, parse_submit
 from safeguarding.triage import Triage
+from usecases.answers import Answers
 from usecases.people import Person
 from usecases.replies import Reply, Say
 from usecases.safety import RULES_ONLY, Screen
+from usecases.vocabulary import STATUS_WORD
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +135,21 @@ async def send_signpost(context: TurnContext, reply: Reply) -> bool:
     if sent:
         context.turn_state[_SIGNPOSTED] = True
     return sent
+
+
+# Answers `status` (typed, or "Check status" pressed) in a turn: the user's referrals.
+StatusResponder = Callable[[TurnContext], Awaitable[None]]
+
+
+def status_responder(answers: Answers) -> StatusResponder:
+    """The one answer to `status`, typed or pressed, in a dialog or outside one."""
+
+    async def respond(context: TurnContext) -> None:
+        # A typed question may name a reference ("status COV-2026-001"); a button names none.
+        text = typed_text(context) or STATUS_WORD
+        await send(context, await answers.case_status(person_of(context), text))
+
+    return respond
 
 
 def signposted(context: TurnContext) -> bool:

@@ -39,6 +39,12 @@ class ReferrerIdentity(BaseModel):
     user_id: str
     aad_object_id: str | None = None
 
+    def is_user(self, teams_id: str, aad_object_id: str | None) -> bool:
+        """Whether a Teams user (their Teams id, else their Entra object id) filed it."""
+        if teams_id and self.user_id == teams_id:
+            return True
+        return aad_object_id is not None and self.aad_object_id == aad_object_id
+
 
 class Actor(BaseModel):
     """A lead acting on a case: who they are, their role and the partner they represent."""
@@ -110,6 +116,9 @@ class Case(BaseModel):
     filing_id: str | None = None
     # The card that told the child's home partnership, when another partnership leads.
     told_activity_id: str | None = None
+    # Existing cases this referral looked like when it was filed (`looks_like`): the leads are
+    # told on the case card, by reference only.
+    possible_duplicates: list[str] = Field(default_factory=list)
     version: int = 1
     # Added with lead decisions; the defaults let cases stored before them load unchanged.
     milestone_events: dict[str, MilestoneEvents] = Field(default_factory=dict)

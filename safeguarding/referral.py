@@ -385,6 +385,9 @@ class Draft(BaseModel):
     # What was on a card when Back (or a button to another card) was pressed, not yet checked:
     # shown again on that card, so nothing typed is lost. Keyed by `pending_key`.
     pending: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # The same user's filed referral whose referrer section filled this draft's "About you"
+    # card (in `pending`, to be checked and saved like anything typed), if one did.
+    referrer_from: str | None = None
 
     @model_validator(mode="after")
     def _ask_where_harmed(self) -> Draft:

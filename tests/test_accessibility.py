@@ -227,6 +227,11 @@ def every_card() -> Iterator[tuple[str, Card]]:
             f"case card ({status.value})",
             channel_case_card(case=filed, partnership=partnership, timeline=timeline, today=TODAY),
         )
+    maybe_same = case.model_copy(update={"possible_duplicates": ["COV-2026-002"]})
+    yield (
+        "case card (possible duplicate)",
+        channel_case_card(case=maybe_same, partnership=partnership, timeline=timeline, today=TODAY),
+    )
     yield "told card", told_card(case=case, lead=partnership, told=partnership)
     base = channel_case_card(case=case, partnership=partnership, timeline=timeline, today=TODAY)
     for for_lead in (True, False):
@@ -313,11 +318,15 @@ def every_card() -> Iterator[tuple[str, Card]]:
         "digest (empty)",
         digest_card(partnership_name=partnership.name, week_of=TODAY, rows=[], undelivered=[]),
     )
-    yield "emergency", emergency_card(_contacts())
-    for in_referral in (True, False):
+    for in_referral, from_answer in ((False, False), (True, False), (True, True)):
+        where = f"in referral: {in_referral}, from an answer: {from_answer}"
         yield (
-            f"concern (in referral: {in_referral})",
-            concern_card(_contacts(), in_referral=in_referral),
+            f"emergency ({where})",
+            emergency_card(_contacts(), in_referral=in_referral, from_answer=from_answer),
+        )
+        yield (
+            f"concern ({where})",
+            concern_card(_contacts(), in_referral=in_referral, from_answer=from_answer),
         )
     yield "which referral", which_referral_card(_contacts())
     yield "resume", resume_card(draft, started=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))

@@ -822,7 +822,8 @@ async def test_a_reminder_click_for_an_agency_already_in_is_a_plain_refusal(
     clock.set(datetime(2027, 1, 11, 9, 30, tzinfo=UTC))
     await runner.tick()
     channel_copy = _posted_card(connector, "Due today: Rapid review: summaries in (COV-2026-001)")
-    assert "actions" not in channel_copy
+    # Read-only: only the button for leads, no forms.
+    assert [a["type"] for a in channel_copy["actions"]] == ["Action.Execute"]
     # The health lead's copy refreshes into the reminder with the buttons.
     reminder = await clicks.refresh(bot, connector, HEALTH_LEAD, channel_copy)
     boxes = [

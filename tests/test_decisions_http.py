@@ -20,7 +20,7 @@ from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cards import assert_valid_card
 from tests.support.cases import file_case
-from tests.support.clicks import click, post, verbs
+from tests.support.clicks import click, execute, leads_button, post, press_leads_button, verbs
 from tests.support.connector import FakeConnector
 
 Client = TestClient[Any, Any]
@@ -87,6 +87,31 @@ async def test_a_leads_click_records_updates_the_channel_and_tells_the_referrer(
     assert trail[-1]["actor"] == LA["aadObjectId"]
 
 
+def _facts(card: dict[str, Any]) -> dict[str, str]:
+    return {
+        fact["title"]: fact["value"]
+        for block in card["body"]
+        if block.get("type") == "FactSet"
+        for fact in block["facts"]
+    }
+
+
+async def test_the_case_card_says_where_the_case_is_and_a_made_sin_reads_as_done(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    before = await click(bot, connector, LA, "refresh")
+    assert _facts(before)["Status"] == "New referral, not yet decided"
+    assert "SIN due" in _facts(before)
+    await click(bot, connector, LA, "sin_made", on="2026-11-23")
+    [update] = [s for s in connector.sent if s.method == "PUT"]
+    [channel_copy] = update.cards
+    facts = _facts(channel_copy)
+    assert facts["Status"] == "Rapid review under way"
+    assert facts["SIN made"] == "Monday 23 November 2026"
+    assert "SIN due" not in facts
+    assert "done" not in facts["SIN made"]
+
+
 async def test_a_non_lead_click_is_refused_and_audited(
     bot: Client, connector: FakeConnector, filed: CaseRepository
 ) -> None:
@@ -108,6 +133,40 @@ async def test_refresh_gives_leads_the_buttons_and_others_a_read_only_card(
     assert lead_view["refresh"]["action"]["verb"] == "refresh"
     assert_valid_card(lead_view)
     assert_valid_card(other_view)
+
+
+async def test_a_lead_whose_client_never_refreshes_presses_the_button_for_leads(
+    bot: Client, connector: FakeConnector, filed: CaseRepository
+) -> None:
+    # The card as posted, and as Teams' own refresh shows it to someone not listed.
+    posted = await execute(
+        bot, connector, STRANGER, "refresh", {"reference": "COV-2026-001"}, trigger="automatic"
+    )
+    assert verbs(posted) == set()
+    button = leads_button(posted)
+    assert button["title"] == "Record a decision (leads)"
+    assert (button["verb"], button["data"]) == (
+        posted["refresh"]["action"]["verb"],
+        posted["refresh"]["action"]["data"],
+    )
+    texts = json.dumps(posted)
+    assert "Decisions on this case are recorded by the partnership's leads." in texts
+    assert "your copy stays read-only" not in texts
+    trail_before = await filed.audit_trail("COV-2026-001")
+
+    lead_view = await press_leads_button(bot, connector, LA, posted)
+    assert {"sin_made", "not_notifiable"} <= verbs(lead_view)
+    assert "Record a decision (leads)" not in json.dumps(lead_view)
+
+    other_view = await press_leads_button(bot, connector, STRANGER, posted)
+    assert verbs(other_view) == set()
+    said = json.dumps(other_view)
+    assert "Only the partnership's leads record decisions on this case. Your copy stays" in said
+    # Not an error box, not a refusal: a press of the button records and audits nothing.
+    assert "warning" not in said
+    assert "attention" not in said.casefold()
+    assert await filed.audit_trail("COV-2026-001") == trail_before
+    assert await _status(filed) == "referred"
 
 
 async def test_a_double_click_records_one_decision(

@@ -45,7 +45,7 @@ REAL_DEVELOPER = Developer(
 )
 COMMANDS = {
     "help": "What this bot does, and who to call about a child",
-    "refer": "Start a referral for a serious case review",
+    "refer": "Refer a serious child safeguarding incident for review",
     "my draft": "Continue your referral draft",
     "status": "Where a referral has got to",
 }

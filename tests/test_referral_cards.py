@@ -12,6 +12,7 @@ import pytest
 
 from bot.settings import EXAMPLE_PARTNERSHIPS
 from cards import wording
+from cards.decisions import decision_card
 from cards.referral import (
     acknowledgement_card,
     cancel_confirm_card,
@@ -25,8 +26,10 @@ from cards.referral import (
     told_card,
 )
 from cards.text import escape_markdown
+from cards.welcome import welcome_card
 from safeguarding.calendar import WorkingDayCalendar
 from safeguarding.cases import Case, ReferrerIdentity, initial_dates
+from safeguarding.decisions import DecisionKind, agreement_status
 from safeguarding.frontdoor import FrontDoorContact
 from safeguarding.leading import (
     ELSEWHERE_IN_ENGLAND,
@@ -1020,10 +1023,31 @@ def test_the_home_partnership_card_shows_who_leads_initials_and_age_only() -> No
     assert "024 7697 5477" in text  # how to reach the lead: its business unit
     assert (
         wording.LEAD_REASONS[LeadRule.WHERE_HARMED].format(
-            lead="Coventry Safeguarding Children Partnership", harm="Coventry"
+            lead="Coventry Safeguarding Children Partnership",
+            harm="Coventry",
+            what="the child was harmed",
         )
         in text
     )
+
+
+def test_who_leads_says_a_child_died_where_the_child_died() -> None:
+    referral = make_referral()
+    died = referral.model_copy(
+        update={
+            "area": routed("Coventry", "Coventry"),
+            "incident": referral.incident.model_copy(update={"kind": "death"}),
+        }
+    )
+    case = make_case(died)
+    timeline = compute_timeline(case.dates, coventry().clock, calendar(), TODAY)
+    for card in (
+        channel_case_card(case=case, partnership=coventry(), timeline=timeline, today=TODAY),
+        acknowledgement_card(case=case, partnership=coventry(), timeline=timeline),
+    ):
+        text = json.dumps(card)
+        assert "the child died or was seriously harmed in Coventry, where the child lives" in text
+        assert "the child was harmed in" not in text
 
 
 def test_a_named_home_area_is_escaped_on_every_card() -> None:
@@ -1063,3 +1087,33 @@ def test_an_email_address_copies_as_typed() -> None:
     # A Teams client shows the escapes as the characters themselves.
     assert shown.replace("\\", "") == "sam.patel@school.example"
     assert "<at>" not in esc("<at>Sam</at>")
+
+
+def test_the_referrer_is_offered_only_the_criteria_they_can_know() -> None:
+    draft = Draft()
+    card = json.dumps(section_card(Step.CRITERIA, partnerships=partnerships(), draft=draft))
+    assert wording.CRITERION_CHOICES["panel_view"] not in card
+    for title in wording.REFERRER_CRITERION_CHOICES.values():
+        assert title in card
+    # The lead's recommendation keeps the Panel's own criterion (reg. 11(d)).
+    case = make_case(make_referral())
+    timeline = compute_timeline(case.dates, coventry().clock, calendar(), TODAY)
+    base = channel_case_card(case=case, partnership=coventry(), timeline=timeline, today=TODAY)
+    lead_card = decision_card(
+        base,
+        reference=case.reference,
+        agreement=agreement_status(case),
+        available=[DecisionKind.PROPOSE_RECOMMENDATION],
+        for_lead=True,
+        refresh_user_ids=None,
+    )
+    assert wording.CRITERION_CHOICES["panel_view"] in json.dumps(lead_card)
+
+
+def test_hulls_front_door_does_not_say_out_of_hours_twice() -> None:
+    # As the client shows it: the markdown escapes taken off.
+    shown = json.dumps(welcome_card(list(partnerships().partnerships.values())))
+    text = shown.replace("\\\\", "")
+    assert "01482 300304 (out of hours)" in text
+    assert "Out of hours: 01482" not in text
+    assert "Emergency Duty Team: 024 7683 2222 (out of hours)" in text

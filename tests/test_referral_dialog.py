@@ -338,6 +338,7 @@ async def test_typed_cancel_asks_then_discards(harness: Harness) -> None:
     await h.say("cancel")
     gone = await h.submit(action="referral_cancel", choice="yes")
     assert wording.REFERRAL_CANCELLED in texts_in(gone)
+    assert "To start a new one, type *refer*." in wording.REFERRAL_CANCELLED
     assert [d for d in await h.store.list(Collection.STATE) if d.key.startswith("draft:")] == []
     # Starting again begins at the safety question, with no resume offer.
     assert steps_offered(await h.say("refer")) == {"safety"}
@@ -376,6 +377,18 @@ async def test_a_typed_emergency_mid_referral_gets_999_and_the_draft_survives(
     assert "999" in card
     assert "024 7678 8555" in card  # the draft's partnership, in office hours
     assert len(urgent) == 1  # nothing competes with the emergency answer
+    # ... but the card says the referral is still there, above it.
+    assert wording.SIGNPOST_REFERRAL_SAVED in card
+    # A typed worry, the same: the front door, and the referral is saved.
+    worry = await h.say("I am worried about a child at school who has bruises")
+    [worry_card] = cards_in(worry)
+    said = json.dumps(worry_card)
+    assert wording.CONCERN_TITLE in said
+    assert wording.SIGNPOST_REFERRAL_SAVED in said
+    # Someone already in a referral is not told they "can go on with a referral", and gets no
+    # button that would only post the card above again.
+    assert wording.CONCERN_ALSO_INCIDENT not in said
+    assert "actions" not in worry_card
     assert steps_offered(await h.step("referrer", **REFERRER)) == {"child"}
 
 
@@ -464,8 +477,19 @@ async def test_duplicate_warning_shows_the_existing_reference(harness: Harness) 
         h, incident={**INCIDENT, "date": "2026-11-20", "la_aware": "2026-11-20"}
     )
     assert "COV-2026-001" in json.dumps(cards_in(review))
+    # It says what to do: the same incident goes to the business unit, a new one is submitted.
+    said = card_strings(review)
+    assert wording.DUPLICATE_ADVICE in said
+    assert "Business unit: 024 7697 5477." in said
     await h.step("review", submit=True)
     assert [c.reference for c in await stored_cases(h)] == ["COV-2026-001", "COV-2026-002"]
+    # The leads are told on the second case's card, by reference, with no name.
+    first, second = (card for _, card in h.announcer.posts)
+    note = wording.CASE_MAYBE_DUPLICATE.format(references="COV-2026-001")
+    assert note in json.dumps(second)
+    assert "May be the same child" not in json.dumps(first)
+    assert "Jane" not in json.dumps(second)
+    assert (await filed_case(h, "COV-2026-002")).possible_duplicates == ["COV-2026-001"]
 
 
 @pytest.mark.parametrize(
@@ -735,6 +759,41 @@ async def test_a_referral_answer_saying_children_are_still_at_risk_gets_the_fron
     cards = cards_in(replies)
     assert "front door" in json.dumps(cards[0])  # the signpost comes first
     assert "review" in steps_offered(replies)  # and the referral carries on
+    # Read as danger now: 999, saying it is for what was written, and that the next card is
+    # below it.
+    signpost = json.dumps(cards[0])
+    assert "Call 999 now" in signpost
+    assert wording.SIGNPOST_FROM_ANSWER_DANGER in signpost
+    assert wording.SIGNPOST_ANSWER_SAVED in signpost
+
+
+async def test_a_worry_in_what_happened_gets_the_front_door_saying_why_and_no_second_card(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.say("refer")
+    for step, inputs in _STEPS_BEFORE[:4]:
+        await h.step(step, **inputs)
+    replies = await h.step(
+        "incident",
+        **{
+            **INCIDENT,
+            "description": (
+                "Admitted with a head injury. His sister is still at home with the same adults."
+            ),
+        },
+    )
+    cards = cards_in(replies)
+    assert wording.CONCERN_TITLE in json.dumps(cards[0])  # the signpost comes first
+    assert steps_offered(replies) == {"agencies"}  # and the referral carries on
+    signpost = json.dumps(cards[0])
+    # It says why it came, and that the next card (the one below) carries on; it does not
+    # suggest a referral to someone making one, nor post a second copy of the next card.
+    assert wording.SIGNPOST_FROM_ANSWER_RISK in signpost
+    assert wording.SIGNPOST_ANSWER_SAVED in signpost
+    assert wording.CONCERN_ALSO_INCIDENT not in signpost
+    assert "actions" not in cards[0]
+    assert len(cards) == 2
 
 
 # --- which partnership leads: where the child was harmed, or lives (s16C(1)) ---
@@ -793,7 +852,7 @@ async def test_the_partnership_where_the_child_was_harmed_leads_and_the_home_one
     h = harness
     review = await fill_to_review(h, area={"area": "Coventry", "harm_area": "Warwickshire"})
     reason = wording.LEAD_REASONS[LeadRule.WHERE_HARMED].format(
-        lead=WARWICKSHIRE, harm="Warwickshire"
+        lead=WARWICKSHIRE, harm="Warwickshire", what="the child was harmed"
     )
     shown = json.dumps(cards_in(review))
     assert reason in shown
@@ -945,8 +1004,17 @@ async def test_initials_typed_are_kept_and_the_duplicate_check_matches_a_full_na
 ) -> None:
     h = harness
     review = await fill_to_review(h, child={**CHILD, "name": "JMS"})
-    # The review card shows what the channel will show.
-    assert "JMS" in json.dumps(cards_in(review))
+    # The review card shows exactly what the channel will show: initials and age.
+    [review_card] = cards_in(review)
+    shown_as = [
+        fact["value"]
+        for block in review_card["body"]
+        for item in block.get("items", [])
+        if item.get("type") == "FactSet"
+        for fact in item["facts"]
+        if fact["title"] == wording.FACT_CHANNEL_INITIALS
+    ]
+    assert shown_as == ["JMS, 4 years"]
     await h.step("review", submit=True)
     [(_, channel_card)] = h.announcer.posts
     assert "JMS, 4 years" in json.dumps(channel_card)
@@ -981,6 +1049,16 @@ def actions_titled(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def input_values(card: dict[str, Any]) -> dict[str, Any]:
     return {e["id"]: e.get("value") for e in card["body"] if "id" in e and "value" in e}
+
+
+def errors_under(card: dict[str, Any]) -> dict[str, str]:
+    """The message under each input of a section card, by the input's id (prefix removed)."""
+    prefix = wording.ERROR_PREFIX.format(message="")
+    return {
+        e["id"].removesuffix("_error"): e["text"].removeprefix(prefix).replace("\\", "")
+        for e in card["body"]
+        if str(e.get("id", "")).endswith("_error")
+    }
 
 
 async def test_every_step_after_the_first_has_back_and_keeps_what_was_typed(
@@ -1047,12 +1125,28 @@ async def test_a_date_of_birth_after_the_incident_offers_to_go_to_it(harness: Ha
     [card] = cards_in(await h.step("incident", **INCIDENT))
     text = json.dumps(card)
     assert "JMS's date of birth is most likely wrong" in text
+    # The banner names the date judged wrong, as the message under the incident date does.
+    assert "Check: JMS's date of birth." in text
+    assert "Check: date of the incident." not in text
     go = actions_titled(card)["Change JMS's date of birth"]
     assert go["data"]["go_to"] == "child"
     assert go["data"]["go_to_child"] == 0
     # Going there keeps the incident card's answers; fixing it comes back to them.
     [child] = cards_in(await h.step("incident", go_to="child", go_to_child=0, **INCIDENT))
     assert input_values(child)["date_of_birth"] == "2026-11-20"
+    # The child card shows the problem at once: under the date of birth, with the incident
+    # date (typed on its card, not saved yet), and offers the incident date instead.
+    problem = (
+        "This date of birth is after the incident date (16 November 2026). The date of birth is"
+        " most likely wrong: check it."
+    )
+    assert errors_under(child) == {"date_of_birth": problem}
+    assert "Check: date of birth." in json.dumps(child)
+    assert wording.GO_TO_INCIDENT_DATE in actions_titled(child)
+    # Continue with the date of birth unchanged is refused there, not slipped past.
+    unchanged = {**CHILD, "name": "JMS", "date_of_birth": "2026-11-20"}
+    [again] = cards_in(await h.step("child", next="continue", child_index=0, **unchanged))
+    assert errors_under(again) == {"date_of_birth": problem}
     fixed = {**CHILD, "name": "JMS"}
     [incident] = cards_in(await h.step("child", next="continue", child_index=0, **fixed))
     assert input_values(incident)["description"] == INCIDENT["description"]
@@ -1206,6 +1300,109 @@ async def test_the_acknowledgement_offers_check_status_and_start_another(
     again = await h.say("refer")
     assert steps_offered(again) == {"safety"}
     assert steps_offered(await h.step("safety", answer="incident")) == {"area"}
+
+
+async def test_the_acknowledgement_carries_the_same_next_steps_as_buttons(
+    harness: Harness,
+) -> None:
+    # Some clients (the Agents Playground) hide suggested actions under a card: the card has
+    # the same two as buttons, which do what the typed words do.
+    h = harness
+    await fill_to_review(h)
+    filed = await h.step("review", submit=True)
+    [card] = cards_in(filed)
+    assert [(a["type"], a["title"]) for a in card["actions"]] == [
+        ("Action.Submit", wording.SUGGEST_CHECK_STATUS),
+        ("Action.Submit", wording.SUGGEST_START_ANOTHER),
+    ]
+    assert wording.ACK_STATUS_ANY_TIME in json.dumps(card)
+    check, start = (a["data"] for a in card["actions"])
+
+    pressed = await h.submit(**check)
+    typed = await h.say("status")
+    assert texts_in(pressed) == texts_in(typed)
+    assert "COV-2026-001" in texts_in(pressed)[0]
+
+    again = await h.submit(**start)
+    assert steps_offered(again) == {"safety"}
+    # "status" works at any time, as the card says: in the middle of the new referral too,
+    # and the referral keeps its place.
+    await h.step("safety", answer="incident")
+    assert texts_in(await h.say("status")) == texts_in(typed)
+    assert texts_in(await h.submit(**check)) == texts_in(typed)
+    assert steps_offered(await h.step("area", **AREA)) == {"referrer"}
+
+
+async def test_start_a_referral_on_the_help_card_mid_referral_says_one_thing(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    helped = await h.say("help")
+    # The note under the help card no longer points to "the card above" (the help card is).
+    assert texts_in(helped) == [wording.REFERRAL_HELP_NOTE]
+    assert "card above" not in wording.REFERRAL_HELP_NOTE
+    [help_card] = cards_in(helped)
+    [start] = [a["data"] for a in help_card["actions"] if a["data"]["action"] == "start_referral"]
+    pressed = await h.submit(**start)
+    # One message, then the card the referral is at, once: no "Please answer using the card".
+    assert texts_in(pressed) == [wording.REFERRAL_ALREADY_IN_PROGRESS]
+    assert steps_offered(pressed) == {"review"}
+    assert len(cards_in(pressed)) == 1
+    # The help card's own Help button, pressed mid-referral, is help again.
+    [again] = [a["data"] for a in help_card["actions"] if a["data"]["action"] == "help"]
+    assert texts_in(await h.submit(**again)) == [wording.REFERRAL_HELP_NOTE]
+
+
+async def test_status_tells_referrals_apart_by_initials_and_age(harness: Harness) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", submit=True)
+    await fill_to_review(h, child={**CHILD, "name": "Ben Lee", "date_of_birth": "2019-06-01"})
+    await h.step("review", submit=True)
+    [said] = texts_in(await h.say("status"))
+    first, second = said.split("\n\n")
+    assert first.startswith("**COV-2026-001** · JD, 4 years (submitted")
+    assert second.startswith("**COV-2026-002** · BL, 7 years (submitted")
+    assert "Jane" not in said
+
+
+async def test_a_second_referral_fills_about_you_from_the_users_last_one(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", submit=True)
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    [about_you] = cards_in(await h.step("area", **AREA))
+    values = input_values(about_you)
+    assert {key: values.get(key) for key in ("name", "role", "agency", "contact")} == {
+        key: REFERRER[key] for key in ("name", "role", "agency", "contact")
+    }
+    # Whether their safeguarding lead agreed is about this referral: asked again.
+    assert "lead_agreed" not in values
+    assert wording.REFERRER_PREFILLED.format(reference="COV-2026-001") in json.dumps(about_you)
+    # Nothing is saved until they press Continue, as if they had typed it.
+    assert "child" in steps_offered(await h.step("referrer", **REFERRER))
+
+
+async def test_about_you_is_never_filled_from_someone_elses_referral(harness: Harness) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", submit=True)
+    # The case the filed marker names was filed by another user (as a forged marker would be).
+    repo = CaseRepository(h.store)
+    loaded = await repo.get("COV-2026-001")
+    assert loaded is not None
+    case, etag = loaded
+    other = case.submitted_by.model_copy(update={"user_id": "29:other", "aad_object_id": "x"})
+    await repo.save(case.model_copy(update={"submitted_by": other}), etag)
+    await h.say("refer")
+    await h.step("safety", answer="incident")
+    [about_you] = cards_in(await h.step("area", **AREA))
+    assert "value" not in json.dumps([e for e in about_you["body"] if e.get("id") == "name"])
+    assert "Filled in from" not in json.dumps(about_you)
 
 
 async def test_status_typed_before_any_referral_says_there_is_none(harness: Harness) -> None:

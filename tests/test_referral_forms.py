@@ -10,7 +10,13 @@ import pytest
 
 from bot.settings import EXAMPLE_PARTNERSHIPS
 from cards import wording
-from dialogs.referral_forms import FORM_ERROR, MAX_CHILDREN, ParsedSection, parse_section
+from dialogs.referral_forms import (
+    FORM_ERROR,
+    MAX_CHILDREN,
+    ParsedSection,
+    child_card_clash,
+    parse_section,
+)
 from dialogs.submits import ReferralSubmit, parse_submit
 from safeguarding.partnerships import Partnerships, load_partnerships
 from safeguarding.referral import (
@@ -395,6 +401,41 @@ def test_a_clash_with_another_card_names_the_likely_wrong_date_and_offers_to_go_
     old = {**VALID[Step.INCIDENT], "date": "2016-11-20", "la_aware": ""}
     early = Draft(children=(child(born=date(2020, 1, 1)),))
     assert "check the incident date" in parse(Step.INCIDENT, old, early).errors["date"]
+
+
+def test_the_banner_names_the_date_judged_wrong_whichever_card_it_is_on() -> None:
+    # On the incident card, a recent incident: the child's date of birth is blamed.
+    draft = Draft(children=(child("JMS", born=date(2026, 11, 21)),))
+    parsed = parse(Step.INCIDENT, VALID[Step.INCIDENT], draft)
+    assert parsed.go_to is not None
+    assert (parsed.go_to.clash_input, parsed.go_to.likely_wrong) == ("date", "JMS's date of birth")
+    # An old incident date is blamed itself: the banner names the incident's own date input.
+    old = {**VALID[Step.INCIDENT], "date": "2016-11-20", "la_aware": ""}
+    early = parse(Step.INCIDENT, old, Draft(children=(child(born=date(2020, 1, 1)),)))
+    assert early.go_to is not None
+    assert early.go_to.likely_wrong is None
+    # On the child card, an old incident date: the banner names the incident date.
+    later = Draft(incident=incident(date(2016, 11, 20)))
+    on_child = parse(Step.CHILD, {"name": "JD", "date_of_birth": "2020-01-01"}, later)
+    assert on_child.go_to is not None
+    assert on_child.go_to.likely_wrong == wording.FIELD_NAMES["incident.date"]
+
+
+def test_a_child_card_checks_the_incident_date_typed_but_not_saved_yet() -> None:
+    # The incident card's answers, left there for "Change JMS's date of birth".
+    pending = {"incident": {"date": "2026-11-20", "description": "Admitted."}}
+    draft = Draft(children=(child("JMS", born=date(2026, 11, 22)),), pending=pending)
+    refused = parse(Step.CHILD, {**VALID[Step.CHILD], "date_of_birth": "2026-11-22"}, draft)
+    assert "after the incident date (20 November 2026)" in refused.errors["date_of_birth"]
+    assert parse(Step.CHILD, VALID[Step.CHILD], draft).errors == {}
+    # The card shows the same before anything is pressed, saved or as typed on it.
+    errors, go_to = child_card_clash(draft, 0, None, TODAY)
+    assert errors == {"date_of_birth": refused.errors["date_of_birth"]}
+    assert go_to is not None
+    assert go_to.title == wording.GO_TO_INCIDENT_DATE
+    assert child_card_clash(draft, 0, {"date_of_birth": "2026-11-19"}, TODAY) == ({}, None)
+    assert child_card_clash(draft, 0, {"unborn": "true"}, TODAY) == ({}, None)
+    assert child_card_clash(Draft(children=draft.children), 0, None, TODAY) == ({}, None)
 
 
 def test_an_adult_at_the_incident_needs_confirming() -> None:

@@ -102,6 +102,48 @@ def test_the_digest() -> None:
     assert_valid_card(card)
     text = json.dumps(card)
     assert text.index("COV-2026-001") < text.index("COV-2026-002")
-    assert "overdue by 1 working days" in text
+    assert 'overdue by 1 working day"' in text
+    assert "2 working days left" in text
     assert "channel no longer exists" in text
     assert "Week of Monday 30 November 2026" in text
+
+
+def _time_left(card: dict[str, object]) -> str:
+    [facts] = [b for b in card["body"] if isinstance(b, dict) and b.get("type") == "FactSet"]
+    [value] = [f["value"] for f in facts["facts"] if f["title"] == wording.REMINDER_TIME_LEFT]
+    return str(value)
+
+
+def test_a_reminder_says_how_long_is_left_in_words_as_the_digest_does() -> None:
+    def reminder(days_left: int) -> dict[str, object]:
+        return reminder_card(
+            for_lead=False,
+            reference="COV-2026-001",
+            kind="overdue" if days_left < 0 else "due_today",
+            milestone=MilestoneKey.SIN,
+            lead_days=None,
+            due=date(2026, 11, 27),
+            original_due=None,
+            working_days_left=days_left,
+            responsible="The local authority",
+            late=False,
+        )
+
+    assert _time_left(reminder(-2)) == "Overdue by 2 working days"
+    assert _time_left(reminder(-1)) == "Overdue by 1 working day"
+    assert _time_left(reminder(0)) == "Due today"
+    assert _time_left(reminder(3)) == "3 working days"
+    digest = json.dumps(
+        digest_card(
+            partnership_name="Coventry",
+            week_of=date(2026, 11, 30),
+            rows=[
+                ("COV-2026-001", "SIN", date(2026, 11, 27), -2, True),
+                ("COV-2026-002", "SIN", date(2026, 11, 30), 0, False),
+            ],
+            undelivered=[],
+        )
+    )
+    assert "overdue by 2 working days" in digest
+    assert "due today" in digest
+    assert "0 working days" not in digest

@@ -565,7 +565,7 @@ async def test_a_reminder_is_posted_read_only_and_a_leads_copy_refreshes_with_bu
     clock.set(london(2026, 12, 30, 9, 30))
     await runner.tick()
     posted_card = _reminder(connector)
-    assert "actions" not in posted_card
+    assert _forms(posted_card) == set()
     identity = posted_card["refresh"]["action"]["data"]["reminder"]
     assert identity["milestone"] == "sin"
     assert identity["due"] == "2027-01-04"
@@ -573,8 +573,52 @@ async def test_a_reminder_is_posted_read_only_and_a_leads_copy_refreshes_with_bu
     assert {a["title"] for a in lead["actions"]} == {wording.REMINDER_DONE, wording.REMINDER_SLIP}
     assert lead["body"][0]["text"] == posted_card["body"][0]["text"]
     other = await clicks.refresh(bot, connector, STRANGER, posted_card)
-    assert "actions" not in other
+    assert _forms(other) == set()
     assert other["body"][0]["text"] == posted_card["body"][0]["text"]
+
+
+def _forms(card: dict[str, Any]) -> set[str]:
+    """The titles of a card's Done / Slip forms (each an Action.ShowCard)."""
+    return {a["title"] for a in card.get("actions", []) if a["type"] == "Action.ShowCard"}
+
+
+def _texts(card: dict[str, Any]) -> list[str]:
+    return [str(b.get("text")) for b in card["body"]]
+
+
+async def test_a_lead_whose_client_never_refreshes_presses_the_reminders_button_for_leads(
+    bot: Client,
+    setup: tuple[ReminderRunner, FakeTime],
+    connector: FakeConnector,
+    clock: FakeClock,
+    store: TinyDBStore,
+) -> None:
+    runner, _ = setup
+    clock.set(london(2026, 12, 30, 9, 30))
+    await runner.tick()
+    posted_card = _reminder(connector)
+    # The read-only copy has one button: the refresh's own Action.Execute, pressed by hand.
+    button = clicks.leads_button(posted_card)
+    assert button["title"] == wording.REMINDER_GET_BUTTONS
+    assert (button["verb"], button["data"]) == (
+        posted_card["refresh"]["action"]["verb"],
+        posted_card["refresh"]["action"]["data"],
+    )
+    trail_before = await CaseRepository(store).audit_trail("COV-2026-001")
+    lead = await clicks.press_leads_button(bot, connector, LA, posted_card)
+    assert _forms(lead) == {wording.REMINDER_DONE, wording.REMINDER_SLIP}
+    # The lead's own copy has the buttons, not the button asking for them.
+    assert wording.REMINDER_GET_BUTTONS not in json.dumps(lead)
+    other = await clicks.press_leads_button(bot, connector, STRANGER, posted_card)
+    assert _forms(other) == set()
+    assert wording.REMINDER_LEADS_ONLY_PRESSED in _texts(other)
+    assert other["body"][0]["text"] == posted_card["body"][0]["text"]
+    # Not an error, and not a refusal: nothing recorded, nothing audited.
+    assert "warning" not in json.dumps(other)
+    assert await CaseRepository(store).audit_trail("COV-2026-001") == trail_before
+    # Teams' own refresh of a non-lead's copy says nothing of the kind.
+    refreshed = await clicks.refresh(bot, connector, STRANGER, posted_card)
+    assert wording.REMINDER_LEADS_ONLY_PRESSED not in _texts(refreshed)
 
 
 async def test_a_leads_done_on_a_reminder_shows_what_was_recorded_not_the_case_card(
@@ -642,7 +686,7 @@ async def test_a_non_leads_click_on_a_reminder_is_refused_and_the_reminder_stays
         wording.DECISION_REFUSED_NOT_LEAD
     )
     assert shown["body"][1]["text"] == posted_card["body"][0]["text"]
-    assert "actions" not in shown
+    assert _forms(shown) == set()
     loaded = await CaseRepository(store).get("COV-2026-001")
     assert loaded is not None
     assert loaded[0].dates.sin_made is None

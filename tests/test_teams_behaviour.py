@@ -157,11 +157,18 @@ async def test_referrals_and_case_status_stay_out_of_channels(
 ) -> None:
     from cards import wording
 
-    for text in ("refer", "any update on COV-2026-001"):
+    # "refer" points to refer in the personal chat; a status question, typed as the command or
+    # in words, points to status there.
+    for text, pointer in (
+        ("refer", wording.PERSONAL_CHAT_ONLY),
+        ("status", wording.PERSONAL_CHAT_ONLY_STATUS),
+        ("any update on COV-2026-001", wording.PERSONAL_CHAT_ONLY_STATUS),
+    ):
         before = len(connector.sent)
         assert await _post(bot, activities.channel_message(connector.url, text)) == 201
         [reply] = connector.sent[before:]
-        assert reply.text == wording.PERSONAL_CHAT_ONLY
+        assert reply.text == pointer
+    assert "type *status*" in wording.PERSONAL_CHAT_ONLY_STATUS
     submit = activities.channel_message(connector.url, "x")
     del submit["text"]
     submit["value"] = {"action": "referral", "step": "safety", "answer": "incident"}

@@ -67,3 +67,53 @@ def test_cards_and_answers_call_the_15_working_days_an_expectation() -> None:
     for key in ("timescales", "rapid-review"):
         assert "15 working days" in answers[key]
         assert "not a statutory time limit" in answers[key]
+
+
+# --- the guidance's own terms (Working Together 2023, ch. 5; the 2018 Regulations, reg. 11) ---
+
+
+def _all_wording() -> str:
+    return json.dumps(
+        {name: value for name, value in vars(wording).items() if name.isupper()}, default=str
+    )
+
+
+def test_the_wording_uses_the_current_terms_not_the_pre_2018_ones() -> None:
+    text = _all_wording().casefold()
+    # Serious case reviews were replaced by rapid reviews and child safeguarding practice
+    # reviews; "the serious-case test" is not a term of the guidance.
+    assert "serious case review" not in text
+    assert "serious-case test" not in text
+    assert "serious child safeguarding incident" in wording.WELCOME_TITLE
+    assert "serious incident notification" in wording.SCREENING_EXPLANATIONS["rapid_review"]
+    assert "Children Act 2004 s16C(1)" in wording.SCREENING_EXPLANATIONS["rapid_review"]
+    # The chat is not "watched" at some hours: it is not monitored for emergencies.
+    assert "around the clock" not in text
+    assert "not monitored for emergencies" in wording.EMERGENCY_EXPLAIN
+
+
+def test_the_referrer_is_not_asked_what_only_the_panel_can_say() -> None:
+    # Reg. 11(d): the national Panel has concluded a local review may be more appropriate.
+    assert "panel_view" not in wording.REFERRER_CRITERION_CHOICES
+    assert set(wording.REFERRER_CRITERION_CHOICES) == set(wording.CRITERION_CHOICES) - {
+        "panel_view"
+    }
+    # The lead's recommendation still offers it.
+    assert "panel_view" in wording.CRITERION_CHOICES
+
+
+def test_a_front_door_line_named_for_its_hours_does_not_say_them_twice() -> None:
+    assert (
+        wording.contact_line("Out of hours", "01482 300304", wording.CONTACT_OUT_OF_HOURS)
+        == "01482 300304 (out of hours)"
+    )
+    assert wording.front_door_fact(
+        "Early Help and Safeguarding Hub (EHaSH)", "01482 448879", "Out of hours", "01482 300304"
+    ) == (
+        "Early Help and Safeguarding Hub (EHaSH): 01482 448879 (office hours)"
+        " · 01482 300304 (out of hours)"
+    )
+    assert (
+        wording.contact_line("Emergency Duty Team", "024 7683 2222", wording.CONTACT_OUT_OF_HOURS)
+        == "Emergency Duty Team: 024 7683 2222 (out of hours)"
+    )

@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping
 
 from cards import wording
+from cards.text import escape_markdown
 from safeguarding.calendar import day_month_year
-from safeguarding.cases import Case, CaseStatus
+from safeguarding.cases import Case, CaseStatus, age_label
 from safeguarding.clocks import Clock, london_time
 from safeguarding.faq import FaqEntry, match, merged
 from safeguarding.partnerships import BusinessUnit, Partnership, Partnerships, ServiceContact
@@ -103,10 +104,7 @@ class Answers:
         found: list[Case] = []
         for partnership_id in self._partnerships.partnerships:
             for case in await self._cases.for_partnership(partnership_id):
-                by = case.submitted_by
-                if by.user_id == person.teams_id or (
-                    person.aad_object_id and by.aad_object_id == person.aad_object_id
-                ):
+                if case.submitted_by.is_user(person.teams_id, person.aad_object_id):
                     found.append(case)
         return sorted(found, key=lambda c: c.submitted_at)
 
@@ -144,8 +142,13 @@ class Answers:
         ):
             # No review channel: nobody there sees it in Teams, so promise no consideration.
             status = wording.CASE_STATUS_NO_CHANNEL.format(partnership=partnership.name)
+        # Initials and age only, as on the channel: never a name.
+        children = "; ".join(
+            age_label(child, case.referral.incident.date) for child in case.referral.children
+        )
         return wording.CASE_STATUS_LINE.format(
             reference=case.reference,
+            children=escape_markdown(children),
             status=status,
             submitted=day_month_year(london_time(case.submitted_at).date()),
         )

@@ -199,6 +199,7 @@ class CaseCards:
         for_lead: bool,
         notice: str | None = None,
         lead: Lead | None = None,
+        pressed_by_non_lead: bool = False,
     ) -> Card:
         """The case card, with decision buttons when `for_lead` (those `lead` may record)."""
         timeline = self.timeline(case, partnership)
@@ -223,6 +224,7 @@ class CaseCards:
             panel_answers=panel_answers(case),
             agencies_to_ask=agencies_to_ask(case),
             summaries_outstanding=agency_summaries(case).outstanding,
+            pressed_by_non_lead=pressed_by_non_lead,
         )
 
     async def announce_case(self, case: Case, partnership: Partnership) -> str:
@@ -258,6 +260,7 @@ class CardView(Protocol):
         notice: str | None = None,
         lead: Lead | None = None,
         recorded: Recorded | None = None,
+        pressed_by_non_lead: bool = False,
     ) -> Card: ...
 
 
@@ -299,6 +302,7 @@ class ReminderView:
         notice: str | None = None,
         lead: Lead | None = None,
         recorded: Recorded | None = None,
+        pressed_by_non_lead: bool = False,
     ) -> Card:
         ident = self._identity
         today = london_time(self._clock.now()).date()
@@ -341,6 +345,7 @@ class ReminderView:
             refresh_user_ids=await self._cards.refresh_ids(partnership),
             notice=notice,
             status=status,
+            pressed_by_non_lead=pressed_by_non_lead,
         )
 
     def _recorded_line(self, recorded: Recorded, today: date) -> str:
@@ -377,8 +382,15 @@ class DecisionDesk:
         self._notifier = notifier
         self._clock = clock
 
-    async def handle(self, person: Person, verb: str, data: Mapping[str, Any]) -> Card:
-        """The card to show the clicking user after their action."""
+    async def handle(
+        self, person: Person, verb: str, data: Mapping[str, Any], *, manual: bool = True
+    ) -> Card:
+        """The card to show the clicking user after their action.
+
+        `manual` is False only for a refresh Teams ran by itself (`trigger` "automatic"); a
+        refresh pressed by hand (the read-only card's button for leads) tells someone who is
+        not a lead why their copy stays read-only. A refresh records nothing and is not audited.
+        """
         reference = data.get("reference")
         loaded = await self._cases.get(reference) if isinstance(reference, str) else None
         partnership = self._partnerships.get(loaded[0].partnership_id) if loaded else None
@@ -400,10 +412,18 @@ class DecisionDesk:
             )
             if verb != REFRESH_VERB:
                 await self._audit_refusal(case, person, verb, "lead check unavailable")
-            notice = None if verb == REFRESH_VERB else wording.DECISION_REFUSED_UNAVAILABLE
+                notice: str | None = wording.DECISION_REFUSED_UNAVAILABLE
+            else:
+                notice = wording.DECISION_LEADS_UNKNOWN_NOW if manual else None
             return await view(case, partnership, for_lead=False, notice=notice)
         if verb == REFRESH_VERB:
-            return await view(case, partnership, for_lead=lead is not None, lead=lead)
+            return await view(
+                case,
+                partnership,
+                for_lead=lead is not None,
+                lead=lead,
+                pressed_by_non_lead=manual and lead is None,
+            )
         if lead is None:
             logger.warning("case %s: decision %s refused, not a lead", case.reference, quoted(verb))
             await self._audit_refusal(case, person, verb, "not a lead")
@@ -499,10 +519,16 @@ class DecisionDesk:
         notice: str | None = None,
         lead: Lead | None = None,
         recorded: Recorded | None = None,
+        pressed_by_non_lead: bool = False,
     ) -> Card:
         # The case card says what was recorded in its notice.
         return await self._cards.card(
-            case, partnership, for_lead=for_lead, notice=notice, lead=lead
+            case,
+            partnership,
+            for_lead=for_lead,
+            notice=notice,
+            lead=lead,
+            pressed_by_non_lead=pressed_by_non_lead,
         )
 
     def _conflict_notice(self, case: Case, actor: Actor, now: datetime, problem: str) -> str:

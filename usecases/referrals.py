@@ -344,11 +344,16 @@ class ReferralFiling:
         prefix = partnership.reference_prefix
         year = london_time(filing.since).year
         reference = claim.filing_reference
+        looked_like: list[str] | None = None
         for _ in range(_REFERENCE_ATTEMPTS):
             if reference is None:
                 reference = await self._cases.allocate_reference(prefix, year)
                 claim = claim.model_copy(update={"filing_reference": reference})
                 etag = await self._drafts.save(user.key, claim, etag)
+            if looked_like is None:
+                # What the referrer was warned this may duplicate, for the leads' card: read
+                # once the reference is kept on the claim, so a crash here loses no number.
+                looked_like = await self._cases.duplicates_of(referral)
             case = Case(
                 reference=reference,
                 partnership_id=partnership.id,
@@ -358,6 +363,7 @@ class ReferralFiling:
                 submitted_at=filing.since,
                 dates=initial_dates(referral),
                 filing_id=filing.id,
+                possible_duplicates=[r for r in looked_like if r != reference],
             )
             try:
                 await self._cases.create(case)

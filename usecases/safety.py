@@ -52,11 +52,22 @@ def needs_signpost(triage: Triage | None) -> bool:
     return triage is not None and (triage.label is TriageLabel.EMERGENCY or triage.safety_signpost)
 
 
-def signpost_card(triage: Triage, contacts: list[FrontDoorContact], *, in_referral: bool) -> Say:
-    """The 999 card for an emergency, else the front-door card."""
+def signpost_card(
+    triage: Triage,
+    contacts: list[FrontDoorContact],
+    *,
+    in_referral: bool,
+    from_answer: bool = False,
+) -> Say:
+    """The 999 card for an emergency, else the front-door card.
+
+    `from_answer`: sent for what was typed into one of a referral's cards, not a message.
+    """
     if triage.label is TriageLabel.EMERGENCY:
-        return Say.card_of(emergency_card(contacts), wording.EMERGENCY_SUMMARY)
-    return Say.card_of(concern_card(contacts, in_referral=in_referral), wording.CONCERN_SUMMARY)
+        card = emergency_card(contacts, in_referral=in_referral, from_answer=from_answer)
+        return Say.card_of(card, wording.EMERGENCY_SUMMARY)
+    card = concern_card(contacts, in_referral=in_referral, from_answer=from_answer)
+    return Say.card_of(card, wording.CONCERN_SUMMARY)
 
 
 def storeless_signpost(
@@ -111,7 +122,14 @@ class SafetyDesk:
             partnership_id,
         )
 
-    async def signpost(self, person: Person, triage: Triage | None, *, in_referral: bool) -> Reply:
+    async def signpost(
+        self,
+        person: Person,
+        triage: Triage | None,
+        *,
+        in_referral: bool,
+        from_answer: bool = False,
+    ) -> Reply:
         """The 999 or front-door card when the triage needs one (empty otherwise), counted after.
 
         "I want to make a referral" outside a referral gets one card that asks which is meant,
@@ -144,19 +162,21 @@ class SafetyDesk:
         async def count() -> None:
             await self.count(counted, partnership_id)
 
-        return Reply.of(signpost_card(triage, contacts, in_referral=in_referral), after=(count,))
+        say = signpost_card(triage, contacts, in_referral=in_referral, from_answer=from_answer)
+        return Reply.of(say, after=(count,))
 
     async def screen_field(self, person: Person, text: str) -> Reply:
         """A referral's free-text answer: 999 for danger now, the front door for children
         still at risk; nothing for the ordinary account of what happened."""
         triage = self._screen.assess(text)
         if triage is not None and triage.label is TriageLabel.EMERGENCY:
-            return await self.signpost(person, triage, in_referral=True)
+            return await self.signpost(person, triage, in_referral=True, from_answer=True)
         if not mentions_ongoing_risk(text):
             return Reply()
         logger.info("safety: a referral answer mentions children still at risk")
         contacts = self.contacts_for(await self._partnership_id(person))
-        return Reply.of(Say.card_of(concern_card(contacts, in_referral=True)))
+        card = concern_card(contacts, in_referral=True, from_answer=True)
+        return Reply.of(Say.card_of(card, wording.CONCERN_SUMMARY))
 
     async def count(self, label: str, partnership_id: str | None) -> None:
         """Count a redirect; a store problem is logged, never raised (the answer has gone)."""

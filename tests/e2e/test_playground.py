@@ -127,6 +127,7 @@ async def test_2_and_3_a_whole_referral_with_an_emergency_halfway(session: Sessi
     urgent = await session.wait_for(in_personal, after=mark)
     assert "Call 999 now" in card_texts(urgent)
     assert "024 7678 8555" in card_texts(urgent)
+    assert "Your referral is saved. Carry on with the card above" in card_texts(urgent)
 
     await _step(
         session,
@@ -186,6 +187,20 @@ async def test_2_and_3_a_whole_referral_with_an_emergency_halfway(session: Sessi
         "user-id-3",
         "user-id-4",
     ]
+    # The Playground shows no suggested actions under a card: the next steps are on the
+    # acknowledgement itself, and "Check status" answers as typing status does.
+    [ack] = cards_of(acknowledgement)
+    assert [a["title"] for a in ack["actions"]] == ["Check status", "Start another"]
+    assert "Type *status* at any time" in card_texts(acknowledgement)
+    mark = session.mark()
+    await session.submit(acknowledgement["message"]["messageId"], ack["actions"][0]["data"])
+    status = await session.wait_for(
+        lambda f: in_personal(f) and not cards_of(f) and "COV-2026-001" in card_texts(f),
+        after=mark,
+    )
+    assert "received" in card_texts(status)
+    # Told apart from other referrals by initials and age, as on the channel.
+    assert "JD, 4 years" in card_texts(status)
 
 
 async def test_4_a_leads_decision_replaces_the_card_and_a_non_leads_is_refused(
@@ -250,15 +265,26 @@ async def test_6_a_lead_who_never_chatted_gets_the_buttons_from_the_first_card(
     posted = next(f for f in session.frames if in_channel(f) and "New referral" in card_texts(f))
     [card] = cards_of(posted)
     thread, message_id = _thread_of(posted)
-    verb, data = _refresh_action(card)
-    # The police lead's client refreshes their copy: the decisions are there.
-    status, theirs = await session.invoke(thread, message_id, verb, data, POLICE_LEAD)
+    # The Playground never refreshes a card by itself (Teams, in a channel of over 60 members,
+    # only for the users it lists): the posted card is read-only, with a button for leads that
+    # sends what the refresh would. The police lead presses it: the decisions are there.
+    [button] = [a for a in card["actions"] if a["type"] == "Action.Execute"]
+    assert button["title"] == "Record a decision (leads)"
+    assert (button["verb"], button["data"]) == _refresh_action(card)
+    status, theirs = await session.invoke(
+        thread, message_id, button["verb"], button["data"], POLICE_LEAD
+    )
     assert status == 200
-    assert "summaries_requested" in verbs(_card_of(theirs))
-    # Someone in the channel who is not a lead sees the card read-only.
-    status, others = await session.invoke(thread, message_id, verb, data, OTHER_USER)
+    leads_copy = _card_of(theirs)
+    assert "summaries_requested" in verbs(leads_copy)
+    assert "Record a decision (leads)" not in json.dumps(leads_copy)
+    # Someone in the channel who is not a lead sees the card read-only, and why.
+    status, others = await session.invoke(
+        thread, message_id, button["verb"], button["data"], OTHER_USER
+    )
     assert status == 200
     assert verbs(_card_of(others)) == set()
+    assert "only the partnership's leads record decisions" in json.dumps(_card_of(others)).lower()
 
 
 async def test_7_a_reminder_is_read_only_and_a_leads_done_shows_what_was_recorded(
@@ -271,15 +297,20 @@ async def test_7_a_reminder_is_read_only_and_a_leads_done_shows_what_was_recorde
     ]
     [posted] = [f for f in found if cards_of(f)[0]["body"][0]["text"].startswith("Due")]
     [card] = cards_of(posted)
-    assert "actions" not in card
+    # Read-only: one button, which a lead presses for their own copy with Done and Slip.
+    [button] = card["actions"]
+    assert (button["type"], button["title"]) == ("Action.Execute", "Record what was done (leads)")
+    assert (button["verb"], button["data"]) == _refresh_action(card)
     thread, message_id = _thread_of(posted)
-    verb, data = _refresh_action(card)
+    verb, data = button["verb"], button["data"]
     status, stranger = await session.invoke(thread, message_id, verb, data, OTHER_USER)
     assert status == 200
-    assert "actions" not in _card_of(stranger)
+    assert [a["type"] for a in _card_of(stranger)["actions"]] == ["Action.Execute"]
+    assert "Your copy stays read-only" in json.dumps(_card_of(stranger))
     status, lead = await session.invoke(thread, message_id, verb, data, USER)
     assert status == 200
     leads_copy = _card_of(lead)
+    assert "Record what was done (leads)" not in json.dumps(leads_copy)
     [done] = [a["card"] for a in leads_copy["actions"] if a["title"] == "Done"]
     action = done["actions"][0]
     status, shown = await session.invoke(
@@ -325,7 +356,8 @@ async def test_8_back_and_go_to_correct_a_date_and_keep_what_was_typed(session: 
     refused = await _step(session, "incident", **incident)
     [card] = cards_of(refused)
     assert "JMS was born on 22 November 2026, after this date" in card_texts(refused)
-    assert "Check: date of the incident." in card_texts(refused)
+    # The banner names the date judged most likely wrong, as the message does.
+    assert "Check: JMS's date of birth." in card_texts(refused)
     # The error offers the field most likely wrong; what was typed on the incident is kept.
     [go_to] = [a for a in card["actions"] if a["title"] == "Change JMS's date of birth"]
     mark = session.mark()
@@ -334,6 +366,15 @@ async def test_8_back_and_go_to_correct_a_date_and_keep_what_was_typed(session: 
     values = {e["id"]: e.get("value") for e in cards_of(child_card)[0]["body"] if "id" in e}
     assert values["name"] == "JMS"
     assert values["date_of_birth"] == "2026-11-22"
+    # The child card marks the date of birth at once, with the incident date, and offers the
+    # incident date instead; Continue with it unchanged is refused there.
+    said = card_texts(child_card)
+    assert "date_of_birth_error" in said
+    assert "after the incident date" in said
+    assert "20 November 2026" in said
+    assert "Change the incident date" in said
+    unchanged = await _step(session, "child", next="continue", child_index=0, **child)
+    assert "date_of_birth_error" in card_texts(unchanged)
     back_again = await _step(
         session, "child", next="continue", child_index=0, **{**child, "date_of_birth": "2025-08-01"}
     )

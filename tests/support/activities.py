@@ -103,8 +103,10 @@ def channel_message(service_url: str, text: str, team_id: str = "team-id") -> di
     return activity
 
 
-def action_execute(service_url: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
-    """An Action.Execute invoke (adaptiveCard/action)."""
+def action_execute(
+    service_url: str, verb: str, data: dict[str, Any], *, trigger: str = "manual"
+) -> dict[str, Any]:
+    """An Action.Execute invoke (adaptiveCard/action): pressed, or Teams' own refresh."""
     return _base(
         service_url,
         personal(service_url),
@@ -112,6 +114,6 @@ def action_execute(service_url: str, verb: str, data: dict[str, Any]) -> dict[st
         name="adaptiveCard/action",
         value={
             "action": {"type": "Action.Execute", "verb": verb, "data": data},
-            "trigger": "manual",
+            "trigger": trigger,
         },
     )

@@ -35,14 +35,36 @@ async def refresh(
 ) -> dict[str, Any]:
     """What Teams sends when `who`'s copy of a posted card refreshes; the card they see."""
     action = card["refresh"]["action"]
-    return await execute(client, connector, who, action["verb"], action["data"])
+    return await execute(
+        client, connector, who, action["verb"], action["data"], trigger="automatic"
+    )
+
+
+def leads_button(card: dict[str, Any]) -> dict[str, Any]:
+    """The read-only card's button for leads (an Action.Execute, not behind a ShowCard)."""
+    [button] = [a for a in card.get("actions", []) if a["type"] == "Action.Execute"]
+    return button
+
+
+async def press_leads_button(
+    client: Client, connector: FakeConnector, who: dict[str, Any], card: dict[str, Any]
+) -> dict[str, Any]:
+    """`who` presses the read-only card's button for leads; the card shown back to them."""
+    button = leads_button(card)
+    return await execute(client, connector, who, button["verb"], button["data"])
 
 
 async def execute(
-    client: Client, connector: FakeConnector, who: dict[str, Any], verb: str, data: dict[str, Any]
+    client: Client,
+    connector: FakeConnector,
+    who: dict[str, Any],
+    verb: str,
+    data: dict[str, Any],
+    *,
+    trigger: str = "manual",
 ) -> dict[str, Any]:
     """An Action.Execute by `who` in the review channel; the card shown back."""
-    body = activities.action_execute(connector.url, verb, data)
+    body = activities.action_execute(connector.url, verb, data, trigger=trigger)
     body["from"] = who
     body["conversation"] = {"id": "team-id", "conversationType": "channel", "isGroup": True}
     body["channelData"] = {"tenant": {"id": activities.TENANT}, "team": {"id": "team-id"}}
