@@ -29,6 +29,7 @@ from usecases.errors import (
     NotSentError,
     RateLimitedError,
 )
+from usecases.ports import about_to_send
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,9 @@ class Notifier:
     ) -> str:
         conversation_id = reference.conversation.id if reference.conversation else "?"
         await self._pace(conversation_id)
+        ready = about_to_send.get()
+        if ready is not None:
+            await ready()
         sent: list[str] = []
         failures: list[Exception] = []
 

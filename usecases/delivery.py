@@ -19,8 +19,13 @@ from safeguarding.clocks import Clock
 from safeguarding.partnerships import Partnership
 from storage.cases import CaseRepository
 from storage.deliveries import Claim, DeliveryLog, DeliveryState
-from usecases.errors import ConversationGoneError, DeliveryUncertainError, NotifierError
-from usecases.ports import CaseAnnouncer
+from usecases.errors import (
+    ClaimTakenError,
+    ConversationGoneError,
+    DeliveryUncertainError,
+    NotifierError,
+)
+from usecases.ports import CaseAnnouncer, about_to_send
 
 logger = logging.getLogger(__name__)
 
@@ -66,16 +71,35 @@ class OnceSender:
         )
         if claim is None:
             return Delivered(key, Outcome.SKIPPED)
-        sending = await self._log.sending(claim, self._clock.now())
-        if sending is None:
-            # Taken over while this process was slow: the one that took it posts.
-            return Delivered(key, Outcome.SKIPPED)
+        marked: list[Claim] = []
+
+        async def mark_sending() -> None:
+            if marked:
+                return  # a retry of the same post: already recorded as being sent
+            sending = await self._log.sending(claim, self._clock.now())
+            if sending is None:
+                # Taken over while this process was slow: the one that took it posts.
+                raise ClaimTakenError(key)
+            marked.append(sending)
+
+        token = about_to_send.set(mark_sending)
         try:
             activity_id = await post()
+        except ClaimTakenError:
+            return Delivered(key, Outcome.SKIPPED)
         except NotifierError as exc:
-            await self._record_failure(sending, exc)
+            await self._record_failure(marked[0] if marked else claim, exc)
             return Delivered(key, Outcome.FAILED)
-        await self._log.sent(sending, activity_id=activity_id, now=self._clock.now())
+        finally:
+            about_to_send.reset(token)
+        if not marked:
+            # A sender that never said when it sent (a fake, say): it was posted; record that,
+            # over a takeover's record if need be (`sent` keeps a landed post as sent).
+            try:
+                await mark_sending()
+            except ClaimTakenError:
+                marked.append(claim)
+        await self._log.sent(marked[0], activity_id=activity_id, now=self._clock.now())
         return Delivered(key, Outcome.SENT, activity_id)
 
     async def _record_failure(self, claim: Claim, exc: NotifierError) -> None:

@@ -35,6 +35,13 @@ class ConversationGoneError(DeliveryFailedError):
     """HTTP 403/404: the channel or chat no longer exists or refuses the bot."""
 
 
+class ClaimTakenError(NotifierError):
+    """A once-only delivery whose claim another sender took over while this one waited."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"delivery {key} was taken over by another sender")
+
+
 class DeliveryUncertainError(NotifierError):
     """A 5xx or a timeout after the request went out: the message may have been posted."""
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from safeguarding.cases import Case
 from safeguarding.partnerships import Partnership
+
+# Set by a once-only delivery around its post: the notifier awaits it once its waits (pacing
+# into the conversation, finding the conversation) are over, right before the request goes
+# out. The delivery is recorded as being sent only then, so a crash while it still waited
+# leaves a post that is certainly unsent, and so sent again later, not one marked uncertain.
+about_to_send: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
+    "about_to_send", default=None
+)
 
 
 class CaseAnnouncer(Protocol):

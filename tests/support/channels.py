@@ -12,6 +12,7 @@ from typing import Any
 from safeguarding.cases import Case
 from safeguarding.partnerships import Partnership
 from tests.support.fakes import FakeClock
+from usecases.ports import about_to_send
 
 REFERENCE = re.compile(r"[A-Z]{2,5}-\d{4}-\d{3,}")
 
@@ -35,11 +36,19 @@ class RecordingChannel:
     # Acknowledgements a turn sent (user, reference), recorded by the test before a crash.
     in_turn: list[tuple[str, str]] = field(default_factory=list)
 
+    async def _about_to_send(self) -> None:
+        # As the real notifier: a once-only delivery is marked as being sent right before.
+        ready = about_to_send.get()
+        if ready is not None:
+            await ready()
+
     async def announce_case(self, case: Case, partnership: Partnership) -> str:
+        await self._about_to_send()
         self.case_cards.append(case.reference)
         return f"card-{len(self.case_cards)}"
 
     async def tell_partnership(self, case: Case, lead: Partnership, told: Partnership) -> str:
+        await self._about_to_send()
         return "told"
 
     async def post_to_review_channel(
@@ -47,6 +56,7 @@ class RecordingChannel:
     ) -> str:
         if self.clock is not None:
             self.clock.current += self.post_takes
+        await self._about_to_send()
         self.posts.append(summary or "")
         if self.on_post is not None:
             await self.on_post()
@@ -61,5 +71,6 @@ class RecordingChannel:
         self, user_id: str, card: dict[str, Any], *, summary: str | None = None
     ) -> str:
         [reference] = set(REFERENCE.findall(json.dumps(card)))
+        await self._about_to_send()
         self.to_users.append((user_id, reference))
         return f"ack-{len(self.to_users)}"
