@@ -18,13 +18,14 @@ import sys
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from tinydb import Query, TinyDB
 
+from safeguarding.cases import REFERENCE as CASE_REFERENCE
 from storage.base import (
     Collection,
     ConflictError,
@@ -50,6 +51,7 @@ from storage.shards import (
     StoreFormatError,
     StoreLockedError,
     create_collection,
+    group_of,
     holds_shards,
     read_file,
     read_store_record,
@@ -349,6 +351,16 @@ class TinyDBStore:
                 self._manifests[collection] = Manifest(
                     self.directory / collection.value, collection.value
                 )
+        problems.extend(
+            orphan_problems(
+                self.directory,
+                {
+                    c.value: set(self._indexes[c].order)
+                    for c in (*_FOLLOW_THEIR_CASE, Collection.CASES)
+                },
+                damaged=[p.path for p in problems],
+            )
+        )
         if problems:
             first = problems[0]
             raise CorruptStoreError(first.path, first.reason, more=len(problems) - 1)
@@ -582,6 +594,39 @@ class TinyDBStore:
             self._lock.release()
 
 
+# Documents filed under a case that only ever follow its creation: their case gone while they
+# remain means the case's file was deleted (with its MANIFEST line, so no file is missed).
+# The child index is left out: its entries are written before the case, by design.
+_FOLLOW_THEIR_CASE = (Collection.AUDIT, Collection.DELIVERIES)
+
+
+def orphan_problems(
+    directory: Path, keys: Mapping[str, set[str]], damaged: Iterable[Path] = ()
+) -> list[CorruptStoreError]:
+    """Case files gone while their trail or deliveries remain: one problem per lost case.
+
+    A case whose file is already reported damaged is not reported again.
+    """
+    reported = set(damaged)
+    cases = keys.get(Collection.CASES.value, set())
+    problems: list[CorruptStoreError] = []
+    lost: set[str] = set()
+    for collection in _FOLLOW_THEIR_CASE:
+        for key in keys.get(collection.value, ()):
+            reference = group_of(key)
+            gone = CASE_REFERENCE.fullmatch(reference) and reference not in cases
+            path = directory / Collection.CASES.value / shard_name(reference)
+            if gone and reference not in lost and path not in reported:
+                lost.add(reference)
+                problems.append(
+                    CorruptStoreError(
+                        path,
+                        f"missing: {collection.value}/ holds documents of {reference}",
+                    )
+                )
+    return problems
+
+
 @dataclass
 class StoreCheck:
     """What reading a whole data directory found, file by file."""
@@ -611,8 +656,15 @@ def check_store(directory: Path) -> StoreCheck:
         found = StoreCheck(directory, FORMAT)
     if recorded is None:
         return _check_unrecorded(directory)
+    keys: dict[str, set[str]] = {}
     for kind in recorded:
-        found.collections.append(scan_collection(directory, kind, repair=False))
+        seen = keys.setdefault(kind, set())
+
+        def keep(key: str, _data: JsonDict, seen: set[str] = seen) -> None:
+            seen.add(key)
+
+        found.collections.append(scan_collection(directory, kind, repair=False, on_document=keep))
+    found.problems.extend(orphan_problems(directory, keys, damaged=[p.path for p in found.damaged]))
     return found
 
 

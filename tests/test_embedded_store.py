@@ -255,6 +255,45 @@ async def test_check_store_lists_every_damaged_file(tmp_path: Path) -> None:
     assert "2 problem(s)" in output
 
 
+@pytest.mark.parametrize("remains", ["audit", "deliveries"])
+async def test_a_case_file_deleted_with_its_manifest_line_is_found_by_what_it_leaves(
+    tmp_path: Path, remains: str
+) -> None:
+    await _filled(tmp_path)
+    store = TinyDBStore(tmp_path)
+    try:
+        await store.put(Collection.DELIVERIES, "post|COV-2026-002", {"reference": "COV-2026-002"})
+        await store.put(Collection.AUDIT, "COV-2026-002/000001", {"reference": "COV-2026-002"})
+    finally:
+        await store.close()
+    # Deleted "cleanly": the case's file and its MANIFEST line, so no listed file is missing.
+    (tmp_path / "cases" / "COV-2026-002.json").unlink()
+    manifest = tmp_path / "cases" / "MANIFEST"
+    manifest.write_text(
+        "".join(
+            line
+            for line in manifest.read_text().splitlines(keepends=True)
+            if "COV-2026-002" not in line
+        )
+    )
+    other = "deliveries" if remains == "audit" else "audit"
+    (tmp_path / other / "COV-2026-002.json").unlink()
+    other_manifest = tmp_path / other / "MANIFEST"
+    other_manifest.write_text(
+        "".join(
+            line
+            for line in other_manifest.read_text().splitlines(keepends=True)
+            if "COV-2026-002" not in line
+        )
+    )
+    reason = f"missing: {remains}/ holds documents of COV-2026-002"
+    with pytest.raises(CorruptStoreError, match=re.escape(reason)):
+        TinyDBStore(tmp_path)
+    code, output = _check(tmp_path)
+    assert code == 1
+    assert f"{tmp_path}/cases/COV-2026-002.json: {reason}" in output
+
+
 def test_check_store_on_something_that_is_not_a_directory_is_a_usage_error(
     tmp_path: Path,
 ) -> None:

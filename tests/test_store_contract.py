@@ -252,6 +252,8 @@ async def test_concurrent_creators_of_different_entries_all_win(
     open_store: StoreFactory,
 ) -> None:
     store = await open_store()
+    # A trail follows its case (the embedded store refuses a trail whose case is gone).
+    await store.put(Collection.CASES, "COV-2026-001", {"partnership_id": "coventry"})
 
     async def append(n: int) -> None:
         await store.put(Collection.AUDIT, f"COV-2026-001/{n:06d}", {"n": n}, if_none_match=True)
