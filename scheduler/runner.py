@@ -255,19 +255,20 @@ class ReminderRunner:
 
     async def _tick(self, report: TickReport) -> None:
         await self._finish_filings(report)
-        # Thousands of cases are read, planned and let go in a tick. With the cycle collector
-        # running, their allocation sets off full collections that hold the event loop (and
-        # every other conversation's turn) for a tenth of a second or more; paused until they
-        # are freed, which refcounting does (cases hold no cycles), nothing is left to collect.
-        with collector_paused():
-            await self._tick_cases(report)
+        await self._tick_cases(report)
 
     async def _tick_cases(self, report: TickReport) -> None:
         now = self._clock.now()
-        cases = await self._open_cases()
-        # Planning thousands of cases is pure computation: in a thread, so the event loop
-        # keeps answering other conversations' turns meanwhile (one tick runs at a time).
-        reminders = await asyncio.to_thread(self.plan, cases, now)
+        # Thousands of cases are read and planned at once. With the cycle collector running,
+        # their allocation sets off full collections that hold the event loop (and every
+        # other conversation's turn) for a tenth of a second or more: paused while they are
+        # built and planned (cases hold no cycles). Not while posting: a catch-up tick's
+        # thousands of posts make cyclic garbage that must be collected as it goes.
+        with collector_paused():
+            cases = await self._open_cases()
+            # Planning is pure computation: in a thread, so the event loop keeps answering
+            # other conversations' turns meanwhile (one tick runs at a time).
+            reminders = await asyncio.to_thread(self.plan, cases, now)
         report.planned = len(reminders)
         for reminder in reminders:
             partnership = self._partnerships.get(reminder.partnership_id)
