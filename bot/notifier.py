@@ -122,15 +122,17 @@ class Notifier:
         self._bot_app_id = bot_app_id
         self._sleep = sleep
         self._monotonic = monotonic
-        self._last_send: dict[str, float] = {}
+        self._next_slot: dict[str, float] = {}
         self._timeout = send_timeout_s
 
     async def _pace(self, conversation_id: str) -> None:
-        last = self._last_send.get(conversation_id)
+        # Each send takes the next free slot before it waits, so posts made at the same moment
+        # go out 1/7 s apart, not all together after one shared pause.
         now = self._monotonic()
-        if last is not None and now - last < MIN_INTERVAL_S:
-            await self._sleep(MIN_INTERVAL_S - (now - last))
-        self._last_send[conversation_id] = self._monotonic()
+        slot = max(now, self._next_slot.get(conversation_id, now))
+        self._next_slot[conversation_id] = slot + MIN_INTERVAL_S
+        if slot > now:
+            await self._sleep(slot - now)
 
     async def _attempt(
         self, reference: ConversationReference, activity: Activity, *, update: bool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -95,6 +96,35 @@ async def test_posts_to_one_conversation_are_paced(
     assert len(connector.sent) == 3
     assert len(time.slept) == 2
     assert all(0 < s <= 1 / 7 for s in time.slept)
+
+
+async def test_posts_made_at_the_same_moment_each_wait_for_their_own_slot(
+    bot: Client, connector: FakeConnector
+) -> None:
+    services = bot.server.app[SERVICES]
+    await bot.post(
+        "/api/messages",
+        data=json.dumps(activities.team_install(connector.url, team_id="team-id")),
+        headers={"Content-Type": "application/json"},
+    )
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        # Time stands still while they wait: all three asked at the same moment.
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    sender = Notifier(
+        adapter=services.adapter,
+        conversations=services.conversations,
+        bot_app_id="",
+        sleep=sleep,
+        monotonic=lambda: 1000.0,
+    )
+    before = len(connector.sent)  # the channel's introduction
+    await asyncio.gather(*(sender.post_to_review_channel(_coventry(bot), CARD) for _ in range(3)))
+    assert len(connector.sent) == before + 3
+    assert waits == pytest.approx([1 / 7, 2 / 7])
 
 
 async def test_a_connector_that_hangs_is_uncertain_and_not_posted_again(
