@@ -853,11 +853,33 @@ def _size(card: Card) -> int:
     return len(json.dumps(card).encode())
 
 
+def _same_as_saved(kept: Mapping[str, str], saved: BaseModel | None) -> bool:
+    """Whether a card's kept answers are what is saved (a card left by Back unchanged)."""
+    if saved is None:
+        return False
+    values = _model_values(saved)
+
+    def norm(text: str) -> tuple[str, ...]:
+        # Choice sets come back in any order; the rest as typed, less outer spaces.
+        return (
+            tuple(sorted(part.strip() for part in text.split(",")))
+            if "," in text
+            else (text.strip(),)
+        )
+
+    return all(norm(text) == norm(values.get(key, "")) for key, text in kept.items())
+
+
 def _unsaved_sections(draft: Draft) -> list[str]:
     # Draft.pending keys: a step's value, or "child:<n>" / "child:new".
     names: list[str] = []
-    for key in draft.pending:
-        step, _, index = key.partition(":")
+    for key, kept in draft.pending.items():
+        step_name, _, index = key.partition(":")
+        if step_name in {s.value for s in Step}:
+            child = int(index) if index.isdigit() else None
+            if _same_as_saved(kept, _saved_section(Step(step_name), draft, child)):
+                continue  # left as it was saved: nothing is waiting to be saved
+        step = step_name
         if step == Step.CHILD.value:
             if index.isdigit():
                 names.append(wording.UNSAVED_CHILD.format(number=int(index) + 1))

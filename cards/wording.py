@@ -78,6 +78,7 @@ REFERRAL_HELP_NOTE = (
 )
 # "Start a referral" pressed while one is in progress: said once, before its current card.
 REFERRAL_ALREADY_IN_PROGRESS = "You already have a referral in progress. Here is where you left it."
+STATUS_DRAFT_KEPT = "Your referral in progress is saved. Carry on with its card when you are ready."
 REFERRAL_DRAFT_GONE = (
     "I no longer have that referral draft: it was cancelled or it expired. Type *refer* to"
     " start again."

@@ -10,6 +10,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
 
+from cards import wording
 from dialogs.submits import HelpSubmit, StatusSubmit
 from dialogs.turns import StatusResponder, card_message, turn_submit, typed_text
 from usecases.vocabulary import Intent, intent_of
@@ -84,6 +85,8 @@ class InterruptibleDialog(ComponentDialog):  # type: ignore[misc]
         assert self._status is not None  # checked by the caller
         logger.info("interruption: status")
         await self._status(inner_dc.context)
+        # Asked mid-referral: the filed ones are listed, and the one in progress is not lost.
+        await inner_dc.context.send_activity(wording.STATUS_DRAFT_KEPT)
         return DialogTurnResult(status=DialogTurnStatus.Waiting)
 
     async def on_resume_requested(self, inner_dc: DialogContext) -> DialogTurnResult:

@@ -195,5 +195,7 @@ def age_label(child: Child, on: date) -> str:
         months = (on.year - child.date_of_birth.year) * 12 + on.month - child.date_of_birth.month
         if on.day < child.date_of_birth.day:
             months -= 1
-        return f"{child.initials}, {max(months, 0)} months"
+        if months <= 0:
+            return f"{child.initials}, under 1 month"
+        return f"{child.initials}, {months} {'month' if months == 1 else 'months'}"
     return f"{child.initials}, {age} {'year' if age == 1 else 'years'}"

@@ -1328,8 +1328,10 @@ async def test_the_acknowledgement_carries_the_same_next_steps_as_buttons(
     # "status" works at any time, as the card says: in the middle of the new referral too,
     # and the referral keeps its place.
     await h.step("safety", answer="incident")
-    assert texts_in(await h.say("status")) == texts_in(typed)
-    assert texts_in(await h.submit(**check)) == texts_in(typed)
+    # Mid-referral it also says the referral in progress is kept.
+    mid = [*texts_in(typed), wording.STATUS_DRAFT_KEPT]
+    assert texts_in(await h.say("status")) == mid
+    assert texts_in(await h.submit(**check)) == mid
     assert steps_offered(await h.step("area", **AREA)) == {"referrer"}
 
 
@@ -1423,6 +1425,21 @@ async def test_back_from_a_new_childs_card_keeps_what_was_typed_on_it(
     await h.step("child", back="true", name="Tommy Sibling", unborn="false")
     [second] = cards_in(await h.step("child", next="add_child", child_index=0, **CHILD))
     assert input_values(second)["name"] == "Tommy Sibling"
+
+
+async def test_a_card_left_by_back_as_it_was_saved_is_not_said_to_be_unsaved(
+    harness: Harness,
+) -> None:
+    h = harness
+    await fill_to_review(h)
+    await h.step("review", edit="child", child_index=0)
+    # The same answers, as a card sends them (booleans and choice sets as text, in any order).
+    same = {**CHILD, "statuses": "child_protection_plan"}
+    [review] = cards_in(await h.step("child", back="true", child_index=0, **same))
+    assert "Not saved yet" not in json.dumps(review)
+    await h.step("review", edit="incident")
+    [review] = cards_in(await h.step("incident", back="true", **INCIDENT))
+    assert "Not saved yet" not in json.dumps(review)
 
 
 async def test_changes_left_by_back_to_the_review_are_said_to_be_unsaved(
