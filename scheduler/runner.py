@@ -23,6 +23,7 @@ from safeguarding.clocks import Clock, london_time
 from safeguarding.partnerships import Lead, Partnership, Partnerships
 from scheduler.plan import (
     FINISHED_STATUSES,
+    Digest,
     OpenMilestonesCache,
     Reminder,
     digest_due,
@@ -39,6 +40,8 @@ from usecases.referrals import ReferralFiling
 
 logger = logging.getLogger(__name__)
 _OPEN_STATUSES = frozenset(CaseStatus) - FINISHED_STATUSES
+# A tick's loop over thousands of reminders already posted lets other turns in this often.
+_YIELD_EVERY = 50
 
 
 @dataclass
@@ -269,8 +272,23 @@ class ReminderRunner:
             # Planning is pure computation: in a thread, so the event loop keeps answering
             # other conversations' turns meanwhile (one tick runs at a time).
             reminders = await asyncio.to_thread(self.plan, cases, now)
+            digests = await self._plan_digests(cases, now)
+            # Only the few cases whose first cards are still to post are kept; the rest are
+            # let go in a thread, so freeing thousands of objects does not hold the loop, and
+            # none is left for the collector to go over once it runs again.
+            unposted = [
+                c
+                for c in cases
+                if not c.channel_activity_id
+                or (c.referral.area.told_partnership_id and not c.told_activity_id)
+            ]
+            await asyncio.to_thread(cases.clear)
         report.planned = len(reminders)
-        for reminder in reminders:
+        for number, reminder in enumerate(reminders):
+            if number % _YIELD_EVERY == 0:
+                # Most reminders were posted by an earlier tick, and checking one reads only
+                # memory, so nothing here waits: let other turns in now and then.
+                await asyncio.sleep(0)
             partnership = self._partnerships.get(reminder.partnership_id)
             if partnership is None:
                 continue
@@ -294,9 +312,9 @@ class ReminderRunner:
                 },
                 report=report,
             )
-        await self._digests(cases, now, report)
-        await self._post_missing_case_cards(cases, report)
-        await self._tell_missing_home_partnerships(cases, report)
+        await self._post_digests(digests, report)
+        await self._post_missing_case_cards(unposted, report)
+        await self._tell_missing_home_partnerships(unposted, report)
         for sweep in self._sweeps:
             swept = await sweep.sweep(now)
             if swept:
@@ -389,7 +407,8 @@ class ReminderRunner:
 
         return post
 
-    async def _digests(self, cases: Sequence[Case], now: datetime, report: TickReport) -> None:
+    async def _plan_digests(self, cases: Sequence[Case], now: datetime) -> list[Digest]:
+        """This week's digests not yet sent, planned (nothing is posted here)."""
         year, week, _ = london_time(now).isocalendar()
         due: list[Partnership] = []
         for p in posting_partnerships(self._partnerships).values():
@@ -400,14 +419,19 @@ class ReminderRunner:
             if existing is None or existing.state is DeliveryState.FAILED:
                 due.append(p)
         if not due:
-            return
-        digests = plan_digest(
+            return []
+        return plan_digest(
             cases,
             partnerships={p.id: p for p in due},
             calendars=self._calendars,
             now=now,
             cache=self._open,
         )
+
+    async def _post_digests(self, digests: Sequence[Digest], report: TickReport) -> None:
+        """Post planned digests, with what could not be delivered so far."""
+        if not digests:
+            return
         undelivered = await self._log.in_states(
             DeliveryState.GONE, DeliveryState.UNCERTAIN, DeliveryState.FAILED
         )
