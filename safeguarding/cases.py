@@ -31,6 +31,11 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+# Nothing is pending on these: the report is out, or the case is closed. Reminders, the digest
+# and a reminder's buttons all leave them alone.
+FINISHED_STATUSES = frozenset({CaseStatus.PUBLISHED, CaseStatus.CLOSED})
+
+
 class ReferrerIdentity(BaseModel):
     """Who filed the referral in Teams, so only they (and leads) see its progress."""
 

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from safeguarding.calendar import PartnershipCalendars, WorkingDayCalendar
-from safeguarding.cases import Case, CaseStatus
+from safeguarding.cases import FINISHED_STATUSES, Case, CaseStatus
 from safeguarding.clocks import london_time
 from safeguarding.decisions import agency_summaries
 from safeguarding.partnerships import OpeningHours, Partner, Partnership
@@ -37,8 +37,6 @@ DEFAULT_LOOKBACK_WORKING_DAYS = 10
 
 ReminderKind = Literal["lead", "due_today", "overdue"]
 
-# Nothing is pending on these: the report is out, or the case is closed.
-FINISHED_STATUSES = frozenset({CaseStatus.PUBLISHED, CaseStatus.CLOSED})
 
 # The notification and rapid-review clocks only run while the case is on that path. Once the LA
 # decides not to notify (no_serious_incident, or a learning review offered instead) or the rapid

@@ -18,11 +18,10 @@ from typing import Any, Protocol
 from cards import wording
 from cards.reminders import digest_card, reminder_card
 from safeguarding.calendar import PartnershipCalendars
-from safeguarding.cases import Case, CaseStatus
+from safeguarding.cases import FINISHED_STATUSES, Case, CaseStatus
 from safeguarding.clocks import Clock, london_time
 from safeguarding.partnerships import Lead, Partnership, Partnerships
 from scheduler.plan import (
-    FINISHED_STATUSES,
     Digest,
     OpenMilestonesCache,
     Reminder,

@@ -23,7 +23,7 @@ from cards.referral import channel_case_card, told_card
 from cards.reminders import DONE_DECISIONS, REMINDER_FIELD, ReminderIdentity, reminder_card
 from cards.text import escape_markdown
 from safeguarding.calendar import PartnershipCalendars, day_month_year
-from safeguarding.cases import Actor, Case, CaseStatus
+from safeguarding.cases import FINISHED_STATUSES, Actor, Case
 from safeguarding.clocks import Clock, london_time
 from safeguarding.decisions import (
     Decision,
@@ -277,7 +277,6 @@ def reminder_identity(data: Mapping[str, Any]) -> ReminderIdentity | None:
 
 
 _SETTLED = frozenset({MilestoneStatus.DONE, MilestoneStatus.NOT_APPLICABLE})
-_FINISHED = frozenset({CaseStatus.PUBLISHED, CaseStatus.CLOSED})
 
 
 class ReminderView:
@@ -314,7 +313,7 @@ class ReminderView:
         if recorded is not None:
             status = self._recorded_line(recorded, today)
             notice = None
-        elif milestone is None or milestone.status in _SETTLED or case.status in _FINISHED:
+        elif milestone is None or milestone.status in _SETTLED or case.status in FINISHED_STATUSES:
             done_on = milestone.completed_on if milestone is not None else None
             status = (
                 wording.REMINDER_CLOSED_DONE.format(day=day_month_year(done_on))
