@@ -42,6 +42,7 @@ from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock
+from tests.support.postgres import fresh_database, server_answers, server_url
 from tests.support.referral import STEPS_TO_REVIEW
 
 SIZES = (10, 1_000, 10_000)
@@ -62,12 +63,6 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def _postgres_answers() -> bool:
-    from tests.support.postgres import _answers
-
-    return _answers()
-
-
 @contextlib.asynccontextmanager
 async def _store(backend: str, workdir: Path) -> AsyncIterator[Store]:
     if backend == "tinydb":
@@ -77,8 +72,6 @@ async def _store(backend: str, workdir: Path) -> AsyncIterator[Store]:
         finally:
             await store.close()
         return
-    from tests.support.postgres import fresh_database, server_url
-
     with fresh_database(server_url("postgres")) as url:
         opened = await PostgresStore.open(url)
         try:
@@ -229,7 +222,7 @@ def _row(backend: str, r: dict[str, Any]) -> str:
 
 def store_table(out: Callable[[str], None], sizes: Sequence[int] = SIZES) -> None:
     """Every backend and size, each in its own process, as one Markdown table."""
-    backends = ["tinydb"] + (["postgres"] if _postgres_answers() else [])
+    backends = ["tinydb"] + (["postgres"] if server_answers() else [])
     out(
         "| store | cases | help p50 / p95 ms | review step | filing | first tick s (posts)"
         " | tick s | slowest turn during tick ms | RSS MB ready / after | seeding s |"

@@ -25,7 +25,8 @@ def server_url(database: str) -> str:
     return f"postgresql://{USER}@{HOST}:{PORT}/{database}"
 
 
-def _answers() -> bool:
+def server_answers() -> bool:
+    """Whether anything answers on the test server's port."""
     try:
         with socket.create_connection((HOST, PORT), timeout=2):
             return True
@@ -36,7 +37,7 @@ def _answers() -> bool:
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The URL of a maintenance database on the loopback server; skips when no server answers."""
-    if not _answers():
+    if not server_answers():
         pytest.skip(f"no PostgreSQL server answers on {HOST}:{PORT} (.ci/run starts one)")
     problems = []
     for database in MAINTENANCE_DATABASES:
