@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from bot.clock import ShiftedClock, SystemClock
 from bot.connectors import CachedConnectors, cached_authentication
 from bot.conversations import ConversationRegistry
+from bot.followups import FollowUps
 from bot.graph import GraphGroups, msal_token_provider
 from bot.handler import ReviewBot
 from bot.http import error_middleware, messages_handler
@@ -104,6 +105,8 @@ class Services:
     reminders: ReminderRunner
     bot: ReviewBot
     filing: ReferralFiling
+    # What turns left for after their response (tests await `follow_ups.settled()`).
+    follow_ups: FollowUps
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -324,6 +327,7 @@ def compose_bot(
     repositories: Repositories | None = None,
     screen: Screen | None = None,
     filing: ReferralFiling | None = None,
+    follow_ups: FollowUps | None = None,
 ) -> ReviewBot:
     """The activity handler with its dialogs and use cases (also used by dialog tests)."""
     repos = repositories or Repositories.over(store, settings)
@@ -376,11 +380,13 @@ def compose_bot(
         screen=screen,
         answers=answers,
         decisions=decisions,
+        follow_ups=follow_ups,
     )
 
 
 def _add_test_routes(app: web.Application) -> None:
-    """Routes that exist only in test mode (loopback, no authentication): move time, tick."""
+    """Routes that exist only in test mode (loopback, no authentication): move time, tick,
+    wait for follow-ups."""
 
     async def set_clock(request: web.Request) -> web.Response:
         services = request.app[SERVICES]
@@ -408,8 +414,14 @@ def _add_test_routes(app: web.Application) -> None:
             }
         )
 
+    async def settled(request: web.Request) -> web.Response:
+        # Answers once every turn's follow-up work (a filing's marker and case card) is done.
+        await request.app[SERVICES].follow_ups.settled()
+        return web.json_response({"outstanding": request.app[SERVICES].follow_ups.outstanding})
+
     app.router.add_post("/_test/clock", set_clock)
     app.router.add_post("/_test/tick", tick)
+    app.router.add_post("/_test/settled", settled)
 
 
 async def _finish_filings_at_start(runner: ReminderRunner) -> None:
@@ -494,6 +506,7 @@ def create_app(
             clock=active_clock,
             owner=replica,
         )
+        follow_ups = FollowUps()
         bot = compose_bot(
             settings=settings,
             partnerships=partnerships,
@@ -508,6 +521,7 @@ def create_app(
             screen=screen,
             leads=lead_directory,
             repositories=repos,
+            follow_ups=follow_ups,
             decisions=DecisionDesk(
                 partnerships=partnerships,
                 cases=repos.cases,
@@ -543,6 +557,7 @@ def create_app(
             reminders=runner,
             bot=bot,
             filing=filing,
+            follow_ups=follow_ups,
         )
         scheduler = (
             start_scheduler(runner, interval_s=settings.reminder_interval_s)
@@ -563,6 +578,7 @@ def create_app(
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        await follow_ups.settled()
         await recovery
         indexing.cancel()
         with contextlib.suppress(asyncio.CancelledError):

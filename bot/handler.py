@@ -12,6 +12,7 @@ from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from bot.conversations import ConversationRecord, ConversationRegistry
+from bot.followups import FollowUps
 from cards import wording
 from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
@@ -58,8 +59,10 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         screen: Screen,
         answers: Answers,
         decisions: DecisionDesk | None = None,
+        follow_ups: FollowUps | None = None,
     ) -> None:
         super().__init__()
+        self._follow_ups = follow_ups
         self._partnerships = partnerships
         self._conversations = conversations
         self._conversation_state = conversation_state
@@ -72,11 +75,20 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         self._dialogs.add(referral)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        """Record the conversation, handle the activity, then save state once."""
+        """Record the conversation, handle the activity, then save state once.
+
+        Follow-up work the turn left (a filing's marker and case card) starts once it is done,
+        even if it failed after the messages that came before that work had gone.
+        """
         turns.attach_screen(turn_context, self._screen)
-        await self._conversations.remember(turn_context.activity)
-        await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
+        later = turns.defer_follow_ups(turn_context) if self._follow_ups is not None else None
+        try:
+            await self._conversations.remember(turn_context.activity)
+            await super().on_turn(turn_context)
+            await self._conversation_state.save_changes(turn_context)
+        finally:
+            if self._follow_ups is not None and later:
+                self._follow_ups.start(later, activity_id=turn_context.activity.id)
 
     def _welcome(self) -> Activity:
         card = welcome_card(list(self._partnerships.partnerships.values()))

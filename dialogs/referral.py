@@ -389,7 +389,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         if isinstance(outcome, BeingFiled):
             await dc.context.send_activity(outcome.notice)
             return Dialog.end_of_turn
-        await turns.send(dc.context, outcome.reply)
+        await turns.send(dc.context, outcome.reply, after_turn=True)
         return await dc.end_dialog(outcome.reference)
 
     async def _on_claimed(self, turn: _Turn) -> DialogTurnResult:
@@ -401,7 +401,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
             return Dialog.end_of_turn
         outcome = await self._s.filing.recover(turns.person_of(dc.context), turn.stored, turn.etag)
         if isinstance(outcome, Filed):
-            await turns.send(dc.context, outcome.reply)
+            await turns.send(dc.context, outcome.reply, after_turn=True)
             return await dc.end_dialog(outcome.reference)
         await dc.context.send_activity(outcome.notice)
         if isinstance(outcome, Released):

@@ -19,7 +19,7 @@ from dialogs.submits import Submit, parse_submit
 from safeguarding.triage import Triage
 from usecases.answers import Answers
 from usecases.people import Person
-from usecases.replies import Reply, Say
+from usecases.replies import AfterSent, Reply, Say
 from usecases.safety import RULES_ONLY, Screen
 from usecases.vocabulary import STATUS_WORD
 
@@ -29,6 +29,7 @@ _TRIAGE = "review_bot.triage"
 _SUBMIT = "review_bot.submit"
 _SIGNPOSTED = "review_bot.signposted"
 _SCREEN = "review_bot.screen"
+_LATER = "review_bot.later"
 
 
 def typed_text(context: TurnContext) -> str | None:
@@ -120,12 +121,30 @@ def card_message(card: dict[str, Any], summary: str | None = None) -> Activity:
     return activity
 
 
-async def send(context: TurnContext, reply: Reply) -> bool:
-    """Send a reply's messages in order, then run its follow-up work; True if anything was said."""
+def defer_follow_ups(context: TurnContext) -> list[AfterSent]:
+    """Let this turn leave follow-up work for after its response; the list it is kept in.
+
+    Only the edge calls this, when it can run that work once the turn has answered; without
+    it (dialog tests, proactive turns) `send(..., after_turn=True)` runs the work in the turn.
+    """
+    later: list[AfterSent] = context.turn_state.setdefault(_LATER, [])
+    return later
+
+
+async def send(context: TurnContext, reply: Reply, *, after_turn: bool = False) -> bool:
+    """Send a reply's messages in order, then run its follow-up work; True if anything was said.
+
+    With `after_turn` the follow-up work waits until the turn has answered, where the edge
+    allows it (`defer_follow_ups`).
+    """
     for say in reply.messages:
         await context.send_activity(to_activity(say))
-    for after in reply.after:
-        await after()
+    later: list[AfterSent] | None = context.turn_state.get(_LATER) if after_turn else None
+    if later is not None:
+        later.extend(reply.after)
+    else:
+        for after in reply.after:
+            await after()
     return bool(reply.messages)
 
 

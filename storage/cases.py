@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -91,6 +92,16 @@ def _load_cases(docs: Iterable[Document]) -> list[Case]:
     return cases
 
 
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """A reference just taken from its counter, and the counter's version that took it."""
+
+    reference: str
+    counter: str  # the counter's key
+    number: int
+    etag: str
+
+
 class CaseExistsError(ConflictError):
     """A case with this reference is already on file."""
 
@@ -105,18 +116,40 @@ class CaseRepository:
 
     async def allocate_reference(self, prefix: str, year: int) -> str:
         """The next reference for a partnership and year, unique under concurrent filings."""
+        return (await self.reserve_reference(prefix, year)).reference
+
+    async def reserve_reference(self, prefix: str, year: int) -> Reserved:
+        """The next reference, and what `give_back` needs if it ends up used by nothing."""
         key = f"{prefix}-{year:04d}"
         for _ in range(_COUNTER_ATTEMPTS):
             doc = await self._store.get(Collection.COUNTERS, key)
             number = (doc.data["last"] if doc else 0) + 1
-            if await self._set_counter(key, doc, number):
-                return format_reference(prefix, year, number)
+            etag = await self._set_counter(key, doc, number)
+            if etag is not None:
+                return Reserved(format_reference(prefix, year, number), key, number, etag)
         raise ConflictError(Collection.COUNTERS, key, expected=None, actual=None)
 
-    async def _set_counter(self, key: str, doc: Document | None, number: int) -> bool:
-        """Write a counter over exactly the version read; False if another writer was first."""
+    async def give_back(self, reserved: Reserved) -> bool:
+        """Return a reference nothing holds, if no later one was taken since; True if returned.
+
+        Otherwise the number stays unused: references are never reused once a later one is out.
+        """
         try:
             await self._store.put(
+                Collection.COUNTERS,
+                reserved.counter,
+                {"last": reserved.number - 1},
+                if_match=reserved.etag,
+            )
+        except ConflictError:
+            return False
+        return True
+
+    async def _set_counter(self, key: str, doc: Document | None, number: int) -> str | None:
+        """Write a counter over exactly the version read; its e-tag, or None if another
+        writer was first."""
+        try:
+            return await self._store.put(
                 Collection.COUNTERS,
                 key,
                 {"last": number},
@@ -124,8 +157,7 @@ class CaseRepository:
                 if_none_match=doc is None,
             )
         except ConflictError:
-            return False
-        return True
+            return None
 
     async def repair_counter(self, prefix: str, year: int) -> int:
         """Move a counter that fell behind (reset, restored from an old copy) past every case
@@ -140,15 +172,16 @@ class CaseRepository:
             doc = await self._store.get(Collection.COUNTERS, key)
             if doc is not None and doc.data["last"] >= highest:
                 return highest
-            if await self._set_counter(key, doc, highest):
+            if await self._set_counter(key, doc, highest) is not None:
                 return highest
         raise ConflictError(Collection.COUNTERS, key, expected=None, actual=None)
 
-    async def create(self, case: Case) -> str:
-        """Store a new case; return its e-tag."""
+    async def create(self, case: Case, *, indexed: bool = False) -> str:
+        """Store a new case; return its e-tag. `indexed`: `index_children` already ran for it."""
         # Indexed first: a crash between leaves an entry for no case, which the duplicate check
         # passes over, never a case the check cannot find.
-        await self._index_children(case)
+        if not indexed:
+            await self.index_children(case.partnership_id, case.reference, case.referral.children)
         try:
             return await self._store.put(
                 Collection.CASES, case.reference, case.model_dump(mode="json"), if_none_match=True
@@ -250,9 +283,12 @@ class CaseRepository:
                 found.extend(_load_cases([doc]))
         return [case.reference for case in found if looks_like(case, referral)]
 
-    async def _index_children(self, case: Case) -> None:
-        for key in _index_keys(case.partnership_id, case.reference, case.referral.children):
-            await self._index(key, case.reference)
+    async def index_children(
+        self, partnership_id: str, reference: str, children: Iterable[Child]
+    ) -> None:
+        """Name the case to be filed under `reference` in the child index (before it exists)."""
+        for key in _index_keys(partnership_id, reference, children):
+            await self._index(key, reference)
 
     async def _index(self, key: str, reference: str) -> None:
         await self._store.put(Collection.CASE_INDEX, key, {"reference": reference})

@@ -8,6 +8,7 @@ machine hits all three alike), then 20 conversations at once, one bot at a time.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -63,6 +64,8 @@ class Bot:
     # Process CPU seconds (all threads) spent on each kind of turn, and how many were counted.
     cpu: dict[str, float] = field(default_factory=dict)
     throughput: dict[str, float] = field(default_factory=dict)
+    # After the walks at 20 at once: (s from the last answer to the last case card, s walking).
+    settle_s: tuple[float, float] = (0.0, 0.0)
 
     @property
     def url(self) -> str:
@@ -204,6 +207,13 @@ async def _at_once(count: int, run: Callable[[int], Awaitable[int]]) -> float:
     return turns / (time.perf_counter() - started)
 
 
+async def _settled(session: ClientSession, bot: Bot) -> None:
+    """Wait for what our turns left for after their response (the others leave nothing)."""
+    if bot.name == "ours":
+        async with session.post(bot.url + "/_test/settled") as response:
+            assert response.status == 200, await response.text()
+
+
 async def _throughput(session: ClientSession, bot: Bot, url: str) -> None:
     async def first(n: int) -> int:
         # Each conversation's first turn records it; that is not what is measured.
@@ -226,7 +236,12 @@ async def _throughput(session: ClientSession, bot: Bot, url: str) -> None:
 
     await _at_once(CONCURRENCY, first)
     bot.throughput["help"] = await _at_once(CONCURRENCY, helps)
+    started = time.perf_counter()
     bot.throughput["walk"] = await _at_once(CONCURRENCY, walks)
+    answered = time.perf_counter()
+    # The case cards go out after the filing turns answered, 1/7 s apart in one channel.
+    await _settled(session, bot)
+    bot.settle_s = (time.perf_counter() - answered, answered - started)
 
 
 async def _check_filed(session: ClientSession, connector: str, expected: int) -> None:
@@ -269,6 +284,12 @@ def _report(bots: dict[str, Bot], out: Callable[[str], None]) -> None:
             f"| {label} | {raw.throughput[kind]:.0f} | {theirs:.0f} | {mine:.0f} |"
             f" {mine / theirs:.2f}× |"
         )
+    after, walking = ours.settle_s
+    out(
+        f"our {CONCURRENCY * WALKS_EACH} case cards of those walks: the last posted"
+        f" {after:.2f} s after the last turn answered ({walking:.2f} s of walking; the channel"
+        " takes one post per 1/7 s)"
+    )
     out("")
     out(
         f"start-up to ready (median of {STARTS} cold starts): ours {ours.startup_s:.2f} s"
@@ -336,6 +357,7 @@ async def _run(out: Callable[[str], None]) -> None:
                 bot.timings.clear()
                 bot.cpu.clear()
             await _latency(sessions, order, url)
+            await _settled(control, bots["ours"])
             await _check_filed(control, url, WALKS + 2)
             for bot in order:
                 await _throughput(sessions[bot.name], bot, url)
@@ -351,3 +373,22 @@ async def _run(out: Callable[[str], None]) -> None:
 def side_by_side(out: Callable[[str], None]) -> None:
     """Run the three bots and print the table the README records."""
     asyncio.run(_run(out))
+
+
+def main() -> None:
+    """`python -m tests.bench_side [--quick]`: the side-by-side section alone."""
+    global HELP_TURNS, WALKS, STARTS
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer turns (50 help, 15 referrals, one cold start): to compare while iterating;"
+        " the figures to report come from a full run",
+    )
+    if parser.parse_args().quick:
+        HELP_TURNS, WALKS, STARTS = 50, 15, 1
+    side_by_side(lambda line: sys.stdout.write(line + "\n"))
+
+
+if __name__ == "__main__":
+    main()

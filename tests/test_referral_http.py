@@ -20,6 +20,7 @@ from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.referral import STEPS_TO_REVIEW
+from tests.support.runners import settled
 
 Client = TestClient[Any, Any]
 
@@ -55,6 +56,8 @@ async def test_a_referral_over_http_posts_the_case_card_to_the_review_channel(
         await _post(
             bot, activities.card_submit(url, {"action": "referral", "step": step, **inputs})
         )
+    # The case card goes out once the filing turn has answered.
+    await settled(bot)
 
     personal = [s for s in connector.sent if s.conversation_id.startswith("a:personal-")]
     acknowledgement = json.dumps(personal[-1].cards)
@@ -95,6 +98,8 @@ async def test_the_home_partnership_is_told_in_its_own_channel_when_another_lead
         await _post(
             bot, activities.card_submit(url, {"action": "referral", "step": step, **inputs})
         )
+    # The case card goes out once the filing turn has answered.
+    await settled(bot)
 
     personal = [s for s in connector.sent if s.conversation_id.startswith("a:personal-")]
     assert "WAR-2026-001" in json.dumps(personal[-1].cards)

@@ -33,7 +33,7 @@ from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, shared_screen
 from tests.support.referral import STEPS_TO_REVIEW
-from tests.support.runners import paced_notifier
+from tests.support.runners import paced_notifier, settled
 from tests.support.stores import CrashingStore, open_backend
 
 Client = TestClient[Any, Any]
@@ -172,6 +172,7 @@ async def test_concurrent_referrals_on_two_replicas_get_distinct_references_and_
     await asyncio.gather(
         *(post(replicas[n % 2], submit(connector, who)) for n, who in enumerate(people))
     )
+    await settled(*replicas)  # the case cards go out once the filing turns have answered
 
     cases = await CaseRepository(store).for_partnership("coventry")
     references = sorted(case.reference for case in cases)
@@ -316,6 +317,7 @@ async def test_a_case_card_is_posted_once_when_a_tick_runs_while_the_turn_posts_
     assert "post|COV-2026-001" not in report.sent
     connector.proceed.set()
     await turn
+    await settled(replicas[0])
     assert case_cards(connector, "COV-2026-001") == 1
     loaded = await CaseRepository(store).get("COV-2026-001")
     assert loaded is not None

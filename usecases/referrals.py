@@ -18,6 +18,7 @@ Every step is safe to run again, by this turn, a later turn or another replica:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -175,18 +176,38 @@ class ReferralFiling:
             return checked
         referral, partnership = checked
         filing = _Filing(id=self._new_id(), user=filer_of(person), since=self._clock.now())
-        # Claim the draft first: a second click on Submit finds the claim and files nothing.
+        # The reference is taken first, so the claim carries it from its first write (one
+        # write, not two). A crash between leaves that number unused, as one between taking it
+        # and keeping it always did.
+        reserved = await self._cases.reserve_reference(
+            partnership.reference_prefix, london_time(filing.since).year
+        )
         claim = stored.model_copy(
             update={
                 "filing_since": filing.since,
                 "filing_touched": filing.since,
                 "filing_id": filing.id,
                 "filing_user": filing.user,
-                "filing_reference": None,
+                "filing_reference": reserved.reference,
             }
         )
-        claim_etag = await self._drafts.save(person.key, claim, etag)
-        return await self._complete(filing, claim, claim_etag, referral, partnership)
+        # The claim, and the child index naming the case to come, side by side: the index only
+        # has to be there before the case is. A second click on Submit that read the draft
+        # before this claim loses here, files nothing and gives its number back (an index
+        # entry naming no case, or another case later given that number, is passed over by
+        # the duplicate check, which reads the case itself).
+        claimed, indexed = await asyncio.gather(
+            self._drafts.save(person.key, claim, etag),
+            self._cases.index_children(partnership.id, reserved.reference, referral.children),
+            return_exceptions=True,
+        )
+        if isinstance(claimed, BaseException):
+            if isinstance(claimed, DraftConflictError):
+                await self._cases.give_back(reserved)
+            raise claimed
+        if isinstance(indexed, BaseException):
+            raise indexed
+        return await self._complete(filing, claim, claimed, referral, partnership, indexed=True)
 
     async def recover(
         self, person: Person, stored: StoredDraft, etag: str
@@ -285,11 +306,18 @@ class ReferralFiling:
         etag: str,
         referral: Referral,
         partnership: Partnership,
+        *,
+        indexed: bool = False,
     ) -> Filed | BeingFiled:
-        """From a held claim: the case (made, or found as this filing's own), then the reply."""
+        """From a held claim: the case (made, or found as this filing's own), then the reply.
+
+        `indexed`: the child index already names the case under the claim's reference.
+        """
         user = filing.user
         try:
-            case, claim, etag = await self._make_case(filing, claim, etag, referral, partnership)
+            case, claim, etag, made = await self._make_case(
+                filing, claim, etag, referral, partnership, indexed=indexed
+            )
         except DraftConflictError:
             logger.info("referral: filing %s taken over elsewhere", filing.id)
             return BeingFiled(wording.REFERRAL_BEING_FILED)
@@ -311,8 +339,10 @@ class ReferralFiling:
         held, held_etag = claim, etag
 
         async def settle() -> None:
-            # Only once the referrer has been sent the reference does the claim (and with it
-            # the referral's details) give way to the marker.
+            # The trail's first entry, then, only once the referrer has been sent the reference,
+            # the claim (and with it the referral's details) gives way to the marker. The claim
+            # holding till then, a stop before either is finished by whoever takes it over.
+            await self._audit_submitted(case, user.key, already=not made)
             try:
                 await self._drafts.save(user.key, filed_marker(held, reference), held_etag)
             except DraftConflictError:
@@ -339,11 +369,15 @@ class ReferralFiling:
         etag: str,
         referral: Referral,
         partnership: Partnership,
-    ) -> tuple[Case, StoredDraft, str]:
+        *,
+        indexed: bool,
+    ) -> tuple[Case, StoredDraft, str, bool]:
+        """The case and the claim as kept, and whether the case was made now (not found)."""
         user = filing.user
         prefix = partnership.reference_prefix
         year = london_time(filing.since).year
         reference = claim.filing_reference
+        indexed_as = reference if indexed else None
         looked_like: list[str] | None = None
         for _ in range(_REFERENCE_ATTEMPTS):
             if reference is None:
@@ -366,14 +400,12 @@ class ReferralFiling:
                 possible_duplicates=[r for r in looked_like if r != reference],
             )
             try:
-                await self._cases.create(case)
+                await self._cases.create(case, indexed=reference == indexed_as)
             except CaseExistsError:
                 existing = await self._cases.get(reference)
                 if existing is not None and _is_ours(existing[0], filing, claim):
                     # This filing made it before it was interrupted.
-                    case = existing[0]
-                    await self._audit_submitted(case, user.key, already=True)
-                    return case, claim, etag
+                    return existing[0], claim, etag, False
                 # Ids only: which reference, never whose case.
                 logger.warning(
                     "counter anomaly: %s is already another case's; moving the %s-%d counter on",
@@ -384,9 +416,8 @@ class ReferralFiling:
                 await self._cases.repair_counter(prefix, year)
                 reference = None
                 continue
-            await self._audit_submitted(case, user.key, already=False)
             logger.info("referral %s filed for %s", reference, partnership.id)
-            return case, claim, etag
+            return case, claim, etag, True
         raise FilingStuckError(prefix)
 
     async def _audit_submitted(self, case: Case, actor: str, *, already: bool) -> None:

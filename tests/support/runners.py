@@ -23,3 +23,10 @@ def paced_notifier(client: TestClient[Any, Any]) -> tuple[Notifier, FakeTime]:
         monotonic=fake.monotonic,
     )
     return notifier, fake
+
+
+async def settled(*clients: TestClient[Any, Any]) -> None:
+    """Wait until the follow-up work of every turn so far (a filing's marker and case card,
+    run after the turn's response) is done, on each app."""
+    for client in clients:
+        await client.server.app[SERVICES].follow_ups.settled()
