@@ -198,9 +198,13 @@ async def test_a_double_click_files_once_and_the_claim_holds_until_the_user_is_t
     stored, etag = loaded
     first = await bot.filing.file(ALICE, stored, etag)
     assert isinstance(first, Filed)
-    # The second click read the draft before the first claimed it: its claim loses.
+    # The second click read the draft before the first claimed it: its claim loses, and the
+    # number it took for it goes back, so the next referral is COV-2026-002 (no gap).
     with pytest.raises(DraftConflictError):
         await bot.filing.file(ALICE, stored, etag)
+    counter = await base.get(Collection.COUNTERS, "COV-2026")
+    assert counter is not None
+    assert counter.data["last"] == 1
     claimed = await drafts.load(ALICE.key, NOW)
     assert claimed is not None
     assert claimed[0].claimed  # held, with the referral, until the acknowledgement has gone
@@ -214,8 +218,9 @@ async def test_a_double_click_files_once_and_the_claim_holds_until_the_user_is_t
 
 
 # Every write of a filing and of its first channel post, in order (see usecases/referrals.py):
-# claim, counter, reference on the claim, case, audit; then, after the acknowledgement, the
-# marker, the delivery claim, "sending", "sent", the post noted on the case, its audit entry.
+# the counter, the claim carrying the reference (the child index beside it), the case; then,
+# after the acknowledgement, the trail's first entry, the marker, the delivery claim,
+# "sending", "sent", the post noted on the case, its audit entry.
 WRITES = 11
 
 
@@ -276,7 +281,7 @@ async def test_two_sweeps_at_once_finish_a_filing_once(base: Store) -> None:
     clock, channel = FakeClock(NOW), RecordingChannel()
     await _ready(base, ALICE)
     crashing = CrashingStore(base)
-    crashing.crash_on_put(4)  # died before creating the case
+    crashing.crash_on_put(4)  # died before creating the case (counter, claim, index, case)
     with pytest.raises(InjectedCrashError):
         await Bot(crashing, clock, channel).submit(ALICE)
     clock.advance(minutes=3)
