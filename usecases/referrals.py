@@ -1,4 +1,5 @@
-"""File a referral: claim the draft, allocate the reference, create the case, audit, announce.
+"""File a referral: take the reference, claim the draft with it, create the case; then audit,
+settle the claim and announce, once the referrer has been told.
 
 The referral dialog collects the draft step by step; this is the one transaction that turns a
 finished draft into a case, and the finishing of a filing that a crash stopped half way.
@@ -19,6 +20,7 @@ Every step is safe to run again, by this turn, a later turn or another replica:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -33,6 +35,7 @@ from safeguarding.clocks import Clock, london_time
 from safeguarding.partnerships import Partnership, Partnerships
 from safeguarding.referral import Draft, Referral, ReferralError, Step, screen
 from safeguarding.timeline import compute_timeline
+from storage.base import StoreError
 from storage.cases import (
     CaseExistsError,
     CaseRepository,
@@ -91,7 +94,8 @@ def filed_marker(stored: StoredDraft, reference: str) -> StoredDraft:
 class Filed:
     """The referral is a case now: its reference and what to tell the referrer.
 
-    `reply` carries the acknowledgement, then (in `after`) the marker and the channel posts.
+    `reply` carries the acknowledgement, then (in `after`) the trail's first entry, the marker
+    and the channel posts.
     """
 
     reference: str
@@ -203,7 +207,8 @@ class ReferralFiling:
         )
         if isinstance(claimed, BaseException):
             if isinstance(claimed, DraftConflictError):
-                await self._cases.give_back(reserved)
+                with contextlib.suppress(StoreError):  # not given back: the number stays unused
+                    await self._cases.give_back(reserved)
             raise claimed
         if isinstance(indexed, BaseException):
             raise indexed
@@ -235,7 +240,7 @@ class ReferralFiling:
         """Take over and finish every stale filing claim (the tick's and start-up's sweep).
 
         Each Filed's acknowledgement is for its referrer's personal chat; its `after` (the
-        marker, then the channel posts) is to run once that has been sent.
+        trail's first entry, the marker, then the channel posts) is to run once that has been sent.
         """
         now = self._clock.now()
         finished: list[Filed] = []
