@@ -315,6 +315,10 @@ class ConnectorHttp:
             self._session = None
 
 
+# Hosts (with their request options) whose environment settings a driver keeps.
+_ENVIRONMENTS_KEPT = 64
+
+
 class AioRequestsDriver(AsyncRequestsHTTPSender):
     """msrest's requests driver, its socket work on aiohttp instead of a thread.
 
@@ -327,6 +331,7 @@ class AioRequestsDriver(AsyncRequestsHTTPSender):
     def __init__(self, config: Any, http: ConnectorHttp) -> None:
         super().__init__(config)
         self._http = http
+        self._environments: dict[Hashable, dict[str, Any]] = {}
 
     async def send(  # type: ignore[override]
         self, request: ClientRequest, **kwargs: Any
@@ -355,16 +360,12 @@ class AioRequestsDriver(AsyncRequestsHTTPSender):
                 headers=options.get("headers"),
                 files=options.get("files"),
                 data=options.get("data") or {},
-                params={},
+                # No query parameters: "" is what {} encodes to, without requests' check of
+                # {} against a typing Protocol (slow on Python 3.11) on every request.
+                params="",
             )
         )
-        settings = session.merge_environment_settings(
-            prepared.url or "",
-            options.get("proxies") or {},
-            options.get("stream"),
-            options.get("verify"),
-            options.get("cert"),
-        )
+        settings = self._environment(session, prepared.url or "", options)
         timeout = options.get("timeout")
         response = await self._send(session, prepared, timeout, settings)
         if not options.get("allow_redirects", True):
@@ -393,6 +394,42 @@ class AioRequestsDriver(AsyncRequestsHTTPSender):
             )
         response.history = history
         return response
+
+    def _environment(
+        self, session: requests.Session, url: str, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        """requests' merge of the environment's proxies and CA bundle, worked out once per host.
+
+        requests reads the whole environment again for every request (a scan of every
+        variable, the most costly part of preparing one). The process's environment is read
+        once, as its settings are: a proxy variable changed while the bot runs is seen after a
+        restart.
+        """
+        proxies = options.get("proxies") or {}
+        parts = urlparse(url)
+        key = (
+            id(session),
+            parts.scheme,
+            parts.netloc,
+            tuple(sorted(proxies.items())),
+            options.get("stream"),
+            options.get("verify"),
+            options.get("cert"),
+        )
+        found = self._environments.get(key)
+        if found is None:
+            found = session.merge_environment_settings(
+                url,
+                dict(proxies),
+                options.get("stream"),
+                options.get("verify"),
+                options.get("cert"),
+            )
+            if len(self._environments) >= _ENVIRONMENTS_KEPT:
+                self._environments.clear()
+            self._environments[key] = found
+        # A copy: the redirect path replaces its proxies.
+        return {**found, "proxies": dict(found["proxies"] or {})}
 
     async def _send(
         self,

@@ -31,13 +31,21 @@ from botbuilder.schema import (
     ConversationAccount,
     ConversationReference,
 )
-from botframework.connector.auth import BotFrameworkAuthentication
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import BotFrameworkAuthentication, MicrosoftAppCredentials
 from cryptography.hazmat.primitives.asymmetric import rsa
 from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.universal_http.async_requests import AsyncRequestsHTTPSender
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from bot.app import adapter_config, create_app
-from bot.connectors import BoundedCache, CachedConnectors, cached_authentication
+from bot.connectors import (
+    AioRequestsDriver,
+    BoundedCache,
+    CachedConnectors,
+    ConnectorHttp,
+    cached_authentication,
+)
 from bot.notifier import _never_sent
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from storage.tinydb_store import TinyDBStore
@@ -442,3 +450,25 @@ async def test_card_content_that_is_not_plain_json_is_sent_as_msrest_sends_it(
     stock, ours = bodies
     assert ours == stock
     assert ours["attachments"][0]["content"]["odd"][0] == "('a', 1)"  # msrest's own rule
+
+
+def test_the_environments_proxies_and_ca_bundle_are_requests_own_read_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "smba.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    config = ConnectorClient(MicrosoftAppCredentials("", ""), "https://smba.example/").config
+    driver = AioRequestsDriver(config, ConnectorHttp())
+    session = AsyncRequestsHTTPSender(config).session
+    options: dict[str, Any] = {"proxies": {}, "stream": False, "verify": True, "cert": None}
+    for url in ("https://smba.example/v3/conversations/a/activities", "https://other.example/x"):
+        expected = session.merge_environment_settings(url, {}, False, True, None)
+        assert driver._environment(session, url, options) == expected
+    proxied = driver._environment(session, "https://other.example/y", options)
+    assert proxied["proxies"]["https"] == "http://proxy.example:3128"
+    assert proxied["verify"] == "/etc/ssl/bundle.pem"
+    # Read once per host, as the settings are read once: a change is seen after a restart.
+    monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere.example:3128")
+    again = driver._environment(session, "https://other.example/z", options)
+    assert again["proxies"]["https"] == "http://proxy.example:3128"
