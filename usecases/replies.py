@@ -46,7 +46,8 @@ class Reply:
     """The messages to send, in order, and what to do once they have gone.
 
     `after` runs only once the messages are sent, so slow or failing work (counting a
-    redirect, posting to a channel) can never delay or stop what the user must read first.
+    redirect, posting to a channel) can never delay or stop what the user must read first. The
+    edge may run it after the turn has answered (a filing's: `dialogs/turns.py` `send`).
     """
 
     messages: tuple[Say, ...] = ()
