@@ -176,11 +176,15 @@ class CaseRepository:
                 return highest
         raise ConflictError(Collection.COUNTERS, key, expected=None, actual=None)
 
-    async def create(self, case: Case, *, indexed: bool = False) -> str:
-        """Store a new case; return its e-tag. `indexed`: `index_children` already ran for it."""
+    async def create(self, case: Case, *, index: bool = True) -> str:
+        """Store a new case; return its e-tag.
+
+        `index=False`: the caller writes the child index itself, and makes sure it is written
+        even after a crash (the filing does, after its acknowledgement, while its claim holds).
+        """
         # Indexed first: a crash between leaves an entry for no case, which the duplicate check
         # passes over, never a case the check cannot find.
-        if not indexed:
+        if index:
             await self.index_children(case.partnership_id, case.reference, case.referral.children)
         try:
             return await self._store.put(

@@ -9,6 +9,7 @@ them. `--profile` also writes a cProfile of the filing turns to `filing.prof`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import cProfile
 import json
 import os
@@ -50,10 +51,24 @@ class Tally:
     store_cpu_s: float = 0.0  # in the store's worker threads, fsync's own time included
 
 
+# The tally a store call counts against: set where the call starts, so the worker thread
+# that writes (and fsyncs) sees it too (asyncio.to_thread copies the context).
+_TALLY: contextvars.ContextVar[Tally | None] = contextvars.ContextVar("tally", default=None)
+
+
 class CountingStore(TinyDBStore):
     """The embedded store, noting each write under the turn kind being measured."""
 
-    current: Tally | None = None
+    current: Tally | None = None  # the turn being measured
+    later: Tally | None = None  # what that turn left for after its answer
+
+    def _tally(self) -> Tally | None:
+        task = asyncio.current_task()
+        coro = task.get_coro() if task is not None else None
+        # A turn's follow-ups run in tasks of their own (bot/followups.py).
+        if coro is not None and getattr(coro, "__qualname__", "") == "FollowUps._run":
+            return self.later
+        return self.current
 
     async def put(
         self,
@@ -65,8 +80,10 @@ class CountingStore(TinyDBStore):
         if_none_match: bool = False,
     ) -> str:
         """Count, then write."""
-        if self.current is not None:
-            self.current.puts[Collection(collection).value] += 1
+        tally = self._tally()
+        _TALLY.set(tally)
+        if tally is not None:
+            tally.puts[Collection(collection).value] += 1
         return await super().put(
             collection, key, data, if_match=if_match, if_none_match=if_none_match
         )
@@ -76,15 +93,17 @@ class CountingStore(TinyDBStore):
         try:
             return super()._put_now(*args)
         finally:
-            if self.current is not None:
-                self.current.store_cpu_s += time.thread_time() - started
+            tally = _TALLY.get()
+            if tally is not None:
+                tally.store_cpu_s += time.thread_time() - started
 
     async def delete(
         self, collection: Collection, key: str, *, if_match: str | None = None
     ) -> bool:
         """Count, then delete."""
-        if self.current is not None:
-            self.current.deletes += 1
+        tally = self._tally()
+        if tally is not None:
+            tally.deletes += 1
         return await super().delete(collection, key, if_match=if_match)
 
 
@@ -104,7 +123,7 @@ async def _run(walks: int, profile: bool) -> dict[str, Tally]:
     def counted_fsync(fd: int) -> None:
         started = time.perf_counter()
         real_fsync(fd)
-        tally = CountingStore.current
+        tally = _TALLY.get()
         if tally is not None:
             tally.fsyncs += 1
             tally.fsync_s += time.perf_counter() - started
@@ -127,7 +146,9 @@ async def _run(walks: int, profile: bool) -> dict[str, Tally]:
 
         async def post(body: dict[str, Any], kind: str | None) -> None:
             tally = tallies.setdefault(kind, Tally()) if kind else None
-            CountingStore.current = tally
+            # What the turn leaves for after its response is counted on its own.
+            later = tallies.setdefault(f"{kind}: after the response", Tally()) if kind else None
+            CountingStore.current, CountingStore.later = tally, later
             on = profiler is not None and kind == "filing submit"
             started, cpu = time.perf_counter(), time.process_time()
             if on:
@@ -145,9 +166,7 @@ async def _run(walks: int, profile: bool) -> dict[str, Tally]:
                 tally.wall_s += time.perf_counter() - started
                 tally.cpu_s += time.process_time() - cpu
             assert response.status == 201, await response.text()
-            # What the turn left for after its response, counted on its own.
-            later = tallies.setdefault(f"{kind}: after the response", Tally()) if kind else None
-            CountingStore.current = later
+            CountingStore.current = None
             started, cpu = time.perf_counter(), time.process_time()
             follow_ups = getattr(app[SERVICES], "follow_ups", None)  # None: an older build
             if follow_ups is not None:

@@ -156,7 +156,7 @@ async def test_a_follow_up_stopped_part_way_is_finished_by_the_tick_with_the_sam
     client = await _client(settings, crashing, clock)
     for body in _steps(connector.url):
         await _post(client, body)
-    # The follow-up's first write (the trail's first entry) fails, as if the process died.
+    # The follow-up's write of the trail's first entry fails, as if the process died there.
     crashing.crash_on_put(1, collection=Collection.AUDIT)
     await _post(client, _submit(connector.url))
     await settled(client)

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cards import wording
 from cards.referral import acknowledgement_card
@@ -180,39 +181,39 @@ class ReferralFiling:
             return checked
         referral, partnership = checked
         filing = _Filing(id=self._new_id(), user=filer_of(person), since=self._clock.now())
-        # The reference is taken first, so the claim carries it from its first write (one
-        # write, not two). A crash between leaves that number unused, as one between taking it
-        # and keeping it always did.
-        reserved = await self._cases.reserve_reference(
-            partnership.reference_prefix, london_time(filing.since).year
-        )
-        claim = stored.model_copy(
-            update={
-                "filing_since": filing.since,
-                "filing_touched": filing.since,
-                "filing_id": filing.id,
-                "filing_user": filing.user,
-                "filing_reference": reserved.reference,
-            }
-        )
-        # The claim, and the child index naming the case to come, side by side: the index only
-        # has to be there before the case is. A second click on Submit that read the draft
-        # before this claim loses here, files nothing and gives its number back (an index
-        # entry naming no case, or another case later given that number, is passed over by
-        # the duplicate check, which reads the case itself).
-        claimed, indexed = await asyncio.gather(
-            self._drafts.save(person.key, claim, etag),
-            self._cases.index_children(partnership.id, reserved.reference, referral.children),
-            return_exceptions=True,
-        )
-        if isinstance(claimed, BaseException):
-            if isinstance(claimed, DraftConflictError):
+        # What the referrer was warned this may duplicate, for the leads' card: a read, made
+        # while the reference is taken and the draft claimed.
+        looking = asyncio.ensure_future(self._cases.duplicates_of(referral))
+        try:
+            # The reference is taken first, so the claim carries it from its first write (one
+            # write, not two). A crash between leaves that number unused, as one between
+            # taking it and keeping it always did.
+            reserved = await self._cases.reserve_reference(
+                partnership.reference_prefix, london_time(filing.since).year
+            )
+            claim = stored.model_copy(
+                update={
+                    "filing_since": filing.since,
+                    "filing_touched": filing.since,
+                    "filing_id": filing.id,
+                    "filing_user": filing.user,
+                    "filing_reference": reserved.reference,
+                }
+            )
+            try:
+                claim_etag = await self._drafts.save(person.key, claim, etag)
+            except DraftConflictError:
+                # A second click on Submit that read the draft before this claim: it files
+                # nothing, and gives its number back if no later one was taken.
                 with contextlib.suppress(StoreError):  # not given back: the number stays unused
                     await self._cases.give_back(reserved)
-            raise claimed
-        if isinstance(indexed, BaseException):
-            raise indexed
-        return await self._complete(filing, claim, claimed, referral, partnership, indexed=True)
+                raise
+            looked_like = await looking
+        finally:
+            _let_go(looking)  # a claim that failed leaves the check unread
+        return await self._complete(
+            filing, claim, claim_etag, referral, partnership, looked_like=looked_like
+        )
 
     async def recover(
         self, person: Person, stored: StoredDraft, etag: str
@@ -312,41 +313,31 @@ class ReferralFiling:
         referral: Referral,
         partnership: Partnership,
         *,
-        indexed: bool = False,
+        looked_like: list[str] | None = None,
     ) -> Filed | BeingFiled:
         """From a held claim: the case (made, or found as this filing's own), then the reply.
 
-        `indexed`: the child index already names the case under the claim's reference.
+        `looked_like`: the references the duplicate check found, if it was already made.
         """
         user = filing.user
         try:
-            case, claim, etag, made = await self._make_case(
-                filing, claim, etag, referral, partnership, indexed=indexed
+            case, claim, etag, made, acknowledgement = await self._make_case(
+                filing, claim, etag, referral, partnership, looked_like=looked_like
             )
         except DraftConflictError:
             logger.info("referral: filing %s taken over elsewhere", filing.id)
             return BeingFiled(wording.REFERRAL_BEING_FILED)
         reference = case.reference
-        today = london_time(self._clock.now()).date()
-        timeline = compute_timeline(
-            case.dates,
-            partnership.clock,
-            self._calendars.for_partnership(partnership),
-            today,
-            collaborator=case.collaborator,
-        )
         told = self._to_tell(case)
-        acknowledgement = Say.card_of(
-            acknowledgement_card(case=case, partnership=partnership, timeline=timeline, told=told),
-            summary=wording.REFERRAL_RECEIVED_SUMMARY.format(reference=reference),
-            suggested=NEXT_STEPS,
-        )
         held, held_etag = claim, etag
 
         async def settle() -> None:
-            # The trail's first entry, then, only once the referrer has been sent the reference,
-            # the claim (and with it the referral's details) gives way to the marker. The claim
-            # holding till then, a stop before either is finished by whoever takes it over.
+            # Once the referrer has been sent the reference: the child index naming the case
+            # (for later duplicate checks), the trail's first entry, and only then the claim
+            # (and with it the referral's details) gives way to the marker. The claim holding
+            # till then, a stop before any of them is finished by whoever takes it over; each
+            # is written only if missing, so never twice.
+            await self._cases.index_children(case.partnership_id, reference, case.referral.children)
             await self._audit_submitted(case, user.key, already=not made)
             try:
                 await self._drafts.save(user.key, filed_marker(held, reference), held_etag)
@@ -375,23 +366,21 @@ class ReferralFiling:
         referral: Referral,
         partnership: Partnership,
         *,
-        indexed: bool,
-    ) -> tuple[Case, StoredDraft, str, bool]:
-        """The case and the claim as kept, and whether the case was made now (not found)."""
+        looked_like: list[str] | None,
+    ) -> tuple[Case, StoredDraft, str, bool, Say]:
+        """The case and the claim as kept, whether the case was made now (not found), and the
+        acknowledgement to send."""
         user = filing.user
         prefix = partnership.reference_prefix
         year = london_time(filing.since).year
         reference = claim.filing_reference
-        indexed_as = reference if indexed else None
-        looked_like: list[str] | None = None
         for _ in range(_REFERENCE_ATTEMPTS):
             if reference is None:
                 reference = await self._cases.allocate_reference(prefix, year)
                 claim = claim.model_copy(update={"filing_reference": reference})
                 etag = await self._drafts.save(user.key, claim, etag)
             if looked_like is None:
-                # What the referrer was warned this may duplicate, for the leads' card: read
-                # once the reference is kept on the claim, so a crash here loses no number.
+                # Read once the reference is kept on the claim, so a crash here loses no number.
                 looked_like = await self._cases.duplicates_of(referral)
             case = Case(
                 reference=reference,
@@ -404,13 +393,21 @@ class ReferralFiling:
                 filing_id=filing.id,
                 possible_duplicates=[r for r in looked_like if r != reference],
             )
+            # The child index follows the acknowledgement (see `settle`): the claim holds
+            # until it is written, so a filing stopped before it is indexed when finished.
+            creating = asyncio.ensure_future(self._cases.create(case, index=False))
             try:
-                await self._cases.create(case, indexed=reference == indexed_as)
+                # The acknowledgement is built while the case is written: the write waits on
+                # the disk (or the database) in its own thread.
+                await asyncio.sleep(0)  # let the write start before the card is built
+                acknowledgement = self._acknowledgement(case, partnership)
+                await creating
             except CaseExistsError:
                 existing = await self._cases.get(reference)
                 if existing is not None and _is_ours(existing[0], filing, claim):
                     # This filing made it before it was interrupted.
-                    return existing[0], claim, etag, False
+                    found = existing[0]
+                    return found, claim, etag, False, self._acknowledgement(found, partnership)
                 # Ids only: which reference, never whose case.
                 logger.warning(
                     "counter anomaly: %s is already another case's; moving the %s-%d counter on",
@@ -421,9 +418,29 @@ class ReferralFiling:
                 await self._cases.repair_counter(prefix, year)
                 reference = None
                 continue
+            finally:
+                _let_go(creating)
             logger.info("referral %s filed for %s", reference, partnership.id)
-            return case, claim, etag, True
+            return case, claim, etag, True, acknowledgement
         raise FilingStuckError(prefix)
+
+    def _acknowledgement(self, case: Case, partnership: Partnership) -> Say:
+        """The message that gives the referrer the reference, with the case's first dates."""
+        today = london_time(self._clock.now()).date()
+        timeline = compute_timeline(
+            case.dates,
+            partnership.clock,
+            self._calendars.for_partnership(partnership),
+            today,
+            collaborator=case.collaborator,
+        )
+        return Say.card_of(
+            acknowledgement_card(
+                case=case, partnership=partnership, timeline=timeline, told=self._to_tell(case)
+            ),
+            summary=wording.REFERRAL_RECEIVED_SUMMARY.format(reference=case.reference),
+            suggested=NEXT_STEPS,
+        )
 
     async def _audit_submitted(self, case: Case, actor: str, *, already: bool) -> None:
         if already:
@@ -454,6 +471,15 @@ class ReferralFiling:
         if told is None or not told.review_channel.channel_id:
             return None
         return told
+
+
+def _let_go(task: asyncio.Future[Any]) -> None:
+    """Stop waiting for a side task: cancel it if it runs, else take its outcome as seen (a
+    failure there is the step's own, already raised or no longer needed)."""
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()
 
 
 def _is_ours(case: Case, filing: _Filing, claim: StoredDraft) -> bool:
