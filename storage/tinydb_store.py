@@ -596,7 +596,8 @@ class TinyDBStore:
 
 # Documents filed under a case that only ever follow its creation: their case gone while they
 # remain means the case's file was deleted (with its MANIFEST line, so no file is missed).
-# The child index is left out: its entries are written before the case, by design.
+# The child index is left out: an entry may name a case never filed (a double click's), by
+# design.
 _FOLLOW_THEIR_CASE = (Collection.AUDIT, Collection.DELIVERIES)
 
 
