@@ -596,8 +596,8 @@ class TinyDBStore:
 
 # Documents filed under a case that only ever follow its creation: their case gone while they
 # remain means the case's file was deleted (with its MANIFEST line, so no file is missed).
-# The child index is left out: an entry may name a case never filed (a double click's), by
-# design.
+# The child index is left out: its entries are only pointers, which the duplicate check
+# passes over when they name no case.
 _FOLLOW_THEIR_CASE = (Collection.AUDIT, Collection.DELIVERIES)
 
 
