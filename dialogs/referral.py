@@ -6,6 +6,7 @@ not in the dialog stack, so it survives restarts and follows the practitioner ac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -479,10 +480,23 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
         return await self._s.drafts.save(_key(turn.dc), updated, turn.etag)
 
     async def _save_and_show(self, turn: _Turn, draft: Draft) -> None:
-        await self._save(turn, draft)
-        await self._send_current(turn.dc, turn.stored.model_copy(update={"draft": draft}), turn.now)
+        # The next card is built while the draft is written (the write waits on the disk, or
+        # the database, in its own thread); it is sent only once the draft is saved.
+        saving = asyncio.ensure_future(self._save(turn, draft))
+        try:
+            await asyncio.sleep(0)  # let the write start before the card is built
+            card = await self._card(turn.stored.model_copy(update={"draft": draft}), turn.now)
+            await saving
+        finally:
+            if not saving.done():
+                saving.cancel()  # the card could not be built: the turn fails as before
+        await turn.dc.context.send_activity(turns.card_message(card))
 
     async def _send_current(self, dc: DialogContext, stored: StoredDraft, now: datetime) -> None:
+        await dc.context.send_activity(turns.card_message(await self._card(stored, now)))
+
+    async def _card(self, stored: StoredDraft, now: datetime) -> dict[str, Any]:
+        """The card of the step the draft is at."""
         draft = stored.draft
         step = draft.step
         if step is Step.SAFETY:
@@ -520,7 +534,7 @@ class _ReferralFlow(Dialog):  # type: ignore[misc]
                 child_index=child_index,
                 go_to=go_to,
             )
-        await dc.context.send_activity(turns.card_message(card))
+        return card
 
     async def _review_card(self, draft: Draft, now: datetime) -> dict[str, Any]:
         referral = draft.to_referral()
