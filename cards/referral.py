@@ -24,7 +24,7 @@ from cards.common import Card, adaptive_card, submit_action, text_block
 from cards.decisions import summaries_progress
 from cards.text import escape_markdown
 from safeguarding.calendar import WEEKDAY_NAMES, day_month_year
-from safeguarding.cases import REFERENCE, Case, age_label
+from safeguarding.cases import REFERENCE, Case, CaseStatus, age_label
 from safeguarding.clocks import london_time
 from safeguarding.decisions import agency_summaries, lead_authority_told
 from safeguarding.frontdoor import FrontDoorContact
@@ -1136,7 +1136,7 @@ def channel_case_card(
         (wording.FACT_RECEIVED, long_date(_london_day(case.submitted_at))),
     ]
     body: list[Element] = [
-        _heading(wording.CHANNEL_CASE_TITLE.format(reference=_ref(case.reference))),
+        _heading(_case_title(case)),
         text_block(_esc(partnership.name), isSubtle=True, spacing="None"),
     ]
     if case.possible_duplicates:
@@ -1279,3 +1279,13 @@ def cancel_confirm_card() -> Card:
         submit_action(wording.CANCEL_NO, CANCEL_ACTION, choice="no"),
     ]
     return adaptive_card(body, actions)
+
+
+def _case_title(case: Case) -> str:
+    """The case card's heading: "New referral" only until a lead moves the case on."""
+    title = (
+        wording.CHANNEL_CASE_TITLE
+        if case.status is CaseStatus.REFERRED
+        else wording.CHANNEL_CASE_TITLE_DECIDED
+    )
+    return title.format(reference=_ref(case.reference))

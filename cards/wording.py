@@ -858,6 +858,8 @@ FACT_LEAD_CONTACT = "Contact the lead"
 
 # The review subgroup's channel.
 CHANNEL_CASE_TITLE = "New referral {reference}"
+# The same card once a lead has moved the case on: it is no longer new.
+CHANNEL_CASE_TITLE_DECIDED = "Case {reference}"
 CHANNEL_CASE_PRIVACY = (
     "Children are shown by initials and age only; the full referral is in the case record."
 )
