@@ -141,9 +141,8 @@ def run_retention(
         stderr.write(f"review-bot retention: {exc}\n")
         return EXIT_USAGE
     ttl = settings.draft_ttl_days
-    stdout.write(
-        "\n".join(schedule_lines(load_partnerships(settings.partnerships), draft_ttl_days=ttl))
-    )
+    schedules = schedule_lines(load_partnerships(settings.partnerships), draft_ttl_days=ttl)
+    stdout.write("\n".join(schedules) + "\n")
     stdout.write(plan_text(plan, draft_ttl_days=ttl, applied=report))
     return 0
 

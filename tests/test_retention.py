@@ -956,3 +956,26 @@ async def test_the_daily_job_replaces_an_erased_cases_card_once(store: Store) ->
     clock.advance(days=1)
     assert (await job.run()).cards_updated == []
     assert len(notifier.updates) == 1
+
+
+async def test_the_card_that_told_the_home_partnership_is_replaced_too(store: Store) -> None:
+    config = partnerships()
+    cases = CaseRepository(store)
+    # Led by Hull (no review channel here), the child lives in Coventry, which was told.
+    referral = referral_for("hull", "Kingston upon Hull")
+    referral = referral.model_copy(
+        update={"area": referral.area.model_copy(update={"told_partnership_id": "coventry"})}
+    )
+    filed = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+    case = make_case(referral, reference="HUL-2026-001", submitted_at=filed).model_copy(
+        update={"status": CaseStatus.CLOSED, "told_activity_id": "1:told"}
+    )
+    await cases.create(case)
+    notifier = RecordingNotifier()
+    report = await job_for(store, config, FakeClock(NOW), "replica-1", notifier).run()
+    assert report.cards_updated == ["HUL-2026-001"]
+    [(partnership_id, activity_id, card)] = notifier.updates
+    assert (partnership_id, activity_id) == ("coventry", "1:told")
+    shown = json.dumps(card, ensure_ascii=False)
+    assert "1 to 5 years" in shown
+    assert "ZQ" not in shown
