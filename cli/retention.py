@@ -53,6 +53,8 @@ def add_parser(subparsers: Subparsers) -> None:
     retention.add_argument(
         "--at", metavar="YYYY-MM-DD", help="preview as of the start of this London day"
     )
+    # --apply with --at another day is refused (run_retention): erasures happen, and are
+    # recorded, now.
     retention.add_argument("--apply", action="store_true", help="erase and delete, now")
     retention.set_defaults(handler=with_settings(_retention_now))
 
@@ -130,11 +132,13 @@ def run_retention(
         except ValueError:
             stderr.write(f"review-bot retention: --at '{at}' is not YYYY-MM-DD\n")
             return EXIT_USAGE
-        if apply and day > london_time(now).date():
-            # Applying as of a day to come would erase early: a day ahead is for looking only.
-            stderr.write("review-bot retention: --apply runs as of now; leave out --at\n")
+        if apply and day != london_time(now).date():
+            # Applying as of a day to come would erase early, and as of a day gone by would
+            # record erasures at a moment they did not happen: another day is for looking.
+            stderr.write("review-bot retention: --apply runs as of now: --at today or no --at\n")
             return EXIT_USAGE
-        moment = datetime.combine(day, time(0, 0), tzinfo=LONDON)
+        if not apply:
+            moment = datetime.combine(day, time(0, 0), tzinfo=LONDON)
     try:
         plan, report = asyncio.run(_plan_or_apply(settings, moment, apply))
     except PartnershipsFileError as exc:

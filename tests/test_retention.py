@@ -820,11 +820,12 @@ def test_retention_cli_previews_by_reference_and_applies_only_as_of_now(
     assert "a preview: nothing is changed" in text
     assert "COV-2026-003  coventry  finished 2026-03-10  due 2032-03-10" in text
     assert not [value for value in TYPED if value in text]
-    # A day ahead is for looking only.
+    # A day ahead, or gone by, is for looking only.
     assert run_retention(settings, "2032-03-10", True, stdout=out, stderr=err, now=NOW) == 2
+    assert run_retention(settings, "2032-03-08", True, stdout=out, stderr=err, now=NOW) == 2
     assert CHILD in asyncio.run(text_in(settings, "COV-2026-003"))
     out = io.StringIO()
-    assert run_retention(settings, None, True, stdout=out, stderr=err, now=NOW) == 0
+    assert run_retention(settings, "2032-03-09", True, stdout=out, stderr=err, now=NOW) == 0
     # The example file's own schedules: no hold, every partnership automatic.
     assert "Erased: COV-2026-004, COV-2026-005, COV-2026-006, WAR-2026-001" in out.getvalue()
 
