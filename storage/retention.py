@@ -54,9 +54,9 @@ class RetentionRecords:
         except ConflictError:
             return False
 
-    async def remove_key(self, collection: Collection, key: str) -> bool:
-        """Delete a document whatever its version (an index entry, which holds no more)."""
-        return await self._store.delete(collection, key)
+    async def deliveries_of(self, reference: str) -> list[Document]:
+        """A case's delivery records."""
+        return await self._store.list(Collection.DELIVERIES, where={"reference": reference})
 
     async def ran_on(self) -> date | None:
         """The London day the daily run last finished, if any."""

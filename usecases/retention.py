@@ -420,7 +420,7 @@ class Retention:
         if loaded is None:
             raise CaseNotFoundError(reference)
         case = loaded[0]
-        deliveries = await self._records.all(Collection.DELIVERIES)
+        deliveries = await self._records.deliveries_of(case.reference)
         return {
             "export": {
                 "kind": "subject access request: one case",
@@ -431,9 +431,7 @@ class Retention:
             },
             "case": case.model_dump(mode="json"),
             "audit": await self._cases.audit_trail(case.reference),
-            "deliveries": [
-                doc.data for doc in deliveries if doc.data.get("reference") == case.reference
-            ],
+            "deliveries": [doc.data for doc in deliveries],
         }
 
 
