@@ -46,13 +46,14 @@ from safeguarding.partnerships import Partnerships, load_partnerships
 from safeguarding.triage import Triage
 from safeguarding.triage_model import load_model
 from scheduler.runner import ReminderRunner
-from scheduler.trigger import start_scheduler
+from scheduler.trigger import schedule_retention, start_scheduler
 from storage.base import ConflictError, Store, StoreError
 from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
 from storage.leases import Leases
 from storage.postgres_store import PostgresStore, describe_url
+from storage.retention import RetentionRecords
 from storage.seen import SeenActivities
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
@@ -63,6 +64,7 @@ from usecases.errors import UseCaseError
 from usecases.leads import LeadDirectory
 from usecases.ports import CaseAnnouncer
 from usecases.referrals import ReferralFiling
+from usecases.retention import Retention, RetentionJob
 from usecases.safety import RULES_ONLY, SafetyDesk, Screen, storeless_signpost
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ class Services:
     reminders: ReminderRunner
     bot: ReviewBot
     filing: ReferralFiling
+    retention: RetentionJob | None = None
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -303,6 +306,18 @@ def build_filing(
     )
 
 
+def build_retention(
+    partnerships: Partnerships, repositories: Repositories, store: Store
+) -> Retention:
+    """The retention use case over a store (the daily job's and the CLI's)."""
+    return Retention(
+        partnerships=partnerships,
+        cases=repositories.cases,
+        drafts=repositories.drafts,
+        records=RetentionRecords(store),
+    )
+
+
 def replica_id() -> str:
     """Who this process is, in claims and leases: unique even for two apps in one process."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -467,7 +482,7 @@ def create_app(
         # to share deliveries with: the in-memory record is enough, and a turn writes nothing.
         single_process = getattr(active_store, "single_process", False)
         adapter.use(DeduplicationMiddleware(None if single_process else repos.seen, active_clock))
-        conversations = ConversationRegistry(active_store)
+        conversations = ConversationRegistry(active_store, clock=active_clock)
         adapter.on_turn_error = turn_error_handler(partnerships, calendars, active_clock)
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
@@ -531,6 +546,16 @@ def create_app(
             leases=Leases(active_store, holder=replica),
             filing=filing,
         )
+        retention = RetentionJob(
+            retention=build_retention(partnerships, repos, active_store),
+            records=RetentionRecords(active_store),
+            leases=Leases(active_store, holder=replica),
+            clock=active_clock,
+            cases=repos.cases,
+            partnerships=partnerships,
+            cards=case_cards,
+            notifier=notifier,
+        )
         app[SERVICES] = Services(
             settings=settings,
             partnerships=partnerships,
@@ -543,6 +568,7 @@ def create_app(
             reminders=runner,
             bot=bot,
             filing=filing,
+            retention=retention,
         )
         scheduler = (
             start_scheduler(runner, interval_s=settings.reminder_interval_s)
@@ -550,6 +576,7 @@ def create_app(
             else None
         )
         if scheduler is not None:
+            schedule_retention(scheduler, retention.scheduled)
             app[SCHEDULER] = scheduler
         # Filings a crash interrupted are finished (and their referrers told) at start-up, off
         # the start-up path: sending may wait on the connector.
@@ -568,6 +595,7 @@ def create_app(
         with contextlib.suppress(asyncio.CancelledError):
             await indexing
         await runner.drain()
+        await retention.drain()
         if isinstance(authentication, CachedConnectors):
             await authentication.close()
         if owned:

@@ -1147,8 +1147,16 @@ def channel_case_card(
     body.append(_facts(facts))
     if case.collaborator and lead_authority_told(case) is None:
         body.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
-    body.append(text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"))
+    body.append(_privacy_line(case))
     return adaptive_card(body)
+
+
+def _privacy_line(case: Case) -> Element:
+    """How the card shows the children, or that their details were erased."""
+    if case.erasure is not None:
+        day = long_date(_london_day(case.erasure.at))
+        return text_block(wording.CASE_ERASED.format(day=day), isSubtle=True, size="Small")
+    return text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small")
 
 
 def told_card(*, case: Case, lead: Partnership, told: Partnership) -> Card:
@@ -1182,7 +1190,7 @@ def told_card(*, case: Case, lead: Partnership, told: Partnership) -> Card:
             wording.TOLD_CARD_INTRO.format(lead=_esc(lead.name), home=_esc(area.area)),
         ),
         _facts(facts),
-        text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"),
+        _privacy_line(case),
     ]
     return adaptive_card(body)
 

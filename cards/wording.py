@@ -863,6 +863,12 @@ CHANNEL_CASE_TITLE_DECIDED = "Case {reference}"
 CHANNEL_CASE_PRIVACY = (
     "Children are shown by initials and age only; the full referral is in the case record."
 )
+# In place of the line above, once the case's personal data are erased (retention).
+CASE_ERASED = (
+    "The personal details in this case were erased on {day}. Its dates and decisions are kept."
+)
+# What an erased field shows, wherever one is drawn (safeguarding.referral.ERASED).
+ERASED_VALUE = "(erased)"
 DATE_NOT_KNOWN = "not known"
 DUE_PROJECTED = "{due} (projected)"
 DUE_ALTERNATIVE = "{due} (national rule: {alternative})"

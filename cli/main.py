@@ -17,6 +17,7 @@ from cli import (
     package,
     redirects,
     reminders,
+    retention,
     serve,
     timeline,
     triage,
@@ -36,6 +37,7 @@ COMMANDS = (
     triage,
     migrate,
     demo_data,
+    retention,
 )
 
 

@@ -257,6 +257,16 @@ class CaseRepository:
     async def _index(self, key: str, reference: str) -> None:
         await self._store.put(Collection.CASE_INDEX, key, {"reference": reference})
 
+    async def unindex_children(self, case: Case) -> int:
+        """Delete the case's child index entries (before its children are erased); how many.
+
+        The entries are hashes of initials and dates of birth: personal data all the same.
+        """
+        removed = 0
+        for key in _index_keys(case.partnership_id, case.reference, case.referral.children):
+            removed += await self._store.delete(Collection.CASE_INDEX, key)
+        return removed
+
     async def build_child_index(self) -> None:
         """Index the cases stored before the child index: a scan, once per store."""
         async with self._index_lock:
@@ -403,9 +413,9 @@ class DraftRepository:
                 exc.collection, exc.key, expected=exc.expected, actual=exc.actual
             ) from None
 
-    async def sweep(self, now: datetime) -> int:
-        """Delete every draft untouched for longer than the time to live; return how many."""
-        removed = 0
+    async def expired(self, now: datetime) -> list[Document]:
+        """Every draft untouched for longer than the time to live, that `sweep` deletes."""
+        found = []
         for doc in await self._store.list(Collection.STATE, prefix="draft:"):
             updated = doc.data.get("updated")
             filed = doc.data.get("filed_reference")
@@ -417,9 +427,16 @@ class DraftRepository:
             # A filed marker holds no referral data; it stays to answer a late second Submit.
             # A claimed draft is a filing under way: the filing recovery finishes it.
             if stale and not filed and not claimed:
-                with contextlib.suppress(ConflictError):
-                    await self._store.delete(Collection.STATE, doc.key, if_match=doc.etag)
-                    removed += 1
+                found.append(doc)
+        return found
+
+    async def sweep(self, now: datetime) -> int:
+        """Delete every draft untouched for longer than the time to live; return how many."""
+        removed = 0
+        for doc in await self.expired(now):
+            with contextlib.suppress(ConflictError):
+                await self._store.delete(Collection.STATE, doc.key, if_match=doc.etag)
+                removed += 1
         return removed
 
     async def claims(self) -> list[tuple[StoredDraft, str]]:
