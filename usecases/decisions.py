@@ -23,7 +23,7 @@ from cards.referral import channel_case_card, told_card
 from cards.reminders import DONE_DECISIONS, REMINDER_FIELD, ReminderIdentity, reminder_card
 from cards.text import escape_markdown
 from safeguarding.calendar import PartnershipCalendars, day_month_year
-from safeguarding.cases import FINISHED_STATUSES, Actor, Case
+from safeguarding.cases import FINISHED_STATUSES, Actor, Case, is_reference
 from safeguarding.clocks import Clock, london_time
 from safeguarding.decisions import (
     Decision,
@@ -391,7 +391,9 @@ class DecisionDesk:
         not a lead why their copy stays read-only. A refresh records nothing and is not audited.
         """
         reference = data.get("reference")
-        loaded = await self._cases.get(reference) if isinstance(reference, str) else None
+        # Only a reference the bot wrote is looked up: anything else is no key of the store's.
+        valid = isinstance(reference, str) and is_reference(reference)
+        loaded = await self._cases.get(reference) if valid and isinstance(reference, str) else None
         partnership = self._partnerships.get(loaded[0].partnership_id) if loaded else None
         if loaded is None or partnership is None:
             return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
