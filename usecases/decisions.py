@@ -541,9 +541,13 @@ class DecisionDesk:
         return wording.DECISION_CONFLICT.format(name=last.actor.name, label=label, problem=problem)
 
     async def _audit_refusal(self, case: Case, person: Person, verb: str, why: str) -> None:
-        await self._cases.audit(
+        # Counted per person, action and day (README "Who may record what"): a client that
+        # repeats a forged click cannot grow the trail without bound.
+        now = self._clock.now()
+        await self._cases.audit_repeat(
             case.reference,
-            at=self._clock.now(),
+            at=now,
+            day=london_time(now).date(),
             actor=person.audit_id,
             role="not a lead" if why == "not a lead" else "unknown",
             # Only a verb the cards send is kept; anything else a client made up is "unknown".
@@ -554,10 +558,12 @@ class DecisionDesk:
     async def _audit_lead_refusal(
         self, case: Case, actor: Actor, verb: str, error: DecisionError, at: datetime
     ) -> None:
-        """A lead refused for who they are (the LA's decision by the police, say), audited."""
-        await self._cases.audit(
+        """A lead refused for who they are (the LA's decision by the police, say), audited
+        (counted per lead, action and day, as a non-lead's)."""
+        await self._cases.audit_repeat(
             case.reference,
             at=at,
+            day=london_time(at).date(),
             actor=actor.id,
             role=actor.role,
             what=f"refused: {verb}",
