@@ -207,7 +207,7 @@ async def test_a_mention_without_mentioned_still_reads_the_words(
 async def test_a_mention_whose_name_is_a_pattern_is_removed_as_text(
     bot: Client, connector: FakeConnector
 ) -> None:
-    # The SDK reads the name as a regular expression: "(" raised, "." matched anything.
+    # The SDK escaped the name for its regular expression; the literal removal must match it.
     body = activities.channel_message(connector.url, "help")
     body["text"] = "<at>Bot (test)</at> help"
     body["entities"] = [{"type": "mention", "mentioned": activities.BOT, "text": body["text"][:19]}]
