@@ -16,25 +16,31 @@ from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import BotAdapter, ConversationState, InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import (
     BotFrameworkAuthentication,
     ServiceClientCredentialsFactory,
 )
-from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.exceptions import (  # type: ignore[attr-defined]
+    ClientRequestError,
+    DeserializationError,
+    HttpOperationError,
+)
 from pydantic import ValidationError
 
 from bot.clock import ShiftedClock, SystemClock
 from bot.connectors import CachedConnectors, cached_authentication
 from bot.conversations import ConversationRegistry
 from bot.graph import GraphGroups, msal_token_provider
-from bot.handler import ReviewBot
+from bot.handler import ReviewBot, message_invoke_body
 from bot.http import error_middleware, messages_handler
 from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
 from bot.roster import RosterDirectory
 from bot.settings import Settings
+from bot.tenants import TenantPolicy
 from cards import wording
 from cards.welcome import welcome_card
 from dialogs.referral import ReferralDialog, ReferralServices
@@ -62,6 +68,7 @@ from usecases.decisions import CaseCards, DecisionDesk
 from usecases.delivery import CaseAnnouncements, OnceSender
 from usecases.errors import UseCaseError
 from usecases.leads import LeadDirectory
+from usecases.logs import quoted
 from usecases.ports import CaseAnnouncer
 from usecases.referrals import ReferralFiling
 from usecases.retention import Retention, RetentionJob
@@ -169,7 +176,11 @@ def _services(app: web.Application) -> Services:
 def turn_error_handler(
     partnerships: Partnerships, calendars: PartnershipCalendars, clock: Clock
 ) -> Callable[[TurnContext, Exception], Awaitable[None]]:
-    """The adapter's last resort: log by id, signpost a child at risk, then apologise."""
+    """The adapter's last resort: log by id, signpost a child at risk, then apologise.
+
+    It never raises for a user's turn (a raise would be an HTTP 500 and, before this, lost the
+    999): each step is tried on its own, and what it cannot do is logged without the content.
+    """
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         activity = context.activity
@@ -177,39 +188,91 @@ def turn_error_handler(
             # A proactive send: there is no user turn to apologise in; the caller gets it.
             logger.error(
                 "proactive send failed in %s",
-                activity.conversation.id if activity.conversation else "?",
+                quoted(activity.conversation.id if activity.conversation else "?"),
                 exc_info=_safe_exc_info(error),
             )
             raise error
         try:
-            # Whatever broke, a typed emergency or worry still gets 999 and the front door
-            # (once: not again when the turn failed after sending it).
-            if not signposted(context):
-                await send(
-                    context,
-                    storeless_signpost(
-                        _triage_or_rules(context),
-                        partnerships.partnerships.values(),
-                        calendars,
-                        clock,
-                    ),
-                )
-            if isinstance(error, ConflictError):
-                logger.warning("turn conflict on activity %s: %s", activity.id, error.collection)
-                await context.send_activity(wording.TURN_CONFLICT)
-                return
+            await _answer_failed_turn(context, error, partnerships, calendars, clock)
+        except Exception as last:  # noqa: BLE001 - the last resort itself must not fail
             logger.error(
-                "turn failed: activity %s type %s",
-                activity.id,
-                activity.type,
-                exc_info=_safe_exc_info(error),
+                "turn failed: activity %s, and so did its failure notice (%s)",
+                quoted(activity.id),
+                type(last).__name__,
             )
-            await context.send_activity(wording.TURN_FAILED)
-        except (ClientRequestError, HttpOperationError):
-            # The connector itself failed: there is no way to tell the user; the log has it.
-            logger.warning("could not send the failure notice for activity %s", activity.id)
 
     return on_turn_error
+
+
+# The connector could not be reached, refused, or answered with something that is not JSON (a
+# proxy's error page, say).
+_CONNECTOR_ERRORS = (ClientRequestError, HttpOperationError, DeserializationError)
+
+
+async def _answer_failed_turn(
+    context: TurnContext,
+    error: Exception,
+    partnerships: Partnerships,
+    calendars: PartnershipCalendars,
+    clock: Clock,
+) -> None:
+    activity = context.activity
+    try:
+        # Whatever broke, a typed emergency or worry still gets 999 and the front door
+        # (once: not again when the turn failed after sending it).
+        if not signposted(context):
+            await send(
+                context,
+                storeless_signpost(
+                    _triage_or_rules(context), partnerships.partnerships.values(), calendars, clock
+                ),
+            )
+    except _CONNECTOR_ERRORS:
+        # The connector itself failed: there is no way to tell the user; the log has it.
+        logger.warning("could not send the signpost for activity %s", quoted(activity.id))
+        return
+    conflict = isinstance(error, ConflictError)
+    if conflict:
+        logger.warning(
+            "turn conflict on activity %s: %s",
+            quoted(activity.id),
+            getattr(error, "collection", "?"),
+        )
+    elif isinstance(error, _CONNECTOR_ERRORS):
+        # The service URL did not answer: a fault of the far end, not of this code.
+        logger.warning(
+            "turn failed: activity %s type %s, the connector did not answer (%s)",
+            quoted(activity.id),
+            quoted(activity.type),
+            type(error).__name__,
+        )
+    else:
+        logger.error(
+            "turn failed: activity %s type %s",
+            quoted(activity.id),
+            quoted(activity.type),
+            exc_info=_safe_exc_info(error),
+        )
+    notice = wording.TURN_CONFLICT if conflict else wording.TURN_FAILED
+    try:
+        if activity.type == ActivityTypes.invoke:
+            await _answer_failed_invoke(context, notice)
+        else:
+            await context.send_activity(notice)
+    except _CONNECTOR_ERRORS:
+        logger.warning("could not send the failure notice for activity %s", quoted(activity.id))
+
+
+async def _answer_failed_invoke(context: TurnContext, notice: str) -> None:
+    # The adapter answers an invoke left without a response with HTTP 501. Said in place of the
+    # card for Action.Execute (Universal Actions' message response); any other invoke gets a
+    # bare 200, as the bot answers invokes it does not handle.
+    if context.turn_state.get(BotAdapter._INVOKE_RESPONSE_KEY) is not None:
+        return  # answered before it failed (saving state, say): that answer stands
+    body = message_invoke_body(notice) if context.activity.name == "adaptiveCard/action" else None
+    await context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+    )
 
 
 def _triage_or_rules(context: TurnContext) -> Triage | None:
@@ -229,6 +292,20 @@ def _safe_exc_info(error: Exception) -> Any:
         logger.error("invalid data at: %s", places or "(top level)")
         return False
     return (type(error), error, error.__traceback__)
+
+
+def tenant_policy(settings: Settings) -> TenantPolicy:
+    """The tenants served, from settings; serving every tenant is said at start-up."""
+    served = settings.served_tenants
+    if served is None:
+        # Settings allow this only on a loopback address (see Settings._safe).
+        logger.warning(
+            "every tenant is served: set REVIEW_BOT_ALLOWED_TENANTS (or MicrosoftAppTenantId)"
+            " before the bot is reachable from Teams"
+        )
+    else:
+        logger.info("tenants served: %d (%s)", len(served), ", ".join(sorted(served)))
+    return TenantPolicy(served)
 
 
 def graph_groups(
@@ -632,6 +709,7 @@ def create_app(
         messages_handler(
             lambda request: _services(request.app).adapter,
             lambda request: _services(request.app).bot,
+            tenant_policy(settings),
         ),
     )
     return app

@@ -20,11 +20,15 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from usecases.logs import JsonFormatter
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PARTNERSHIPS = PROJECT_ROOT / "examples" / "partnerships.toml"
 
 DATABASE_URL_SCHEMES = ("postgresql", "postgres")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]{0,20}$")
+# An Entra tenant (directory) id is a GUID; test clients use other ids of the same letters.
+_TENANT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 AppType = Literal["SingleTenant", "UserAssignedMSI", "MultiTenant"]
 
@@ -145,11 +149,31 @@ class Settings(BaseSettings):
     openid_metadata_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REVIEW_BOT_OPENID_METADATA_URL")
     )
+    # Entra tenant ids whose activities are served, comma-separated; empty: the app's own tenant
+    # (MicrosoftAppTenantId), or, with neither, any tenant (see `served_tenants`).
+    allowed_tenants: str = Field(
+        default="", validation_alias=AliasChoices("REVIEW_BOT_ALLOWED_TENANTS")
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=AliasChoices("REVIEW_BOT_LOG_FORMAT")
+    )
 
     @field_validator("app_id", "app_password", "app_tenant_id", "host")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("allowed_tenants")
+    @classmethod
+    def _tenant_ids(cls, value: str) -> str:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [i for i in ids if not _TENANT_ID.match(i)]
+        if bad:
+            raise ValueError(
+                f"{len(bad)} entr{'y is' if len(bad) == 1 else 'ies are'} not a tenant id: give"
+                " each tenant's directory id (a GUID), comma-separated, not a domain name"
+            )
+        return ",".join(ids)
 
     @field_validator("database_url")
     @classmethod
@@ -188,6 +212,12 @@ class Settings(BaseSettings):
                 problems.append(
                     f"MicrosoftAppPassword: required when MicrosoftAppType is {self.app_type}"
                 )
+        if self.app_id and self.served_tenants is None and not is_loopback(self.host):
+            problems.append(
+                "REVIEW_BOT_ALLOWED_TENANTS: required when MicrosoftAppType is MultiTenant and"
+                " MicrosoftAppTenantId is unset: without it any organisation's Teams could use"
+                " the bot"
+            )
         if self.database_pool_min > self.database_pool_max:
             problems.append(
                 "REVIEW_BOT_DATABASE_POOL_MIN: more than REVIEW_BOT_DATABASE_POOL_MAX"
@@ -196,6 +226,20 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @property
+    def served_tenants(self) -> frozenset[str] | None:
+        """The tenant ids whose activities are served (lower case); None: every tenant.
+
+        REVIEW_BOT_ALLOWED_TENANTS if set, else the app's own tenant, else None: allowed only
+        on a loopback address (authentication off, or a local test with credentials).
+        """
+        listed = [t for t in self.allowed_tenants.split(",") if t]
+        if listed:
+            return frozenset(t.lower() for t in listed)
+        if self.app_tenant_id:
+            return frozenset({self.app_tenant_id.lower()})
+        return None
 
     @property
     def authentication_enabled(self) -> bool:
@@ -230,11 +274,14 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Set up plain-text logging; records carry ids only, never referral content."""
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    """Set up logging, plain text or one JSON object a line; ids only, never referral content."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter()
+        if settings.log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     # APScheduler logs every minute's tick at INFO; our runner logs what a tick did.
     logging.getLogger("apscheduler").setLevel(
         max(logging.WARNING, logging.getLevelName(settings.log_level))

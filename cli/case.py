@@ -108,6 +108,10 @@ def _what(shown: dict[str, Any], hidden: Sequence[str]) -> str:
         value = shown.get(field)
         if value not in (None, ""):
             parts.append(f"{label} {value}")
+    count = shown.get("count")
+    if isinstance(count, int) and count > 1:
+        # A refusal repeated that day is one entry (CaseRepository.audit_repeat).
+        parts.append(f"{count} times that day, the last at {_when(shown.get('last_at'))[-5:]}")
     if hidden:
         parts.append(f"(+{', '.join(hidden)} not shown)")
     return "  ".join(part for part in parts if part)

@@ -184,6 +184,11 @@ class Case(BaseModel):
         return int(match["year"])
 
 
+def is_reference(value: str) -> bool:
+    """Whether a string is a case reference as the bot writes them ("COV-2026-001"), exactly."""
+    return value.isascii() and REFERENCE.fullmatch(value) is not None
+
+
 def format_reference(prefix: str, year: int, number: int) -> str:
     """A case reference like COV-2026-001 (per partnership, per year)."""
     return f"{prefix}-{year:04d}-{number:03d}"

@@ -293,7 +293,8 @@ class CaseRepository:
     async def audit(
         self, reference: str, *, at: datetime, actor: str, role: str, what: str, **detail: Any
     ) -> None:
-        """Append an entry to a case's audit trail; entries are never changed."""
+        """Append an entry to a case's audit trail; entries are never changed (a repeated
+        refusal's count aside, `audit_repeat`)."""
         entry = {
             "reference": reference,
             "at": at.isoformat(),
@@ -315,6 +316,63 @@ class CaseRepository:
                 )
             except ConflictError:
                 continue
+            return
+        raise ConflictError(Collection.AUDIT, reference, expected=None, actual=None)
+
+    async def audit_repeat(
+        self,
+        reference: str,
+        *,
+        at: datetime,
+        day: date,
+        actor: str,
+        role: str,
+        what: str,
+        **detail: Any,
+    ) -> None:
+        """Append a refusal once per person, action and day; a repeat counts in that entry.
+
+        The entry keeps when it was first refused (`at`), `count` and `last_at`; a repeat with
+        another reason (or role) is an entry of its own. Only refusals are counted: 300 forged
+        clicks are one entry, not 300, and the trail still says they happened and how often.
+        """
+        entry: dict[str, Any] = {
+            "reference": reference,
+            "at": at.isoformat(),
+            "actor": actor,
+            "role": role,
+            "what": what,
+            **detail,
+            "day": day.isoformat(),
+            "count": 1,
+        }
+        same = ("actor", "role", "what", "day", "reason", "refusal")
+        for _ in range(_COUNTER_ATTEMPTS):
+            docs = await self._store.list(Collection.AUDIT, prefix=f"{reference}/")
+            earlier = next(
+                (d for d in reversed(docs) if all(d.data.get(k) == entry.get(k) for k in same)),
+                None,
+            )
+            try:
+                if earlier is None:
+                    await self._store.put(
+                        Collection.AUDIT,
+                        f"{reference}/{len(docs) + 1:06d}",
+                        {**entry, "sequence": len(docs) + 1},
+                        if_none_match=True,
+                    )
+                else:
+                    count = earlier.data.get("count")
+                    counted = {
+                        **earlier.data,
+                        "count": (count if isinstance(count, int) else 1) + 1,
+                        "last_at": at.isoformat(),
+                    }
+                    await self._store.put(
+                        Collection.AUDIT, earlier.key, counted, if_match=earlier.etag
+                    )
+            except ConflictError:
+                continue  # another click was counted or appended first: read again
             return
         raise ConflictError(Collection.AUDIT, reference, expected=None, actual=None)
 
