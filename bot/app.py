@@ -33,14 +33,16 @@ from pydantic import ValidationError
 from bot.clock import ShiftedClock, SystemClock
 from bot.connectors import CachedConnectors, cached_authentication
 from bot.conversations import ConversationRegistry
-from bot.graph import GraphGroups, msal_token_provider
+from bot.graph import GraphGroups, managed_identity_token_provider, msal_token_provider
 from bot.handler import ReviewBot, message_invoke_body
 from bot.http import error_middleware, messages_handler
+from bot.identity import ManagedIdentityTokens, database_password
 from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
 from bot.roster import RosterDirectory
 from bot.settings import Settings
 from bot.tenants import TenantPolicy
+from bot.telemetry import Telemetry
 from cards import wording
 from cards.welcome import welcome_card
 from dialogs.referral import ReferralDialog, ReferralServices
@@ -122,6 +124,8 @@ SERVICES = web.AppKey("services", Services)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 # Start-up's finishing of interrupted filings, run beside start-up (tests may await it).
 STARTUP_RECOVERY = web.AppKey("startup_recovery", asyncio.Task[None])
+# Set only with APPLICATIONINSIGHTS_CONNECTION_STRING (bot.telemetry).
+TELEMETRY = web.AppKey("telemetry", Telemetry)
 
 
 def adapter_config(settings: Settings) -> AdapterConfig:
@@ -158,6 +162,7 @@ async def open_store(settings: Settings) -> Store:
             settings.database_url,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
+            password=database_password(settings),
         )
     return await TinyDBStore.open(settings.data_dir)
 
@@ -314,13 +319,30 @@ def graph_groups(
     """Graph membership checks, when a partnership names a leads group and credentials exist."""
     if not any(p.leads_group_id for p in partnerships.partnerships.values()):
         return None
-    if not (settings.app_id and settings.app_password and settings.app_tenant_id):
+    if settings.app_id and settings.app_password and settings.app_tenant_id:
+        token = msal_token_provider(
+            app_id=settings.app_id, secret=settings.app_password, tenant_id=settings.app_tenant_id
+        )
+    elif settings.managed_identity_client_id:
+        # No secret: the managed identity (granted GroupMember.Read.All) asks Graph itself.
+        token = managed_identity_token_provider(
+            ManagedIdentityTokens(settings.managed_identity_client_id)
+        )
+    else:
         # Without credentials every group check fails closed (LeadDirectory raises).
         return None
-    token = msal_token_provider(
-        app_id=settings.app_id, secret=settings.app_password, tenant_id=settings.app_tenant_id
-    )
     return GraphGroups(token=token, clock=clock, base_url=settings.graph_url)
+
+
+def start_telemetry(settings: Settings) -> Telemetry | None:
+    """Application Insights export when its connection string is set; otherwise nothing."""
+    if not settings.appinsights_connection_string:
+        return None
+    return Telemetry(
+        settings.appinsights_connection_string,
+        instance=replica_id(),
+        log_level=settings.log_level,
+    )
 
 
 def calendars_for(settings: Settings) -> PartnershipCalendars:
@@ -534,7 +556,15 @@ def create_app(
 ) -> web.Application:
     """Build the aiohttp application; the store opens on startup and closes on cleanup."""
     partnerships = load_partnerships(settings.partnerships)
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    telemetry = start_telemetry(settings)
+    # The telemetry span is outermost, so it sees the status our error middleware gives.
+    middlewares = [error_middleware]
+    if telemetry is not None:
+        middlewares.insert(0, telemetry.middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
+    if telemetry is not None:
+        app[TELEMETRY] = telemetry
+        app.on_cleanup.append(lambda _: telemetry.close())
     app[SETTINGS] = settings
     app[PARTNERSHIPS] = partnerships
     authentication = connector or build_authentication(settings, credentials=credentials)

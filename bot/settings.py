@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -31,6 +32,18 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]{0,20}$")
 _TENANT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 AppType = Literal["SingleTenant", "UserAssignedMSI", "MultiTenant"]
+# The SDK compares the app type lower-cased; the Toolkit's Bicep writes `UserAssignedMsi`.
+_APP_TYPES = {name.lower(): name for name in get_args(AppType)}
+DatabaseAuth = Literal["password", "entra"]
+_PUBLIC_HOST = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$"
+
+# The Azure Monitor exporter's own reports to Microsoft (statsbeat, SDK stats, remote settings)
+# can be turned off only through the environment; set before it starts unless set already.
+AZURE_MONITOR_OFF_SWITCHES = {
+    "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+    "APPLICATIONINSIGHTS_SDKSTATS_DISABLED": "true",
+    "APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED": "true",
+}
 
 
 class SettingsError(ValueError):
@@ -131,9 +144,7 @@ class Settings(BaseSettings):
     )
     app_tenant_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppTenantId"))
     public_host: str | None = Field(
-        default=None,
-        pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
-        validation_alias=AliasChoices("REVIEW_BOT_PUBLIC_HOST"),
+        default=None, pattern=_PUBLIC_HOST, validation_alias=AliasChoices("REVIEW_BOT_PUBLIC_HOST")
     )
     test_mode: bool = Field(default=False, validation_alias=AliasChoices("REVIEW_BOT_TEST_MODE"))
     reminders_enabled: bool = Field(
@@ -157,8 +168,36 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias=AliasChoices("REVIEW_BOT_LOG_FORMAT")
     )
+    # A user-assigned managed identity for Graph and PostgreSQL tokens; under UserAssignedMSI
+    # it defaults to MicrosoftAppId (the identity is the bot).
+    identity_client_id: str = Field(
+        default="", validation_alias=AliasChoices("REVIEW_BOT_IDENTITY_CLIENT_ID")
+    )
+    # `entra`: the database password is an Entra token for the managed identity, fetched for
+    # every new connection; `password`: whatever the URL says.
+    database_auth: DatabaseAuth = Field(
+        default="password", validation_alias=AliasChoices("REVIEW_BOT_DATABASE_AUTH")
+    )
+    # Set, traces, request metrics and logs (ids only) go to Application Insights.
+    appinsights_connection_string: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("APPLICATIONINSIGHTS_CONNECTION_STRING"),
+    )
 
-    @field_validator("app_id", "app_password", "app_tenant_id", "host")
+    @field_validator("app_type", mode="before")
+    @classmethod
+    def _app_type_any_case(cls, value: object) -> object:
+        if isinstance(value, str):
+            return _APP_TYPES.get(value.strip().lower(), value)
+        return value
+
+    @field_validator("appinsights_connection_string")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() if value and value.strip() else None
+
+    @field_validator("app_id", "app_password", "app_tenant_id", "host", "identity_client_id")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
@@ -218,6 +257,7 @@ class Settings(BaseSettings):
                 " MicrosoftAppTenantId is unset: without it any organisation's Teams could use"
                 " the bot"
             )
+        problems.extend(self._database_auth_problems())
         if self.database_pool_min > self.database_pool_max:
             problems.append(
                 "REVIEW_BOT_DATABASE_POOL_MIN: more than REVIEW_BOT_DATABASE_POOL_MAX"
@@ -226,6 +266,24 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _database_auth_problems(self) -> list[str]:
+        if self.database_auth != "entra":
+            return []
+        if not self.database_url:
+            return ["REVIEW_BOT_DATABASE_AUTH: entra needs REVIEW_BOT_DATABASE_URL"]
+        problems = []
+        if not self.managed_identity_client_id:
+            problems.append(
+                "REVIEW_BOT_DATABASE_AUTH: entra needs a managed identity: set"
+                " REVIEW_BOT_IDENTITY_CLIENT_ID, or MicrosoftAppType UserAssignedMSI"
+            )
+        if conninfo_to_dict(self.database_url).get("password"):
+            problems.append(
+                "REVIEW_BOT_DATABASE_URL: holds a password, but REVIEW_BOT_DATABASE_AUTH is"
+                " entra (the identity's token is the password): leave it out of the URL"
+            )
+        return problems
 
     @property
     def served_tenants(self) -> frozenset[str] | None:
@@ -245,6 +303,44 @@ class Settings(BaseSettings):
     def authentication_enabled(self) -> bool:
         """Whether incoming requests must carry a valid Bot Framework token."""
         return bool(self.app_id)
+
+    @property
+    def managed_identity_client_id(self) -> str | None:
+        """The client id of the managed identity the bot gets tokens as, if it has one."""
+        if self.identity_client_id:
+            return self.identity_client_id
+        if self.app_type == "UserAssignedMSI" and self.app_id:
+            return self.app_id
+        return None
+
+
+class PackageSettings(BaseSettings):
+    """What `review-bot package` reads: the bot's app id and public host, nothing secret."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    app_id: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFTAPPID")
+    )
+    public_host: str | None = Field(
+        default=None, pattern=_PUBLIC_HOST, validation_alias=AliasChoices("REVIEW_BOT_PUBLIC_HOST")
+    )
+
+
+def load_package_settings() -> PackageSettings:
+    """The app id and public host alone; SettingsError when the host name is malformed."""
+    try:
+        return PackageSettings()
+    except ValidationError as exc:
+        raise SettingsError([f"REVIEW_BOT_PUBLIC_HOST: {e['msg']}" for e in exc.errors()]) from None
+
+
+def quiet_azure_monitor() -> None:
+    """Turn off the Azure Monitor exporter's reports to Microsoft, unless set otherwise."""
+    for name, value in AZURE_MONITOR_OFF_SWITCHES.items():
+        os.environ.setdefault(name, value)
 
 
 _ENV_NAMES = {

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol, TextIO, TypeAlias
 
 from bot.clock import SystemClock
+from bot.identity import database_password
 from bot.settings import Settings, SettingsError, load_settings
 from safeguarding.clocks import london_time
 from storage.base import Store, StoreError
@@ -66,7 +67,9 @@ async def read_only_store(where: Settings | Path) -> AsyncIterator[Store]:
     """
     store: Store
     if isinstance(where, Settings) and where.database_url:
-        store = await PostgresStore.open(where.database_url, read_only=True, max_size=2)
+        store = await PostgresStore.open(
+            where.database_url, read_only=True, max_size=2, password=database_password(where)
+        )
     else:
         store = TinyDBStore(
             where.data_dir if isinstance(where, Settings) else where, read_only=True
