@@ -89,6 +89,10 @@ class Telemetry:
 
     def __init__(self, connection_string: str, *, instance: str, log_level: str) -> None:
         quiet_azure_monitor()
+        # azure-core logs every export's request and headers at INFO.
+        logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(
+            logging.WARNING
+        )
         try:
             from azure.monitor.opentelemetry.exporter import (
                 AzureMonitorLogExporter,
@@ -117,7 +121,9 @@ class Telemetry:
         # Providers of our own, not the process-wide ones: two apps in one process (tests)
         # never share a pipeline, and nothing is left to an exit hook.
         self._tracers = TracerProvider(resource=resource, shutdown_on_exit=False)
-        self._tracers.add_span_processor(BatchSpanProcessor(AzureMonitorTraceExporter(**options)))
+        self._tracers.add_span_processor(
+            BatchSpanProcessor(AzureMonitorTraceExporter(tracer_provider=self._tracers, **options))
+        )
         self._meters = MeterProvider(
             resource=resource,
             metric_readers=[

@@ -279,11 +279,11 @@ async def test_the_postgres_password_is_the_identitys_token(
 ) -> None:
     client_id = "10000000-0000-0000-0000-000000000007"
     with identity_endpoint(monkeypatch, client_id) as endpoint:
-        password = postgres_password(ManagedIdentityTokens(client_id), "database \"x\" on h:5432")
+        password = postgres_password(ManagedIdentityTokens(client_id), 'database "x" on h:5432')
         assert await password() == token_for(client_id, POSTGRES_RESOURCE)
         assert endpoint.asked[0][:2] == (POSTGRES_RESOURCE, client_id)
         endpoint.status = 503
-        refused = postgres_password(ManagedIdentityTokens(client_id), "database \"x\" on h:5432")
+        refused = postgres_password(ManagedIdentityTokens(client_id), 'database "x" on h:5432')
         with pytest.raises(PostgresUnavailableError) as info:
             await refused()
     assert "no Entra token for the managed identity" in str(info.value)
