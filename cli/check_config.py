@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import load_faqs, store_description
+from bot.identity import database_password
 from bot.settings import Settings, SettingsError, load_settings
 from cli.common import Subparsers
 from safeguarding.faq import FaqFileError
@@ -83,7 +84,9 @@ def check_store(*, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(f"store: {described}; {_directory_state(settings)}\n")
         return 0
     try:
-        schema = asyncio.run(inspect_schema(settings.database_url))
+        schema = asyncio.run(
+            inspect_schema(settings.database_url, password=database_password(settings))
+        )
     except PostgresUnavailableError as exc:
         stderr.write(f"store: {described}; does not answer: {exc.reason}\n")
         return EXIT_INVALID
