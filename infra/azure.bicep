@@ -100,11 +100,13 @@ param botServiceLocation string = 'global'
 @maxValue(730)
 param logRetentionDays int = 90
 
-@description('The address space of the bot\'s virtual network, and its three /24 subnets in it.')
+@description('The address space of the bot\'s virtual network, and its four /24 subnets in it.')
 param vnetAddressPrefix string = '10.40.0.0/16'
 param appSubnetPrefix string = '10.40.1.0/24'
 param databaseSubnetPrefix string = '10.40.2.0/24'
 param endpointSubnetPrefix string = '10.40.3.0/24'
+@description('Where a one-off `review-bot` command runs (Azure Container Instances): rotate-key, check-store.')
+param toolsSubnetPrefix string = '10.40.4.0/24'
 
 @description('When this deployment runs: sets the data-keys secret\'s expiry. Leave the default.')
 param deployedAt string = utcNow()
@@ -228,16 +230,33 @@ resource databaseNsg 'Microsoft.Network/networkSecurityGroups@2023-11-01' = {
   properties: {
     securityRules: [
       {
-        name: 'postgres-from-app-subnet'
+        name: 'postgres-from-app-and-tools'
         properties: {
           priority: 100
           direction: 'Inbound'
           access: 'Allow'
           protocol: 'Tcp'
-          sourceAddressPrefix: appSubnetPrefix
+          sourceAddressPrefixes: [
+            appSubnetPrefix
+            toolsSubnetPrefix
+          ]
           sourcePortRange: '*'
           destinationAddressPrefix: databaseSubnetPrefix
           destinationPortRange: '5432'
+        }
+      }
+      {
+        // The server and its standby (high availability) talk to each other in this subnet.
+        name: 'within-the-database-subnet'
+        properties: {
+          priority: 110
+          direction: 'Inbound'
+          access: 'Allow'
+          protocol: '*'
+          sourceAddressPrefix: databaseSubnetPrefix
+          sourcePortRange: '*'
+          destinationAddressPrefix: databaseSubnetPrefix
+          destinationPortRange: '*'
         }
       }
       {
@@ -264,13 +283,16 @@ resource endpointNsg 'Microsoft.Network/networkSecurityGroups@2023-11-01' = {
   properties: {
     securityRules: [
       {
-        name: 'vault-from-app-subnet'
+        name: 'vault-from-app-and-tools'
         properties: {
           priority: 100
           direction: 'Inbound'
           access: 'Allow'
           protocol: 'Tcp'
-          sourceAddressPrefix: appSubnetPrefix
+          sourceAddressPrefixes: [
+            appSubnetPrefix
+            toolsSubnetPrefix
+          ]
           sourcePortRange: '*'
           destinationAddressPrefix: endpointSubnetPrefix
           destinationPortRange: '443'
@@ -339,6 +361,28 @@ resource vnet 'Microsoft.Network/virtualNetworks@2023-11-01' = {
             id: endpointNsg.id
           }
           privateEndpointNetworkPolicies: 'Enabled'
+        }
+      }
+      {
+        // Empty until an operator runs a one-off command (deploy/README.md); then one container.
+        name: 'tools'
+        properties: {
+          addressPrefix: toolsSubnetPrefix
+          defaultOutboundAccess: false
+          natGateway: {
+            id: natGateway.id
+          }
+          networkSecurityGroup: {
+            id: appNsg.id
+          }
+          delegations: [
+            {
+              name: 'container-instances'
+              properties: {
+                serviceName: 'Microsoft.ContainerInstance/containerGroups'
+              }
+            }
+          ]
         }
       }
     ]
