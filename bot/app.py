@@ -41,8 +41,8 @@ from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
 from bot.roster import RosterDirectory
 from bot.settings import Settings
-from bot.tenants import TenantPolicy
 from bot.telemetry import Telemetry
+from bot.tenants import TenantPolicy
 from cards import wording
 from cards.welcome import welcome_card
 from dialogs.referral import ReferralDialog, ReferralServices

@@ -144,6 +144,9 @@ async def test_user_assigned_msi_starts_the_bot_and_replies_with_the_identitys_t
         ready = await client.get("/readyz")
         assert ready.status == 200
         body = activities.message(connector.url, "help")
+        # From the bot's own tenant: the one served when no allow-list is given.
+        body["channelData"]["tenant"]["id"] = TENANT
+        body["conversation"]["tenantId"] = TENANT
         token = channel_token(signing_key, client_id, connector.url)
         response = await client.post(
             "/api/messages",
