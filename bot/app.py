@@ -324,7 +324,7 @@ def graph_groups(
             app_id=settings.app_id, secret=settings.app_password, tenant_id=settings.app_tenant_id
         )
     elif settings.managed_identity_client_id:
-        # No secret: the managed identity (granted GroupMember.Read.All) asks Graph itself.
+        # No secret: the identity's own token (granted User.Read.All and GroupMember.Read.All).
         token = managed_identity_token_provider(
             ManagedIdentityTokens(settings.managed_identity_client_id)
         )
