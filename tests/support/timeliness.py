@@ -3,16 +3,24 @@
 Period: 1 January to 31 March 2027, counted on Tuesday 30 March 2027. Good Friday (26 March)
 and Easter Monday (29 March) 2027 are bank holidays. Every date below is worked out by hand:
 
-| Case | What | Deadlines in the period (first due date) |
-|---|---|---|
-| COV-2027-001 | aware Mon 4 Jan; SIN Fri 8 Jan; partners told 8 Jan; summaries in Thu 21 Jan; rapid review sent Thu 28 Jan; local CSPR decided 10 Feb | SIN 11 Jan on time; partners 11 Jan on time; summaries day 10 = Fri 22 Jan on time; rapid review 15 wd = Fri 29 Jan on time; CSPR due 10 Aug: not in the period |
-| COV-2027-002 | aware Wed 3 Feb; SIN Fri 12 Feb; summaries in Wed 3 Mar; partners never recorded; rapid review moved on 1 Mar to 19 Mar, not sent | SIN 10 Feb late; partners 10 Feb late, still open; summaries Fri 26 Feb late; rapid review Fri 5 Mar late, still open (moved to 19 Mar) |
-| COV-2026-050 | filed 1 Jun 2026; CSPR decided 15 Jul 2026; moved on 10 Jan 2027 to 29 Jan; published 20 Jan 2027 | CSPR 15 Jan 2027 late, met the agreed new date |
-| COV-2027-003 | aware Mon 8 Mar; found not notifiable | none: nothing was due |
-| COV-2027-004 | aware Mon 15 Mar; another local authority leads | none: that authority's deadlines |
-| COV-2027-005 | aware Thu 25 Mar | SIN due Mon 5 Apr (Easter): not in the period |
-| COV-2027-006 | aware Fri 19 Mar; nothing done | SIN and partners due Tue 30 Mar = today: not due yet |
-| COV-2027-007 | aware Mon 1 Feb; SIN Tue 2 Feb; partners told Fri 5 Feb; rapid review sent Mon 22 Feb, summaries never recorded; no further review | SIN 8 Feb on time; partners 8 Feb on time; summaries Tue 16 Feb not recorded; rapid review Tue 23 Feb on time |
+Each case, what was recorded, and its deadlines that fall in the period (first due date):
+- COV-2027-001: aware Mon 4 Jan; SIN Fri 8 Jan; partners told 8 Jan; summaries in Thu 21 Jan;
+  rapid review sent Thu 28 Jan; local CSPR decided 10 Feb. SIN due 11 Jan on time; partners
+  11 Jan on time; summaries day 10 = Fri 22 Jan on time; rapid review 15 working days = Fri
+  29 Jan on time; the CSPR is due 10 Aug: not in the period.
+- COV-2027-002: aware Wed 3 Feb; SIN Fri 12 Feb; summaries in Wed 3 Mar; partners never
+  recorded; rapid review moved on 1 Mar to 19 Mar, not sent. SIN 10 Feb late; partners 10 Feb
+  late, still open; summaries Fri 26 Feb late; rapid review Fri 5 Mar late, still open.
+- COV-2026-050: filed 1 Jun 2026; CSPR decided 15 Jul 2026; moved on 10 Jan 2027 to 29 Jan;
+  published 20 Jan 2027. CSPR due 15 Jan 2027: late, met the agreed new date.
+- COV-2027-003: aware Mon 8 Mar; found not notifiable. Nothing was due.
+- COV-2027-004: aware Mon 15 Mar; another local authority leads. Its deadlines are theirs.
+- COV-2027-005: aware Thu 25 Mar. SIN due Mon 5 Apr (Easter): not in the period.
+- COV-2027-006: aware Fri 19 Mar; nothing done. SIN and partners due Tue 30 Mar, today: not
+  due yet.
+- COV-2027-007: aware Mon 1 Feb; SIN Tue 2 Feb; partners told Fri 5 Feb; rapid review sent Mon
+  22 Feb, summaries never recorded; no further review. SIN 8 Feb on time; partners 8 Feb on
+  time; summaries Tue 16 Feb not recorded; rapid review Tue 23 Feb on time.
 
 So, by hand:
 - referrals received: 7 (all but COV-2026-050), of which 1 led elsewhere (COV-2027-004);
