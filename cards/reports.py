@@ -93,6 +93,22 @@ def monthly_report_card(
             or wording.REPORT_SLIPS_NONE,
         }
     )
+    why = figures.slips_by_kind()
+    if why:
+        facts.append(
+            {
+                "title": wording.REPORT_SLIPS_WHY,
+                "value": ", ".join(
+                    wording.REPORT_SLIP_ITEM.format(
+                        milestone=wording.SLIP_KINDS[kind]
+                        if kind
+                        else wording.REPORT_SLIP_KIND_NOT_GIVEN,
+                        count=len(slips),
+                    )
+                    for kind, slips in why.items()
+                ),
+            }
+        )
     facts.append(
         {
             "title": wording.REPORT_OPEN,

@@ -1604,3 +1604,15 @@ CHART_X_AXIS = "Quarter"
 CHART_ON_TIME = "On time (solid)"
 CHART_LATE = "Late (striped)"
 CHART_NONE_DUE = "none counted"
+# Why a deadline moved (Move a deadline, a reminder's Slip): the kinds the report counts by.
+DECISION_SLIP_KIND = "Why it moved"
+SLIP_KINDS: dict[str, str] = {
+    "parallel_proceedings": "Police inquiry, trial or inquest",
+    "agency_information": "Waiting for an agency",
+    "family": "Time to involve the family",
+    "reviewer": "Reviewer not free",
+    "partners": "Partners' sign-off",
+    "other": "Something else",
+}
+REPORT_SLIP_KIND_NOT_GIVEN = "Kind not given"
+REPORT_SLIPS_WHY = "Why they moved"

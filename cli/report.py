@@ -256,6 +256,10 @@ def render_table(report: PartnershipReport) -> str:
         share = _percent(_share(len(slips), len(figures.slips)))
         which = "; ".join(f"{s.reference} (recorded {s.recorded_on.isoformat()})" for s in slips)
         out.append(f"  {wording.milestone_name(key)}: {len(slips)} ({share}): {which}")
+    for kind, slips in figures.slips_by_kind().items():
+        share = _percent(_share(len(slips), len(figures.slips)))
+        which = " ".join(s.reference for s in slips)
+        out.append(f"  why: {_kind_title(kind)}: {len(slips)} ({share}): {which}")
     out += ["", f"Open cases on {figures.today.isoformat()}: {figures.open_cases}"]
     for stage in figures.open_by_stage:
         share = _percent(_share(len(stage.references), figures.open_cases))
@@ -266,6 +270,10 @@ def render_table(report: PartnershipReport) -> str:
     if figures.not_counted:
         out += ["", f"Not counted (dates to check): {' '.join(figures.not_counted)}"]
     return "\n".join(out) + "\n"
+
+
+def _kind_title(kind: str | None) -> str:
+    return wording.SLIP_KINDS[kind] if kind else wording.REPORT_SLIP_KIND_NOT_GIVEN
 
 
 def _deadline_json(deadline: Deadline) -> dict[str, Any]:
@@ -332,6 +340,16 @@ def as_json(report: PartnershipReport) -> dict[str, Any]:
                 }
                 for key, slips in moved.items()
             ],
+            "by_kind": [
+                {
+                    "kind": kind,
+                    "title": _kind_title(kind),
+                    "count": len(slips),
+                    "percent": _share(len(slips), len(f.slips)),
+                    "references": [s.reference for s in slips],
+                }
+                for kind, slips in f.slips_by_kind().items()
+            ],
         },
         "open_cases": {
             "count": f.open_cases,
@@ -369,6 +387,10 @@ def _csv_rows(
     for key, slips in f.slips_by_milestone().items():
         references = [s.reference for s in slips]
         yield "deadlines_moved", key.value, len(slips), _share(len(slips), len(f.slips)), references
+    for kind, slips in f.slips_by_kind().items():
+        references = [s.reference for s in slips]
+        share = _share(len(slips), len(f.slips))
+        yield "deadlines_moved_why", kind or "not_given", len(slips), share, references
     for stage in f.open_by_stage:
         count = len(stage.references)
         yield "open_cases", stage.status.value, count, _share(count, f.open_cases), stage.references

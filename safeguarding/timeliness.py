@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, timedelta
 from enum import StrEnum
+from typing import get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -54,6 +55,7 @@ from safeguarding.timeline import (
     Milestone,
     MilestoneKey,
     MilestoneStatus,
+    SlipKind,
     TimelineInputError,
     compute_timeline,
 )
@@ -137,11 +139,13 @@ class MilestoneFigures(_Frozen):
 
 
 class SlipCount(_Frozen):
-    """A deadline moved in the period: which case, which milestone, and when it was recorded."""
+    """A deadline moved in the period: which case and milestone, when, and the kind of reason."""
 
     reference: str
     milestone: MilestoneKey
     recorded_on: date
+    # The lead's choice of why (never their words, which may name people); None if not asked.
+    kind: SlipKind | None = None
 
 
 class StageCount(_Frozen):
@@ -180,6 +184,12 @@ class Timeliness(_Frozen):
         """The slips grouped by milestone, in timeline order; milestones with none left out."""
         grouped = {key: tuple(s for s in self.slips if s.milestone is key) for key in MilestoneKey}
         return {key: slips for key, slips in grouped.items() if slips}
+
+    def slips_by_kind(self) -> dict[SlipKind | None, tuple[SlipCount, ...]]:
+        """The slips grouped by the kind of reason, in the kinds' order; None (not given) last."""
+        kinds: list[SlipKind | None] = [*get_args(SlipKind), None]
+        grouped = {kind: tuple(s for s in self.slips if s.kind == kind) for kind in kinds}
+        return {kind: slips for kind, slips in grouped.items() if slips}
 
     @property
     def open_cases(self) -> int:
@@ -270,6 +280,7 @@ class TimelinessCounter:
                         reference=case.reference,
                         milestone=MilestoneKey(key),
                         recorded_on=slip.recorded_on,
+                        kind=slip.kind,
                     )
                 )
         try:

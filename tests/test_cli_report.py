@@ -56,6 +56,9 @@ def test_the_table_shows_each_figure_and_its_cases(data_dir: Path) -> None:
     assert "late: COV-2026-050 (due 2027-01-15, done 2027-01-20, moved to 2027-01-29, kept)" in out
     assert "late still open: COV-2027-002 (due 2027-03-05, moved to 2027-03-19)" in out
     assert "Deadlines moved in the period: 2" in out
+    assert "  why: Waiting for an agency: 1 (50%): COV-2027-002" in out
+    assert "  why: Kind not given: 1 (50%): COV-2026-050" in out
+    assert "Dr Smith" not in out  # a lead's own words for why are never printed
     assert "  Referred: 3 (43%): COV-2027-004 COV-2027-005 COV-2027-006" in out
     assert not any(name in out for name in NAMES)
 
@@ -86,6 +89,10 @@ def test_json_gives_counts_percentages_and_references(data_dir: Path) -> None:
         "references": ["COV-2027-002"],
         "recorded_on": ["2027-03-01"],
     }
+    assert [(k["kind"], k["references"]) for k in coventry["deadlines_moved"]["by_kind"]] == [
+        ("agency_information", ["COV-2027-002"]),
+        (None, ["COV-2026-050"]),
+    ]
     assert coventry["open_cases"]["count"] == 7
     assert not any(name in out for name in NAMES)
 
@@ -103,6 +110,7 @@ def test_csv_is_one_figure_a_row(data_dir: Path) -> None:
     assert by[("sin", "not_due_yet")]["percent"] == ""
     assert by[("deadlines_moved", "cspr_final_report")]["count"] == "1"
     assert by[("open_cases", "referred")]["percent"] == "43"
+    assert by[("deadlines_moved_why", "not_given")]["references"] == "COV-2026-050"
     # Every configured partnership has its rows, the others with nothing to count.
     assert {r["partnership_id"] for r in rows} >= {"coventry", "warwickshire"}
     assert next(r["count"] for r in rows if r["partnership_id"] == "warwickshire") == "0"

@@ -32,7 +32,14 @@ from usecases.delivery import OnceSender, Outcome
 Client = TestClient[Any, Any]
 PARTNERSHIPS = load_partnerships(EXAMPLE_PARTNERSHIPS)
 # Names in the stored cases: none may reach a card, a chart or a report.
-NAMES = ("Jane Doe", "Sam", "Example LA Lead", "Example Business Manager", "sam@school.example")
+NAMES = (
+    "Jane Doe",
+    "Sam",
+    "Example LA Lead",
+    "Example Business Manager",
+    "sam@school.example",
+    "Dr Smith",  # a lead's reason for moving a deadline
+)
 
 
 def london(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -207,6 +214,7 @@ def test_the_card_holds_the_months_figures_and_the_chart() -> None:
     )
     assert facts["Panel told (5 working days)"] == "None due. Not due yet: 1."
     assert facts[wording.REPORT_SLIPS] == "Rapid review sent to the Panel: 1"
+    assert facts[wording.REPORT_SLIPS_WHY] == "Waiting for an agency: 1"
     image = next(item for item in card["body"] if item["type"] == "Image")
     assert image["url"].endswith("/x.png")
     assert "April 2026" in image["altText"]

@@ -118,6 +118,12 @@ def test_the_figures_match_the_hand_count() -> None:
         ("COV-2026-050", MilestoneKey.CSPR_FINAL_REPORT, date(2027, 1, 10)),
         ("COV-2027-002", MilestoneKey.RAPID_REVIEW, date(2027, 3, 1)),
     ]
+    assert {
+        kind: [s.reference for s in slips] for kind, slips in report.slips_by_kind().items()
+    } == {
+        "agency_information": ["COV-2027-002"],
+        None: ["COV-2026-050"],
+    }
     assert {s.status: s.references for s in report.open_by_stage} == {
         CaseStatus.REFERRED: ("COV-2027-004", "COV-2027-005", "COV-2027-006"),
         CaseStatus.RAPID_REVIEW: ("COV-2027-002",),

@@ -9,8 +9,9 @@ Each case, what was recorded, and its deadlines that fall in the period (first d
   11 Jan on time; summaries day 10 = Fri 22 Jan on time; rapid review 15 working days = Fri
   29 Jan on time; the CSPR is due 10 Aug: not in the period.
 - COV-2027-002: aware Wed 3 Feb; SIN Fri 12 Feb; summaries in Wed 3 Mar; partners never
-  recorded; rapid review moved on 1 Mar to 19 Mar, not sent. SIN 10 Feb late; partners 10 Feb
-  late, still open; summaries Fri 26 Feb late; rapid review Fri 5 Mar late, still open.
+  recorded; rapid review moved on 1 Mar to 19 Mar (waiting for an agency), not sent. SIN
+  10 Feb late; partners 10 Feb late, still open; summaries Fri 26 Feb late; rapid review Fri
+  5 Mar late, still open.
 - COV-2026-050: filed 1 Jun 2026; CSPR decided 15 Jul 2026; moved on 10 Jan 2027 to 29 Jan;
   published 20 Jan 2027. CSPR due 15 Jan 2027: late, met the agreed new date.
 - COV-2027-003: aware Mon 8 Mar; found not notifiable. Nothing was due.
@@ -29,7 +30,8 @@ So, by hand:
 - summaries in by day 10: 1 on time (001), 1 late (002), 1 not recorded (007): 50 %;
 - rapid review: 2 on time (001, 007), 1 late and open (002, moved to 19 Mar): 67 %;
 - CSPR published in 6 months: 1 late (COV-2026-050, met its agreed new date): 0 %;
-- deadlines moved in the period: 2 (rapid review 002 on 1 Mar, CSPR 050 on 10 Jan);
+- deadlines moved in the period: 2 (rapid review 002 on 1 Mar, waiting for an agency; CSPR
+  050 on 10 Jan, recorded before slips had a kind: not given);
 - open cases: 7 — referred 3 (004, 005, 006), rapid review 1 (002), not notified 1 (003),
   local review 1 (001), no further review 1 (007); COV-2026-050 is published.
 """
@@ -41,7 +43,7 @@ from datetime import UTC, date, datetime, time
 from safeguarding.cases import Case, CaseStatus
 from safeguarding.leading import LeadRule
 from safeguarding.referral import Area
-from safeguarding.timeline import CaseDates, Completion, MilestoneEvents, Slip
+from safeguarding.timeline import CaseDates, Completion, MilestoneEvents, Slip, SlipKind
 from tests.support.cases import make_case, make_referral
 
 START = date(2027, 1, 1)
@@ -84,8 +86,9 @@ def _done(on: date) -> MilestoneEvents:
     return MilestoneEvents(completion=Completion(on=on))
 
 
-def _moved(to: date, recorded_on: date) -> MilestoneEvents:
-    return MilestoneEvents(slips=(Slip(to=to, reason="Trial date", recorded_on=recorded_on),))
+def _moved(to: date, recorded_on: date, kind: SlipKind | None = None) -> MilestoneEvents:
+    slip = Slip(to=to, reason="Dr Smith is away", recorded_on=recorded_on, kind=kind)
+    return MilestoneEvents(slips=(slip,))
 
 
 def hand_counted_cases() -> list[Case]:
@@ -114,7 +117,7 @@ def hand_counted_cases() -> list[Case]:
         update={
             "milestone_events": {
                 "rr_ias_returns": _done(date(2027, 3, 3)),
-                "rapid_review": _moved(date(2027, 3, 19), date(2027, 3, 1)),
+                "rapid_review": _moved(date(2027, 3, 19), date(2027, 3, 1), "agency_information"),
             }
         }
     )
