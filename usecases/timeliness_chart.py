@@ -10,6 +10,7 @@ cards/wording.py.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from datetime import date
 
@@ -114,10 +115,10 @@ def render_chart(quarters: Sequence[Timeliness], *, partnership_name: str) -> by
                 axes.text(
                     place,
                     0.15,
-                    wording.CHART_NONE_DUE,
+                    wording.CHART_NONE_DUE.replace(" ", "\n"),
                     ha="center",
                     va="bottom",
-                    fontsize=9,
+                    fontsize=8,
                     color="#333333",
                 )
         axes.set_title(wording.REPORT_MEASURES[key], fontsize=11)
@@ -147,10 +148,13 @@ def render_chart(quarters: Sequence[Timeliness], *, partnership_name: str) -> by
     figure.suptitle(
         wording.CHART_TITLE.format(partnership=partnership_name)
         + "\n"
-        + wording.CHART_SUBTITLE.format(
-            start=day_month_year(first.start),
-            end=day_month_year(last.end),
-            today=day_month_year(last.today),
+        + textwrap.fill(
+            wording.CHART_SUBTITLE.format(
+                start=day_month_year(first.start),
+                end=day_month_year(last.end),
+                today=day_month_year(last.today),
+            ),
+            width=95,
         ),
         fontsize=13,
     )
