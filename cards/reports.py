@@ -151,6 +151,12 @@ def monthly_report_card(
                     start=month_label(chart_start), end=month_label(chart_end), month=month
                 ),
                 "size": "Stretch",
+                # In a card the chart is small: a click opens it full size.
+                "selectAction": {
+                    "type": "Action.OpenUrl",
+                    "title": wording.REPORT_CHART_OPEN,
+                    "url": chart_url,
+                },
             }
         )
     body.append(text_block(wording.REPORT_RULE_NOTE, isSubtle=True, size="Small"))

@@ -1594,6 +1594,7 @@ REPORT_CHART_ALT = (
     " text above gives the figures for {month}."
 )
 REPORT_SUMMARY = "Monthly report for {month}: {partnership}"
+REPORT_CHART_OPEN = "Open the chart full size"
 CHART_TITLE = "Deadlines met on time and late, by quarter: {partnership}"
 CHART_SUBTITLE = (
     "Due from {start} to {end}, counted on {today}. Left out: deadlines not yet due, and steps"
