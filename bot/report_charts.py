@@ -12,18 +12,24 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback
 from safeguarding.partnerships import Partnerships
 from scheduler.monthly import CHART_ROUTE
 from storage.base import Store
 from storage.reports import ChartStore
 
 
-def chart_base_url(settings: Settings) -> str:
-    """Where Teams reaches the bot: https on the public host, else this loopback address."""
+def chart_base_url(settings: Settings) -> str | None:
+    """Where clients fetch the chart: https on the public host; on loopback, this address.
+
+    None when neither: a bot listening on all interfaces with no public host set would post a
+    URL no Teams client can reach, so the card goes without its chart.
+    """
     if settings.public_host:
         return f"https://{settings.public_host}"
-    return f"http://{settings.host}:{settings.port}"
+    if is_loopback(settings.host):
+        return f"http://{settings.host}:{settings.port}"
+    return None
 
 
 def add_chart_route(

@@ -301,3 +301,16 @@ def _assert_chart_png(png: bytes) -> None:
     assert pixels.shape[:2] == (700, 1000)
     colours = {tuple(pixel) for pixel in pixels.reshape(-1, pixels.shape[2])[::97]}
     assert len(colours) > 10
+
+
+def test_the_chart_url_is_the_public_host_or_loopback() -> None:
+    from bot.report_charts import chart_base_url
+    from bot.settings import Settings
+
+    public = Settings(
+        public_host="bot.example.org", app_id="a", app_password="p", app_tenant_id="t"
+    )
+    assert chart_base_url(public) == "https://bot.example.org"
+    assert chart_base_url(Settings(host="127.0.0.1", port=3978)) == "http://127.0.0.1:3978"
+    everywhere = Settings(host="0.0.0.0", app_id="a", app_password="p", app_tenant_id="t")
+    assert chart_base_url(everywhere) is None
