@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 REPORT_KIND = "monthly_report"
 CHART_ROUTE = "/reports/charts/{partnership}/{month}/{token}.png"
+_TRIED_AGAIN = frozenset({DeliveryState.FAILED, DeliveryState.CLAIMED})
 
 
 def monthly_report_key(partnership_id: str, month_start: date) -> str:
@@ -95,9 +96,11 @@ class MonthlyReports:
             if month is None:
                 continue
             key = monthly_report_key(partnership.id, month[0])
-            # Most ticks of the month find it posted: one read, and nothing counted.
+            # Most ticks of the month find it posted: one read, and nothing counted. A failed
+            # post, or a claim a crashed replica left, goes to the sender, which says when to
+            # try again (storage/deliveries.py).
             existing = await self._log.get(key)
-            if existing is not None and existing.state is not DeliveryState.FAILED:
+            if existing is not None and existing.state not in _TRIED_AGAIN:
                 continue
             details: dict[str, Any] = {
                 "reference": f"report {month[0]:%Y-%m}",

@@ -188,6 +188,25 @@ async def test_a_partnership_closure_day_on_the_first_moves_the_report(
     assert all(item["type"] != "Image" for item in notifier.posts[0][1]["body"])
 
 
+async def test_a_claim_left_by_a_crashed_replica_is_taken_over(
+    store: TinyDBStore, clock: FakeClock
+) -> None:
+    """Claimed at 09:00 by a replica that died before posting: posted once the claim is stale."""
+    notifier = RecordingNotifier()
+    job, sender = replica(store, clock, notifier, "survivor")
+    key = monthly_report_key("coventry", date(2027, 1, 1))
+    details = {"reference": "r", "partnership_id": "coventry", "kind": "k", "milestone": "m"}
+    await DeliveryLog(store).claim(
+        key, owner="crashed", now=london(2027, 2, 1, 9), details={**details, "due": "d"}
+    )
+    clock.set(london(2027, 2, 1, 9, 5))
+    assert [d.outcome for d in await job.run(clock.now(), sender)] == [Outcome.SKIPPED]
+    assert notifier.posts == []
+    clock.set(london(2027, 2, 1, 9, 11))  # the claim is over ten minutes old
+    assert [d.outcome for d in await job.run(clock.now(), sender)] == [Outcome.SENT]
+    assert len(notifier.posts) == 1
+
+
 def test_the_card_holds_the_months_figures_and_the_chart() -> None:
     figures = count_timeliness(
         hand_counted_cases(),
