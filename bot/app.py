@@ -39,6 +39,7 @@ from bot.http import error_middleware, messages_handler
 from bot.identity import ManagedIdentityTokens, database_password
 from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
+from bot.report_charts import add_chart_route, chart_base_url
 from bot.roster import RosterDirectory
 from bot.settings import Settings
 from bot.telemetry import Telemetry
@@ -53,6 +54,7 @@ from safeguarding.faq import NATIONAL_FAQ_FILE, FaqEntry, load_faq_file
 from safeguarding.partnerships import Partnerships, load_partnerships
 from safeguarding.triage import Triage
 from safeguarding.triage_model import load_model
+from scheduler.monthly import MonthlyReports
 from scheduler.runner import ReminderRunner
 from scheduler.trigger import schedule_retention, start_scheduler
 from storage.base import ConflictError, Store, StoreError
@@ -61,6 +63,7 @@ from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
 from storage.leases import Leases
 from storage.postgres_store import PostgresStore, describe_url
+from storage.reports import ChartStore
 from storage.retention import RetentionRecords
 from storage.seen import SeenActivities
 from storage.stats import RedirectCounter
@@ -639,6 +642,16 @@ def create_app(
                 clock=active_clock,
             ),
         )
+        monthly = MonthlyReports(
+            partnerships=partnerships,
+            calendars=calendars,
+            cases=repos.cases,
+            log=repos.deliveries,
+            charts=ChartStore(active_store),
+            notifier=notifier,
+            clock=active_clock,
+            chart_base_url=chart_base_url(settings),
+        )
         runner = ReminderRunner(
             partnerships=partnerships,
             calendars=calendars,
@@ -652,6 +665,7 @@ def create_app(
             refresh_ids=case_cards.refresh_ids,
             leases=Leases(active_store, holder=replica),
             filing=filing,
+            jobs=(monthly,),
         )
         retention = RetentionJob(
             retention=build_retention(partnerships, repos, active_store),
@@ -728,6 +742,7 @@ def create_app(
         _add_test_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    add_chart_route(app, lambda request: _services(request.app).store, partnerships)
 
     async def probe(request: web.Request) -> web.Response:
         # Clients (the Agents Playground among them) probe the endpoint with HEAD.

@@ -17,6 +17,7 @@ from cli import (
     package,
     redirects,
     reminders,
+    report,
     retention,
     serve,
     timeline,
@@ -38,6 +39,7 @@ COMMANDS = (
     migrate,
     demo_data,
     retention,
+    report,
 )
 
 

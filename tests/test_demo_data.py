@@ -108,3 +108,35 @@ def test_a_bad_count_is_a_usage_error(data_dir: Path, count: str) -> None:
     with pytest.raises(SystemExit) as exited:
         _demo("--cases", count)
     assert exited.value.code == 2
+
+
+async def test_demo_data_with_stages_holds_cases_at_every_stage(tmp_path: Path) -> None:
+    """`--stages`: every stage, and deadlines on time, late and moved for the report."""
+    from datetime import date
+
+    from cli.demo_data import write_demo_cases
+    from safeguarding.calendar import PartnershipCalendars
+    from safeguarding.cases import CaseStatus
+    from safeguarding.timeliness import DeadlineOutcome
+    from usecases.reports import count_partnership
+
+    partnerships = list(load_partnerships(EXAMPLE_PARTNERSHIPS).partnerships.values())
+    store = TinyDBStore(tmp_path / "data")
+    today = date(2026, 12, 2)
+    await write_demo_cases(store, partnerships[:1], 300, seed=7, today=today, stages=True)
+    cases = await CaseRepository(store).for_partnership(partnerships[0].id)
+    await store.close()
+    assert {c.status for c in cases} == set(CaseStatus)
+    report = count_partnership(
+        cases,
+        partnerships[0],
+        PartnershipCalendars(),
+        start=date(2025, 12, 1),
+        end=date(2026, 11, 30),
+        today=today,
+    )
+    for figures in report.figures.milestones:
+        assert figures.count(DeadlineOutcome.ON_TIME), figures.milestone
+        assert figures.count(DeadlineOutcome.LATE), figures.milestone
+    assert report.figures.slips
+    assert all(slip.kind for slip in report.figures.slips)
