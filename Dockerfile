@@ -27,9 +27,9 @@ COPY cards/ cards/
 COPY scheduler/ scheduler/
 COPY cli/ cli/
 COPY teamsapp/ teamsapp/
-# The `azure` extra: Application Insights through OpenTelemetry.
+# The `azure` extra: Application Insights through OpenTelemetry; `report`: the monthly card's chart.
 RUN python -m venv /opt/review-bot \
-    && /opt/review-bot/bin/pip install ".[azure]" \
+    && /opt/review-bot/bin/pip install ".[azure,report]" \
     && /opt/review-bot/bin/review-bot --help > /dev/null
 
 FROM python:3.11-slim-bookworm
