@@ -26,6 +26,7 @@ from safeguarding.cases import FINISHED_STATUSES, Case, Erasure, RecordedDecisio
 from safeguarding.clocks import london_time
 from safeguarding.partnerships import RetentionSchedule
 from safeguarding.referral import ERASED, AgeBand, Child
+from safeguarding.timeline import MilestoneEvents
 
 # The audit entry an erasure leaves, and who the schedule is when it erases.
 ERASURE_WHAT = "personal data erased"
@@ -52,6 +53,7 @@ ERASED_FIELDS = (
     "referral.actions.safety_actions",
     "submitted_by",
     "decisions.data (free text)",
+    "milestone_events.slips.reason",
 )
 # An audit entry naming the referrer (the filing's own entry) names them by their Teams or
 # Entra id: that goes too.
@@ -157,10 +159,25 @@ def _erased_decision(record: RecordedDecision) -> RecordedDecision:
     return record if data == record.data else record.model_copy(update={"data": data})
 
 
+def _erased_events(events: Mapping[str, MilestoneEvents]) -> dict[str, MilestoneEvents]:
+    """Milestone events with each slip's reason (what a lead typed) erased; dates, kinds kept."""
+    return {
+        key: milestone.model_copy(
+            update={
+                "slips": tuple(
+                    slip.model_copy(update={"reason": ERASED}) for slip in milestone.slips
+                )
+            }
+        )
+        for key, milestone in events.items()
+    }
+
+
 def erased_case(case: Case, erasure: Erasure) -> Case:
     """The case with its personal data erased and the erasure recorded on it.
 
-    Kept: the reference, partnership, status, screening, dates and milestone events, the
+    Kept: the reference, partnership, status, screening, dates and milestone events (each
+    slip's day, new date and kind; its typed reason is erased), the
     decisions (kind, day, outcome, who and when), the areas, the incident's day and kind, the
     referring agency, the children's sex, disability, statuses and age band, and the ids of
     the cards posted. Idempotent: erasing an erased case again changes nothing, except to
@@ -190,6 +207,7 @@ def erased_case(case: Case, erasure: Erasure) -> Case:
             "referral": erased_referral,
             "submitted_by": ReferrerIdentity(user_id=ERASED),
             "decisions": [_erased_decision(record) for record in case.decisions],
+            "milestone_events": _erased_events(case.milestone_events),
             "erasure": case.erasure or erasure,
         }
     )

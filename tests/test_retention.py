@@ -28,6 +28,7 @@ from safeguarding.decisions import (
     Decision,
     DecisionKind,
     ReasonedDecision,
+    SlipMilestone,
     apply_decision,
 )
 from safeguarding.partnerships import (
@@ -44,7 +45,7 @@ from safeguarding.retention import (
     erased_case,
     erasure_due,
 )
-from safeguarding.timeline import compute_timeline
+from safeguarding.timeline import MilestoneKey, compute_timeline
 from storage.base import Collection, Store
 from storage.cases import CaseRepository, DraftRepository, StoredDraft
 from storage.deliveries import DeliveryLog
@@ -336,6 +337,28 @@ async def test_apply_erases_what_is_due_keeps_the_rest_and_runs_again_to_no_chan
     assert erased is not None
     assert erased[0].erasure is not None
     assert erased[0].erasure.rule == "closed_case_years=6"
+
+
+async def test_a_moved_deadlines_typed_reason_is_erased_its_dates_kept(store: Store) -> None:
+    config = partnerships()
+    cases = await cases_at_every_stage(store, config)
+    coventry = config.partnerships["coventry"]
+    # A lead moved a deadline of a case now due for erasure, and typed why (it may name people).
+    why = "Waiting on the police about Zelda"
+    slip = SlipMilestone(milestone=MilestoneKey.SIN, to=date(2026, 2, 9), reason=why)
+    await file(cases, "COV-2026-007")
+    await decide(cases, coventry, "COV-2026-007", slip, datetime(2026, 2, 2, 11, tzinfo=UTC))
+    await close(cases, coventry, "COV-2026-007", datetime(2026, 3, 9, 10, 0, tzinfo=UTC))
+    assert why in await stored_text(store, "COV-2026-007")
+
+    report = await retention_over(store, config).apply(NOW)
+
+    assert "COV-2026-007" in report.erased
+    assert why not in await stored_text(store, "COV-2026-007")
+    loaded = await cases.get("COV-2026-007")
+    assert loaded is not None
+    [kept] = loaded[0].milestone_events[MilestoneKey.SIN].slips
+    assert (kept.to, kept.recorded_on, kept.reason) == (date(2026, 2, 9), date(2026, 2, 2), ERASED)
 
 
 async def test_erasure_keeps_the_statutory_record_and_the_clock(store: Store) -> None:
