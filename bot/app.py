@@ -31,6 +31,7 @@ from bot.conversations import ConversationRegistry
 from bot.graph import GraphGroups, msal_token_provider
 from bot.handler import ReviewBot
 from bot.http import error_middleware, messages_handler
+from bot.keys import keyring_for
 from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
 from bot.roster import RosterDirectory
@@ -51,6 +52,7 @@ from storage.base import ConflictError, Store, StoreError
 from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
+from storage.encrypted import EncryptedStore
 from storage.leases import Leases
 from storage.postgres_store import PostgresStore, describe_url
 from storage.seen import SeenActivities
@@ -141,15 +143,24 @@ def build_authentication(
     return cached_authentication(adapter_config(settings), credentials=credentials)
 
 
-async def open_store(settings: Settings) -> Store:
-    """The store the settings choose: PostgreSQL when a database URL is set, else embedded."""
+async def open_store(settings: Settings) -> EncryptedStore:
+    """The store the settings choose (PostgreSQL when a database URL is set, else embedded),
+    encrypted with the settings' data keys; KeyringError when they do not open it."""
+    keyring = await asyncio.to_thread(keyring_for, settings)  # may make the development key
+    backend: Store
     if settings.database_url:
-        return await PostgresStore.open(
+        backend = await PostgresStore.open(
             settings.database_url,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
-    return await TinyDBStore.open(settings.data_dir)
+    else:
+        backend = await TinyDBStore.open(settings.data_dir)
+    try:
+        return await EncryptedStore.open(backend, keyring)
+    except BaseException:
+        await backend.close()
+        raise
 
 
 def store_description(settings: Settings) -> str:

@@ -17,6 +17,7 @@ from cli import (
     package,
     redirects,
     reminders,
+    rotate_key,
     serve,
     timeline,
     triage,
@@ -35,6 +36,7 @@ COMMANDS = (
     case,
     triage,
     migrate,
+    rotate_key,
     demo_data,
 )
 
