@@ -65,7 +65,10 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
             f" {in_clear} document(s) in clear{f' ({clear})' if clear else ''}\n"
         )
     if (directory / BACKUP_DIR).is_dir():
-        stdout.write(f"  {BACKUP_DIR}/ holds the files converted from the first layout\n")
+        stdout.write(
+            f"  {BACKUP_DIR}/ holds the files converted from the first layout, in clear:"
+            " delete it once the bot runs well on the converted store\n"
+        )
     damaged = found.damaged
     if damaged:
         stdout.write(

@@ -385,3 +385,66 @@ def test_check_store_counts_documents_by_key_and_in_clear(tmp_path: Path) -> Non
     line = next(x for x in out.getvalue().splitlines() if x.startswith("  encryption: "))
     assert "1 document(s) in clear (state)" in line
     assert "under key 'test1'" in line
+
+
+# -- the tools that move stores --------------------------------------------------------------
+
+
+async def test_the_first_layout_is_converted_then_encrypted_at_the_first_start(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    case = make_case(make_referral()).model_dump(mode="json")
+    old = {"1": {"key": "COV-2026-001", "etag": "e1", "data": case}}
+    (data / "cases.json").write_text(json.dumps({"documents": old}))
+    store = await open_store(load_settings(data_dir=data))
+    try:
+        loaded = await CaseRepository(store).get("COV-2026-001")
+        assert loaded is not None
+        assert loaded[0].referral.children[0].name == JANE
+    finally:
+        await store.close()
+    # Only the first layout's files, kept aside by the conversion, still hold the name.
+    holding = [p for p in data.rglob("*.json") if JANE.encode() in p.read_bytes()]
+    assert [p.relative_to(data).as_posix() for p in holding] == ["before-conversion/cases.json"]
+    out, err = io.StringIO(), io.StringIO()
+    run(["check-store", "--data-dir", str(data)], stdout=out, stderr=err)
+    assert "before-conversion/ holds the files converted from the first layout, in clear" in (
+        out.getvalue()
+    )
+
+
+@pytest.mark.postgres
+def test_migrate_copies_the_ciphertext_as_it_is(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def seed() -> None:
+        store = await EncryptedStore.open(TinyDBStore(tmp_path / "data"), keyring())
+        await CaseRepository(store).create(make_case(make_referral()))
+        await store.close()
+
+    asyncio.run(seed())
+    monkeypatch.chdir(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    code = run(
+        ["migrate", "--from", str(tmp_path / "data"), "--to", postgres_url], stdout=out, stderr=err
+    )
+    assert code == 0, err.getvalue()
+
+    async def read() -> None:
+        backend = await PostgresStore.open(postgres_url)
+        raw = await backend.get(Collection.CASES, "COV-2026-001")
+        assert raw is not None
+        assert JANE not in json.dumps(raw.data)
+        # The keyring came along: the same keys open it, another one is refused at open.
+        with pytest.raises(UnknownKeyError):
+            await EncryptedStore.open(backend, keyring(OTHER_KEYS))
+        store = await EncryptedStore.open(backend, keyring())
+        try:
+            repo = CaseRepository(store)
+            assert await repo.duplicates_of(make_referral()) == ["COV-2026-001"]
+        finally:
+            await store.close()
+
+    asyncio.run(read())
