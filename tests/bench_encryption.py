@@ -1,23 +1,42 @@
 """Hand-run measure of what encryption at rest costs (`python -m tests.bench_encryption`).
 
 The same turns as `tests/bench_store.py` (help, the review step, filing), over each backend
-bare and encrypted, at one size, each run in a process of its own; then the cost of sealing and
-opening one case document alone. Never run by pytest.
+bare and encrypted, at one size, each run in a process of its own, rounds interleaved; then the
+cost of sealing and opening one case document alone. Never run by pytest.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
+import statistics
 import subprocess
 import sys
+import tempfile
 import timeit
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
-from storage.base import Collection
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
+from cli.demo_data import write_demo_cases
+from safeguarding.partnerships import load_partnerships
+from storage.base import Collection, JsonDict
 from storage.encrypted import EncryptedStore
+from storage.tinydb_store import TinyDBStore
+from tests.bench_store import NOW, _as, _post
+from tests.support import activities
 from tests.support.cases import make_case, make_referral
+from tests.support.connector import FakeConnector
+from tests.support.fakes import FakeClock
 from tests.support.keys import keyring
 from tests.support.postgres import server_answers
+from tests.support.referral import STEPS_TO_REVIEW
 from tests.support.stores import MemoryStore
 
 
@@ -38,10 +57,14 @@ def _run(backend: str, size: int, encrypted: bool) -> dict[str, object]:
     return result
 
 
-def _cell(r: dict[str, object], name: str) -> str:
-    stats = r[name]
-    assert isinstance(stats, dict)
-    return f"{stats['p50']:.1f} / {stats['p95']:.1f}"
+def _cell(runs: list[dict[str, object]], name: str) -> str:
+    p50s, p95s = [], []
+    for r in runs:
+        stats = r[name]
+        assert isinstance(stats, dict)
+        p50s.append(stats["p50"])
+        p95s.append(stats["p95"])
+    return f"{statistics.median(p50s):.1f} / {statistics.median(p95s):.1f}"
 
 
 def micro() -> str:
@@ -61,22 +84,104 @@ def micro() -> str:
     )
 
 
+class _CountingStore(EncryptedStore):
+    """Counts the documents sealed and opened, and the bytes of JSON they held."""
+
+    sealed = opened = 0
+
+    def _seal(self, collection: Collection, key: str, data: Mapping[str, Any]) -> JsonDict:
+        self.sealed += 1
+        return super()._seal(collection, key, data)
+
+    def _unseal(
+        self, collection: Collection, key: str, data: JsonDict, *, clear_ok: bool = False
+    ) -> JsonDict:
+        self.opened += 1
+        return super()._unseal(collection, key, data, clear_ok=clear_ok)
+
+
+async def _counts(size: int) -> dict[str, tuple[int, int]]:
+    partnerships = tuple(load_partnerships(EXAMPLE_PARTNERSHIPS).partnerships.values())
+    with tempfile.TemporaryDirectory() as tmp:
+        store = _CountingStore(TinyDBStore(Path(tmp) / "data"), keyring())
+        await write_demo_cases(store, partnerships, size, seed=1, today=NOW.date())
+        fake = FakeConnector()
+        connector = TestServer(fake.app)
+        await connector.start_server()
+        fake.url = str(connector.make_url("/")).rstrip("/") + "/"
+        settings = Settings(
+            data_dir=Path(tmp) / "data", partnerships=EXAMPLE_PARTNERSHIPS, reminders_enabled=False
+        )
+        client: TestClient[Any, Any] = TestClient(
+            TestServer(create_app(settings, store=store, clock=FakeClock(NOW)))
+        )
+        await client.start_server()
+        found: dict[str, tuple[int, int]] = {}
+
+        async def counted(name: str, body: dict[str, Any]) -> None:
+            store.sealed = store.opened = 0
+            await _post(client, body)
+            found[name] = (store.sealed, store.opened)
+
+        try:
+            await _post(client, activities.team_install(fake.url))
+            await _post(client, _as(0, activities.message(fake.url, "help")))
+            await counted("help", _as(0, activities.message(fake.url, "help")))
+            await _post(client, _as(1, activities.message(fake.url, "refer")))
+            for step, inputs in STEPS_TO_REVIEW[:-1]:
+                value = {"action": "referral", "step": step, **inputs}
+                await _post(client, _as(1, activities.card_submit(fake.url, value)))
+            step, inputs = STEPS_TO_REVIEW[-1]
+            value = {"action": "referral", "step": step, **inputs}
+            await counted("review step", _as(1, activities.card_submit(fake.url, value)))
+            value = {"action": "referral", "step": "review", "submit": True}
+            await counted("filing", _as(1, activities.card_submit(fake.url, value)))
+        finally:
+            await client.close()
+            await connector.close()
+            await store.close()
+        return found
+
+
+def counts(size: int) -> list[str]:
+    """How many documents each turn seals and opens (what encryption adds is that times the
+    cost of one)."""
+    logging.disable(logging.CRITICAL)
+    found = asyncio.run(_counts(size))
+    return [f"{name}: {s} sealed, {o} opened" for name, (s, o) in found.items()]
+
+
 def main() -> None:
-    """Print a Markdown table: p50 / p95 ms of each turn, bare and encrypted."""
+    """Print a Markdown table: medians over rounds of each turn's p50 / p95 ms, clear and
+    encrypted, the two interleaved so a busy machine weighs on both alike."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--counts-only", action="store_true")
     args = parser.parse_args()
+    if args.counts_only:
+        _out(micro())
+        for line in counts(args.size):
+            _out(line)
+        return
     backends = ["tinydb"] + (["postgres"] if server_answers() else [])
-    _out("| store | cases | at rest | help p50 / p95 ms | review step | filing |")
-    _out("|---|---|---|---|---|---|")
+    _out("| store | cases | at rest | help p50 / p95 ms | review step | filing | tick s |")
+    _out("|---|---|---|---|---|---|---|")
     for backend in backends:
+        runs: dict[bool, list[dict[str, object]]] = {False: [], True: []}
+        for _ in range(args.rounds):
+            for encrypted in (False, True):
+                runs[encrypted].append(_run(backend, args.size, encrypted))
         for encrypted in (False, True):
-            r = _run(backend, args.size, encrypted)
+            r = runs[encrypted]
             _out(
                 f"| {backend} | {args.size:,} | {'encrypted' if encrypted else 'clear'}"
-                f" | {_cell(r, 'help')} | {_cell(r, 'review')} | {_cell(r, 'filing')} |"
+                f" | {_cell(r, 'help')} | {_cell(r, 'review')} | {_cell(r, 'filing')}"
+                f" | {statistics.median(float(str(x['tick_s'])) for x in r):.2f} |"
             )
     _out(micro())
+    for line in counts(args.size):
+        _out(line)
 
 
 if __name__ == "__main__":

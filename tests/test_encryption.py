@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_store
-from bot.settings import SettingsError, load_settings
+from bot.settings import EXAMPLE_PARTNERSHIPS, SettingsError, load_settings
 from cli.main import run
 from storage.base import Collection, Store
 from storage.cases import CaseRepository, child_index_keys
@@ -158,6 +158,11 @@ async def test_a_loopback_run_without_keys_makes_a_private_key_file_beside_the_d
         assert again.keyring.source == f"the key file {key_file}"
     finally:
         await again.close()
+    # Lose the key file: a new key is made, and the store written with the old one is refused.
+    written_with = key_file.read_text().split(":")[0]
+    key_file.unlink()
+    with pytest.raises(UnknownKeyError, match=f"encrypted with data key '{written_with}'"):
+        await open_store(settings)
 
 
 # -- what the backend keeps ------------------------------------------------------------------
@@ -448,3 +453,23 @@ def test_migrate_copies_the_ciphertext_as_it_is(
             await store.close()
 
     asyncio.run(read())
+
+
+def test_check_config_names_the_keys_by_id_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REVIEW_BOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("REVIEW_BOT_DATABASE_URL", raising=False)
+
+    def check() -> str:
+        out, err = io.StringIO(), io.StringIO()
+        assert run(["check-config", str(EXAMPLE_PARTNERSHIPS)], stdout=out, stderr=err) == 0
+        return out.getvalue()
+
+    monkeypatch.delenv("REVIEW_BOT_DATA_KEYS", raising=False)
+    assert f"data keys: the development key file {tmp_path / 'data.keys'} (made at" in check()
+    monkeypatch.setenv("REVIEW_BOT_DATA_KEYS", f"{OTHER_KEYS},{TEST_KEYS}")
+    said = check()
+    assert "data keys: REVIEW_BOT_DATA_KEYS, writing with 'test2', reading 'test2', 'test1'" in said
+    assert TEST_KEYS.split(":")[1] not in said
