@@ -86,7 +86,7 @@ class UnknownKeyError(SealError):
             collection,
             key,
             f"encrypted with data key {key_id!r}, which {source} does not hold: put it back"
-            " (after the key that writes) until `review-bot rotate-key` has re-encrypted"
+            " (after the key that writes) until review-bot rotate-key has re-encrypted"
             " everything with the new one",
         )
 
@@ -112,7 +112,7 @@ class ClearDocumentError(SealError):
             collection,
             key,
             "stored in clear though every document here is encrypted: written by something"
-            " else than the bot (an older version still running?); `review-bot rotate-key`"
+            " other than the bot (an older version still running?); review-bot rotate-key"
             " encrypts it",
         )
 
@@ -266,7 +266,7 @@ class EncryptedStore:
             )
         except InvalidTag:
             raise WrongKeyError(collection.value, key, key_id, self.keyring.source) from None
-        body: JsonDict = json.loads(plain)
+        body: JsonDict = json.loads(plain.decode())  # from bytes, json guesses the encoding: slow
         clear = CLEAR_FIELDS.get(collection, ())
         extra = [n for n in data if n != SEALED and n not in clear]
         changed = [n for n in clear if data.get(n, _MISSING) != body.get(n, _MISSING)]
