@@ -37,6 +37,7 @@ from bot.graph import GraphGroups, managed_identity_token_provider, msal_token_p
 from bot.handler import ReviewBot, message_invoke_body
 from bot.http import error_middleware, messages_handler
 from bot.identity import ManagedIdentityTokens, database_password
+from bot.keys import keyring_for
 from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
 from bot.report_charts import add_chart_route, chart_base_url
@@ -61,6 +62,7 @@ from storage.base import ConflictError, Store, StoreError
 from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
+from storage.encrypted import EncryptedStore
 from storage.leases import Leases
 from storage.postgres_store import PostgresStore, describe_url
 from storage.reports import ChartStore
@@ -158,16 +160,25 @@ def build_authentication(
     return cached_authentication(adapter_config(settings), credentials=credentials)
 
 
-async def open_store(settings: Settings) -> Store:
-    """The store the settings choose: PostgreSQL when a database URL is set, else embedded."""
+async def open_store(settings: Settings) -> EncryptedStore:
+    """The store the settings choose (PostgreSQL when a database URL is set, else embedded),
+    encrypted with the settings' data keys; KeyringError when they do not open it."""
+    keyring = await asyncio.to_thread(keyring_for, settings)  # may make the development key
+    backend: Store
     if settings.database_url:
-        return await PostgresStore.open(
+        backend = await PostgresStore.open(
             settings.database_url,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
             password=database_password(settings),
         )
-    return await TinyDBStore.open(settings.data_dir)
+    else:
+        backend = await TinyDBStore.open(settings.data_dir)
+    try:
+        return await EncryptedStore.open(backend, keyring)
+    except BaseException:
+        await backend.close()
+        raise
 
 
 def store_description(settings: Settings) -> str:

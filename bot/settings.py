@@ -14,6 +14,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import (
     AliasChoices,
     Field,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -21,6 +22,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.keys import HOW_TO_MAKE, parse_data_keys
 from usecases.logs import JsonFormatter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +158,16 @@ class Settings(BaseSettings):
     graph_url: str = Field(
         default="https://graph.microsoft.com", validation_alias=AliasChoices("REVIEW_BOT_GRAPH_URL")
     )
+    # The keys personal data is encrypted with at rest: `id:key,id:key`, the first for new
+    # writes (storage/keys.py). In Azure, a Key Vault reference. Never shown.
+    data_keys: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("REVIEW_BOT_DATA_KEYS")
+    )
+    # Only on a loopback development run without REVIEW_BOT_DATA_KEYS: a key made once and
+    # kept here, beside the data directory, never inside it (see `key_file_path`).
+    key_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("REVIEW_BOT_KEY_FILE")
+    )
     # Only tests point this elsewhere (a loopback fake of the Bot Framework's token keys).
     openid_metadata_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REVIEW_BOT_OPENID_METADATA_URL")
@@ -221,6 +233,14 @@ class Settings(BaseSettings):
             return None
         return check_database_url(value.strip())
 
+    @field_validator("data_keys")
+    @classmethod
+    def _data_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parse_data_keys(value.get_secret_value())  # ValueError names the item, not the key
+        return value
+
     @field_validator("app_id")
     @classmethod
     def _no_open_bot_beyond_loopback(cls, value: str, info: ValidationInfo) -> str:
@@ -258,6 +278,20 @@ class Settings(BaseSettings):
                 " the bot"
             )
         problems.extend(self._database_auth_problems())
+        if self.data_keys is None and (self.app_id or not is_loopback(self.host)):
+            problems.append(
+                "REVIEW_BOT_DATA_KEYS: required beyond a loopback development run (credentials"
+                " are set, or the host is not loopback): the personal data at rest is encrypted"
+                " with these keys. Give id:key, the key 32 random bytes in base64"
+                f" ({HOW_TO_MAKE}); in Azure, a Key Vault reference"
+            )
+        elif self.data_keys is None and self.key_file_path.resolve().is_relative_to(
+            self.data_dir.resolve()
+        ):
+            problems.append(
+                f"REVIEW_BOT_KEY_FILE: {self.key_file_path} is inside REVIEW_BOT_DATA_DIR: a"
+                " copy of the data would carry the key that opens it; keep it outside"
+            )
         if self.database_pool_min > self.database_pool_max:
             problems.append(
                 "REVIEW_BOT_DATABASE_POOL_MIN: more than REVIEW_BOT_DATABASE_POOL_MAX"
@@ -298,6 +332,16 @@ class Settings(BaseSettings):
         if self.app_tenant_id:
             return frozenset({self.app_tenant_id.lower()})
         return None
+
+    @property
+    def key_file_path(self) -> Path:
+        """The development key file: REVIEW_BOT_KEY_FILE, else `<data dir>.keys` beside it."""
+        if self.key_file is not None:
+            return self.key_file
+        data_dir = self.data_dir.absolute()
+        if not data_dir.name:
+            return data_dir / "review-bot.keys"  # the root as data directory: refused above
+        return data_dir.with_name(f"{data_dir.name}.keys")
 
     @property
     def authentication_enabled(self) -> bool:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import EXAMPLE_PARTNERSHIPS
+from bot.settings import EXAMPLE_PARTNERSHIPS, load_settings
+from cli.common import read_only_store
 from cli.main import run
 from safeguarding.cases import age_label
 from safeguarding.partnerships import load_partnerships
@@ -35,11 +36,9 @@ def _demo(*args: str) -> tuple[int, str, str]:
 
 
 async def _cases(data_dir: Path) -> list[dict[str, object]]:
-    store = TinyDBStore(data_dir, read_only=True)
-    try:
+    # As the tools read it: decrypted with the development key demo-data made beside it.
+    async with read_only_store(load_settings(data_dir=data_dir)) as store:
         return [d.data for d in await store.list(Collection.CASES)]
-    finally:
-        await store.close()
 
 
 def test_demo_cases_are_written_each_plainly_fake_and_loadable(data_dir: Path) -> None:
@@ -57,8 +56,7 @@ def test_demo_cases_are_written_each_plainly_fake_and_loadable(data_dir: Path) -
 
     # Each loads as a case, with an audit entry, and shows as "DEMO" where initials go.
     async def check() -> None:
-        store = TinyDBStore(data_dir, read_only=True)
-        try:
+        async with read_only_store(load_settings(data_dir=data_dir)) as store:
             repo = CaseRepository(store)
             for reference in references[:5]:
                 loaded = await repo.get(reference)
@@ -67,8 +65,6 @@ def test_demo_cases_are_written_each_plainly_fake_and_loadable(data_dir: Path) -
                 assert age_label(case.referral.children[0], case.dates.incident).startswith("DEMO")
                 assert case.submitted_by.user_id.startswith("demo:")
                 assert [e["what"] for e in await repo.audit_trail(reference)] == ["filed"]
-        finally:
-            await store.close()
 
     asyncio.run(check())
     # Run again: more demo cases are added, numbered on.
