@@ -311,11 +311,14 @@ class CaseRepository:
     async def unindex_children(self, case: Case) -> int:
         """Delete the case's child index entries (before its children are erased); how many.
 
-        The entries are hashes of initials and dates of birth: personal data all the same.
+        The entries are keyed hashes of initials and dates of birth: personal data all the
+        same. Every index key's entries go, an older key's too (a rotation not yet finished).
         """
         removed = 0
-        for key in _index_keys(case.partnership_id, case.reference, case.referral.children):
-            removed += await self._store.delete(Collection.CASE_INDEX, key)
+        children = case.referral.children
+        for index in self._indexes:
+            for key in _index_keys(case.partnership_id, case.reference, children, index):
+                removed += await self._store.delete(Collection.CASE_INDEX, key)
         return removed
 
     async def build_child_index(self) -> None:

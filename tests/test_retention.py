@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import Repositories, build_retention
+from bot.app import Repositories, build_retention, open_store
 from bot.conversations import ConversationRegistry
 from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from cards import wording
+from cli.common import read_only_store
 from cli.main import run as cli_run
 from cli.retention import run_erase, run_export, run_retention
 from safeguarding.calendar import PartnershipCalendars
@@ -741,17 +742,15 @@ async def test_export_holds_the_case_its_trail_and_its_deliveries(store: Store) 
 
 
 async def cli_store(settings: Settings) -> None:
-    store = TinyDBStore(settings.data_dir)
+    store = await open_store(settings)
     await cases_at_every_stage(store, partnerships())
     await store.close()
 
 
 async def text_in(settings: Settings, reference: str) -> str:
-    store = TinyDBStore(settings.data_dir, read_only=True)
-    try:
+    # Read through the settings' keys, as the tools do: the raw files are ciphertext.
+    async with read_only_store(settings) as store:
         return await stored_text(store, reference)
-    finally:
-        await store.close()
 
 
 def settings_for(tmp_path: Path) -> Settings:
