@@ -18,7 +18,7 @@ The figures, and where each rule comes from:
 - a local CSPR's final report published within six months of the decision to hold it (Working
   Together 2023 chapter 5; Children Act 2004 s16F).
 
-How a deadline is counted (README "Timeliness report" says the same for people):
+How a deadline is counted (README "Timeliness reporting" says the same for people):
 - once, in the period its *first* due date falls in. A moved deadline keeps its first date:
   the statutory dates do not move, so one met by an agreed new date after the first is late
   (`met_moved_date` says it kept the new date); the move itself counts in `slips`, in the

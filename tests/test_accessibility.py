@@ -1,6 +1,6 @@
 """Accessibility: every card the bot can send keeps the rules; the wording stays plain.
 
-The rules (docs/issue15/accessibility.md says why):
+The rules (README "Accessible, plain-English cards" says why):
 1. Labels: every input has a `label`; an Input.Toggle has a `title`, which is its name.
 2. Error messages: every input the client can find invalid (`isRequired`, `regex`, `min`, `max`)
    has an `errorMessage`.

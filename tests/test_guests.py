@@ -8,7 +8,8 @@ member of that tenant: the partnership's (the host's) tenant id in `channelData.
 `from.aadObjectId` (a different object from the one in their home tenant). So a tenant
 allow-list (`REVIEW_BOT_ALLOWED_TENANTS`) admits guests when it holds the partnership's tenant
 alone; the referral is filed and acknowledged as anyone's, and the referrer is recorded by the
-guest's id in the host tenant. See docs/issue19/deploy.md for what else works and what does not.
+guest's id in the host tenant. README "Practitioners from other organisations" says what else
+works.
 """
 
 from __future__ import annotations
