@@ -16,26 +16,36 @@ from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import BotAdapter, ConversationState, InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import (
     BotFrameworkAuthentication,
     ServiceClientCredentialsFactory,
 )
-from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.exceptions import (  # type: ignore[attr-defined]
+    ClientRequestError,
+    DeserializationError,
+    HttpOperationError,
+)
 from pydantic import ValidationError
 
 from bot.clock import ShiftedClock, SystemClock
 from bot.connectors import CachedConnectors, cached_authentication
 from bot.conversations import ConversationRegistry
 from bot.followups import FollowUps
-from bot.graph import GraphGroups, msal_token_provider
-from bot.handler import ReviewBot
+from bot.graph import GraphGroups, managed_identity_token_provider, msal_token_provider
+from bot.handler import ReviewBot, message_invoke_body
 from bot.http import error_middleware, messages_handler
+from bot.identity import ManagedIdentityTokens, database_password
+from bot.keys import keyring_for
 from bot.middleware import DeduplicationMiddleware, SafetyTriageMiddleware
 from bot.notifier import Notifier
+from bot.report_charts import add_chart_route, chart_base_url
 from bot.roster import RosterDirectory
 from bot.settings import Settings
+from bot.telemetry import Telemetry
+from bot.tenants import TenantPolicy
 from cards import wording
 from cards.welcome import welcome_card
 from dialogs.referral import ReferralDialog, ReferralServices
@@ -46,14 +56,18 @@ from safeguarding.faq import NATIONAL_FAQ_FILE, FaqEntry, load_faq_file
 from safeguarding.partnerships import Partnerships, load_partnerships
 from safeguarding.triage import Triage
 from safeguarding.triage_model import load_model
+from scheduler.monthly import MonthlyReports
 from scheduler.runner import ReminderRunner
-from scheduler.trigger import start_scheduler
+from scheduler.trigger import schedule_retention, start_scheduler
 from storage.base import ConflictError, Store, StoreError
 from storage.botstate import StoreStorage
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog
+from storage.encrypted import EncryptedStore
 from storage.leases import Leases
 from storage.postgres_store import PostgresStore, describe_url
+from storage.reports import ChartStore
+from storage.retention import RetentionRecords
 from storage.seen import SeenActivities
 from storage.stats import RedirectCounter
 from storage.tinydb_store import TinyDBStore
@@ -62,8 +76,10 @@ from usecases.decisions import CaseCards, DecisionDesk
 from usecases.delivery import CaseAnnouncements, OnceSender
 from usecases.errors import UseCaseError
 from usecases.leads import LeadDirectory
+from usecases.logs import quoted
 from usecases.ports import CaseAnnouncer
 from usecases.referrals import ReferralFiling
+from usecases.retention import Retention, RetentionJob
 from usecases.safety import RULES_ONLY, SafetyDesk, Screen, storeless_signpost
 
 logger = logging.getLogger(__name__)
@@ -107,6 +123,7 @@ class Services:
     filing: ReferralFiling
     # What turns left for after their response (tests await `follow_ups.settled()`).
     follow_ups: FollowUps
+    retention: RetentionJob | None = None
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -115,6 +132,8 @@ SERVICES = web.AppKey("services", Services)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 # Start-up's finishing of interrupted filings, run beside start-up (tests may await it).
 STARTUP_RECOVERY = web.AppKey("startup_recovery", asyncio.Task[None])
+# Set only with APPLICATIONINSIGHTS_CONNECTION_STRING (bot.telemetry).
+TELEMETRY = web.AppKey("telemetry", Telemetry)
 
 
 def adapter_config(settings: Settings) -> AdapterConfig:
@@ -144,15 +163,25 @@ def build_authentication(
     return cached_authentication(adapter_config(settings), credentials=credentials)
 
 
-async def open_store(settings: Settings) -> Store:
-    """The store the settings choose: PostgreSQL when a database URL is set, else embedded."""
+async def open_store(settings: Settings) -> EncryptedStore:
+    """The store the settings choose (PostgreSQL when a database URL is set, else embedded),
+    encrypted with the settings' data keys; KeyringError when they do not open it."""
+    keyring = await asyncio.to_thread(keyring_for, settings)  # may make the development key
+    backend: Store
     if settings.database_url:
-        return await PostgresStore.open(
+        backend = await PostgresStore.open(
             settings.database_url,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
+            password=database_password(settings),
         )
-    return await TinyDBStore.open(settings.data_dir)
+    else:
+        backend = await TinyDBStore.open(settings.data_dir)
+    try:
+        return await EncryptedStore.open(backend, keyring)
+    except BaseException:
+        await backend.close()
+        raise
 
 
 def store_description(settings: Settings) -> str:
@@ -169,7 +198,11 @@ def _services(app: web.Application) -> Services:
 def turn_error_handler(
     partnerships: Partnerships, calendars: PartnershipCalendars, clock: Clock
 ) -> Callable[[TurnContext, Exception], Awaitable[None]]:
-    """The adapter's last resort: log by id, signpost a child at risk, then apologise."""
+    """The adapter's last resort: log by id, signpost a child at risk, then apologise.
+
+    It never raises for a user's turn (a raise would be an HTTP 500 and, before this, lost the
+    999): each step is tried on its own, and what it cannot do is logged without the content.
+    """
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         activity = context.activity
@@ -177,39 +210,91 @@ def turn_error_handler(
             # A proactive send: there is no user turn to apologise in; the caller gets it.
             logger.error(
                 "proactive send failed in %s",
-                activity.conversation.id if activity.conversation else "?",
+                quoted(activity.conversation.id if activity.conversation else "?"),
                 exc_info=_safe_exc_info(error),
             )
             raise error
         try:
-            # Whatever broke, a typed emergency or worry still gets 999 and the front door
-            # (once: not again when the turn failed after sending it).
-            if not signposted(context):
-                await send(
-                    context,
-                    storeless_signpost(
-                        _triage_or_rules(context),
-                        partnerships.partnerships.values(),
-                        calendars,
-                        clock,
-                    ),
-                )
-            if isinstance(error, ConflictError):
-                logger.warning("turn conflict on activity %s: %s", activity.id, error.collection)
-                await context.send_activity(wording.TURN_CONFLICT)
-                return
+            await _answer_failed_turn(context, error, partnerships, calendars, clock)
+        except Exception as last:  # noqa: BLE001 - the last resort itself must not fail
             logger.error(
-                "turn failed: activity %s type %s",
-                activity.id,
-                activity.type,
-                exc_info=_safe_exc_info(error),
+                "turn failed: activity %s, and so did its failure notice (%s)",
+                quoted(activity.id),
+                type(last).__name__,
             )
-            await context.send_activity(wording.TURN_FAILED)
-        except (ClientRequestError, HttpOperationError):
-            # The connector itself failed: there is no way to tell the user; the log has it.
-            logger.warning("could not send the failure notice for activity %s", activity.id)
 
     return on_turn_error
+
+
+# The connector could not be reached, refused, or answered with something that is not JSON (a
+# proxy's error page, say).
+_CONNECTOR_ERRORS = (ClientRequestError, HttpOperationError, DeserializationError)
+
+
+async def _answer_failed_turn(
+    context: TurnContext,
+    error: Exception,
+    partnerships: Partnerships,
+    calendars: PartnershipCalendars,
+    clock: Clock,
+) -> None:
+    activity = context.activity
+    try:
+        # Whatever broke, a typed emergency or worry still gets 999 and the front door
+        # (once: not again when the turn failed after sending it).
+        if not signposted(context):
+            await send(
+                context,
+                storeless_signpost(
+                    _triage_or_rules(context), partnerships.partnerships.values(), calendars, clock
+                ),
+            )
+    except _CONNECTOR_ERRORS:
+        # The connector itself failed: there is no way to tell the user; the log has it.
+        logger.warning("could not send the signpost for activity %s", quoted(activity.id))
+        return
+    conflict = isinstance(error, ConflictError)
+    if conflict:
+        logger.warning(
+            "turn conflict on activity %s: %s",
+            quoted(activity.id),
+            getattr(error, "collection", "?"),
+        )
+    elif isinstance(error, _CONNECTOR_ERRORS):
+        # The service URL did not answer: a fault of the far end, not of this code.
+        logger.warning(
+            "turn failed: activity %s type %s, the connector did not answer (%s)",
+            quoted(activity.id),
+            quoted(activity.type),
+            type(error).__name__,
+        )
+    else:
+        logger.error(
+            "turn failed: activity %s type %s",
+            quoted(activity.id),
+            quoted(activity.type),
+            exc_info=_safe_exc_info(error),
+        )
+    notice = wording.TURN_CONFLICT if conflict else wording.TURN_FAILED
+    try:
+        if activity.type == ActivityTypes.invoke:
+            await _answer_failed_invoke(context, notice)
+        else:
+            await context.send_activity(notice)
+    except _CONNECTOR_ERRORS:
+        logger.warning("could not send the failure notice for activity %s", quoted(activity.id))
+
+
+async def _answer_failed_invoke(context: TurnContext, notice: str) -> None:
+    # The adapter answers an invoke left without a response with HTTP 501. Said in place of the
+    # card for Action.Execute (Universal Actions' message response); any other invoke gets a
+    # bare 200, as the bot answers invokes it does not handle.
+    if context.turn_state.get(BotAdapter._INVOKE_RESPONSE_KEY) is not None:
+        return  # answered before it failed (saving state, say): that answer stands
+    body = message_invoke_body(notice) if context.activity.name == "adaptiveCard/action" else None
+    await context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+    )
 
 
 def _triage_or_rules(context: TurnContext) -> Triage | None:
@@ -231,19 +316,50 @@ def _safe_exc_info(error: Exception) -> Any:
     return (type(error), error, error.__traceback__)
 
 
+def tenant_policy(settings: Settings) -> TenantPolicy:
+    """The tenants served, from settings; serving every tenant is said at start-up."""
+    served = settings.served_tenants
+    if served is None:
+        # Settings allow this only on a loopback address (see Settings._safe).
+        logger.warning(
+            "every tenant is served: set REVIEW_BOT_ALLOWED_TENANTS (or MicrosoftAppTenantId)"
+            " before the bot is reachable from Teams"
+        )
+    else:
+        logger.info("tenants served: %d (%s)", len(served), ", ".join(sorted(served)))
+    return TenantPolicy(served)
+
+
 def graph_groups(
     settings: Settings, partnerships: Partnerships, clock: Clock
 ) -> GraphGroups | None:
     """Graph membership checks, when a partnership names a leads group and credentials exist."""
     if not any(p.leads_group_id for p in partnerships.partnerships.values()):
         return None
-    if not (settings.app_id and settings.app_password and settings.app_tenant_id):
+    if settings.app_id and settings.app_password and settings.app_tenant_id:
+        token = msal_token_provider(
+            app_id=settings.app_id, secret=settings.app_password, tenant_id=settings.app_tenant_id
+        )
+    elif settings.managed_identity_client_id:
+        # No secret: the identity's own token (granted User.Read.All and GroupMember.Read.All).
+        token = managed_identity_token_provider(
+            ManagedIdentityTokens(settings.managed_identity_client_id)
+        )
+    else:
         # Without credentials every group check fails closed (LeadDirectory raises).
         return None
-    token = msal_token_provider(
-        app_id=settings.app_id, secret=settings.app_password, tenant_id=settings.app_tenant_id
-    )
     return GraphGroups(token=token, clock=clock, base_url=settings.graph_url)
+
+
+def start_telemetry(settings: Settings) -> Telemetry | None:
+    """Application Insights export when its connection string is set; otherwise nothing."""
+    if not settings.appinsights_connection_string:
+        return None
+    return Telemetry(
+        settings.appinsights_connection_string,
+        instance=replica_id(),
+        log_level=settings.log_level,
+    )
 
 
 def calendars_for(settings: Settings) -> PartnershipCalendars:
@@ -303,6 +419,18 @@ def build_filing(
         ),
         calendars=calendars,
         clock=clock,
+    )
+
+
+def build_retention(
+    partnerships: Partnerships, repositories: Repositories, store: Store
+) -> Retention:
+    """The retention use case over a store (the daily job's and the CLI's)."""
+    return Retention(
+        partnerships=partnerships,
+        cases=repositories.cases,
+        drafts=repositories.drafts,
+        records=RetentionRecords(store),
     )
 
 
@@ -454,7 +582,15 @@ def create_app(
 ) -> web.Application:
     """Build the aiohttp application; the store opens on startup and closes on cleanup."""
     partnerships = load_partnerships(settings.partnerships)
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    telemetry = start_telemetry(settings)
+    # The telemetry span is outermost, so it sees the status our error middleware gives.
+    middlewares = [error_middleware]
+    if telemetry is not None:
+        middlewares.insert(0, telemetry.middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
+    if telemetry is not None:
+        app[TELEMETRY] = telemetry
+        app.on_cleanup.append(lambda _: telemetry.close())
     app[SETTINGS] = settings
     app[PARTNERSHIPS] = partnerships
     authentication = connector or build_authentication(settings, credentials=credentials)
@@ -479,7 +615,7 @@ def create_app(
         # to share deliveries with: the in-memory record is enough, and a turn writes nothing.
         single_process = getattr(active_store, "single_process", False)
         adapter.use(DeduplicationMiddleware(None if single_process else repos.seen, active_clock))
-        conversations = ConversationRegistry(active_store)
+        conversations = ConversationRegistry(active_store, clock=active_clock)
         adapter.on_turn_error = turn_error_handler(partnerships, calendars, active_clock)
         notifier = Notifier(
             adapter=adapter, conversations=conversations, bot_app_id=settings.app_id
@@ -531,6 +667,16 @@ def create_app(
                 clock=active_clock,
             ),
         )
+        monthly = MonthlyReports(
+            partnerships=partnerships,
+            calendars=calendars,
+            cases=repos.cases,
+            log=repos.deliveries,
+            charts=ChartStore(active_store),
+            notifier=notifier,
+            clock=active_clock,
+            chart_base_url=chart_base_url(settings),
+        )
         runner = ReminderRunner(
             partnerships=partnerships,
             calendars=calendars,
@@ -544,6 +690,17 @@ def create_app(
             refresh_ids=case_cards.refresh_ids,
             leases=Leases(active_store, holder=replica),
             filing=filing,
+            jobs=(monthly,),
+        )
+        retention = RetentionJob(
+            retention=build_retention(partnerships, repos, active_store),
+            records=RetentionRecords(active_store),
+            leases=Leases(active_store, holder=replica),
+            clock=active_clock,
+            cases=repos.cases,
+            partnerships=partnerships,
+            cards=case_cards,
+            notifier=notifier,
         )
         app[SERVICES] = Services(
             settings=settings,
@@ -558,6 +715,7 @@ def create_app(
             bot=bot,
             filing=filing,
             follow_ups=follow_ups,
+            retention=retention,
         )
         scheduler = (
             start_scheduler(runner, interval_s=settings.reminder_interval_s)
@@ -565,6 +723,7 @@ def create_app(
             else None
         )
         if scheduler is not None:
+            schedule_retention(scheduler, retention.scheduled)
             app[SCHEDULER] = scheduler
         # Filings a crash interrupted are finished (and their referrers told) at start-up, off
         # the start-up path: sending may wait on the connector.
@@ -584,6 +743,7 @@ def create_app(
         with contextlib.suppress(asyncio.CancelledError):
             await indexing
         await runner.drain()
+        await retention.drain()
         if isinstance(authentication, CachedConnectors):
             await authentication.close()
         if owned:
@@ -609,6 +769,7 @@ def create_app(
         _add_test_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    add_chart_route(app, lambda request: _services(request.app).store, partnerships)
 
     async def probe(request: web.Request) -> web.Response:
         # Clients (the Agents Playground among them) probe the endpoint with HEAD.
@@ -620,6 +781,7 @@ def create_app(
         messages_handler(
             lambda request: _services(request.app).adapter,
             lambda request: _services(request.app).bot,
+            tenant_policy(settings),
         ),
     )
     return app

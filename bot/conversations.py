@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import date
 from typing import Any, Literal
 
 from botbuilder.core import serializer_helper
@@ -15,6 +16,7 @@ from botbuilder.schema import (
 )
 from pydantic import BaseModel, ConfigDict
 
+from safeguarding.clocks import Clock, london_time
 from storage.base import Collection, ConflictError, Document, Store, safe_key
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,9 @@ class ConversationRecord(BaseModel):
     team_id: str | None = None
     teams_channel_id: str | None = None
     greeted: bool = False
+    # The London day the bot last heard in this conversation, kept to the day (a write a day
+    # at most): retention forgets people not seen for a while (usecases/retention.py).
+    seen_on: date | None = None
 
     def reference(self, conversation_id: str | None = None) -> ConversationReference:
         """A botbuilder reference to this conversation (or another one on the same service)."""
@@ -115,16 +120,22 @@ def key_for(record: ConversationRecord) -> str:
 class ConversationRegistry:
     """Keeps one record per conversation, writing only when something in it changed."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, clock: Clock | None = None) -> None:
         self._store = store
+        # Without a clock (tools, older tests) records carry no last-seen day.
+        self._clock = clock
         # Avoids a store write per turn: the last record seen per key in this process.
         self._seen: dict[str, ConversationRecord] = {}
+
+    def _today(self) -> date | None:
+        return london_time(self._clock.now()).date() if self._clock is not None else None
 
     async def remember(self, activity: Activity) -> ConversationRecord | None:
         """Record the conversation an activity came from; return the stored record."""
         record = record_for(activity)
         if record is None:
             return None
+        record = record.model_copy(update={"seen_on": self._today()})
         key = key_for(record)
         known = self._seen.get(key)
         if known is not None and known.model_copy(update={"greeted": False}) == record:
@@ -207,7 +218,13 @@ class ConversationRegistry:
                 Collection.CONVERSATIONS,
                 key,
                 # No `team_id` or `user_aad_object_id` field: these are not conversations.
-                {"kind": "roster_member", "roster_team": team_id, "teams_id": teams_id},
+                # `seen_on`: the day it was found, so retention lets the cache go in time.
+                {
+                    "kind": "roster_member",
+                    "roster_team": team_id,
+                    "teams_id": teams_id,
+                    **({"seen_on": today.isoformat()} if (today := self._today()) else {}),
+                },
                 if_match=doc.etag if doc else None,
                 if_none_match=doc is None,
             )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from bot.identity import GRAPH_RESOURCE, IdentityTokenError, ManagedIdentityTokens
 from safeguarding.clocks import Clock
 from usecases.errors import LeadCheckUnavailableError
 
@@ -22,7 +23,7 @@ TokenProvider = Callable[[], Awaitable[str]]
 
 
 class GraphGroups:
-    """Checks Entra ID group membership through Microsoft Graph (client credentials)."""
+    """Checks Entra ID group membership through Microsoft Graph (an app-only token)."""
 
     def __init__(
         self,
@@ -90,5 +91,18 @@ def msal_token_provider(*, app_id: str, secret: str, tenant_id: str) -> TokenPro
         if not access:
             raise LeadCheckUnavailableError("no Graph token")
         return str(access)
+
+    return token
+
+
+def managed_identity_token_provider(tokens: ManagedIdentityTokens) -> TokenProvider:
+    """A Graph token for the bot's managed identity; fails closed when none is had."""
+
+    async def token() -> str:
+        try:
+            return await tokens.token_async(GRAPH_RESOURCE)
+        except IdentityTokenError as exc:
+            logger.warning("no Graph token for the managed identity: %s", exc.reason)
+            raise LeadCheckUnavailableError("no Graph token") from None
 
     return token

@@ -8,8 +8,7 @@ from typing import Any
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogContext, DialogSet
-from botbuilder.schema import Activity, ChannelAccount
-from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+from botbuilder.schema import Activity
 
 from bot.conversations import ConversationRecord, ConversationRegistry
 from bot.followups import FollowUps
@@ -18,6 +17,7 @@ from cards.common import adaptive_card, submit_action, text_block
 from cards.welcome import welcome_card
 from dialogs import submits, turns
 from dialogs.referral import REFERRAL_DIALOG, ReferralDialog
+from safeguarding.cases import is_reference
 from safeguarding.partnerships import Partnerships
 from safeguarding.triage import Triage, TriageLabel, asks_which_referral
 from usecases.answers import Answers
@@ -43,6 +43,11 @@ def _offer_referral() -> dict[str, Any]:
         [text_block(wording.OFFER_REFERRAL)],
         [submit_action(wording.START_REFERRAL, "start_referral")],
     )
+
+
+def message_invoke_body(text: str) -> dict[str, Any]:
+    """An Action.Execute answer that shows a sentence in place of the card (Universal Actions)."""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
 
 
 class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
@@ -201,23 +206,16 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         logger.info("added to a team that is no partnership's review channel")
         return wording.CHANNEL_UNASSIGNED
 
-    async def on_teams_members_added(
-        self,
-        teams_members_added: list[TeamsChannelAccount],
-        team_info: TeamInfo,
-        turn_context: TurnContext,
-    ) -> None:
-        """Greet once when the bot itself joins a chat or team."""
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot_id for member in teams_members_added):
-            await self._greet(turn_context)
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Greet once when the bot itself joins a chat or team; other updates are ignored.
 
-    async def on_members_added_activity(
-        self, members_added: list[ChannelAccount], turn_context: TurnContext
-    ) -> None:
-        """Greet once when the bot joins a conversation outside Teams' team events."""
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot_id for member in members_added):
+        In place of the SDK's Teams dispatch, which reads `channelData` through models that
+        fail on a missing or odd one and looks members up with Teams; the bot needs neither.
+        """
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        added = activity.members_added or []
+        if bot_id and any(getattr(member, "id", None) == bot_id for member in added):
             await self._greet(turn_context)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
@@ -225,32 +223,32 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
         await self._greet(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """Handle Action.Execute ourselves: the SDK's model cannot carry every response."""
+        """Handle Action.Execute ourselves; any other invoke gets a bare 200.
+
+        The SDK's own dispatch answers an invoke it has no handler for with HTTP 501, and parses
+        the value of the Teams invokes it knows (task modules, message extensions, sign-in…)
+        with models that raise on junk. The bot uses none of them, so none reaches that code.
+        """
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
-            response: InvokeResponse = await super().on_invoke_activity(turn_context)
-            return response
+            logger.info("ignored invoke %s", quoted(activity.name) if activity.name else "(none)")
+            return InvokeResponse(status=200)
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action")
         action = action if isinstance(action, dict) else {}
         verb = action.get("verb")
         raw_data = action.get("data")
         data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+        reference = data.get("reference")
         logger.info("card action: verb=%s", quoted(verb) if verb else "(none)")
         if (
             self._decisions is None
             or not isinstance(verb, str)
-            or not isinstance(data.get("reference"), str)
+            or not isinstance(reference, str)
+            or not is_reference(reference)
         ):
             # Universal Actions' message response: the client shows the text in place.
-            return InvokeResponse(
-                status=200,
-                body={
-                    "statusCode": 200,
-                    "type": "application/vnd.microsoft.activity.message",
-                    "value": wording.CARD_NOT_RECOGNISED,
-                },
-            )
+            return InvokeResponse(status=200, body=message_invoke_body(wording.CARD_NOT_RECOGNISED))
         # Teams says "automatic" for a refresh it ran itself, "manual" for a press.
         manual = value.get("trigger") != "automatic"
         card = await self._decisions.handle(
@@ -267,4 +265,4 @@ class ReviewBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> Any:
         """Ignore activity types the bot has no use for."""
-        logger.debug("ignored activity type %s", turn_context.activity.type)
+        logger.debug("ignored activity type %s", quoted(turn_context.activity.type))

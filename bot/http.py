@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,10 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 from msrest.serialization import Model
+
+from bot.shape import BadBodyError, parse_body
+from bot.tenants import TenantPolicy
+from usecases.logs import log_ids, quoted
 
 logger = logging.getLogger(__name__)
 
@@ -39,23 +42,26 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Give every request an id; map errors to statuses; never leak a traceback or the body."""
     request_id = uuid.uuid4().hex[:16]
     request[REQUEST_ID] = request_id
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        if exc.status >= 400:
-            logger.warning(
-                "request %s %s %s -> %s %s",
-                request_id,
-                request.method,
-                request.path,
-                exc.status,
-                exc.reason,
-            )
-            return _problem(exc.status, exc.text or exc.reason, request_id)
-        raise
-    except Exception:
-        logger.exception("request %s %s %s failed", request_id, request.method, request.path)
-        return _problem(500, "internal error", request_id)
+    # The path is the client's: quoted, so a "%0A" in it cannot start a line of the log.
+    path = quoted(request.path, limit=100)
+    with log_ids(request_id=request_id):
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status >= 400:
+                logger.warning(
+                    "request %s %s %s -> %s %s",
+                    request_id,
+                    request.method,
+                    path,
+                    exc.status,
+                    exc.reason,
+                )
+                return _problem(exc.status, exc.text or exc.reason, request_id)
+            raise
+        except Exception:
+            logger.exception("request %s %s %s failed", request_id, request.method, path)
+            return _problem(500, "internal error", request_id)
     response.headers.setdefault("X-Request-Id", request_id)
     return response
 
@@ -75,37 +81,19 @@ def invoke_body(body: Any) -> Any:
     return body
 
 
-def _check_shape(body: dict[str, Any]) -> None:
-    # msrest coerces wrong types silently (a numeric type becomes "5"); check the essentials first.
-    if not isinstance(body.get("type"), str) or not body["type"]:
-        raise BadActivityError(text="activity has no type")
-    service_url = body.get("serviceUrl")
-    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
-        raise BadActivityError(text="activity has no valid serviceUrl")
-    conversation = body.get("conversation")
-    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
-        raise BadActivityError(text="activity has no conversation")
-    for name in ("from", "recipient"):
-        if name in body and not isinstance(body[name], dict):
-            raise BadActivityError(text=f"activity field {name} is not an object")
-
-
-async def _parse_activity(request: web.Request) -> Activity:
+async def _parse_activity(request: web.Request) -> tuple[dict[str, Any], Activity]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="Content-Type must be application/json")
     raw = await request.read()  # aiohttp enforces client_max_size here (413)
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadActivityError(text="body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadActivityError(text="body is not an activity")
-    _check_shape(body)
+        body = parse_body(raw)
+    except BadBodyError as exc:
+        raise BadActivityError(text=exc.reason) from None
     try:
         activity: Activity = Activity().deserialize(body)
-    except (DeserializationError, TypeError, ValueError, AttributeError):
+    except (DeserializationError, TypeError, ValueError, AttributeError, RecursionError):
         raise BadActivityError(text="body is not an activity") from None
-    return activity
+    return body, activity
 
 
 async def _authenticate(adapter: CloudAdapter, activity: Activity, auth_header: str) -> Any:
@@ -122,28 +110,45 @@ async def _authenticate(adapter: CloudAdapter, activity: Activity, auth_header: 
 
 
 def messages_handler(
-    adapter_of: Callable[[web.Request], CloudAdapter], bot_of: Callable[[web.Request], Bot]
+    adapter_of: Callable[[web.Request], CloudAdapter],
+    bot_of: Callable[[web.Request], Bot],
+    tenants: TenantPolicy | None = None,
 ) -> Handler:
-    """The POST /api/messages handler for an app whose adapter and bot are looked up per request."""
+    """The POST /api/messages handler for an app whose adapter and bot are looked up per request.
+
+    With `tenants`, an activity from a tenant not served is answered 403 once it is
+    authenticated, before the adapter runs: nothing is stored, nothing is said.
+    """
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        activity = await _parse_activity(request)
+        body, activity = await _parse_activity(request)
         adapter = adapter_of(request)
         auth = await _authenticate(adapter, activity, request.headers.get("Authorization", ""))
-        logger.info(
-            "request %s activity %s type %s",
-            request[REQUEST_ID],
-            activity.id or "-",
-            activity.type,
-        )
-        response: InvokeResponse | None = await adapter.process_activity(
-            auth, activity, bot_of(request).on_turn
-        )
+        request_id = request[REQUEST_ID]
+        refused = tenants.refused(body) if tenants is not None else None
+        if refused is not None:
+            # The one line for a refused tenant (not the generic error line as well).
+            logger.warning(
+                "request %s refused: tenant %s is not served",
+                request_id,
+                quoted(refused, limit=64) if refused else "(none given)",
+            )
+            return _problem(403, "this bot does not serve your organisation", request_id)
+        with log_ids(activity_id=activity.id or ""):
+            logger.info(
+                "request %s activity %s type %s",
+                request_id,
+                quoted(activity.id or "-"),
+                quoted(activity.type),
+            )
+            response: InvokeResponse | None = await adapter.process_activity(
+                auth, activity, bot_of(request).on_turn
+            )
         if response is None:
             return web.Response(status=201)
-        body = invoke_body(response.body)
-        if body is None:
+        answer = invoke_body(response.body)
+        if answer is None:
             return web.Response(status=response.status or 200)
-        return web.json_response(body, status=response.status or 200)
+        return web.json_response(answer, status=response.status or 200)
 
     return messages

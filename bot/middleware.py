@@ -6,12 +6,14 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-from botbuilder.core import Middleware, TurnContext
+from botbuilder.core import InvokeResponse, Middleware, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.turns import attach_screen, turn_triage
 from safeguarding.clocks import Clock
 from storage.base import StoreError
 from storage.seen import Seen, SeenActivities, activity_key
+from usecases.logs import quoted
 from usecases.safety import Screen
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,8 @@ class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
             activity.id,
         )
         if key in self._local:
-            logger.info("duplicate activity %s dropped", activity.id)
+            logger.info("duplicate activity %s dropped", quoted(activity.id))
+            await _answer_dropped(context)
             return
         if self._seen is None:
             self._remember(key)
@@ -56,11 +59,16 @@ class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
             held = await self._seen.begin(key, now=self._clock.now())
         except StoreError as exc:
             # Better a rare second run than a message lost: the turn's own writes are e-tagged.
-            logger.warning("activity %s not recorded as seen (%s); run anyway", activity.id, exc)
+            logger.warning(
+                "activity %s not recorded as seen (%s); run anyway", quoted(activity.id), exc
+            )
             held = None
         else:
             if held is None:
-                logger.info("duplicate activity %s dropped (handled elsewhere)", activity.id)
+                logger.info(
+                    "duplicate activity %s dropped (handled elsewhere)", quoted(activity.id)
+                )
+                await _answer_dropped(context)
                 return
         self._remember(key)
         try:
@@ -82,6 +90,15 @@ class DeduplicationMiddleware(Middleware):  # type: ignore[misc]
             # The turn itself is over and answered; its record stays in flight until it
             # expires, after which a redelivery would run again (rare, and e-tags guard it).
             logger.warning("activity %s not marked done: %s", held.key, exc)
+
+
+async def _answer_dropped(context: TurnContext) -> None:
+    # A dropped invoke still needs an answer, or the adapter gives Teams HTTP 501: a bare 200,
+    # as for an invoke the bot does not handle. The first delivery's answer stands.
+    if context.activity.type == ActivityTypes.invoke:
+        await context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
+        )
 
 
 class SafetyTriageMiddleware(Middleware):  # type: ignore[misc]

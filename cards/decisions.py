@@ -248,6 +248,7 @@ def _inputs(
             return [
                 _choice("milestone", wording.DECISION_MILESTONE, milestones),
                 _date("to", wording.DECISION_NEW_DATE),
+                _choice("reason_kind", wording.DECISION_SLIP_KIND, wording.SLIP_KINDS),
                 _text("reason", wording.DECISION_REASON, multiline=True),
             ]
         case _:

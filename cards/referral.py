@@ -24,7 +24,7 @@ from cards.common import Card, adaptive_card, submit_action, text_block
 from cards.decisions import summaries_progress
 from cards.text import escape_markdown
 from safeguarding.calendar import WEEKDAY_NAMES, day_month_year
-from safeguarding.cases import REFERENCE, Case, age_label
+from safeguarding.cases import REFERENCE, Case, CaseStatus, age_label
 from safeguarding.clocks import london_time
 from safeguarding.decisions import agency_summaries, lead_authority_told
 from safeguarding.frontdoor import FrontDoorContact
@@ -1136,7 +1136,7 @@ def channel_case_card(
         (wording.FACT_RECEIVED, long_date(_london_day(case.submitted_at))),
     ]
     body: list[Element] = [
-        _heading(wording.CHANNEL_CASE_TITLE.format(reference=_ref(case.reference))),
+        _heading(_case_title(case)),
         text_block(_esc(partnership.name), isSubtle=True, spacing="None"),
     ]
     if case.possible_duplicates:
@@ -1147,8 +1147,16 @@ def channel_case_card(
     body.append(_facts(facts))
     if case.collaborator and lead_authority_told(case) is None:
         body.append(_container([text_block(wording.LEAD_MUST_BE_TOLD)], style="warning"))
-    body.append(text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"))
+    body.append(_privacy_line(case))
     return adaptive_card(body)
+
+
+def _privacy_line(case: Case) -> Element:
+    """How the card shows the children, or that their details were erased."""
+    if case.erasure is not None:
+        day = long_date(_london_day(case.erasure.at))
+        return text_block(wording.CASE_ERASED.format(day=day), isSubtle=True, size="Small")
+    return text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small")
 
 
 def told_card(*, case: Case, lead: Partnership, told: Partnership) -> Card:
@@ -1182,7 +1190,7 @@ def told_card(*, case: Case, lead: Partnership, told: Partnership) -> Card:
             wording.TOLD_CARD_INTRO.format(lead=_esc(lead.name), home=_esc(area.area)),
         ),
         _facts(facts),
-        text_block(wording.CHANNEL_CASE_PRIVACY, isSubtle=True, size="Small"),
+        _privacy_line(case),
     ]
     return adaptive_card(body)
 
@@ -1279,3 +1287,13 @@ def cancel_confirm_card() -> Card:
         submit_action(wording.CANCEL_NO, CANCEL_ACTION, choice="no"),
     ]
     return adaptive_card(body, actions)
+
+
+def _case_title(case: Case) -> str:
+    """The case card's heading: "New referral" only until a lead moves the case on."""
+    title = (
+        wording.CHANNEL_CASE_TITLE
+        if case.status is CaseStatus.REFERRED
+        else wording.CHANNEL_CASE_TITLE_DECIDED
+    )
+    return title.format(reference=_ref(case.reference))

@@ -235,6 +235,17 @@ def _actions(
                     "errorMessage": wording.DECISION_INPUT_REQUIRED,
                 },
                 {
+                    "type": "Input.ChoiceSet",
+                    "id": "reason_kind",
+                    "label": wording.DECISION_SLIP_KIND,
+                    "choices": [
+                        {"title": title, "value": value}
+                        for value, title in wording.SLIP_KINDS.items()
+                    ],
+                    "isRequired": True,
+                    "errorMessage": wording.DECISION_INPUT_REQUIRED,
+                },
+                {
                     "type": "Input.Text",
                     "id": "reason",
                     "label": wording.DECISION_REASON,

@@ -858,9 +858,17 @@ FACT_LEAD_CONTACT = "Contact the lead"
 
 # The review subgroup's channel.
 CHANNEL_CASE_TITLE = "New referral {reference}"
+# The same card once a lead has moved the case on: it is no longer new.
+CHANNEL_CASE_TITLE_DECIDED = "Case {reference}"
 CHANNEL_CASE_PRIVACY = (
     "Children are shown by initials and age only; the full referral is in the case record."
 )
+# In place of the line above, once the case's personal data are erased (retention).
+CASE_ERASED = (
+    "The personal details in this case were erased on {day}. Its dates and decisions are kept."
+)
+# What an erased field shows, wherever one is drawn (safeguarding.referral.ERASED).
+ERASED_VALUE = "(erased)"
 DATE_NOT_KNOWN = "not known"
 DUE_PROJECTED = "{due} (projected)"
 DUE_ALTERNATIVE = "{due} (national rule: {alternative})"
@@ -1535,3 +1543,77 @@ UNSAVED_SECTIONS = {
     "actions": "the safety actions",
 }
 UNSAVED_CHILD = "child {number}"
+
+
+# The timeliness report (`review-bot report timeliness`), its chart and the monthly report card
+# (issue 20). Each measured deadline, named with the rule it is measured against.
+REPORT_MEASURES: dict[MilestoneKey, str] = {
+    MilestoneKey.SIN: "Panel told (5 working days)",
+    MilestoneKey.NOTIFY_PARTNERS: "Partners told (5 working days)",
+    MilestoneKey.RR_IAS_RETURNS: "Agency summaries in (day 10)",
+    MilestoneKey.RAPID_REVIEW: "Rapid review sent (15 working days)",
+    MilestoneKey.CSPR_FINAL_REPORT: "CSPR published (6 months)",
+}
+# Short names of the stages, for counts of open cases.
+REPORT_STAGES: dict[str, str] = {
+    "referred": "Referred",
+    "rapid_review": "Rapid review",
+    "no_serious_incident": "Not notified",
+    "local_review": "Local review (CSPR)",
+    "learning_review": "Learning review",
+    "national_review": "National review",
+    "no_further_review": "No further review",
+    "published": "Published",
+    "closed": "Closed",
+}
+REPORT_CARD_TITLE = "Monthly report: {partnership}"
+REPORT_CARD_MONTH = "{month}. Deadlines that fell due in the month, as they stand on {today}."
+REPORT_REFERRALS = "Referrals received"
+REPORT_REFERRALS_LED_ELSEWHERE = "{count} ({led} led by another council)"
+REPORT_FIGURE = "{on_time} of {counted} on time ({percent})"
+REPORT_NONE_DUE = "None due"
+REPORT_LATE = "Late: {references}."
+REPORT_STILL_OPEN = "Late and still open: {references}."
+REPORT_KEPT_NEW_DATE = "Met an agreed new date: {references}."
+REPORT_NOT_DUE_YET = "Not due yet: {count}."
+REPORT_NOT_RECORDED = "No date recorded: {references}."
+REPORT_MORE = "and {count} more"
+REPORT_SLIPS = "Deadlines moved"
+REPORT_SLIPS_NONE = "None"
+REPORT_SLIP_ITEM = "{milestone}: {count}"
+REPORT_OPEN = "Open cases"
+REPORT_OPEN_NONE = "None"
+REPORT_STAGE_ITEM = "{stage}: {count}"
+REPORT_NOT_COUNTED = "Cases that could not be counted (please check their dates): {references}."
+REPORT_RULE_NOTE = (
+    "Each deadline counts in the month of its first due date. A deadline met by an agreed new"
+    " date still counts as late."
+)
+REPORT_CHART_ALT = (
+    "Bar chart of deadlines met on time and late, for each quarter from {start} to {end}. The"
+    " text above gives the figures for {month}."
+)
+REPORT_SUMMARY = "Monthly report for {month}: {partnership}"
+REPORT_CHART_OPEN = "Open the chart full size"
+CHART_TITLE = "Deadlines met on time and late, by quarter: {partnership}"
+CHART_SUBTITLE = (
+    "Due from {start} to {end}, counted on {today}. Left out: deadlines not yet due, and steps"
+    " with no date recorded."
+)
+CHART_Y_AXIS = "Deadlines due"
+CHART_X_AXIS = "Quarter"
+CHART_ON_TIME = "On time (solid)"
+CHART_LATE = "Late (striped)"
+CHART_NONE_DUE = "none counted"
+# Why a deadline moved (Move a deadline, a reminder's Slip): the kinds the report counts by.
+DECISION_SLIP_KIND = "Why it moved"
+SLIP_KINDS: dict[str, str] = {
+    "parallel_proceedings": "Police inquiry, trial or inquest",
+    "agency_information": "Waiting for an agency",
+    "family": "Time to involve the family",
+    "reviewer": "Reviewer not free",
+    "partners": "Partners' sign-off",
+    "other": "Something else",
+}
+REPORT_SLIP_KIND_NOT_GIVEN = "Kind not given"
+REPORT_SLIPS_WHY = "Why they moved"

@@ -108,6 +108,10 @@ def _what(shown: dict[str, Any], hidden: Sequence[str]) -> str:
         value = shown.get(field)
         if value not in (None, ""):
             parts.append(f"{label} {value}")
+    count = shown.get("count")
+    if isinstance(count, int) and count > 1:
+        # A refusal repeated that day is one entry (CaseRepository.audit_repeat).
+        parts.append(f"{count} times that day, the last at {_when(shown.get('last_at'))[-5:]}")
     if hidden:
         parts.append(f"(+{', '.join(hidden)} not shown)")
     return "  ".join(part for part in parts if part)
@@ -155,6 +159,9 @@ def _as_json(case: Case, timeline: Timeline | None, trail: Sequence[dict[str, An
         "lead_rule": area.lead_rule.value if area.lead_rule else None,
         "screening": [route.value for route in case.screening.routes],
         "channel_activity_id": case.channel_activity_id,
+        "erasure": case.erasure.model_dump(mode="json", exclude={"reason"})
+        if case.erasure
+        else None,
         "timeline": [
             {
                 "milestone": m.key.value,
@@ -167,6 +174,15 @@ def _as_json(case: Case, timeline: Timeline | None, trail: Sequence[dict[str, An
         "audit": audit,
     }
     return json.dumps(document, ensure_ascii=False, indent=2, default=str)
+
+
+def _erasure_lines(case: Case) -> list[str]:
+    """When and by what the case's personal data were erased (`review-bot erase`, retention)."""
+    if case.erasure is None:
+        return []
+    erasure = case.erasure
+    how = f" ({erasure.rule})" if erasure.rule else ""
+    return [f"personal data erased {_when(erasure.at.isoformat())} by {erasure.by}{how}"]
 
 
 def run(
@@ -210,6 +226,7 @@ def run(
         f" LA aware {incident.la_aware or 'not known'}",
         "screening: " + ", ".join(route.value for route in case.screening.routes),
         f"channel post: {case.channel_activity_id or 'not posted'}",
+        *_erasure_lines(case),
         "",
     ]
     stdout.write("\n".join(lines))

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import load_faqs, store_description
+from bot.identity import database_password
 from bot.settings import Settings, SettingsError, load_settings
 from cli.common import Subparsers
 from safeguarding.faq import FaqFileError
 from safeguarding.partnerships import PartnershipsFileError, load_partnerships
 from storage.base import StoreError
+from storage.keys import parse_data_keys
 from storage.postgres_store import PostgresUnavailableError, inspect_schema
 
 COMMAND = "check-config"
@@ -79,11 +81,14 @@ def check_store(*, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"settings: {exc}\n")
         return EXIT_INVALID
     described = store_description(settings)
+    stdout.write(f"data keys: {_keys_state(settings)}\n")
     if settings.database_url is None:
         stdout.write(f"store: {described}; {_directory_state(settings)}\n")
         return 0
     try:
-        schema = asyncio.run(inspect_schema(settings.database_url))
+        schema = asyncio.run(
+            inspect_schema(settings.database_url, password=database_password(settings))
+        )
     except PostgresUnavailableError as exc:
         stderr.write(f"store: {described}; does not answer: {exc.reason}\n")
         return EXIT_INVALID
@@ -109,3 +114,11 @@ def _directory_state(settings: Settings) -> str:
     if not os.access(directory, os.W_OK):
         return "the directory is not writable"
     return "the directory exists and is writable"
+
+
+def _keys_state(settings: Settings) -> str:
+    if settings.data_keys is not None:
+        ids = parse_data_keys(settings.data_keys.get_secret_value()).ids
+        return f"REVIEW_BOT_DATA_KEYS, writing with {ids[0]!r}, reading {', '.join(map(repr, ids))}"
+    made = "" if settings.key_file_path.exists() else " (made at the first start)"
+    return f"the development key file {settings.key_file_path}{made}, loopback only"

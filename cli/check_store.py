@@ -56,8 +56,19 @@ def run(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
             stdout.write(f", {report.leftovers} temp file(s) (a write under way, or a crash's)")
         stdout.write("\n")
         stdout.writelines(f"    {problem}\n" for problem in report.problems)
+    if found.sealed or found.in_clear:
+        under = ", ".join(f"{n} under key {k!r}" for k, n in sorted(found.sealed.items()))
+        clear = ", ".join(sorted(found.in_clear))
+        in_clear = sum(found.in_clear.values())
+        stdout.write(
+            f"  encryption: {under or 'no document encrypted'};"
+            f" {in_clear} document(s) in clear{f' ({clear})' if clear else ''}\n"
+        )
     if (directory / BACKUP_DIR).is_dir():
-        stdout.write(f"  {BACKUP_DIR}/ holds the files converted from the first layout\n")
+        stdout.write(
+            f"  {BACKUP_DIR}/ holds the files converted from the first layout, in clear:"
+            " delete it once the bot runs well on the converted store\n"
+        )
     damaged = found.damaged
     if damaged:
         stdout.write(

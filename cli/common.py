@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Protocol, TextIO, TypeAlias
 
 from bot.clock import SystemClock
+from bot.identity import database_password
+from bot.keys import keyring_for
 from bot.settings import Settings, SettingsError, load_settings
 from safeguarding.clocks import london_time
 from storage.base import Store, StoreError
+from storage.encrypted import EncryptedStore
 from storage.postgres_store import PostgresStore
 from storage.tinydb_store import TinyDBStore
 
@@ -66,12 +69,18 @@ async def read_only_store(where: Settings | Path) -> AsyncIterator[Store]:
     """
     store: Store
     if isinstance(where, Settings) and where.database_url:
-        store = await PostgresStore.open(where.database_url, read_only=True, max_size=2)
+        store = await PostgresStore.open(
+            where.database_url, read_only=True, max_size=2, password=database_password(where)
+        )
     else:
         store = TinyDBStore(
             where.data_dir if isinstance(where, Settings) else where, read_only=True
         )
     try:
+        if isinstance(where, Settings):
+            # Decrypted with the settings' keys (a wrong or missing one: KeyringError, exit 1).
+            keyring = keyring_for(where, create=False)
+            store = await EncryptedStore.open(store, keyring, read_only=True)
         yield store
     finally:
         await store.close()

@@ -30,7 +30,7 @@ from safeguarding.referral import (
     Referrer,
     screen,
 )
-from safeguarding.timeline import CaseDates
+from safeguarding.timeline import CaseDates, Completion, MilestoneEvents, Slip
 from storage.base import Collection, Store
 from storage.cases import CaseRepository
 
@@ -52,6 +52,14 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     parser.add_argument("--cases", type=_positive, required=True, metavar="N")
     parser.add_argument("--seed", type=int, default=2026, help="the same seed, the same cases")
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help=(
+            "walk the cases through every stage: notified, summaries in, rapid review sent, a"
+            " local CSPR decided and published, deadlines moved (for reports and the chart)"
+        ),
+    )
     parser.add_argument(
         "--all-open",
         action="store_true",
@@ -79,6 +87,7 @@ def run(args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr:
                 seed=args.seed,
                 today=london_today(),
                 all_open=args.all_open,
+                stages=args.stages,
             )
         )
     except RealDataError as exc:
@@ -106,13 +115,14 @@ async def _into_store(
     seed: int,
     today: date,
     all_open: bool,
+    stages: bool = False,
 ) -> list[str]:
     from bot.app import open_store  # the app's one choice of backend
 
     store = await open_store(settings)
     try:
         return await write_demo_cases(
-            store, partnerships, count, seed=seed, today=today, all_open=all_open
+            store, partnerships, count, seed=seed, today=today, all_open=all_open, stages=stages
         )
     finally:
         await store.close()
@@ -126,6 +136,7 @@ async def write_demo_cases(
     seed: int,
     today: date,
     all_open: bool = False,
+    stages: bool = False,
 ) -> list[str]:
     """Write `count` demo cases through the store's interface; return their references."""
     for doc in await store.list(Collection.CASES):
@@ -140,6 +151,9 @@ async def write_demo_cases(
     for n in range(count):
         partnership = partnerships[n % len(partnerships)]
         case = _demo_case(rng, partnership, today=today, number=n + 1, all_open=all_open)
+        if stages:
+            # Its own generator: the cases without --stages stay exactly as they were.
+            case = advance_demo_case(case, random.Random(seed * 100_003 + n), today=today)
         reference = await cases.allocate_reference(
             partnership.reference_prefix, case.referral.incident.date.year
         )
@@ -212,3 +226,79 @@ def _demo_case(
         submitted_at=datetime.combine(la_aware, time(10), tzinfo=UTC),
         dates=CaseDates(incident=incident, la_aware=la_aware, sin_made=sin_made),
     )
+
+
+def _on_or_before(day: date, today: date) -> date | None:
+    return day if day <= today else None
+
+
+def advance_demo_case(case: Case, rng: random.Random, *, today: date) -> Case:
+    """The case walked along the path as far as its age allows, some steps late, some moved.
+
+    Dates are drawn around the statutory ones (5 working days, about a week; 15 working days,
+    about three weeks; six months) so that a report on the demo data has deadlines on time,
+    late, moved and not due yet, and cases at every stage.
+    """
+    aware = case.dates.la_aware or case.dates.incident
+    assert aware is not None
+    if rng.random() < 0.1:
+        status = CaseStatus.NO_SERIOUS_INCIDENT if (today - aware).days < 120 else CaseStatus.CLOSED
+        return case.model_copy(
+            update={"status": status, "dates": case.dates.model_copy(update={"sin_made": None})}
+        )
+    sin = _on_or_before(aware + timedelta(days=rng.choice((1, 2, 3, 4, 5, 6, 8))), today)
+    events: dict[str, MilestoneEvents] = {}
+    dates = case.dates.model_copy(update={"sin_made": sin})
+    if sin is None:
+        return case.model_copy(update={"status": CaseStatus.REFERRED, "dates": dates})
+    told = _on_or_before(sin + timedelta(days=rng.choice((0, 0, 1, 3, 7))), today)
+    if told is not None:
+        events["notify_partners"] = MilestoneEvents(completion=Completion(on=told))
+    summaries = _on_or_before(sin + timedelta(days=rng.choice((10, 12, 13, 14, 18))), today)
+    if summaries is not None:
+        events["rr_ias_returns"] = MilestoneEvents(completion=Completion(on=summaries))
+    sent = _on_or_before(sin + timedelta(days=rng.choice((18, 20, 21, 21, 25, 30))), today)
+    if sent is None:
+        if rng.random() < 0.3:
+            moved = Slip(
+                to=sin + timedelta(days=28),
+                reason=DEMO_TEXT,
+                recorded_on=min(today, sin + timedelta(days=12)),
+                kind=rng.choice(("agency_information", "family", "partners")),
+            )
+            events["rapid_review"] = MilestoneEvents(slips=(moved,))
+        return case.model_copy(
+            update={"status": CaseStatus.RAPID_REVIEW, "dates": dates, "milestone_events": events}
+        )
+    dates = dates.model_copy(update={"rapid_review_sent": sent})
+    outcome = rng.random()
+    if outcome < 0.45:
+        old = (today - sent).days > 90
+        status = CaseStatus.CLOSED if old else CaseStatus.NO_FURTHER_REVIEW
+    elif outcome < 0.6:
+        status = CaseStatus.LEARNING_REVIEW
+    elif outcome < 0.7:
+        national = _on_or_before(sent + timedelta(days=14), today)
+        status = CaseStatus.NATIONAL_REVIEW if national else CaseStatus.RAPID_REVIEW
+        dates = dates.model_copy(update={"national_review": national})
+    else:
+        decided = _on_or_before(sent + timedelta(days=14), today)
+        status = CaseStatus.LOCAL_REVIEW if decided else CaseStatus.RAPID_REVIEW
+        if decided is not None:
+            dates = dates.model_copy(update={"decision_to_review": decided})
+            published = _on_or_before(
+                decided + timedelta(days=rng.choice((150, 170, 200, 230))), today
+            )
+            if published is not None:
+                dates = dates.model_copy(update={"published": published})
+                status = CaseStatus.PUBLISHED
+            late_or_open = published is None or published > decided + timedelta(days=183)
+            if late_or_open and rng.random() < 0.5:
+                moved = Slip(
+                    to=decided + timedelta(days=240),
+                    reason=DEMO_TEXT,
+                    recorded_on=min(today, decided + timedelta(days=120)),
+                    kind=rng.choice(("parallel_proceedings", "reviewer", "family")),
+                )
+                events["cspr_final_report"] = MilestoneEvents(slips=(moved,))
+    return case.model_copy(update={"status": status, "dates": dates, "milestone_events": events})

@@ -17,6 +17,9 @@ from cli import (
     package,
     redirects,
     reminders,
+    report,
+    retention,
+    rotate_key,
     serve,
     timeline,
     triage,
@@ -35,7 +38,10 @@ COMMANDS = (
     case,
     triage,
     migrate,
+    rotate_key,
     demo_data,
+    retention,
+    report,
 )
 
 

@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from bot.settings import Settings
-from cli.common import EXIT_OK, Subparsers, with_settings
+from bot.settings import SettingsError, load_package_settings
+from cli.common import EXIT_OK, EXIT_USAGE, Subparsers
 from teamsapp.build import build_package, write_package
 from teamsapp.manifest import (
     LOCAL_DEV_BOT_ID,
@@ -44,6 +44,11 @@ def add_parser(subparsers: Subparsers) -> None:
         help="the bot's Microsoft app id (default: MicrosoftAppId, else a fixed local-dev id)",
     )
     parser.add_argument(
+        "--teams-app-id",
+        metavar="GUID",
+        help="the Teams app id, when it is not the bot's (the Toolkit's TEAMS_APP_ID)",
+    )
+    parser.add_argument(
         "--domain",
         metavar="HOST",
         help="the bot's public host name for validDomains (default: REVIEW_BOT_PUBLIC_HOST)",
@@ -60,12 +65,16 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--website-url", metavar="URL", help="publisher's support page")
     parser.add_argument("--privacy-url", metavar="URL", help="privacy notice")
     parser.add_argument("--terms-url", metavar="URL", help="terms of use")
-    parser.set_defaults(handler=with_settings(_with_settings_ids))
+    parser.set_defaults(handler=_with_settings_ids)
 
 
-def _with_settings_ids(
-    args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO
-) -> int:
+def _with_settings_ids(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    # Only the app id and host: building a package needs no secret, tenant or store.
+    try:
+        settings = load_package_settings()
+    except SettingsError as exc:
+        stderr.write(f"review-bot: {exc}\n")
+        return EXIT_USAGE
     return run(
         args, app_id=settings.app_id, public_host=settings.public_host, stdout=stdout, stderr=stderr
     )
@@ -81,7 +90,7 @@ def run(
 ) -> int:
     """Build and write the package; exit 1 with one line per problem, and no zip, if invalid."""
     bot_id = (args.app_id or "").strip() or app_id.strip() or LOCAL_DEV_BOT_ID
-    teams_app_id = teams_app_id_for(bot_id)
+    teams_app_id = (args.teams_app_id or "").strip() or teams_app_id_for(bot_id)
     domain = (args.domain if args.domain is not None else public_host or "").strip() or None
     version = (args.version or "").strip() or project_version()
     defaults = Developer()

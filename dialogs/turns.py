@@ -7,6 +7,7 @@ inputs here and sends what the use cases return through `send`.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,14 +33,47 @@ _SCREEN = "review_bot.screen"
 _LATER = "review_bot.later"
 
 
+# As the SDK's mention removal finds the name: the text between the tags of a mention's text.
+_AT_TAG = re.compile(r"<at(.*)>(.*?)</at>", re.IGNORECASE)
+
+
+def _mentioned_names(activity: Activity) -> list[str]:
+    """The names of the bot's mentions in an activity, as the SDK would remove them."""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    names: list[str] = []
+    for entity in activity.entities or ():
+        kind = getattr(entity, "type", None)
+        if not isinstance(kind, str) or kind.lower() != "mention":
+            continue
+        props = getattr(entity, "additional_properties", None)
+        props = props if isinstance(props, dict) else {}
+        mentioned = props.get("mentioned")
+        mentioned = mentioned if isinstance(mentioned, dict) else {}
+        # A mention of someone else stays; one that names nobody, or a turn whose recipient is
+        # unknown, is taken as the bot's: the user's own words are what the turn must read.
+        if bot_id is not None and mentioned.get("id") not in (None, bot_id):
+            continue
+        shown = props.get("text") or mentioned.get("name")
+        match = _AT_TAG.match(shown) if isinstance(shown, str) else None
+        if match and match[2]:
+            names.append(match[2])
+    return names
+
+
 def typed_text(context: TurnContext) -> str | None:
-    """The user's typed text with a bot mention removed; None for card submits."""
+    """The user's typed text with a bot mention removed; None for card submits.
+
+    The SDK's `remove_recipient_mention` raises on a missing recipient or a mention without
+    `mentioned`, and reads the name as a pattern; this removes the same text, literally, and
+    never raises, so the safety triage always has the words to read.
+    """
     activity = context.activity
-    if activity.text is None:
+    text = activity.text
+    if not isinstance(text, str):
         return None
-    text = TurnContext.remove_recipient_mention(activity)
-    if text is None:
-        return None
+    for name in _mentioned_names(activity):
+        text = text.replace(name, "")
+    text = text.replace("<at></at>", "")
     cleaned = " ".join(text.replace("&nbsp;", " ").split())
     return cleaned or None
 

@@ -102,6 +102,26 @@ class RecordedDecision(BaseModel):
     version: int
 
 
+class Erasure(BaseModel):
+    """That a case's personal data were erased: when, by which rule or by whom, and why.
+
+    Never what was erased (UK GDPR Art 5(1)(e), storage limitation: the rest of the case is
+    the partnership's statutory record; safeguarding/retention.py says what stays).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: datetime
+    # "retention" for the partnership's schedule, else who erased it (`review-bot erase --by`).
+    by: str = Field(min_length=1, max_length=200)
+    # The schedule's rule, e.g. "closed_case_years=6"; None for an erasure by hand.
+    rule: str | None = None
+    reason: str = Field(min_length=1, max_length=500)
+    # Whether the cards already posted (the case card, the home partnership's card) were
+    # replaced by their erased versions; the bot's daily job does it, and sets this.
+    cards_updated: bool = False
+
+
 class Case(BaseModel):
     """A filed referral and its progress."""
 
@@ -128,6 +148,8 @@ class Case(BaseModel):
     # Added with lead decisions; the defaults let cases stored before them load unchanged.
     milestone_events: dict[str, MilestoneEvents] = Field(default_factory=dict)
     decisions: list[RecordedDecision] = Field(default_factory=list)
+    # Set once the case's personal data are erased (safeguarding/retention.py).
+    erasure: Erasure | None = None
 
     @model_validator(mode="after")
     def _national_review_dated(self) -> Case:
@@ -162,6 +184,11 @@ class Case(BaseModel):
         return int(match["year"])
 
 
+def is_reference(value: str) -> bool:
+    """Whether a string is a case reference as the bot writes them ("COV-2026-001"), exactly."""
+    return value.isascii() and REFERENCE.fullmatch(value) is not None
+
+
 def format_reference(prefix: str, year: int, number: int) -> str:
     """A case reference like COV-2026-001 (per partnership, per year)."""
     return f"{prefix}-{year:04d}-{number:03d}"
@@ -189,8 +216,25 @@ def initial_dates(referral: Referral) -> CaseDates:
     return CaseDates(incident=referral.incident.date, la_aware=referral.incident.la_aware)
 
 
+# How an erased child's age band reads where its initials and age were (age_label).
+AGE_BAND_LABELS = {
+    "unborn": "unborn",
+    "under_1": "under 1 year",
+    "1_to_5": "1 to 5 years",
+    "6_to_10": "6 to 10 years",
+    "11_to_15": "11 to 15 years",
+    "16_to_17": "16 or 17 years",
+    "18_plus": "18 years or over",
+}
+
+
 def age_label(child: Child, on: date) -> str:
-    """Initials and age for places where a name must not appear: 'JD, 3 years', 'unborn'."""
+    """Initials and age for places where a name must not appear: 'JD, 3 years', 'unborn'.
+
+    A child whose details were erased has neither: only the age band kept in their place.
+    """
+    if child.age_band is not None:
+        return AGE_BAND_LABELS[child.age_band]
     if child.unborn:
         return f"{child.initials}, unborn"
     age = child.age_at(on)

@@ -37,6 +37,7 @@ from safeguarding.timeline import (
     MilestoneEvents,
     MilestoneKey,
     Slip,
+    SlipKind,
     validate_case_dates,
 )
 
@@ -545,6 +546,14 @@ class SlipMilestone(_Data):
     milestone: MilestoneKey
     to: date
     reason: Text
+    # Why, as a kind the report counts by; None on slips recorded before it was asked.
+    reason_kind: SlipKind | None = None
+
+    @field_validator("reason_kind", mode="before")
+    @classmethod
+    def _unchosen(cls, value: Any) -> Any:
+        # A choice left empty arrives as an empty string.
+        return None if value == "" else value
 
 
 # A model per payload, not per kind: kinds that carry the same data share a model.
@@ -1409,7 +1418,10 @@ def _slip(case: Case, decision: SlipMilestone, today: date) -> _Change:
         cspr_decided
     ):
         raise DecisionNotAllowedError(DecisionProblem.DEADLINE_NEEDS_CSPR, milestone=key)
-    return _Change(slip=(key, Slip(to=decision.to, reason=decision.reason, recorded_on=today)))
+    slip = Slip(
+        to=decision.to, reason=decision.reason, recorded_on=today, kind=decision.reason_kind
+    )
+    return _Change(slip=(key, slip))
 
 
 def _request_summaries(case: Case, decision: SummariesDecision) -> _Change:

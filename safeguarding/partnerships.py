@@ -271,6 +271,55 @@ def _clock_time(value: str) -> time:
         raise ValueError(f"'{value}' is not a valid time of day") from exc
 
 
+_CASE_REFERENCE = r"^[A-Z]{2,5}-\d{4}-\d{3,}$"
+
+
+class RetentionSchedule(_Model):
+    """How long this partnership's records in the bot are kept (safeguarding/retention.py).
+
+    UK GDPR Art 5(1)(e) (storage limitation): personal data are kept in a form that identifies
+    people no longer than the purpose needs; the ICO's guidance on it asks for a schedule with
+    standard periods, reviewed, after which data are erased or anonymised. DPA 2018 Sch 1 Part
+    4 para 39 asks the controller's appropriate policy document for special category data to
+    say how long it is likely to be kept. No statute or statutory guidance sets a period for a
+    partnership's rapid review or CSPR records: Working Together 2023 ch.5 sets the reviews'
+    timescales and that a published report stays available for at least a year, the Child
+    Safeguarding Practice Review Panel's practice guidance sets none, and local authorities
+    answer that there is none (Devon County Council, to an information request). The
+    nearest local-government practice is children's social care's: child protection records
+    kept 35 years after the case closes (found lawful in R (C) v Northumberland CC [2015]
+    EWHC 2134 (Admin)); business records commonly 6 years, the Limitation Act 1980's
+    general period. The bot is not the partnership's review file, and erasure here keeps
+    the case's reference, dates and decisions (its statutory record), so the default is the
+    6 years: a partnership that keeps the bot as its record of the review sets its own period.
+    """
+
+    # Years after a case finished (its last decision as published or closed) before its
+    # personal data are erased. At least one: a published report stays available a year.
+    closed_case_years: int = Field(default=6, ge=1, le=100)
+    # Days after its last change before a delivery record of a finished case is deleted (it
+    # holds no personal data: reference, milestone, state, the post's id).
+    delivery_days: int = Field(default=90, ge=1, le=3650)
+    # Cases never erased while listed (an inquest, an inquiry, a claim, a complaint).
+    hold: tuple[Annotated[str, Field(pattern=_CASE_REFERENCE)], ...] = ()
+    # False: the daily job leaves this partnership's cases alone; `review-bot retention
+    # --apply` erases them, once someone has read the preview.
+    automatic: bool = True
+
+
+class ConversationRetention(_Model):
+    """How long the bot keeps what it knows of a person who stopped using it (any partnership).
+
+    UK GDPR Art 5(1)(e): a conversation record (Teams ids, for proactive messages), its dialog
+    state, the user's filed-referral marker and the team roster cache are needed while the
+    person uses the bot, or a case they referred is open. No guidance sets a period; 12 months
+    without a message covers a year's review cycle, and the bot can reach anyone again as soon
+    as they message it.
+    """
+
+    conversation_months: int = Field(default=12, ge=1, le=120)
+
+
 class BusinessUnit(_Model):
     """How practitioners reach the partnership team about the review process (not about a child)."""
 
@@ -314,6 +363,7 @@ class Partnership(_Model):
     other_services: OtherServices = OtherServices()
     # A TOML file of [[faq]] entries, relative to the partnerships file.
     faq_file: Annotated[str, Field(pattern=r"^[\w./-]+\.toml$")] | None = None
+    retention: RetentionSchedule = RetentionSchedule()
 
     def leads_for(self, partner: Partner) -> tuple[Lead, ...]:
         """The leads who represent one of the three partners."""
@@ -324,6 +374,8 @@ class Partnerships(_Model):
     """Every partnership this deployment serves, keyed by id."""
 
     partnerships: dict[str, Partnership] = Field(min_length=1)
+    # The file's top-level [retention] table: what is kept of people, not of one partnership.
+    retention: ConversationRetention = ConversationRetention()
 
     @model_validator(mode="before")
     @classmethod

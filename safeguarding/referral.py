@@ -20,6 +20,11 @@ LongText = Annotated[str, Field(min_length=1, max_length=1500)]
 # The most children one referral can carry (cards and forms read it from here).
 MAX_CHILDREN = 12
 
+# What an erased field holds once a case's personal data are erased (safeguarding/retention.py):
+# a value every model still accepts, so an erased case loads and its clock runs as before.
+# cards/wording.py shows it as ERASED_VALUE (tests/test_retention.py keeps the two alike).
+ERASED = "(erased)"
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -87,6 +92,8 @@ class Referrer(_Section):
 
     @model_validator(mode="after")
     def _contact_reachable(self) -> Referrer:
+        if self.contact == ERASED:
+            return self  # erased under the retention schedule: nothing left to reach
         digits = re.sub(r"\D", "", self.contact)
         if "@" not in self.contact and len(digits) < 10:
             raise ReferralError("contact", "give an email address or a phone number")
@@ -98,6 +105,10 @@ SafetyAnswer = Literal["incident", "danger", "worry"]
 Sex = Literal["female", "male", "other", "not_known"]
 YesNoUnknown = Literal["yes", "no", "not_known"]
 ChildStatus = Literal["looked_after", "child_protection_plan", "child_in_need", "care_leaver"]
+# A child's age on the incident date, kept in place of the date of birth once a case's personal
+# data are erased: the bands of DfE's serious incident notifications statistics (under 1, 1 to
+# 5, 6 to 10, 11 to 15, 16 and over), with 16-17 and 18 and over apart as the screening has them.
+AgeBand = Literal["unborn", "under_1", "1_to_5", "6_to_10", "11_to_15", "16_to_17", "18_plus"]
 
 
 class Child(_Section):
@@ -111,9 +122,13 @@ class Child(_Section):
     ethnicity: Annotated[str, Field(max_length=80)] | None = None
     disability: YesNoUnknown = "not_known"
     statuses: tuple[ChildStatus, ...] = ()
+    # Set only when the case's personal data were erased: the dates of birth are gone.
+    age_band: AgeBand | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> Child:
+        if self.age_band is not None:
+            return self
         if self.unborn:
             if self.expected_date is None:
                 raise ReferralError("expected_date", "give the expected date of birth")

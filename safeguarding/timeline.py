@@ -113,12 +113,23 @@ class CaseDates(_Frozen):
     national_review: date | None = None
 
 
+# Why a deadline moved, as the lead picks it (their own words stay in `reason`), so slips can be
+# counted by kind without reading what a lead typed: parallel proceedings (a police
+# investigation, a trial, an inquest: DOMAIN.md), waiting on an agency's information, time to
+# involve the family, the reviewer's availability, the partners' sign-off, something else.
+SlipKind = Literal[
+    "parallel_proceedings", "agency_information", "family", "reviewer", "partners", "other"
+]
+
+
 class Slip(_Frozen):
     """A new due date for a milestone, with the reason and the day it was recorded."""
 
     to: date
     reason: Reason
     recorded_on: date
+    # None on slips recorded before the kind was asked.
+    kind: SlipKind | None = None
 
 
 class Completion(_Frozen):

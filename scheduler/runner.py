@@ -69,6 +69,14 @@ class TickLeaseLostError(Exception):
         super().__init__("the reminder tick's lease was taken by another replica")
 
 
+class TickJob(Protocol):
+    """Another once-only job the tick runs under its lease, after the reminders (issue 20)."""
+
+    async def run(self, now: datetime, sender: OnceSender) -> list[Delivered]:
+        """Post what is due at `now` through `sender`; return each delivery's outcome."""
+        ...
+
+
 class Sweep(Protocol):
     """Housekeeping the tick runs: delete what has expired (drafts, seen activities)."""
 
@@ -133,6 +141,7 @@ class ReminderRunner:
         refresh_ids: Callable[[Partnership], Awaitable[list[str] | None]] | None = None,
         leases: Leases | None = None,
         filing: ReferralFiling | None = None,
+        jobs: Sequence[TickJob] = (),
     ) -> None:
         self._partnerships = partnerships
         self._calendars = calendars
@@ -158,6 +167,8 @@ class ReminderRunner:
         # Held for a whole tick, so shutdown can wait for the tick in flight to finish.
         self._busy = asyncio.Lock()
         self._open = OpenMilestonesCache()
+        # The monthly report card (scheduler/monthly.py): run after the reminders, lease held.
+        self._jobs = tuple(jobs)
 
     async def drain(self) -> None:
         """Wait until no tick is running (before the store closes)."""
@@ -258,6 +269,10 @@ class ReminderRunner:
     async def _tick(self, report: TickReport) -> None:
         await self._finish_filings(report)
         await self._tick_cases(report)
+        for job in self._jobs:
+            await self._hold_lease()
+            for done in await job.run(self._clock.now(), self._sender):
+                self._count(report, done)
 
     async def _tick_cases(self, report: TickReport) -> None:
         now = self._clock.now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -21,3 +23,25 @@ def start_scheduler(runner: ReminderRunner, *, interval_s: int) -> AsyncIOSchedu
     )
     scheduler.start()
     return scheduler
+
+
+# How often each replica asks whether today's retention run is done; the run itself happens
+# once per London day across every replica (usecases/retention.py RetentionJob).
+RETENTION_CHECK_S = 3600
+
+
+def schedule_retention(
+    scheduler: AsyncIOScheduler,
+    run: Callable[[], Awaitable[object]],
+    *,
+    interval_s: int = RETENTION_CHECK_S,
+) -> None:
+    """Add the daily retention job beside the reminder tick: checked hourly, run once a day."""
+    scheduler.add_job(
+        run,
+        IntervalTrigger(seconds=interval_s),
+        id="retention",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )

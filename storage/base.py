@@ -28,6 +28,8 @@ class Collection(StrEnum):
     SEEN = "seen"  # activity ids already handled, by any replica; swept once expired
     LOCKS = "locks"  # leases, so one replica at a time does a job (the reminder tick)
     CASE_INDEX = "case_index"  # which cases are about a child, so a check reads only those
+    REPORTS = "reports"  # the monthly report's chart images, one per partnership and month
+    KEYRING = "keyring"  # which data keys the documents are encrypted with: ids, never keys
 
 
 class StoreError(Exception):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from storage.base import (
     safe_key,
 )
 from storage.bulk import collector_paused
+from storage.encrypted import EncryptedStore
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,45 @@ _COUNTER_ATTEMPTS = 20
 # Bumped when what the child index is keyed by changes (initials_of, say): the next duplicate
 # check then indexes every stored case again under the new keys.
 _CHILD_INDEX = "child1"
-_CHILD_INDEX_BUILT = f"{_CHILD_INDEX}-built"
+# Over an encrypted store: keyed hashes, one index per data key, named by the key's id.
+_KEYED_CHILD_INDEX = "child2"
+INDEX_PURPOSE = b"review-bot child index v1"
 _INDEX_BATCH = 32
+
+
+@dataclass(frozen=True)
+class ChildIndexKey:
+    """How one child index names a child: HMAC-SHA256 under a key derived from a data key."""
+
+    name: str
+    # None: a plain SHA-256, for a store kept in clear (tests over a bare backend only).
+    secret: bytes | None = field(default=None, repr=False)
+
+    def digest(self, identity: bytes) -> str:
+        """The child's part of an index key (128 bits, in hex)."""
+        if self.secret is None:
+            return hashlib.sha256(identity).hexdigest()[:32]
+        return hmac.new(self.secret, identity, hashlib.sha256).hexdigest()[:32]
+
+    @property
+    def built(self) -> str:
+        """The key of the record saying every stored case is in this index."""
+        return f"{self.name}-built"
+
+
+PLAIN_CHILD_INDEX = ChildIndexKey(_CHILD_INDEX)
+
+
+def child_index_keys(store: Store) -> tuple[ChildIndexKey, ...]:
+    """The child indexes of a store, the one new cases go in first."""
+    # Keyed: initials and a date of birth are few enough that a plain hash of them is undone
+    # by trying every one; without the data key the index keys say nothing of a child.
+    if isinstance(store, EncryptedStore):
+        return tuple(
+            ChildIndexKey(f"{_KEYED_CHILD_INDEX}-{key.id}", key.derive(INDEX_PURPOSE))
+            for key in store.keyring.keys
+        )
+    return (PLAIN_CHILD_INDEX,)
 
 
 def _born(child: Child) -> date | None:
@@ -49,22 +88,26 @@ def _born(child: Child) -> date | None:
     return child.date_of_birth or child.expected_date
 
 
-def child_index_prefix(partnership_id: str, child: Child) -> str | None:
+def child_index_prefix(
+    partnership_id: str, child: Child, index: ChildIndexKey = PLAIN_CHILD_INDEX
+) -> str | None:
     """The index keys of the cases about this child start with this; None if it has no date."""
     # Hashed: initials and a date of birth identify a child, and keys reach file names and logs.
     born = _born(child)
     if born is None:
         return None  # same_child never matches a child with no date
     identity = f"{partnership_id}\n{child.initials}\n{born.isoformat()}".encode()
-    return f"{_CHILD_INDEX}:{hashlib.sha256(identity).hexdigest()[:32]}/"
+    return f"{index.name}:{index.digest(identity)}/"
 
 
-def _index_keys(partnership_id: str, reference: str, children: Iterable[Child]) -> list[str]:
-    prefixes = (child_index_prefix(partnership_id, child) for child in children)
+def _index_keys(
+    partnership_id: str, reference: str, children: Iterable[Child], index: ChildIndexKey
+) -> list[str]:
+    prefixes = (child_index_prefix(partnership_id, child, index) for child in children)
     return [f"{prefix}{reference}" for prefix in prefixes if prefix is not None]
 
 
-def _stored_index_keys(docs: Iterable[Document]) -> list[tuple[str, str]]:
+def _stored_index_keys(docs: Iterable[Document], index: ChildIndexKey) -> list[tuple[str, str]]:
     """(index key, reference) for stored cases: only their children are read, not whole cases."""
     keys: list[tuple[str, str]] = []
     with collector_paused():
@@ -76,7 +119,9 @@ def _stored_index_keys(docs: Iterable[Document]) -> list[tuple[str, str]]:
                 # Not indexed: the case cannot be read either, so it is no duplicate to find.
                 logger.error("not indexed: %s", CorruptRecordError(Collection.CASES, doc.key, []))
                 continue
-            keys.extend((key, doc.key) for key in _index_keys(partnership_id, doc.key, children))
+            keys.extend(
+                (key, doc.key) for key in _index_keys(partnership_id, doc.key, children, index)
+            )
     return keys
 
 
@@ -113,6 +158,7 @@ class CaseRepository:
         self._store = store
         self._index_lock = asyncio.Lock()
         self._index_ready = False
+        self._indexes = child_index_keys(store)
 
     async def allocate_reference(self, prefix: str, year: int) -> str:
         """The next reference for a partnership and year, unique under concurrent filings."""
@@ -275,11 +321,14 @@ class CaseRepository:
         await self.build_child_index()
         partnership_id = referral.area.partnership_id
         references: set[str] = set()
-        for child in referral.children:
-            prefix = child_index_prefix(partnership_id, child)
-            if prefix is not None:
-                docs = await self._store.list(Collection.CASE_INDEX, prefix=prefix)
-                references.update(doc.data["reference"] for doc in docs)
+        # Every data key's index: a replica still writing with the key before a rotation
+        # indexes its cases under that one.
+        for index in self._indexes:
+            for child in referral.children:
+                prefix = child_index_prefix(partnership_id, child, index)
+                if prefix is not None:
+                    docs = await self._store.list(Collection.CASE_INDEX, prefix=prefix)
+                    references.update(doc.data["reference"] for doc in docs)
         found = []
         for reference in sorted(references):
             doc = await self._store.get(Collection.CASES, reference)
@@ -290,21 +339,35 @@ class CaseRepository:
     async def index_children(
         self, partnership_id: str, reference: str, children: Iterable[Child]
     ) -> None:
-        """Name the case to be filed under `reference` in the child index (before it exists)."""
-        for key in _index_keys(partnership_id, reference, children):
+        """Name the case filed (or to be filed) under `reference` in the child index."""
+        for key in _index_keys(partnership_id, reference, children, self._indexes[0]):
             await self._index(key, reference)
 
     async def _index(self, key: str, reference: str) -> None:
         await self._store.put(Collection.CASE_INDEX, key, {"reference": reference})
+
+    async def unindex_children(self, case: Case) -> int:
+        """Delete the case's child index entries (before its children are erased); how many.
+
+        The entries are keyed hashes of initials and dates of birth: personal data all the
+        same. Every index key's entries go, an older key's too (a rotation not yet finished).
+        """
+        removed = 0
+        children = case.referral.children
+        for index in self._indexes:
+            for key in _index_keys(case.partnership_id, case.reference, children, index):
+                removed += await self._store.delete(Collection.CASE_INDEX, key)
+        return removed
 
     async def build_child_index(self) -> None:
         """Index the cases stored before the child index: a scan, once per store."""
         async with self._index_lock:
             if self._index_ready:
                 return
-            if await self._store.get(Collection.CASE_INDEX, _CHILD_INDEX_BUILT) is None:
+            index = self._indexes[0]
+            if await self._store.get(Collection.CASE_INDEX, index.built) is None:
                 docs = await self._store.list(Collection.CASES)
-                entries = await asyncio.to_thread(_stored_index_keys, docs)
+                entries = await asyncio.to_thread(_stored_index_keys, docs, index)
                 del docs
                 for start in range(0, len(entries), _INDEX_BATCH):
                     # Side by side: each write waits for its own fsync, not the one before.
@@ -313,17 +376,39 @@ class CaseRepository:
                 with contextlib.suppress(ConflictError):  # another process finished first
                     await self._store.put(
                         Collection.CASE_INDEX,
-                        _CHILD_INDEX_BUILT,
+                        index.built,
                         {"entries": len(entries)},
                         if_none_match=True,
                     )
                 logger.info("child index built: %d entries", len(entries))
+                # A new index replaces the ones under keys no longer held (or unkeyed).
+                await self.prune_child_index(keep={i.name for i in self._indexes})
             self._index_ready = True
+
+    async def prune_child_index(self, *, keep: set[str]) -> int:
+        """Delete the child index entries of every index not named in `keep`; return how many."""
+        removed = 0
+        for doc in await self._store.list(Collection.CASE_INDEX):
+            name = doc.key.partition(":")[0].removesuffix("-built")
+            if name not in keep:
+                with contextlib.suppress(ConflictError):
+                    await self._store.delete(Collection.CASE_INDEX, doc.key, if_match=doc.etag)
+                    removed += 1
+        if removed:
+            logger.info("child index: %d entries of an older index deleted", removed)
+        return removed
+
+    async def rebuild_child_index(self) -> int:
+        """Index every case under the writing key's index and delete every other index (after
+        a key rotation); return how many entries were deleted."""
+        await self.build_child_index()
+        return await self.prune_child_index(keep={self._indexes[0].name})
 
     async def audit(
         self, reference: str, *, at: datetime, actor: str, role: str, what: str, **detail: Any
     ) -> None:
-        """Append an entry to a case's audit trail; entries are never changed."""
+        """Append an entry to a case's audit trail; entries are never changed (a repeated
+        refusal's count aside, `audit_repeat`)."""
         entry = {
             "reference": reference,
             "at": at.isoformat(),
@@ -345,6 +430,63 @@ class CaseRepository:
                 )
             except ConflictError:
                 continue
+            return
+        raise ConflictError(Collection.AUDIT, reference, expected=None, actual=None)
+
+    async def audit_repeat(
+        self,
+        reference: str,
+        *,
+        at: datetime,
+        day: date,
+        actor: str,
+        role: str,
+        what: str,
+        **detail: Any,
+    ) -> None:
+        """Append a refusal once per person, action and day; a repeat counts in that entry.
+
+        The entry keeps when it was first refused (`at`), `count` and `last_at`; a repeat with
+        another reason (or role) is an entry of its own. Only refusals are counted: 300 forged
+        clicks are one entry, not 300, and the trail still says they happened and how often.
+        """
+        entry: dict[str, Any] = {
+            "reference": reference,
+            "at": at.isoformat(),
+            "actor": actor,
+            "role": role,
+            "what": what,
+            **detail,
+            "day": day.isoformat(),
+            "count": 1,
+        }
+        same = ("actor", "role", "what", "day", "reason", "refusal")
+        for _ in range(_COUNTER_ATTEMPTS):
+            docs = await self._store.list(Collection.AUDIT, prefix=f"{reference}/")
+            earlier = next(
+                (d for d in reversed(docs) if all(d.data.get(k) == entry.get(k) for k in same)),
+                None,
+            )
+            try:
+                if earlier is None:
+                    await self._store.put(
+                        Collection.AUDIT,
+                        f"{reference}/{len(docs) + 1:06d}",
+                        {**entry, "sequence": len(docs) + 1},
+                        if_none_match=True,
+                    )
+                else:
+                    count = earlier.data.get("count")
+                    counted = {
+                        **earlier.data,
+                        "count": (count if isinstance(count, int) else 1) + 1,
+                        "last_at": at.isoformat(),
+                    }
+                    await self._store.put(
+                        Collection.AUDIT, earlier.key, counted, if_match=earlier.etag
+                    )
+            except ConflictError:
+                continue  # another click was counted or appended first: read again
             return
         raise ConflictError(Collection.AUDIT, reference, expected=None, actual=None)
 
@@ -443,9 +585,9 @@ class DraftRepository:
                 exc.collection, exc.key, expected=exc.expected, actual=exc.actual
             ) from None
 
-    async def sweep(self, now: datetime) -> int:
-        """Delete every draft untouched for longer than the time to live; return how many."""
-        removed = 0
+    async def expired(self, now: datetime) -> list[Document]:
+        """Every draft untouched for longer than the time to live, that `sweep` deletes."""
+        found = []
         for doc in await self._store.list(Collection.STATE, prefix="draft:"):
             updated = doc.data.get("updated")
             filed = doc.data.get("filed_reference")
@@ -457,9 +599,16 @@ class DraftRepository:
             # A filed marker holds no referral data; it stays to answer a late second Submit.
             # A claimed draft is a filing under way: the filing recovery finishes it.
             if stale and not filed and not claimed:
-                with contextlib.suppress(ConflictError):
-                    await self._store.delete(Collection.STATE, doc.key, if_match=doc.etag)
-                    removed += 1
+                found.append(doc)
+        return found
+
+    async def sweep(self, now: datetime) -> int:
+        """Delete every draft untouched for longer than the time to live; return how many."""
+        removed = 0
+        for doc in await self.expired(now):
+            with contextlib.suppress(ConflictError):
+                await self._store.delete(Collection.STATE, doc.key, if_match=doc.etag)
+                removed += 1
         return removed
 
     async def claims(self) -> list[tuple[StoredDraft, str]]:

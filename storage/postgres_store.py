@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -35,6 +35,9 @@ MIGRATION_LOCK = 0x7265_7669_6577_0001
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 Connection = psycopg.AsyncConnection[Any]
+# The password for each new connection, asked for when it is opened (an Entra access token for
+# a managed identity expires within hours). It raises a StoreError when it has none.
+PasswordSource = Callable[[], Awaitable[str]]
 
 
 class PostgresUnavailableError(StoreError):
@@ -173,12 +176,35 @@ def translated(where: str, url: str, collection: str = "", key: str = "") -> Ite
         raise PostgresQueryError(where, exc.sqlstate) from None
 
 
-async def _connect(url: str, connect_timeout: int) -> Connection:
-    return await psycopg.AsyncConnection.connect(url, **_connect_kwargs(url, connect_timeout))
+async def _connect(
+    url: str, connect_timeout: int, password: PasswordSource | None = None
+) -> Connection:
+    kwargs = _connect_kwargs(url, connect_timeout)
+    if password is not None:
+        kwargs["password"] = await password()
+    return await psycopg.AsyncConnection.connect(url, **kwargs)
+
+
+def _pool_kwargs(
+    url: str, connect_timeout: int, password: PasswordSource | None
+) -> dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]:
+    kwargs = _connect_kwargs(url, connect_timeout)
+    if password is None:
+        return kwargs
+
+    async def with_password() -> dict[str, Any]:
+        # Called by the pool for every connection it opens: a fresh token each time.
+        return {**kwargs, "password": await password()}
+
+    return with_password
 
 
 async def apply_migrations(
-    url: str, *, connect_timeout: int = 5, lock_timeout_s: int = 60
+    url: str,
+    *,
+    connect_timeout: int = 5,
+    lock_timeout_s: int = 60,
+    password: PasswordSource | None = None,
 ) -> tuple[int, ...]:
     """Bring the database's schema up to date; return the versions this call applied.
 
@@ -187,7 +213,7 @@ async def apply_migrations(
     where = describe_url(url)
     migrations = known_migrations()
     with translated(where, url):
-        async with await _connect(url, connect_timeout) as conn:
+        async with await _connect(url, connect_timeout, password) as conn:
             # A replica that hangs mid-migration must not hold every other one forever.
             await conn.execute(
                 sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{lock_timeout_s}s"))
@@ -238,11 +264,13 @@ class SchemaState:
     known: int  # the newest migration this code has
 
 
-async def inspect_schema(url: str, *, connect_timeout: int = 5) -> SchemaState:
+async def inspect_schema(
+    url: str, *, connect_timeout: int = 5, password: PasswordSource | None = None
+) -> SchemaState:
     """Connect and read the recorded migrations, changing nothing."""
     where = describe_url(url)
     with translated(where, url):
-        async with await _connect(url, connect_timeout) as conn:
+        async with await _connect(url, connect_timeout, password) as conn:
             applied = await _recorded_version(conn)
     migrations = known_migrations()
     return SchemaState(applied=applied, known=migrations[-1].version if migrations else 0)
@@ -271,8 +299,10 @@ async def _read_only(conn: Connection) -> None:
     await conn.execute("SET default_transaction_read_only = on")
 
 
-async def _check_schema(url: str, connect_timeout: int) -> None:
-    state = await inspect_schema(url, connect_timeout=connect_timeout)
+async def _check_schema(
+    url: str, connect_timeout: int, password: PasswordSource | None = None
+) -> None:
+    state = await inspect_schema(url, connect_timeout=connect_timeout, password=password)
     where = describe_url(url)
     if state.applied > state.known:
         raise SchemaTooNewError(where, state.applied, state.known)
@@ -339,22 +369,26 @@ class PostgresStore:
         pool_timeout_s: float = 10.0,
         ready_timeout_s: float = 2.0,
         read_only: bool = False,
+        password: PasswordSource | None = None,
     ) -> PostgresStore:
         """Migrate the database, then open a pool of connections to it.
 
         Read-only (for command-line tools), it migrates nothing and needs the schema up to date.
+        `password`, given, supplies each new connection's password (an Entra token).
         """
         where = describe_url(url)
         applied: tuple[int, ...] = ()
         if read_only:
-            await _check_schema(url, connect_timeout)
+            await _check_schema(url, connect_timeout, password)
         else:
-            applied = await apply_migrations(url, connect_timeout=connect_timeout)
+            applied = await apply_migrations(
+                url, connect_timeout=connect_timeout, password=password
+            )
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
-            kwargs=_connect_kwargs(url, connect_timeout),
+            kwargs=_pool_kwargs(url, connect_timeout, password),
             open=False,
             configure=_read_only if read_only else _keep_durable,
             # A connection dropped by a server restart is replaced before a turn gets it.

@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +37,7 @@ from storage.base import (
 )
 from storage.bulk import collector_paused
 from storage.convert_v0 import convert, move_old_aside, old_files, read_old
+from storage.encrypted import sealed_key_id
 from storage.shards import (
     FORMAT,
     STORE_FILE,
@@ -638,6 +639,10 @@ class StoreCheck:
     # Damage outside any one collection: store.json, an old-layout file.
     problems: list[CorruptStoreError] = field(default_factory=list)
     old_documents: int = 0
+    # Documents by the id of the data key they are encrypted with, and per collection those
+    # in clear (the keyring's own records aside): the key ids are in clear beside each one.
+    sealed: Counter[str] = field(default_factory=Counter)
+    in_clear: Counter[str] = field(default_factory=Counter)
 
     @property
     def damaged(self) -> list[CorruptStoreError]:
@@ -661,8 +666,13 @@ def check_store(directory: Path) -> StoreCheck:
     for kind in recorded:
         seen = keys.setdefault(kind, set())
 
-        def keep(key: str, _data: JsonDict, seen: set[str] = seen) -> None:
+        def keep(key: str, data: JsonDict, seen: set[str] = seen, kind: str = kind) -> None:
             seen.add(key)
+            key_id = sealed_key_id(data)
+            if key_id is not None:
+                found.sealed[key_id] += 1
+            elif kind != Collection.KEYRING.value:
+                found.in_clear[kind] += 1
 
         found.collections.append(scan_collection(directory, kind, repair=False, on_document=keep))
     found.problems.extend(orphan_problems(directory, keys, damaged=[p.path for p in found.damaged]))

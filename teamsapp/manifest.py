@@ -1,7 +1,8 @@
 """The Teams app manifest: the template filled in, and checked before anything is built.
 
-The manifest comes from `deploy/appPackage/manifest.template.json` with its `{{NAME}}`
-placeholders filled; it is checked against the vendored official schema
+The manifest comes from `deploy/appPackage/manifest.template.json` with its `${{NAME}}`
+placeholders filled (the Microsoft 365 Agents Toolkit's spelling, so its `teamsApp/zipAppPackage`
+can fill the same file from `env/.env.*`); it is checked against the vendored official schema
 (`deploy/schemas/v1.30/`) and this bot's own rules.
 """
 
@@ -44,7 +45,7 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _SEMVER = re.compile(r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*")
-_PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+_PLACEHOLDER = re.compile(r"\$\{\{([A-Z_]+)\}\}")
 _MAX_MESSAGE = 160
 # RFC 2606 reserves `.example`: the default links can never point at someone's real site.
 _PLACEHOLDER_SITE = "https://partnership.example/"
@@ -108,15 +109,16 @@ def render_manifest(
 ) -> dict[str, Any]:
     """The manifest: the template with every placeholder filled (no domain: no validDomains)."""
     dev = developer or Developer()
+    # The names are the Toolkit's environment variables (env/.env.dev), so both fill one file.
     values: dict[str, str | None] = {
-        "APP_ID": app_id,
+        "TEAMS_APP_ID": app_id,
         "BOT_ID": bot_id,
-        "DOMAIN": domain or None,
-        "VERSION": version,
+        "BOT_DOMAIN": domain or None,
+        "APP_VERSION": version,
         "DEVELOPER_NAME": dev.name,
-        "WEBSITE_URL": dev.website_url,
-        "PRIVACY_URL": dev.privacy_url,
-        "TERMS_URL": dev.terms_url,
+        "DEVELOPER_WEBSITE_URL": dev.website_url,
+        "DEVELOPER_PRIVACY_URL": dev.privacy_url,
+        "DEVELOPER_TERMS_URL": dev.terms_url,
     }
     source = template if template is not None else load_template()
     filled = _fill(source, values)

@@ -37,11 +37,13 @@ from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from cli.demo_data import write_demo_cases
 from safeguarding.partnerships import load_partnerships
 from storage.base import Store
+from storage.encrypted import EncryptedStore
 from storage.postgres_store import PostgresStore
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock
+from tests.support.keys import keyring
 from tests.support.postgres import fresh_database, server_answers, server_url
 from tests.support.referral import STEPS_TO_REVIEW
 
@@ -64,18 +66,18 @@ def _rss_mb() -> float:
 
 
 @contextlib.asynccontextmanager
-async def _store(backend: str, workdir: Path) -> AsyncIterator[Store]:
+async def _store(backend: str, workdir: Path, *, encrypted: bool = False) -> AsyncIterator[Store]:
     if backend == "tinydb":
         store: Store = TinyDBStore(workdir / "data")
         try:
-            yield store
+            yield await EncryptedStore.open(store, keyring()) if encrypted else store
         finally:
             await store.close()
         return
     with fresh_database(server_url("postgres")) as url:
         opened = await PostgresStore.open(url)
         try:
-            yield opened
+            yield await EncryptedStore.open(opened, keyring()) if encrypted else opened
         finally:
             await opened.close()
 
@@ -106,10 +108,10 @@ def _stats(timings: list[float]) -> dict[str, float]:
     }
 
 
-async def _one(backend: str, size: int) -> dict[str, Any]:
+async def _one(backend: str, size: int, *, encrypted: bool = False) -> dict[str, Any]:
     partnerships = tuple(load_partnerships(EXAMPLE_PARTNERSHIPS).partnerships.values())
     with tempfile.TemporaryDirectory() as tmp:
-        async with _store(backend, Path(tmp)) as store:
+        async with _store(backend, Path(tmp), encrypted=encrypted) as store:
             started = time.perf_counter()
             await write_demo_cases(
                 store, partnerships, size, seed=1, today=NOW.date(), all_open=ALL_OPEN
@@ -249,11 +251,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--one", nargs=2, metavar=("BACKEND", "SIZE"))
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    parser.add_argument(
+        "--encrypted", action="store_true", help="over the encryption at rest the app runs on"
+    )
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     if args.one:
         backend, size = args.one[0], int(args.one[1])
-        _out(json.dumps(asyncio.run(_one(backend, size))))
+        _out(json.dumps(asyncio.run(_one(backend, size, encrypted=args.encrypted))))
         return
     store_table(_out, [int(s) for s in args.sizes.split(",")])
 

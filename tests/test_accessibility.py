@@ -1,6 +1,6 @@
 """Accessibility: every card the bot can send keeps the rules; the wording stays plain.
 
-The rules (docs/issue15/accessibility.md says why):
+The rules (README "Accessible, plain-English cards" says why):
 1. Labels: every input has a `label`; an Input.Toggle has a `title`, which is its name.
 2. Error messages: every input the client can find invalid (`isRequired`, `regex`, `min`, `max`)
    has an `errorMessage`.
@@ -43,6 +43,7 @@ from cards.referral import (
     told_card,
 )
 from cards.reminders import digest_card, reminder_card
+from cards.reports import monthly_report_card
 from cards.safety import concern_card, emergency_card, which_referral_card
 from cards.welcome import welcome_card
 from safeguarding.calendar import WorkingDayCalendar
@@ -52,10 +53,12 @@ from safeguarding.frontdoor import FrontDoorContact
 from safeguarding.partnerships import Lead, Partner, Partnership, load_partnerships
 from safeguarding.referral import SECTION_STEPS, Step, screen
 from safeguarding.timeline import MilestoneKey, compute_timeline
+from safeguarding.timeliness import count_timeliness
 from safeguarding.triage import Triage, TriageLabel
 from tests.support import readability
 from tests.support.cards import assert_valid_card
 from tests.support.cases import draft_of, make_case, make_referral
+from tests.support.timeliness import hand_counted_cases
 from usecases.safety import signpost_card
 
 # What a required input's label ends with (the bot checks it; see REQUIRED_LABEL).
@@ -314,6 +317,24 @@ def every_card() -> Iterator[tuple[str, Card]]:
             undelivered=[("COV-2026-003", "SIN", "no channel")],
         ),
     )
+    figures = count_timeliness(
+        hand_counted_cases(),
+        partnership,
+        WorkingDayCalendar.for_england(),
+        start=date(2027, 1, 1),
+        end=date(2027, 3, 31),
+        today=date(2027, 3, 30),
+    )
+    yield (
+        "monthly report",
+        monthly_report_card(
+            partnership_name=partnership.name,
+            figures=figures.model_copy(update={"not_counted": ("COV-2027-099",)}),
+            chart_url="https://bot.example.org/reports/charts/coventry/2027-03/t.png",
+            chart_start=date(2026, 4, 1),
+            chart_end=date(2027, 3, 31),
+        ),
+    )
     yield (
         "digest (empty)",
         digest_card(partnership_name=partnership.name, week_of=TODAY, rows=[], undelivered=[]),
@@ -347,6 +368,8 @@ def test_the_walk_covers_every_kind_of_card() -> None:
     for step in [*SECTION_STEPS, Step.REVIEW]:
         assert step.value in names
     for kind in ("welcome", "acknowledgement", "case card", "decision", "reminder", "digest"):
+        assert kind in names
+    for kind in ("monthly report",):
         assert kind in names
     for kind in ("emergency", "concern", "which referral", "told", "resume", "cancel"):
         assert kind in names

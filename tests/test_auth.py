@@ -22,6 +22,7 @@ from storage.base import Collection
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
+from tests.support.keys import TEST_KEYS
 from tests.support.openid import channel_token
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
@@ -40,6 +41,7 @@ async def secured(
         app_password="not-used-offline",
         app_type="MultiTenant",
         openid_metadata_url=openid,
+        data_keys=TEST_KEYS,  # credentials on: the data keys are required
     )
     store = TinyDBStore(settings.data_dir)
     client: Client = TestClient(TestServer(create_app(settings, store=store)))

@@ -53,6 +53,7 @@ from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.credentials import FakeTokenIssuer
 from tests.support.fakes import FakeClock, FakeTime, shared_screen
+from tests.support.keys import TEST_KEYS
 from tests.support.openid import channel_token
 from tests.support.referral import STEPS
 from tests.support.runners import settled
@@ -63,7 +64,12 @@ Request = tuple[str, str, dict[str, str], Any]
 
 
 def _settings(tmp_path: Path, name: str, openid: str | None = None) -> Settings:
-    secured = {"app_id": APP_ID, "app_password": "not-used-offline", "app_type": "MultiTenant"}
+    secured = {
+        "app_id": APP_ID,
+        "app_password": "not-used-offline",
+        "app_type": "MultiTenant",
+        "data_keys": TEST_KEYS,  # credentials on: the data keys are required
+    }
     return Settings(
         data_dir=tmp_path / name,
         partnerships=EXAMPLE_PARTNERSHIPS,

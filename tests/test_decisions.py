@@ -931,6 +931,44 @@ def test_a_slip_keeps_the_original_due_date_and_the_history() -> None:
     assert case.status is CaseStatus.RAPID_REVIEW
 
 
+def test_a_slip_keeps_the_kind_of_reason_the_lead_chose() -> None:
+    """The kind (for the timeliness report) comes from the card; an unchosen one is None."""
+    case = in_rapid_review()
+    chosen = parse_decision(
+        {
+            "kind": "slip",
+            "milestone": "rapid_review",
+            "to": "2026-12-23",
+            "reason_kind": "agency_information",
+            "reason": "The GP practice is closed.",
+        }
+    )
+    case = decide(case, chosen, BM, date(2026, 12, 1))
+    [slip] = case.milestone_events["rapid_review"].slips
+    assert slip.kind == "agency_information"
+    unchosen = parse_decision(
+        {
+            "kind": "slip",
+            "milestone": "rr_draft",
+            "to": "2026-12-23",
+            "reason_kind": "",
+            "reason": "r",
+        }
+    )
+    assert isinstance(unchosen, SlipMilestone)
+    assert unchosen.reason_kind is None
+    with refused(InvalidDecisionError, match=""):
+        parse_decision(
+            {
+                "kind": "slip",
+                "milestone": "rr_draft",
+                "to": "2026-12-23",
+                "reason_kind": "x",
+                "reason": "r",
+            }
+        )
+
+
 def test_slips_that_make_no_sense_are_refused() -> None:
     case = in_rapid_review()
     today = date(2026, 12, 1)

@@ -107,6 +107,10 @@ async def test_the_case_card_says_where_the_case_is_and_a_made_sin_reads_as_done
     [channel_copy] = update.cards
     facts = _facts(channel_copy)
     assert facts["Status"] == "Rapid review under way"
+    # The heading no longer calls a case a lead has moved on "New referral".
+    assert "New referral COV-2026-001" in json.dumps(before["body"][0])
+    assert channel_copy["body"][0]["text"].endswith("Case COV-2026-001")
+    assert "New referral" not in json.dumps(channel_copy)
     assert facts["SIN made"] == "Monday 23 November 2026"
     assert "SIN due" not in facts
     assert "done" not in facts["SIN made"]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import EXAMPLE_PARTNERSHIPS
+from bot.settings import EXAMPLE_PARTNERSHIPS, load_settings
+from cli.common import read_only_store
 from cli.main import run
 from safeguarding.cases import age_label
 from safeguarding.partnerships import load_partnerships
@@ -35,11 +36,9 @@ def _demo(*args: str) -> tuple[int, str, str]:
 
 
 async def _cases(data_dir: Path) -> list[dict[str, object]]:
-    store = TinyDBStore(data_dir, read_only=True)
-    try:
+    # As the tools read it: decrypted with the development key demo-data made beside it.
+    async with read_only_store(load_settings(data_dir=data_dir)) as store:
         return [d.data for d in await store.list(Collection.CASES)]
-    finally:
-        await store.close()
 
 
 def test_demo_cases_are_written_each_plainly_fake_and_loadable(data_dir: Path) -> None:
@@ -57,8 +56,7 @@ def test_demo_cases_are_written_each_plainly_fake_and_loadable(data_dir: Path) -
 
     # Each loads as a case, with an audit entry, and shows as "DEMO" where initials go.
     async def check() -> None:
-        store = TinyDBStore(data_dir, read_only=True)
-        try:
+        async with read_only_store(load_settings(data_dir=data_dir)) as store:
             repo = CaseRepository(store)
             for reference in references[:5]:
                 loaded = await repo.get(reference)
@@ -67,8 +65,6 @@ def test_demo_cases_are_written_each_plainly_fake_and_loadable(data_dir: Path) -
                 assert age_label(case.referral.children[0], case.dates.incident).startswith("DEMO")
                 assert case.submitted_by.user_id.startswith("demo:")
                 assert [e["what"] for e in await repo.audit_trail(reference)] == ["filed"]
-        finally:
-            await store.close()
 
     asyncio.run(check())
     # Run again: more demo cases are added, numbered on.
@@ -108,3 +104,35 @@ def test_a_bad_count_is_a_usage_error(data_dir: Path, count: str) -> None:
     with pytest.raises(SystemExit) as exited:
         _demo("--cases", count)
     assert exited.value.code == 2
+
+
+async def test_demo_data_with_stages_holds_cases_at_every_stage(tmp_path: Path) -> None:
+    """`--stages`: every stage, and deadlines on time, late and moved for the report."""
+    from datetime import date
+
+    from cli.demo_data import write_demo_cases
+    from safeguarding.calendar import PartnershipCalendars
+    from safeguarding.cases import CaseStatus
+    from safeguarding.timeliness import DeadlineOutcome
+    from usecases.reports import count_partnership
+
+    partnerships = list(load_partnerships(EXAMPLE_PARTNERSHIPS).partnerships.values())
+    store = TinyDBStore(tmp_path / "data")
+    today = date(2026, 12, 2)
+    await write_demo_cases(store, partnerships[:1], 300, seed=7, today=today, stages=True)
+    cases = await CaseRepository(store).for_partnership(partnerships[0].id)
+    await store.close()
+    assert {c.status for c in cases} == set(CaseStatus)
+    report = count_partnership(
+        cases,
+        partnerships[0],
+        PartnershipCalendars(),
+        start=date(2025, 12, 1),
+        end=date(2026, 11, 30),
+        today=today,
+    )
+    for figures in report.figures.milestones:
+        assert figures.count(DeadlineOutcome.ON_TIME), figures.milestone
+        assert figures.count(DeadlineOutcome.LATE), figures.milestone
+    assert report.figures.slips
+    assert all(slip.kind for slip in report.figures.slips)

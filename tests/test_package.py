@@ -94,8 +94,8 @@ def test_template_declares_the_vendored_version_and_holds_no_real_ids() -> None:
     template = json.loads(text)
     assert template["manifestVersion"] == SCHEMA_VERSION
     assert template["$schema"].endswith(f"/v{SCHEMA_VERSION}/MicrosoftTeams.schema.json")
-    assert template["id"] == "{{APP_ID}}"
-    assert template["bots"][0]["botId"] == "{{BOT_ID}}"
+    assert template["id"] == "${{TEAMS_APP_ID}}"
+    assert template["bots"][0]["botId"] == "${{BOT_ID}}"
     assert "webApplicationInfo" not in template
 
 
@@ -392,11 +392,11 @@ def test_schema_errors_are_reported_with_their_path() -> None:
 
 def test_unfilled_placeholder_and_wrong_version_are_problems() -> None:
     manifest = good_manifest()
-    manifest["developer"]["name"] = "{{DEVELOPER_NAME}}"
+    manifest["developer"]["name"] = "${{DEVELOPER_NAME}}"
     manifest["manifestVersion"] = "1.19"
     manifest["version"] = "0.1.0.dev1"
     problems = validate_manifest(manifest)
-    assert "developer.name: placeholder left unfilled in '{{DEVELOPER_NAME}}'" in problems
+    assert "developer.name: placeholder left unfilled in '${{DEVELOPER_NAME}}'" in problems
     assert "manifestVersion: '1.19', but the vendored schema is v1.30" in problems
     assert "version: '0.1.0.dev1' is not X.Y.Z (semver, no pre-release suffix)" in problems
 

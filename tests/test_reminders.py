@@ -455,9 +455,11 @@ async def test_the_app_starts_and_stops_the_scheduler(tmp_path: Any) -> None:
     await client.start_server()
     scheduler = app[SCHEDULER]
     assert scheduler.running
-    [job] = scheduler.get_jobs()
-    assert job.id == "reminders"
-    assert job.trigger.interval.total_seconds() == 60
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"reminders", "retention"}
+    assert jobs["reminders"].trigger.interval.total_seconds() == 60
+    # Retention is checked hourly and runs once a London day (tests/test_retention.py).
+    assert jobs["retention"].trigger.interval.total_seconds() == 3600
     await client.close()
     await asyncio.sleep(0)  # the scheduler stops on the loop's next turn
     assert not scheduler.running

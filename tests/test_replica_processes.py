@@ -24,10 +24,12 @@ import pytest
 
 from cards import wording
 from storage.cases import CaseRepository
+from storage.encrypted import EncryptedStore
 from storage.postgres_store import PostgresStore
 from tests.support import activities
 from tests.support.cases import make_case, make_referral
 from tests.support.connector import FakeConnector
+from tests.support.keys import TEST_KEYS, keyring
 from tests.support.postgres import free_port
 from tests.support.referral import STEPS_TO_REVIEW
 
@@ -75,6 +77,8 @@ async def _start(url: str, data_dir: Path, http: aiohttp.ClientSession) -> Repli
         "REVIEW_BOT_PORT": str(port),
         "REVIEW_BOT_DATA_DIR": str(data_dir),
         "REVIEW_BOT_DATABASE_URL": url,
+        # Replicas of one deployment share their data keys (each its own dev key would not do).
+        "REVIEW_BOT_DATA_KEYS": TEST_KEYS,
         "REVIEW_BOT_TEST_MODE": "true",
         "REVIEW_BOT_REMINDERS": "false",
         "MicrosoftAppId": "",
@@ -175,7 +179,8 @@ async def test_a_replica_killed_mid_filing_the_other_finishes_it_and_sends_the_r
     cards = [c for s in connector.to("team-id") for c in s.cards]
     assert sum("New referral COV-2026-001" in json.dumps(c) for c in cards) == 1
 
-    store = await PostgresStore.open(postgres_url)
+    # Through the replicas' own keys: they refuse a document written in clear beside them.
+    store = await EncryptedStore.open(await PostgresStore.open(postgres_url), keyring())
     try:
         [case] = await CaseRepository(store).for_partnership("coventry")
     finally:
@@ -197,7 +202,8 @@ async def test_the_same_activity_and_two_ticks_on_two_processes_each_happen_once
     assert len(connector.to("a:personal-29:user-1")) == 1
 
     # A case with reminders due on Wed 30 Dec 2026 (its SIN is due Mon 4 Jan 2027).
-    store = await PostgresStore.open(postgres_url)
+    # Through the replicas' own keys: they refuse a document written in clear beside them.
+    store = await EncryptedStore.open(await PostgresStore.open(postgres_url), keyring())
     try:
         case = make_case(
             make_referral(incident=date(2026, 12, 21), la_aware=date(2026, 12, 23)),

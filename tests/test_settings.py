@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import EXAMPLE_PARTNERSHIPS, SettingsError, is_loopback, load_settings
+from tests.support.keys import TEST_KEYS
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +21,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "MicrosoftAppPassword",
         "MicrosoftAppType",
         "MicrosoftAppTenantId",
+        "REVIEW_BOT_DATA_KEYS",
+        "REVIEW_BOT_KEY_FILE",
     ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -39,12 +42,14 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MicrosoftAppId", "11111111-1111-1111-1111-111111111111")
     monkeypatch.setenv("MicrosoftAppPassword", "secret")
     monkeypatch.setenv("MicrosoftAppTenantId", "tenant")
+    monkeypatch.setenv("REVIEW_BOT_DATA_KEYS", TEST_KEYS)
     settings = load_settings()
     assert settings.port == 4000
     assert settings.data_dir == Path("/var/lib/review-bot")
     assert settings.app_type == "SingleTenant"
     assert settings.authentication_enabled is True
     assert "secret" not in repr(settings)
+    assert TEST_KEYS.split(":")[1] not in repr(settings)
 
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
@@ -78,6 +83,7 @@ def test_credentials_allow_a_public_address(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("MicrosoftAppId", "11111111-1111-1111-1111-111111111111")
     monkeypatch.setenv("MicrosoftAppType", "UserAssignedMSI")
     monkeypatch.setenv("MicrosoftAppTenantId", "tenant")
+    monkeypatch.setenv("REVIEW_BOT_DATA_KEYS", TEST_KEYS)
     assert load_settings().host == "0.0.0.0"
 
 
@@ -94,6 +100,7 @@ def test_each_problem_gets_its_own_line(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_single_tenant_needs_password_and_tenant(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MicrosoftAppId", "11111111-1111-1111-1111-111111111111")
+    monkeypatch.setenv("REVIEW_BOT_DATA_KEYS", TEST_KEYS)
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert sorted(p.split(":")[0] for p in info.value.problems) == [

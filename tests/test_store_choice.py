@@ -94,13 +94,19 @@ def test_pool_sizes_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.postgres
 async def test_open_store_follows_the_settings(tmp_path: Path, postgres_url: str) -> None:
+    # Each encrypted at rest (tests/test_encryption.py): the backend is the wrapper's inner.
     embedded = await open_store(load_settings(data_dir=tmp_path / "data"))
-    assert isinstance(embedded, TinyDBStore)
+    assert isinstance(embedded.inner, TinyDBStore)
     await embedded.close()
     chosen = await open_store(
-        load_settings(database_url=postgres_url, database_pool_min=1, database_pool_max=2)
+        load_settings(
+            data_dir=tmp_path / "data",
+            database_url=postgres_url,
+            database_pool_min=1,
+            database_pool_max=2,
+        )
     )
-    assert isinstance(chosen, PostgresStore)
+    assert isinstance(chosen.inner, PostgresStore)
     assert await chosen.is_ready()
     await chosen.close()
 

@@ -9,31 +9,45 @@ from pathlib import Path
 import pytest
 
 from storage.base import Collection, ConflictError, InvalidKeyError, Store, StoreClosedError
+from storage.encrypted import EncryptedStore
 from storage.postgres_store import PostgresStore
 from storage.tinydb_store import TinyDBStore
+from tests.support.keys import keyring
 from tests.support.stores import MemoryStore
 
 StoreFactory = Callable[[], Awaitable[Store]]
 
 
-@pytest.fixture(params=["tinydb", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "tinydb",
+        "memory",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        # The encryption at rest the app always runs on, over each real backend.
+        "encrypted-tinydb",
+        pytest.param("encrypted-postgres", marks=pytest.mark.postgres),
+    ]
+)
 async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
     """Opens a store of the backend under test; several opens see the same data."""
     opened: list[Store] = []
     # The in-memory fake (tests/support) keeps to the same contract, so tests over it count.
     shared = MemoryStore()
+    backend = request.param.removeprefix("encrypted-")
     # A database of this test's own (skipped only when no PostgreSQL server answers).
-    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
+    url = request.getfixturevalue("postgres_url") if backend == "postgres" else ""
 
     async def factory() -> Store:
-        if request.param == "tinydb":
+        if backend == "tinydb":
             store: Store = TinyDBStore(tmp_path / "store")
-        elif request.param == "memory":
+        elif backend == "memory":
             store = shared.reopened()
-        elif request.param == "postgres":
+        elif backend == "postgres":
             store = await PostgresStore.open(url)
         else:  # pragma: no cover - new backends are added here
             raise AssertionError(request.param)
+        if request.param.startswith("encrypted-"):
+            store = await EncryptedStore.open(store, keyring())
         opened.append(store)
         return store
 

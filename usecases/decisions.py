@@ -23,7 +23,7 @@ from cards.referral import channel_case_card, told_card
 from cards.reminders import DONE_DECISIONS, REMINDER_FIELD, ReminderIdentity, reminder_card
 from cards.text import escape_markdown
 from safeguarding.calendar import PartnershipCalendars, day_month_year
-from safeguarding.cases import FINISHED_STATUSES, Actor, Case
+from safeguarding.cases import FINISHED_STATUSES, Actor, Case, is_reference
 from safeguarding.clocks import Clock, london_time
 from safeguarding.decisions import (
     Decision,
@@ -391,7 +391,9 @@ class DecisionDesk:
         not a lead why their copy stays read-only. A refresh records nothing and is not audited.
         """
         reference = data.get("reference")
-        loaded = await self._cases.get(reference) if isinstance(reference, str) else None
+        # Only a reference the bot wrote is looked up: anything else is no key of the store's.
+        valid = isinstance(reference, str) and is_reference(reference)
+        loaded = await self._cases.get(reference) if valid and isinstance(reference, str) else None
         partnership = self._partnerships.get(loaded[0].partnership_id) if loaded else None
         if loaded is None or partnership is None:
             return adaptive_card([text_block(wording.DECISION_CASE_GONE)])
@@ -539,9 +541,13 @@ class DecisionDesk:
         return wording.DECISION_CONFLICT.format(name=last.actor.name, label=label, problem=problem)
 
     async def _audit_refusal(self, case: Case, person: Person, verb: str, why: str) -> None:
-        await self._cases.audit(
+        # Counted per person, action and day (README "Who may record what"): a client that
+        # repeats a forged click cannot grow the trail without bound.
+        now = self._clock.now()
+        await self._cases.audit_repeat(
             case.reference,
-            at=self._clock.now(),
+            at=now,
+            day=london_time(now).date(),
             actor=person.audit_id,
             role="not a lead" if why == "not a lead" else "unknown",
             # Only a verb the cards send is kept; anything else a client made up is "unknown".
@@ -552,10 +558,12 @@ class DecisionDesk:
     async def _audit_lead_refusal(
         self, case: Case, actor: Actor, verb: str, error: DecisionError, at: datetime
     ) -> None:
-        """A lead refused for who they are (the LA's decision by the police, say), audited."""
-        await self._cases.audit(
+        """A lead refused for who they are (the LA's decision by the police, say), audited
+        (counted per lead, action and day, as a non-lead's)."""
+        await self._cases.audit_repeat(
             case.reference,
             at=at,
+            day=london_time(at).date(),
             actor=actor.id,
             role=actor.role,
             what=f"refused: {verb}",

@@ -1,10 +1,21 @@
-"""Request-supplied values in log lines: quoted, stripped of control characters, cut short."""
+"""Log lines: request-supplied values quoted and stripped of control characters; the request's
+ids carried to every line logged while it is handled; one JSON object a line, when asked for."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+# The ids of the request being handled (request id, activity id), for the JSON lines: set by the
+# HTTP edge, read by the formatter. A task started during a request keeps its ids.
+_IDS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("review_bot_log_ids", default=())
 
 
 def quoted(value: object, limit: int = 40) -> str:
@@ -14,3 +25,35 @@ def quoted(value: object, limit: int = 40) -> str:
     if len(cleaned) > limit:
         cleaned = cleaned[:limit] + "…"
     return '"' + cleaned.replace('"', "'") + '"'
+
+
+@contextlib.contextmanager
+def log_ids(**ids: str) -> Iterator[None]:
+    """Every line logged inside carries these ids (as well as those already set)."""
+    cleaned = tuple((name, _CONTROL.sub("", value)[:100]) for name, value in ids.items())
+    token = _IDS.set(_IDS.get() + cleaned)
+    try:
+        yield
+    finally:
+        _IDS.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC), level, logger, message, the request's ids, and for an
+    exception its type and traceback. JSON escapes every control character, so a value can
+    never start a line of its own; the messages are the same as in text logs (ids, no names)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(_IDS.get())
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error"] = record.exc_info[0].__name__
+            entry["traceback"] = self.formatException(record.exc_info)
+        # ASCII only: U+2028 and its kind would end a line for some readers.
+        return json.dumps(entry, ensure_ascii=True)

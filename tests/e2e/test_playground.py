@@ -3,11 +3,13 @@
 The journeys run in order against one bot and one Playground (starting them costs seconds):
 install, a whole referral with an emergency typed halfway, a lead's decision, a reminder, a
 lead who never chatted with the bot acting from the first card, the reminder's buttons for
-leads only, and a practitioner going back to correct a date.
+leads only, a practitioner going back to correct a date, and junk and another organisation's
+activities answered without a 5xx or a word.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from tests.support.playground import (
     OTHER_USER,
     PERSONAL,
     TEAM,
+    TENANT_ID,
     USER,
     Frame,
     Session,
@@ -76,7 +79,12 @@ def partnerships_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def session(
     tmp_path_factory: pytest.TempPathFactory, partnerships_file: Path
 ) -> AsyncIterator[Session]:
-    running = await start(data_dir=tmp_path_factory.mktemp("data"), partnerships=partnerships_file)
+    # The Playground's own tenant is the only one served: every journey runs under the list.
+    running = await start(
+        data_dir=tmp_path_factory.mktemp("data"),
+        partnerships=partnerships_file,
+        settings={"REVIEW_BOT_ALLOWED_TENANTS": TENANT_ID},
+    )
     # The journeys happen on Tuesday 24 November 2026, 10:00 in London.
     await running.bot_post("/_test/clock", {"now": "2026-11-24T10:00:00+00:00"})
     yield running
@@ -391,3 +399,54 @@ async def test_8_back_and_go_to_correct_a_date_and_keep_what_was_typed(session: 
     mark = session.mark()
     await session.say("cancel")
     await session.wait_for(in_personal, after=mark)
+
+
+async def _status_answered(session: Session) -> None:
+    """Type `status` and wait for its answer (what came before it has arrived by then)."""
+    mark = session.mark()
+    await session.say("status")
+    await session.wait_for(lambda f: in_personal(f) and "COV-2026-001" in card_texts(f), after=mark)
+
+
+async def test_9_junk_and_another_tenant_get_no_5xx_and_no_word(session: Session) -> None:
+    # An invoke the bot does not handle: 200 relayed, nothing posted (it was a 501, which the
+    # Playground shows as "UserBotError", and for some invokes an apology in the chat).
+    mark = session.mark()
+    status, body = await session.call(
+        "POST",
+        "/_conversation/v1/invoke",
+        {
+            "name": "composeExtension/query",
+            "conversation": {"id": PERSONAL},
+            "from": {"id": USER},
+            "value": {"commandId": 5, "parameters": "junk"},
+        },
+    )
+    assert (status, body) == (200, {})
+    # A click whose reference is no reference: said in place of the card, not an apology.
+    [greeting] = [f for f in session.frames if in_personal(f)][:1]
+    status, body = await session.invoke(
+        PERSONAL, greeting["message"]["messageId"], "sin_made", {"reference": "COV 2026 001"}, USER
+    )
+    assert status == 200
+    assert body["value"] == "That card is no longer active. Type *help* to start again."
+    # Another organisation's install and "help", through the Playground: refused (403 to it),
+    # so nothing is said; the Playground's own tenant is answered as before.
+    status, template = await session.call(
+        "GET", f"/_internal/v1/customActivities/template?conversationId={PERSONAL}&type=install"
+    )
+    assert status == 200
+    assert template["channelData"]["tenant"]["id"] == TENANT_ID
+    other = copy.deepcopy(template)
+    other["channelData"]["tenant"]["id"] = other["conversation"]["tenantId"] = "another-tenant"
+    help_from_other = {**copy.deepcopy(other), "type": "message", "text": "help", "id": "other-1"}
+    help_from_other.pop("action")
+    for activity in (other, help_from_other):
+        assert (await session.call("POST", "/_internal/v1/customActivities", activity))[0] == 200
+    await _status_answered(session)
+    said = [f for f in session.frames[mark:] if in_personal(f)]
+    assert [card_texts(f) for f in said if "Start a referral" in card_texts(f)] == []
+    assert all("something went wrong" not in card_texts(f) for f in said)
+    # The same activity posted to the bot itself: 403, as the Playground was answered.
+    async with session.http.post(f"{session.bot_url}/api/messages", json=help_from_other) as r:
+        assert r.status == 403

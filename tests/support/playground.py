@@ -32,6 +32,9 @@ TEAM = "team-id"
 USER = "user-id-0"
 OTHER_USER = "user-id-1"
 BOT_ID = "00000000-0000-0000-0000-00000000000011"
+# The tenant the Playground's mock data puts in every activity (channelData.tenant.id and
+# conversation.tenantId); not a valid GUID, but what it sends.
+TENANT_ID = "00000000-0000-0000-0000-0000000000001"
 
 logger = logging.getLogger(__name__)
 
@@ -266,8 +269,10 @@ async def start(
     bot_port: int | None = None,
     playground_port: int | None = None,
     quiet: bool = True,
+    settings: dict[str, str] | None = None,
 ) -> Session:
-    """Start the bot (authentication off, loopback) and the Playground pointed at it."""
+    """Start the bot (authentication off, loopback) and the Playground pointed at it;
+    `settings` are further environment variables for the bot."""
     ensure_installed()
     bot_port = bot_port or free_port()
     env = {
@@ -278,6 +283,7 @@ async def start(
         "REVIEW_BOT_TEST_MODE": "true" if test_mode else "false",
         "REVIEW_BOT_REMINDERS": "false" if test_mode else "true",
         "MicrosoftAppId": "",
+        **(settings or {}),
     }
     if partnerships is not None:
         env["REVIEW_BOT_PARTNERSHIPS"] = str(partnerships)
