@@ -36,6 +36,7 @@ from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock
 from tests.support.identity import FakeIdentityEndpoint, identity_endpoint, token_for
+from tests.support.keys import TEST_KEYS
 from tests.support.openid import channel_token
 from tests.test_leads_graph import GROUP, MEMBER, FakeGraph
 from usecases.errors import LeadCheckUnavailableError
@@ -60,6 +61,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "REVIEW_BOT_DATABASE_URL",
     ]:
         monkeypatch.delenv(name, raising=False)
+    # Credentials are on in these tests: the data keys are then required (a Key Vault
+    # reference in Azure).
+    monkeypatch.setenv("REVIEW_BOT_DATA_KEYS", TEST_KEYS)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
@@ -310,7 +314,8 @@ async def test_every_connection_signs_in_with_the_identitys_token(
         store = await open_store(settings)
         try:
             assert await store.is_ready()
-            pool = store._pool  # type: ignore[attr-defined]
+            # Encrypted at rest: the PostgreSQL store is the wrapper's inner one.
+            pool = store.inner._pool  # type: ignore[attr-defined]
             async with pool.connection() as first, pool.connection() as second:
                 passwords = {first.info.password, second.info.password}
         finally:

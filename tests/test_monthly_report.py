@@ -325,11 +325,13 @@ def _assert_chart_png(png: bytes) -> None:
 def test_the_chart_url_is_the_public_host_or_loopback() -> None:
     from bot.report_charts import chart_base_url
     from bot.settings import Settings
+    from tests.support.keys import TEST_KEYS
 
+    keys = {"data_keys": TEST_KEYS}  # credentials on: the data keys are required
     public = Settings(
-        public_host="bot.example.org", app_id="a", app_password="p", app_tenant_id="t"
+        public_host="bot.example.org", app_id="a", app_password="p", app_tenant_id="t", **keys
     )
     assert chart_base_url(public) == "https://bot.example.org"
     assert chart_base_url(Settings(host="127.0.0.1", port=3978)) == "http://127.0.0.1:3978"
-    everywhere = Settings(host="0.0.0.0", app_id="a", app_password="p", app_tenant_id="t")
+    everywhere = Settings(host="0.0.0.0", app_id="a", app_password="p", app_tenant_id="t", **keys)
     assert chart_base_url(everywhere) is None

@@ -19,6 +19,7 @@ from storage.base import Collection
 from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, shared_screen
+from tests.support.keys import TEST_KEYS
 from tests.support.openid import channel_token
 from tests.support.stores import MemoryStore
 
@@ -40,6 +41,7 @@ def _settings(tmp_path: Path, **extra: Any) -> Settings:
         data_dir=tmp_path / "data",
         partnerships=EXAMPLE_PARTNERSHIPS,
         reminders_enabled=False,
+        data_keys=TEST_KEYS,  # credentials on in some: the data keys are then required
         **extra,
     )
 
@@ -205,14 +207,21 @@ async def test_the_apps_own_tenant_is_the_default_with_signed_tokens(
 
 def test_settings_default_to_the_apps_own_tenant() -> None:
     settings = load_settings(
-        app_id=APP_ID, app_password="x", app_tenant_id="72F988BF-86F1-41AF-91AB-2D7CD011DB47"
+        data_keys=TEST_KEYS,
+        app_id=APP_ID,
+        app_password="x",
+        app_tenant_id="72F988BF-86F1-41AF-91AB-2D7CD011DB47",
     )
     assert settings.served_tenants == frozenset({"72f988bf-86f1-41af-91ab-2d7cd011db47"})
 
 
 def test_a_listed_tenant_replaces_the_default() -> None:
     settings = load_settings(
-        app_id=APP_ID, app_password="x", app_tenant_id="own", allowed_tenants="a-1,B-2"
+        app_id=APP_ID,
+        app_password="x",
+        app_tenant_id="own",
+        allowed_tenants="a-1,B-2",
+        data_keys=TEST_KEYS,
     )
     assert settings.served_tenants == frozenset({"a-1", "b-2"})
 
@@ -223,7 +232,13 @@ def test_without_authentication_or_a_tenant_every_tenant_is_served() -> None:
 
 def test_multitenant_credentials_without_a_tenant_refuse_to_start_off_loopback() -> None:
     with pytest.raises(SettingsError) as info:
-        load_settings(host="0.0.0.0", app_id=APP_ID, app_password="x", app_type="MultiTenant")
+        load_settings(
+            host="0.0.0.0",
+            app_id=APP_ID,
+            app_password="x",
+            app_type="MultiTenant",
+            data_keys=TEST_KEYS,
+        )
     [problem] = info.value.problems
     assert problem.startswith("REVIEW_BOT_ALLOWED_TENANTS: required")
     listed = load_settings(
@@ -232,6 +247,7 @@ def test_multitenant_credentials_without_a_tenant_refuse_to_start_off_loopback()
         app_password="x",
         app_type="MultiTenant",
         allowed_tenants="tenant-1",
+        data_keys=TEST_KEYS,
     )
     assert listed.served_tenants == frozenset({"tenant-1"})
 
