@@ -22,12 +22,11 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import SERVICES, STARTUP_RECOVERY, create_app
-from bot.settings import Settings
+from bot.app import SERVICES, STARTUP_RECOVERY, create_app, open_store
+from bot.settings import EXAMPLE_PARTNERSHIPS, Settings
 from storage.base import Collection, Store
 from storage.cases import CaseRepository, DraftRepository
 from storage.deliveries import DeliveryLog, DeliveryState
-from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, shared_screen
@@ -140,7 +139,7 @@ async def test_a_clean_stop_waits_for_the_case_card_still_going_out(
     await connector.holding.wait()
     await client.close()
     assert _case_cards(connector) == 1
-    reopened = TinyDBStore(own.data_dir)
+    reopened = await open_store(own)  # as the app opened it (encrypted at rest)
     try:
         loaded = await CaseRepository(reopened).get("COV-2026-001")
     finally:
@@ -286,7 +285,10 @@ async def test_killed_while_the_case_card_goes_out_it_is_never_posted_twice(
         await second.stop()
         await http.close()
 
-    store = TinyDBStore(tmp_path / "data")
+    # As the bot opened it (encrypted at rest, with the development key in the data directory).
+    store = await open_store(
+        Settings(data_dir=tmp_path / "data", partnerships=EXAMPLE_PARTNERSHIPS)
+    )
     try:
         [case] = await CaseRepository(store).for_partnership("coventry")
         record = await DeliveryLog(store).get("post|COV-2026-001")

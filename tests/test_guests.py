@@ -30,6 +30,7 @@ from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, shared_screen
 from tests.support.referral import STEPS_TO_REVIEW
+from tests.support.runners import settled
 
 Client = TestClient[Any, Any]
 HOST_TENANT = activities.TENANT  # the partnership's tenant: the bot, its team and its guests
@@ -99,7 +100,9 @@ async def test_a_guest_refers_a_case_end_to_end(
     to_guest = connector.to(f"a:personal-{GUEST['id']}")
     assert to_guest, "the guest was not answered"
     assert "COV-2026-001" in json.dumps(to_guest[-1].cards)
-    # ... and the case card reaches the partnership's review channel.
+    # ... and the case card reaches the partnership's review channel (once the filing turn's
+    # follow-ups are done).
+    await settled(guest_bot)
     channel = [s for s in connector.to("team-id") if s.cards]
     assert len(channel) == 1
     assert "COV-2026-001" in json.dumps(channel[0].cards)
