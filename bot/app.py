@@ -766,6 +766,8 @@ def create_app(
             lambda request: _services(request.app).adapter,
             lambda request: _services(request.app).bot,
             tenant_policy(settings),
+            token_required=settings.authentication_enabled,
+            body_timeout_s=settings.body_timeout_s,
         ),
     )
     return app

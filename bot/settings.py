@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         le=10 * 1024 * 1024,
         validation_alias=AliasChoices("REVIEW_BOT_MAX_BODY_BYTES"),
     )
+    # How long a request's body may take to arrive (408 after): one sent a byte at a time
+    # would otherwise hold a connection, and its memory, for as long as the client likes.
+    body_timeout_s: float = Field(
+        default=15.0, gt=0, le=300, validation_alias=AliasChoices("REVIEW_BOT_BODY_TIMEOUT")
+    )
     draft_ttl_days: int = Field(
         default=14, ge=1, le=365, validation_alias=AliasChoices("REVIEW_BOT_DRAFT_TTL_DAYS")
     )
