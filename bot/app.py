@@ -753,7 +753,7 @@ def create_app(
         _add_test_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    add_chart_route(app, lambda request: _services(request.app).store, partnerships)
+    add_chart_route(app, lambda request: _services(request.app).store)
 
     async def probe(request: web.Request) -> web.Response:
         # Clients (the Agents Playground among them) probe the endpoint with HEAD.
