@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import logging
@@ -57,11 +58,11 @@ def test_keys_in_both_base64_alphabets_with_or_without_padding_are_read() -> Non
     # The same 32 bytes: the standard alphabet shows "+" and "/", the URL-safe "-" and "_".
     standard = "a:+//7//v/+//7//v/+//7//v/+//7//v/+//7//v/+/8="
     url_safe = "b:-__7__v_-__7__v_-__7__v_-__7__v_-__7__v_-_8"  # padding left off
-    parsed = parse_data_keys(f" {standard} , {url_safe} ")
-    assert parsed.ids == ("a", "b")
-    assert parsed.primary.id == "a"
-    assert parsed.keys[0].secret == parsed.keys[1].secret
-    assert len(parsed.keys[0].secret) == 32
+    # Read one at a time: the same key under two ids is refused (below).
+    first, second = parse_data_keys(f" {standard} "), parse_data_keys(f" {url_safe} ")
+    assert (first.ids, second.ids) == (("a",), ("b",))
+    assert first.primary.secret == second.primary.secret
+    assert len(first.primary.secret) == 32
 
 
 @pytest.mark.parametrize(
@@ -73,12 +74,21 @@ def test_keys_in_both_base64_alphabets_with_or_without_padding_are_read() -> Non
         (TEST_KEYS.split(":")[1], "item 1 is not id:key"),
         ("bad id:" + TEST_KEYS.split(":")[1], "item 1: the key id must be 1 to 32 letters"),
         ("", "empty"),
+        ("k1:" + base64.b64encode(bytes(32)).decode(), "key 'k1': not random"),
+        ("k1:" + base64.b64encode(b"abc" * 10 + b"ab").decode(), "key 'k1': not random"),
+        (
+            f"{TEST_KEYS},{OTHER_KEYS},again:{TEST_KEYS.split(':')[1]}",
+            "key 'again': the same key as 'test1'; give each id its own",
+        ),
     ],
 )
 def test_a_bad_key_is_refused_saying_what_is_wrong_never_showing_it(text: str, says: str) -> None:
     with pytest.raises(ValueError, match=re.escape(says)) as info:
         parse_data_keys(text)
     assert TEST_KEYS.split(":")[1] not in str(info.value)
+    for item in text.split(","):
+        material = item.partition(":")[2]
+        assert not material or material not in str(info.value)
 
 
 def test_a_bad_key_in_the_settings_is_one_named_problem(monkeypatch: pytest.MonkeyPatch) -> None:
