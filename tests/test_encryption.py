@@ -168,11 +168,20 @@ async def test_a_loopback_run_without_keys_makes_a_private_key_file_beside_the_d
         assert again.keyring.source == f"the key file {key_file}"
     finally:
         await again.close()
-    # Lose the key file: a new key is made, and the store written with the old one is refused.
-    written_with = key_file.read_text().split(":")[0]
-    key_file.unlink()
-    with pytest.raises(UnknownKeyError, match=f"encrypted with data key '{written_with}'"):
+    # Lose the key file: the store written with it is refused, and no new key file is made,
+    # so the old one can be put back where it was (and then opens the store again).
+    written = key_file.read_text()
+    key_file.rename(tmp_path / "data.keys.bak")
+    with pytest.raises(UnknownKeyError, match=f"encrypted with data key '{written.split(':')[0]}'"):
         await open_store(settings)
+    assert not key_file.exists()
+    (tmp_path / "data.keys.bak").rename(key_file)
+    restored = await open_store(settings)
+    try:
+        assert await CaseRepository(restored).get("COV-2026-001") is not None
+    finally:
+        await restored.close()
+    assert key_file.read_text() == written
 
 
 # -- what the backend keeps ------------------------------------------------------------------
