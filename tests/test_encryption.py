@@ -105,8 +105,9 @@ def test_a_bad_key_in_the_settings_is_one_named_problem(monkeypatch: pytest.Monk
     "beyond_loopback",
     [
         {
+            "REVIEW_BOT_HOST": "10.0.0.5",
             "MicrosoftAppId": "11111111-1111-1111-1111-111111111111",
-            "MicrosoftAppType": "UserAssignedMSI",
+            "MicrosoftAppPassword": "p",
             "MicrosoftAppTenantId": "t",
         },
         {
@@ -137,6 +138,22 @@ def test_no_keys_beyond_loopback_refuses_to_start(
     assert "REVIEW_BOT_DATA_KEYS: required" in err.getvalue()
     assert not (tmp_path / "data").exists()
     assert not (tmp_path / "data.keys").exists()
+
+
+def test_credentials_on_loopback_without_keys_use_the_development_key_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The rule: the host decides. The Toolkit's local run has credentials and no keys.
+    monkeypatch.delenv("REVIEW_BOT_DATA_KEYS", raising=False)
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        app_id="11111111-1111-1111-1111-111111111111",
+        app_password="p",
+        app_tenant_id="t",
+    )
+    assert settings.authentication_enabled
+    assert settings.data_keys is None
+    assert settings.key_file_path == tmp_path / "data.keys"
 
 
 def test_a_key_file_inside_the_data_directory_is_refused(tmp_path: Path) -> None:
