@@ -714,7 +714,7 @@ def create_app(
             else None
         )
         if scheduler is not None:
-            schedule_retention(scheduler, retention.scheduled)
+            schedule_retention(scheduler, retention.scheduled, now=active_clock.now())
             app[SCHEDULER] = scheduler
         # Filings a crash interrupted are finished (and their referrers told) at start-up, off
         # the start-up path: sending may wait on the connector.
