@@ -168,7 +168,10 @@ def test_the_chart_without_matplotlib_says_how_to_install_it(
         ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(data_dir: Path, args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    data_dir: Path, args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where a chart named c.png would be written
     out, err = io.StringIO(), io.StringIO()
     code = run(["report", "timeliness", *args], stdout=out, stderr=err)
     assert code == 2
