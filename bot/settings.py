@@ -283,12 +283,15 @@ class Settings(BaseSettings):
                 " the bot"
             )
         problems.extend(self._database_auth_problems())
-        if self.data_keys is None and (self.app_id or not is_loopback(self.host)):
+        # The host decides, not the credentials: on loopback (`make run`, the Toolkit's local
+        # run behind a dev tunnel) a key file is made outside the data directory, with a
+        # warning; anywhere else the keys must be given.
+        if self.data_keys is None and not is_loopback(self.host):
             problems.append(
-                "REVIEW_BOT_DATA_KEYS: required beyond a loopback development run (credentials"
-                " are set, or the host is not loopback): the personal data at rest is encrypted"
-                " with these keys. Give id:key, the key 32 random bytes in base64"
-                f" ({HOW_TO_MAKE}); in Azure, a Key Vault reference"
+                f"REVIEW_BOT_DATA_KEYS: required beyond a loopback development run (REVIEW_BOT_HOST"
+                f" {self.host} is not loopback): the personal data at rest is encrypted with"
+                f" these keys. Give id:key, the key 32 random bytes in base64 ({HOW_TO_MAKE});"
+                " in Azure, a Key Vault reference"
             )
         elif self.data_keys is None and self.key_file_path.resolve().is_relative_to(
             self.data_dir.resolve()
