@@ -166,7 +166,6 @@ def build_authentication(
 async def open_store(settings: Settings) -> EncryptedStore:
     """The store the settings choose (PostgreSQL when a database URL is set, else embedded),
     encrypted with the settings' data keys; KeyringError when they do not open it."""
-    keyring = await asyncio.to_thread(keyring_for, settings)  # may make the development key
     backend: Store
     if settings.database_url:
         backend = await PostgresStore.open(
@@ -178,6 +177,13 @@ async def open_store(settings: Settings) -> EncryptedStore:
     else:
         backend = await TinyDBStore.open(settings.data_dir)
     try:
+        if settings.data_keys is None and not settings.key_file_path.exists():
+            # The development key file is missing. Check the store, read-only, before making
+            # one: a store sealed with another key is refused ("put it back") while the place
+            # to put it back is still free, never after a new file has taken it.
+            absent = await asyncio.to_thread(keyring_for, settings, create=False)
+            await EncryptedStore.open(backend, absent, read_only=True)
+        keyring = await asyncio.to_thread(keyring_for, settings)  # may make the development key
         return await EncryptedStore.open(backend, keyring)
     except BaseException:
         await backend.close()
@@ -723,7 +729,7 @@ def create_app(
             else None
         )
         if scheduler is not None:
-            schedule_retention(scheduler, retention.scheduled)
+            schedule_retention(scheduler, retention.scheduled, now=active_clock.now())
             app[SCHEDULER] = scheduler
         # Filings a crash interrupted are finished (and their referrers told) at start-up, off
         # the start-up path: sending may wait on the connector.
@@ -769,7 +775,7 @@ def create_app(
         _add_test_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    add_chart_route(app, lambda request: _services(request.app).store, partnerships)
+    add_chart_route(app, lambda request: _services(request.app).store)
 
     async def probe(request: web.Request) -> web.Response:
         # Clients (the Agents Playground among them) probe the endpoint with HEAD.
@@ -782,6 +788,8 @@ def create_app(
             lambda request: _services(request.app).adapter,
             lambda request: _services(request.app).bot,
             tenant_policy(settings),
+            token_required=settings.authentication_enabled,
+            body_timeout_s=settings.body_timeout_s,
         ),
     )
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -11,7 +13,7 @@ import requests
 from aiohttp import web
 from botbuilder.core import Bot, InvokeResponse, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ChannelAccount
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 from msrest.serialization import Model
 
@@ -27,6 +29,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 class BadActivityError(web.HTTPBadRequest):
     """A body that is not a Bot Framework activity."""
+
+
+class ClientGoneError(Exception):
+    """The client closed the connection before its request's body was all read."""
 
 
 def _problem(status: int, message: str, request_id: str) -> web.Response:
@@ -47,6 +53,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     with log_ids(request_id=request_id):
         try:
             response = await handler(request)
+        except ClientGoneError:
+            # Nobody is left to answer, and nothing of ours failed: one quiet line.
+            logger.info(
+                "request %s %s %s: the client closed the connection before sending its body",
+                request_id,
+                request.method,
+                path,
+            )
+            return _problem(400, "request body not received", request_id)
         except web.HTTPException as exc:
             if exc.status >= 400:
                 logger.warning(
@@ -81,10 +96,46 @@ def invoke_body(body: Any) -> Any:
     return body
 
 
-async def _parse_activity(request: web.Request) -> tuple[dict[str, Any], Activity]:
+async def _read_body(request: web.Request, timeout_s: float) -> bytes:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="Content-Type must be application/json")
-    raw = await request.read()  # aiohttp enforces client_max_size here (413)
+    try:
+        # A body sent a byte at a time would otherwise hold its connection for ever.
+        async with asyncio.timeout(timeout_s):
+            return await request.read()  # aiohttp enforces client_max_size here (413)
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text="request body not received in time") from None
+    except ConnectionResetError:
+        raise ClientGoneError from None
+
+
+def _claims_activity(raw: bytes) -> Activity:
+    """The three fields token checking reads, taken leniently from a body not yet checked.
+
+    The token's serviceUrl claim must match the activity's, so checking a token needs these;
+    reading them this way says nothing about the body to a client that has not signed in.
+    When the body passes the strict check, these are the values it holds.
+    """
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    recipient = body.get("recipient")
+    role = recipient.get("role") if isinstance(recipient, dict) else None
+    return Activity(
+        channel_id=_text_or_none(body.get("channelId")),
+        service_url=_text_or_none(body.get("serviceUrl")),
+        recipient=ChannelAccount(role=_text_or_none(role)),
+    )
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _parse_activity(raw: bytes) -> tuple[dict[str, Any], Activity]:
     try:
         body = parse_body(raw)
     except BadBodyError as exc:
@@ -113,17 +164,27 @@ def messages_handler(
     adapter_of: Callable[[web.Request], CloudAdapter],
     bot_of: Callable[[web.Request], Bot],
     tenants: TenantPolicy | None = None,
+    *,
+    token_required: bool = False,
+    body_timeout_s: float = 15.0,
 ) -> Handler:
     """The POST /api/messages handler for an app whose adapter and bot are looked up per request.
 
-    With `tenants`, an activity from a tenant not served is answered 403 once it is
-    authenticated, before the adapter runs: nothing is stored, nothing is said.
+    The token is checked before the body is: a client that has not signed in gets 401 and
+    learns nothing of what a body must hold. With `token_required`, a request with no
+    Authorization header is 401 before its body is read at all. With `tenants`, an activity
+    from a tenant not served is answered 403 once it is authenticated, before the adapter
+    runs: nothing is stored, nothing is said.
     """
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        body, activity = await _parse_activity(request)
+        auth_header = request.headers.get("Authorization", "")
+        if token_required and not auth_header:
+            raise web.HTTPUnauthorized(text="missing or invalid bearer token")
+        raw = await _read_body(request, body_timeout_s)
         adapter = adapter_of(request)
-        auth = await _authenticate(adapter, activity, request.headers.get("Authorization", ""))
+        auth = await _authenticate(adapter, _claims_activity(raw), auth_header)
+        body, activity = _parse_activity(raw)
         request_id = request[REQUEST_ID]
         refused = tenants.refused(body) if tenants is not None else None
         if refused is not None:

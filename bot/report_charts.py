@@ -1,22 +1,27 @@
 """The route Teams fetches the monthly report's chart from (scheduler/monthly.py says why a URL).
 
 `GET /reports/charts/{partnership}/{month}/{token}.png`: the stored PNG when the token is the
-chart's current one, else 404 (no hint whether the partnership or month exists). No sign-in:
+chart's current one, else 404 (no hint whether the partnership or month exists: every miss is
+the same one read by the whole key, storage/reports.py). A miss is logged at DEBUG only: the
+route is open to anyone, so a flood of guesses must not flood the log. No sign-in:
 Teams' image fetch carries none; the 128-bit token in the URL, shown only on the card, is the
 key. The image holds counts and quarter names only, never a reference or a name.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.http import REQUEST_ID
 from bot.settings import Settings, is_loopback
-from safeguarding.partnerships import Partnerships
 from scheduler.monthly import CHART_ROUTE
 from storage.base import Store
 from storage.reports import ChartStore
+
+logger = logging.getLogger(__name__)
 
 
 def chart_base_url(settings: Settings) -> str | None:
@@ -32,20 +37,18 @@ def chart_base_url(settings: Settings) -> str | None:
     return None
 
 
-def add_chart_route(
-    app: web.Application, store_of: Callable[[web.Request], Store], partnerships: Partnerships
-) -> None:
+def add_chart_route(app: web.Application, store_of: Callable[[web.Request], Store]) -> None:
     """Serve the stored monthly charts."""
 
     async def chart(request: web.Request) -> web.Response:
         info = request.match_info
-        if partnerships.get(info["partnership"]) is None:
-            raise web.HTTPNotFound()
         png = await ChartStore(store_of(request)).find(
             info["partnership"], info["month"], info["token"]
         )
         if png is None:
-            raise web.HTTPNotFound()
+            request_id = request[REQUEST_ID]
+            logger.debug("request %s: no chart at that address", request_id)
+            return web.json_response({"error": "Not Found", "requestId": request_id}, status=404)
         return web.Response(
             body=png,
             content_type="image/png",

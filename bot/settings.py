@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         le=10 * 1024 * 1024,
         validation_alias=AliasChoices("REVIEW_BOT_MAX_BODY_BYTES"),
     )
+    # How long a request's body may take to arrive (408 after): one sent a byte at a time
+    # would otherwise hold a connection, and its memory, for as long as the client likes.
+    body_timeout_s: float = Field(
+        default=15.0, gt=0, le=300, validation_alias=AliasChoices("REVIEW_BOT_BODY_TIMEOUT")
+    )
     draft_ttl_days: int = Field(
         default=14, ge=1, le=365, validation_alias=AliasChoices("REVIEW_BOT_DRAFT_TTL_DAYS")
     )
@@ -278,12 +283,15 @@ class Settings(BaseSettings):
                 " the bot"
             )
         problems.extend(self._database_auth_problems())
-        if self.data_keys is None and (self.app_id or not is_loopback(self.host)):
+        # The host decides, not the credentials: on loopback (`make run`, the Toolkit's local
+        # run behind a dev tunnel) a key file is made outside the data directory, with a
+        # warning; anywhere else the keys must be given.
+        if self.data_keys is None and not is_loopback(self.host):
             problems.append(
-                "REVIEW_BOT_DATA_KEYS: required beyond a loopback development run (credentials"
-                " are set, or the host is not loopback): the personal data at rest is encrypted"
-                " with these keys. Give id:key, the key 32 random bytes in base64"
-                f" ({HOW_TO_MAKE}); in Azure, a Key Vault reference"
+                f"REVIEW_BOT_DATA_KEYS: required beyond a loopback development run (REVIEW_BOT_HOST"
+                f" {self.host} is not loopback): the personal data at rest is encrypted with"
+                f" these keys. Give id:key, the key 32 random bytes in base64 ({HOW_TO_MAKE});"
+                " in Azure, a Key Vault reference"
             )
         elif self.data_keys is None and self.key_file_path.resolve().is_relative_to(
             self.data_dir.resolve()

@@ -22,10 +22,21 @@ from bot.settings import Settings
 from cards import wording
 from cli.common import EXIT_OK, EXIT_USAGE, Subparsers, london_today, read_only_store, with_settings
 from safeguarding.partnerships import Partnership, PartnershipsFileError, load_partnerships
-from safeguarding.timeliness import Deadline, DeadlineOutcome, MilestoneFigures
+from safeguarding.timeliness import (
+    Deadline,
+    DeadlineOutcome,
+    MilestoneFigures,
+    TimelinessInputError,
+    check_period,
+)
 from storage.cases import CaseRepository
 from usecases.reports import PartnershipReport, report_timeliness
-from usecases.timeliness_chart import ChartUnavailableError, render_chart
+from usecases.timeliness_chart import (
+    ChartTooLongError,
+    ChartUnavailableError,
+    check_chart_period,
+    render_chart,
+)
 
 COMMAND = "report"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -148,11 +159,14 @@ def run(
         end = _parse_date("--to", args.end)
         if end < start:
             raise _InputError(f"--to {end} is before --from {start}")
+        check_period(start, end)
+        if args.chart is not None:
+            check_chart_period(start, end)  # before the store is read
         partnerships = _chosen(args, settings)
         reports = asyncio.run(_load(settings, partnerships, start=start, end=end, today=today))
         if args.chart is not None:
             _write_chart(args.chart, reports[0])
-    except (_InputError, ChartUnavailableError) as exc:
+    except (_InputError, TimelinessInputError, ChartTooLongError, ChartUnavailableError) as exc:
         stderr.write(f"review-bot {COMMAND} timeliness: error: {exc}\n")
         return EXIT_USAGE
     if args.format == "json":

@@ -27,10 +27,12 @@ from bot.app import Repositories, build_retention, open_store
 from bot.clock import SystemClock
 from bot.settings import Settings
 from cli.common import EXIT_USAGE, Subparsers, read_only_store, with_settings
+from safeguarding.cases import is_reference
 from safeguarding.clocks import LONDON, london_time
 from safeguarding.partnerships import Partnerships, PartnershipsFileError, load_partnerships
 from safeguarding.retention import BY_SCHEDULE, CaseDue
 from storage.base import Store
+from usecases.logs import quoted
 from usecases.retention import CaseNotFoundError, Erased, Retention, RetentionPlan, RetentionReport
 
 EXIT_NOT_FOUND = 1
@@ -229,6 +231,17 @@ def plan_text(
 # --- export --------------------------------------------------------------------------------
 
 
+def _case_reference(command: str, value: str, stderr: TextIO) -> str | None:
+    """The reference in the bot's form (upper case), or None after one line saying it is not."""
+    reference = value.strip().upper()
+    if is_reference(reference):
+        return reference
+    stderr.write(
+        f"review-bot {command}: {quoted(value)} is not a case reference (like COV-2026-001)\n"
+    )
+    return None
+
+
 def _export_now(
     args: argparse.Namespace, settings: Settings, *, stdout: TextIO, stderr: TextIO
 ) -> int:
@@ -251,8 +264,12 @@ def run_export(
     now: datetime,
 ) -> int:
     """Write one case's export to stdout or a new owner-only file."""
+    checked = _case_reference("export", reference, stderr)
+    if checked is None:
+        return EXIT_USAGE
+    reference = checked
     try:
-        document = asyncio.run(_export(settings, reference.upper(), now))
+        document = asyncio.run(_export(settings, reference, now))
     except CaseNotFoundError as exc:
         stderr.write(f"review-bot export: {exc}\n")
         return EXIT_NOT_FOUND
@@ -271,7 +288,7 @@ def run_export(
         return EXIT_USAGE
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
-    stdout.write(f"{reference.upper()}: exported to {out}\n")
+    stdout.write(f"{reference}: exported to {out}\n")
     return 0
 
 
@@ -325,7 +342,10 @@ def run_erase(
     now: datetime,
 ) -> int:
     """Erase one case's personal data, once the reference is typed back (or with --yes)."""
-    reference = reference.upper()
+    checked = _case_reference("erase", reference, stderr)
+    if checked is None:
+        return EXIT_USAGE
+    reference = checked
     reason, by = " ".join(reason.split()), " ".join(by.split())
     if not reason or not by or len(reason) > 500 or len(by) > 200 or by == BY_SCHEDULE:
         stderr.write("review-bot erase: give a --reason (up to 500 characters) and a --by\n")

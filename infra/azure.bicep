@@ -87,7 +87,15 @@ param dataKeys string
 @description('Years until the data-keys secret expires; every deployment moves it on. Key Vault refuses an expired secret.')
 param dataKeysLifetimeYears int = 2
 
-@description('Accept requests from the Azure Bot Service only (service tag AzureBotService).')
+// What a partnership chooses here. App Service access restrictions apply to the whole site, not
+// per path, and Teams clients (not the Bot Service) fetch the monthly card's chart from
+// https://<app>/reports/charts/...: they are not in the AzureBotService tag.
+// - true (the default): only the Bot Service reaches the app. The monthly card still gives the
+//   month's figures in text, but its chart image cannot load in Teams.
+// - false: anyone may reach the app. /api/messages still refuses every request without a valid
+//   Bot Framework token (the bot checks it), and each chart URL carries an unguessable token;
+//   the chart then shows. deploy/README.md says the same.
+@description('Accept requests from the Azure Bot Service only (service tag AzureBotService). If true, the chart image on the monthly card cannot load in Teams: clients fetch it, not the Bot Service.')
 param restrictInboundToBotService bool = true
 
 @allowed([

@@ -76,7 +76,18 @@ _ON_THE_PATH = frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW})
 
 
 class TimelinessInputError(ValueError):
-    """A period that ends before it starts."""
+    """A period that ends before it starts, or one no report can mean."""
+
+
+# The days a report's period may cover. Nothing the report measures is older than the Children
+# Act 2004 (its s16C notification and s16F reviews, inserted by the Children and Social Work Act
+# 2017), so no stored deadline falls before 2004; the end is far past any case the bot can hold.
+# Without a bound a typo (9999-12-31) runs the quarters past the last date Python has.
+FIRST_REPORT_DAY = date(2004, 1, 1)
+LAST_REPORT_DAY = date(2100, 12, 31)
+# A partnership reports yearly (Working Together 2023 chapter 4); ten years is ample for a trend
+# and keeps a report within one edition of the statutory guidance's clocks, give or take.
+MAX_REPORT_YEARS = 10
 
 
 class DeadlineOutcome(StrEnum):
@@ -353,6 +364,26 @@ def count_timeliness(
     return TimelinessCounter(cases, partnership, calendar, today=today).count(start, end)
 
 
+def check_period(start: date, end: date) -> None:
+    """TimelinessInputError unless the period is in order, within 2004-2100, at most ten years."""
+    if end < start:
+        raise TimelinessInputError(f"the period ends ({end}) before it starts ({start})")
+    for day in (start, end):
+        if not FIRST_REPORT_DAY <= day <= LAST_REPORT_DAY:
+            raise TimelinessInputError(
+                f"{day} is outside the years a report can cover"
+                f" ({FIRST_REPORT_DAY.year} to {LAST_REPORT_DAY.year})"
+            )
+    try:
+        too_far = start.replace(year=start.year + MAX_REPORT_YEARS)
+    except ValueError:  # from 29 February: ten years on is 1 March
+        too_far = date(start.year + MAX_REPORT_YEARS, 3, 1)
+    if end >= too_far:
+        raise TimelinessInputError(
+            f"the period is longer than {MAX_REPORT_YEARS} years: give a shorter one"
+        )
+
+
 def quarters(start: date, end: date) -> tuple[tuple[date, date], ...]:
     """The calendar quarters (Jan-Mar, Apr-Jun, …) a period spans, each cut to the period."""
     if end < start:
@@ -361,6 +392,9 @@ def quarters(start: date, end: date) -> tuple[tuple[date, date], ...]:
     first = start
     while first <= end:
         quarter_month = 3 * ((first.month - 1) // 3) + 1
+        if quarter_month == 10 and first.year == date.max.year:
+            found.append((first, end))  # the last quarter Python has: no next one to start
+            break
         next_quarter = (
             date(first.year + 1, 1, 1)
             if quarter_month == 10

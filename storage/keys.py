@@ -26,6 +26,9 @@ from storage.base import StoreError
 logger = logging.getLogger(__name__)
 
 KEY_BYTES = 32
+# Fewer different byte values than this is not a random key: 32 zero bytes, a short pattern
+# repeated. 32 random bytes show fewer than 8 values with odds below 1 in 10^36.
+MIN_DISTINCT_BYTES = 8
 KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # How an operator makes one; shown in messages about a bad key.
 HOW_TO_MAKE = "openssl rand -base64 32"
@@ -116,6 +119,14 @@ def parse_data_keys(text: str, *, source: str = "REVIEW_BOT_DATA_KEYS") -> Keyri
             )
         elif any(k.id == key_id for k in keys):
             problems.append(f"key {key_id!r}: the id is given twice")
+        elif len(set(secret)) < MIN_DISTINCT_BYTES:
+            problems.append(
+                f"key {key_id!r}: not random (the same few bytes repeated); make one: {HOW_TO_MAKE}"
+            )
+        elif (twin := next((k for k in keys if k.secret == secret), None)) is not None:
+            # Two ids for one key: rotating "to" it would change nothing, and dropping the
+            # "old" one would look safe while every document is still sealed with it.
+            problems.append(f"key {key_id!r}: the same key as {twin.id!r}; give each id its own")
         else:
             keys.append(DataKey(key_id, secret))
     if problems:

@@ -125,3 +125,46 @@ async def test_properly_signed_token_is_accepted(
     token = _token(signing_key, connector.url)
     assert await _post(client, _typing(connector.url), f"Bearer {token}") == 201
     assert len(await store.list(Collection.CONVERSATIONS)) == 1
+
+
+def _junk(service_url: str) -> dict[str, Any]:
+    """A body the strict check refuses, naming fields: the type is a number, the id has a space."""
+    body = _typing(service_url)
+    body.update(type=5, id="not an id")
+    return body
+
+
+async def _answer(client: Client, data: str, token: str | None) -> tuple[int, str]:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = token
+    response = await client.post("/api/messages", data=data, headers=headers)
+    return response.status, (await response.json())["error"] if response.status >= 400 else ""
+
+
+@pytest.mark.parametrize("token", [None, "Bearer abc.def.ghi"])
+async def test_a_client_not_signed_in_learns_nothing_of_what_a_body_must_hold(
+    secured: tuple[Client, TinyDBStore], connector: FakeConnector, token: str | None
+) -> None:
+    """Unsigned junk is 401, not a 400 naming the field that was wrong: no probing."""
+    client, store = secured
+    for data in (json.dumps(_junk(connector.url)), "{not json", "[]", "{" * 100 + "}" * 100):
+        status, error = await _answer(client, data, token)
+        assert (status, error) == (401, "missing or invalid bearer token"), data[:20]
+    assert await store.list(Collection.CONVERSATIONS) == []
+
+
+async def test_a_signed_client_is_still_told_what_is_wrong_with_its_body(
+    secured: tuple[Client, TinyDBStore],
+    connector: FakeConnector,
+    signing_key: rsa.RSAPrivateKey,
+) -> None:
+    """Once the token is good, junk is 400 as before; the token binds the body's serviceUrl."""
+    client, store = secured
+    token = f"Bearer {_token(signing_key, connector.url)}"
+    status, error = await _answer(client, json.dumps(_junk(connector.url)), token)
+    assert status == 400
+    assert "type" in error
+    other = _junk("http://127.0.0.1:1/elsewhere")
+    assert (await _answer(client, json.dumps(other), token))[0] == 401
+    assert await store.list(Collection.CONVERSATIONS) == []

@@ -146,11 +146,58 @@ def test_the_chart_without_matplotlib_says_how_to_install_it(
         (["--from", "2027-03-31", "--to", "2027-01-01"], "before --from"),
         (["--from", "2027-01-01", "--to", "2027-03-31", "--partnership", "nowhere"], "unknown"),
         (["--from", "2027-01-01", "--to", "2027-03-31", "--chart", "c.png"], "--partnership"),
+        (
+            ["--from", "0001-01-01", "--to", "9999-12-31", "--partnership", "coventry"],
+            "0001-01-01 is outside the years a report can cover (2004 to 2100)",
+        ),
+        (["--from", "2027-01-01", "--to", "2101-01-01"], "2101-01-01 is outside the years"),
+        (["--from", "2016-01-01", "--to", "2026-01-01"], "longer than 10 years"),
+        (
+            [
+                "--from",
+                "2017-01-01",
+                "--to",
+                "2026-12-31",
+                "--partnership",
+                "coventry",
+                "--chart",
+                "c.png",
+            ],
+            "the chart draws at most 12 quarters, so that its labels can be read; this period"
+            " spans 40: give a shorter one (from 2024-01-01, say)",
+        ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(data_dir: Path, args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    data_dir: Path, args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where a chart named c.png would be written
     out, err = io.StringIO(), io.StringIO()
     code = run(["report", "timeliness", *args], stdout=out, stderr=err)
     assert code == 2
     assert message in err.getvalue()
     assert len(err.getvalue().splitlines()) == 1
+    assert out.getvalue() == ""
+    assert not Path("c.png").exists()
+
+
+def test_twelve_quarters_still_chart(data_dir: Path, tmp_path: Path) -> None:
+    chart = tmp_path / "chart.png"
+    code, _, err = run_report(
+        "--from",
+        "2025-04-01",
+        "--to",
+        "2028-03-31",
+        "--partnership",
+        "coventry",
+        "--chart",
+        str(chart),
+    )
+    assert code == 0, err
+    _assert_chart_png(chart.read_bytes())
+
+
+def run_report(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["report", "timeliness", "--today", "2027-03-30", *args], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import logging
@@ -55,13 +56,13 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 def test_keys_in_both_base64_alphabets_with_or_without_padding_are_read() -> None:
     # The same 32 bytes: the standard alphabet shows "+" and "/", the URL-safe "-" and "_".
-    standard = "a:+//7//v/+//7//v/+//7//v/+//7//v/+//7//v/+/8="
-    url_safe = "b:-__7__v_-__7__v_-__7__v_-__7__v_-__7__v_-_8"  # padding left off
-    parsed = parse_data_keys(f" {standard} , {url_safe} ")
-    assert parsed.ids == ("a", "b")
-    assert parsed.primary.id == "a"
-    assert parsed.keys[0].secret == parsed.keys[1].secret
-    assert len(parsed.keys[0].secret) == 32
+    standard = "a:X+zrZv/IbzjZUnhsbWlsecLbwjndTpG0ZynXOif7V+k="
+    url_safe = "b:X-zrZv_IbzjZUnhsbWlsecLbwjndTpG0ZynXOif7V-k"  # padding left off
+    # Read one at a time: the same key under two ids is refused (below).
+    first, second = parse_data_keys(f" {standard} "), parse_data_keys(f" {url_safe} ")
+    assert (first.ids, second.ids) == (("a",), ("b",))
+    assert first.primary.secret == second.primary.secret
+    assert len(first.primary.secret) == 32
 
 
 @pytest.mark.parametrize(
@@ -73,12 +74,21 @@ def test_keys_in_both_base64_alphabets_with_or_without_padding_are_read() -> Non
         (TEST_KEYS.split(":")[1], "item 1 is not id:key"),
         ("bad id:" + TEST_KEYS.split(":")[1], "item 1: the key id must be 1 to 32 letters"),
         ("", "empty"),
+        ("k1:" + base64.b64encode(bytes(32)).decode(), "key 'k1': not random"),
+        ("k1:" + base64.b64encode(b"abc" * 10 + b"ab").decode(), "key 'k1': not random"),
+        (
+            f"{TEST_KEYS},{OTHER_KEYS},again:{TEST_KEYS.split(':')[1]}",
+            "key 'again': the same key as 'test1'; give each id its own",
+        ),
     ],
 )
 def test_a_bad_key_is_refused_saying_what_is_wrong_never_showing_it(text: str, says: str) -> None:
     with pytest.raises(ValueError, match=re.escape(says)) as info:
         parse_data_keys(text)
     assert TEST_KEYS.split(":")[1] not in str(info.value)
+    for item in text.split(","):
+        material = item.partition(":")[2]
+        assert not material or material not in str(info.value)
 
 
 def test_a_bad_key_in_the_settings_is_one_named_problem(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,8 +105,9 @@ def test_a_bad_key_in_the_settings_is_one_named_problem(monkeypatch: pytest.Monk
     "beyond_loopback",
     [
         {
+            "REVIEW_BOT_HOST": "10.0.0.5",
             "MicrosoftAppId": "11111111-1111-1111-1111-111111111111",
-            "MicrosoftAppType": "UserAssignedMSI",
+            "MicrosoftAppPassword": "p",
             "MicrosoftAppTenantId": "t",
         },
         {
@@ -129,6 +140,22 @@ def test_no_keys_beyond_loopback_refuses_to_start(
     assert not (tmp_path / "data.keys").exists()
 
 
+def test_credentials_on_loopback_without_keys_use_the_development_key_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The rule: the host decides. The Toolkit's local run has credentials and no keys.
+    monkeypatch.delenv("REVIEW_BOT_DATA_KEYS", raising=False)
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        app_id="11111111-1111-1111-1111-111111111111",
+        app_password="p",
+        app_tenant_id="t",
+    )
+    assert settings.authentication_enabled
+    assert settings.data_keys is None
+    assert settings.key_file_path == tmp_path / "data.keys"
+
+
 def test_a_key_file_inside_the_data_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings(data_dir=tmp_path / "data", key_file=tmp_path / "data" / "keys")
@@ -158,11 +185,20 @@ async def test_a_loopback_run_without_keys_makes_a_private_key_file_beside_the_d
         assert again.keyring.source == f"the key file {key_file}"
     finally:
         await again.close()
-    # Lose the key file: a new key is made, and the store written with the old one is refused.
-    written_with = key_file.read_text().split(":")[0]
-    key_file.unlink()
-    with pytest.raises(UnknownKeyError, match=f"encrypted with data key '{written_with}'"):
+    # Lose the key file: the store written with it is refused, and no new key file is made,
+    # so the old one can be put back where it was (and then opens the store again).
+    written = key_file.read_text()
+    key_file.rename(tmp_path / "data.keys.bak")
+    with pytest.raises(UnknownKeyError, match=f"encrypted with data key '{written.split(':')[0]}'"):
         await open_store(settings)
+    assert not key_file.exists()
+    (tmp_path / "data.keys.bak").rename(key_file)
+    restored = await open_store(settings)
+    try:
+        assert await CaseRepository(restored).get("COV-2026-001") is not None
+    finally:
+        await restored.close()
+    assert key_file.read_text() == written
 
 
 # -- what the backend keeps ------------------------------------------------------------------

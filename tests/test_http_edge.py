@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
+from bot.app import create_app
 from bot.http import invoke_body
+from bot.settings import Settings
 from storage.base import Collection
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.connector import FakeConnector
+from tests.support.fakes import FakeClock, shared_screen
 
 Client = TestClient[Any, Any]
 
@@ -160,3 +167,104 @@ async def test_a_turn_logs_ids_but_never_the_text(
 async def test_head_probe_on_messages_is_200(bot: Client) -> None:
     response = await bot.head("/api/messages")
     assert response.status == 200
+
+
+Served = Callable[[float], Awaitable[tuple[str, int]]]
+
+
+@pytest.fixture
+async def served(settings: Settings, store: TinyDBStore, clock: FakeClock) -> AsyncIterator[Served]:
+    """The real app run as `review-bot serve` runs it (a client gone does not cancel the
+    handler, unlike aiohttp's TestServer), waiting the given seconds for a request's body."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(body_timeout_s: float) -> tuple[str, int]:
+        quick = settings.model_copy(update={"body_timeout_s": body_timeout_s})
+        app = create_app(quick, store=store, clock=clock, screen=shared_screen())
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        runners.append(runner)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner.addresses[0][:2]
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def _send_part(address: tuple[str, int]) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Over a real socket: headers promising 1,000 bytes of body, then only a few.
+
+    The client waits for the server's 100 Continue, so the handler is reading the body when
+    the rest does not come (a client gone before that is never handled at all).
+    """
+    reader, writer = await asyncio.open_connection(*address)
+    writer.write(
+        b"POST /api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n"
+    )
+    await writer.drain()
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 100 ")
+    writer.write(b'{"type": "mess')
+    await writer.drain()
+    return reader, writer
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    return head, await reader.readexactly(length)
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_408(
+    served: Served, store: TinyDBStore
+) -> None:
+    """A client sending part of its body and then nothing is answered 408, not held open."""
+    reader, writer = await _send_part(await served(0.2))
+    # The guard is for a server that never answers (the defect); the answer comes at 0.2 s.
+    head, body = await asyncio.wait_for(_response(reader), timeout=5)
+    assert head.startswith(b"HTTP/1.1 408 "), head[:40]
+    assert json.loads(body)["error"] == "request body not received in time"
+    assert await store.list(Collection.CONVERSATIONS) == []
+    writer.close()
+
+
+class _Lines(logging.Handler):
+    """Every record logged, and an event set by the first from the HTTP edge."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.edge = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        if record.name == "bot.http":
+            self.edge.set()
+
+
+async def test_a_client_that_goes_away_mid_body_is_one_quiet_line(served: Served) -> None:
+    """Headers, part of a body, then the connection closed: one INFO line, no traceback."""
+    address = await served(60)
+    lines = _Lines()
+    root = logging.getLogger()
+    root.addHandler(lines)
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        _, writer = await _send_part(address)
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.wait_for(lines.edge.wait(), timeout=5)
+    finally:
+        root.removeHandler(lines)
+        root.setLevel(old_level)
+    edge = [r for r in lines.records if r.name == "bot.http"]
+    assert [r.levelno for r in edge] == [logging.INFO]
+    assert "closed the connection" in edge[0].getMessage()
+    assert all(r.exc_info is None and r.levelno < logging.WARNING for r in lines.records)

@@ -186,3 +186,35 @@ def test_the_setting_chooses_the_format(tmp_path: Path, setting: str, json_lines
         assert json.loads(line)["message"] == "refused x"
     else:
         assert line.endswith("WARNING review_bot refused x")
+
+
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\u202e",  # RIGHT-TO-LEFT OVERRIDE (Cf)
+        "\u2066",  # LEFT-TO-RIGHT ISOLATE (Cf)
+        "\u2069",  # POP DIRECTIONAL ISOLATE (Cf)
+        "\u200d",  # ZERO WIDTH JOINER (Cf)
+        "\u200b",  # ZERO WIDTH SPACE (Cf)
+        "\ufeff",  # BYTE ORDER MARK (Cf)
+        "\u2028",  # LINE SEPARATOR (Zl)
+        "\u2029",  # PARAGRAPH SEPARATOR (Zp)
+        "\x85",  # NEXT LINE (Cc)
+        "\x1b",  # ESCAPE (Cc)
+        "\ud800",  # a lone surrogate (Cs)
+        "\ue000",  # private use (Co)
+    ],
+)
+def test_a_logged_value_keeps_no_character_that_changes_how_the_line_reads(char: str) -> None:
+    """Bidi overrides and zero-width characters could make a line read other than it is."""
+    assert quoted(f"txt{char}.exe", limit=40) == '"txt.exe"'
+    with log_ids(request_id=f"ab{char}cd"):
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        assert json.loads(JsonFormatter().format(record))["request_id"] == "abcd"
+
+
+def test_a_logged_value_keeps_its_letters_and_is_cut_at_the_limit() -> None:
+    """Accented and non-Latin letters stay; unsafe characters do not count towards the limit."""
+    assert quoted("Zoë 東京") == '"Zoë 東京"'
+    assert quoted("\u202e" * 50 + "abcdef", limit=5) == '"abcde…"'
+    assert quoted("abcde", limit=5) == '"abcde"'

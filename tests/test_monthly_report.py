@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import SERVICES
@@ -18,6 +21,7 @@ from safeguarding.calendar import PartnershipCalendars, WorkingDayCalendar
 from safeguarding.partnerships import Partnership, load_partnerships
 from safeguarding.timeliness import count_timeliness
 from scheduler.monthly import MonthlyReports, monthly_report_key
+from storage.base import Collection, Document
 from storage.cases import CaseRepository
 from storage.deliveries import DeliveryLog, DeliveryState
 from storage.reports import ChartStore
@@ -269,7 +273,11 @@ def test_a_long_list_of_cases_is_clipped_on_the_card() -> None:
 
 
 async def test_the_posted_cards_chart_is_served_by_the_bot(
-    bot: Client, connector: FakeConnector, store: TinyDBStore, clock: FakeClock
+    bot: Client,
+    connector: FakeConnector,
+    store: TinyDBStore,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Through the real app: the tick posts the card; its image URL serves the PNG."""
     response = await bot.post(
@@ -298,17 +306,67 @@ async def test_the_posted_cards_chart_is_served_by_the_bot(
     _assert_chart_png(png)
     # A wrong token, month or partnership: nothing, and no hint which was wrong.
     wrong = path.rsplit("/", 1)[0] + "/" + "A" * 22 + ".png"
-    for guess in (
+    guesses = (
         wrong,
         path.replace("2027-01", "2026-12"),
         path.replace("coventry", "warwickshire"),
+        path.replace("coventry", "nowhere"),
         "/reports/charts/coventry/2027-01/short.png",
-    ):
-        assert (await bot.get(guess)).status == 404, guess
+    )
+    caplog.clear()
+    caplog.set_level("DEBUG")
+    answers = [await bot.get(guess) for guess in guesses]
+    assert [a.status for a in answers] == [404] * len(guesses)
+    assert len({json.loads(await a.text())["error"] for a in answers}) == 1  # no hint which
+    # Anyone may ask: a flood of guesses is not a flood of warnings.
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    misses = [r for r in caplog.records if r.name == "bot.report_charts"]
+    assert [r.levelno for r in misses] == [logging.DEBUG] * len(guesses)
     # The tick again: not posted twice.
     again = await bot.server.app[SERVICES].reminders.tick()
     assert key not in again.sent
     assert len([c for s in connector.to("team-id") for c in s.cards]) == len(cards)
+
+
+class _Reads(TinyDBStore):
+    """The embedded store, noting every document read."""
+
+    reads: list[tuple[str, str]]
+
+    async def get(self, collection: Collection, key: str) -> Document | None:
+        self.reads.append((collection, key))
+        return await super().get(collection, key)
+
+
+async def test_a_miss_is_one_read_by_the_whole_key_whichever_part_is_wrong(
+    tmp_path: Path,
+) -> None:
+    """A known partnership or month costs what an unknown one does: one read, never a hit."""
+    store = _Reads(tmp_path)
+    store.reads = []
+    charts = ChartStore(store)
+    now = datetime(2027, 2, 1, 9, 30, tzinfo=UTC)
+    token = await charts.keep("coventry", "2027-01", b"png one", now=now)
+    assert await charts.find("coventry", "2027-01", token) == b"png one"
+    for guess in (
+        ("coventry", "2027-01", "A" * 22),
+        ("coventry", "2026-12", token),
+        ("warwickshire", "2027-01", token),
+        ("no such place", "not a month", "\u202e short"),
+    ):
+        store.reads = []
+        assert await charts.find(*guess) is None, guess
+        assert len(store.reads) == 1
+        assert store.reads[0][0] == Collection.REPORTS
+        assert store.reads[0][1].startswith("chart-image:")
+        assert await store.get(*store.reads[0]) is None  # the read found nothing at all
+    # A retry replaces the month's chart: the old URL goes, one image is kept.
+    again = await charts.keep("coventry", "2027-01", b"png two", now=now)
+    assert await charts.find("coventry", "2027-01", token) is None
+    assert await charts.find("coventry", "2027-01", again) == b"png two"
+    images = [d for d in await store.list(Collection.REPORTS) if d.key.startswith("chart-image:")]
+    assert len(images) == 1
+    await store.close()
 
 
 def _assert_chart_png(png: bytes) -> None:

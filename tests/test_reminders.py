@@ -450,7 +450,9 @@ async def test_the_app_starts_and_stops_the_scheduler(tmp_path: Any) -> None:
         reminders_enabled=True,
         reminder_interval_s=60,
     )
-    app = create_app(settings, clock=FakeClock(datetime(2026, 11, 24, 10, tzinfo=UTC)))
+    # Ahead of the real time the scheduler keeps, so the retention job does not fire here.
+    started = datetime(2036, 11, 24, 10, tzinfo=UTC)
+    app = create_app(settings, clock=FakeClock(started))
     client: Client = TestClient(TestServer(app))
     await client.start_server()
     scheduler = app[SCHEDULER]
@@ -460,6 +462,9 @@ async def test_the_app_starts_and_stops_the_scheduler(tmp_path: Any) -> None:
     assert jobs["reminders"].trigger.interval.total_seconds() == 60
     # Retention is checked hourly and runs once a London day (tests/test_retention.py).
     assert jobs["retention"].trigger.interval.total_seconds() == 3600
+    # First checked a minute after start (by the app's clock), not an hour: a replica restarted
+    # more often than hourly still runs it.
+    assert jobs["retention"].next_run_time == started + timedelta(seconds=60)
     await client.close()
     await asyncio.sleep(0)  # the scheduler stops on the loop's next turn
     assert not scheduler.running

@@ -831,6 +831,29 @@ def test_export_cli_writes_a_new_owner_only_file(tmp_path: Path) -> None:
     assert json.loads(out.getvalue())["export"]["partnership_id"] == "coventry"
 
 
+@pytest.mark.parametrize("command", ["export", "erase"])
+@pytest.mark.parametrize("reference", ["COV 2025 001", "", "cov-2026", "COV-2026-001\x1b[2J"])
+def test_a_malformed_reference_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, reference: str
+) -> None:
+    settings = settings_for(tmp_path)
+    asyncio.run(cli_store(settings))
+    monkeypatch.setenv("REVIEW_BOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("REVIEW_BOT_PARTNERSHIPS", str(EXAMPLE_PARTNERSHIPS.resolve()))
+    monkeypatch.chdir(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    argv = [command, reference, *(["--reason", "r", "--by", "dpo", "--yes"] * (command == "erase"))]
+    assert cli_run(argv, stdout=out, stderr=err) == 2
+    [line] = err.getvalue().splitlines()
+    assert line.startswith(f"review-bot {command}: ")
+    assert line.endswith("is not a case reference (like COV-2026-001)")
+    assert "\x1b" not in line
+    assert out.getvalue() == ""
+    # 1 stays "no such case": a well-formed reference the store does not hold.
+    argv[1] = "cov-2026-098"
+    assert cli_run(argv, stdout=out, stderr=io.StringIO()) == 1
+
+
 def test_retention_cli_previews_by_reference_and_applies_only_as_of_now(
     tmp_path: Path,
 ) -> None:

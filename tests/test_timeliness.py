@@ -16,6 +16,7 @@ from safeguarding.timeliness import (
     Timeliness,
     TimelinessInputError,
     chart_period,
+    check_period,
     count_timeliness,
     first_working_day_of_month,
     month_before,
@@ -203,6 +204,28 @@ def test_a_period_that_ends_before_it_starts_is_refused() -> None:
         counted(start=END, end=START)
 
 
+def test_a_period_beyond_what_a_report_can_mean_is_refused() -> None:
+    check_period(date(2004, 1, 1), date(2004, 1, 1))
+    check_period(date(2020, 1, 1), date(2029, 12, 31))  # ten years exactly
+    check_period(date(2020, 2, 29), date(2030, 2, 28))
+    for start, end, says in [
+        (date(1, 1, 1), date(9999, 12, 31), "outside the years"),
+        (date(2003, 12, 31), date(2004, 3, 31), "2003-12-31 is outside"),
+        (date(2100, 1, 1), date(2101, 1, 1), "2101-01-01 is outside"),
+        (date(2020, 1, 1), date(2030, 1, 1), "longer than 10 years"),
+        (date(2020, 2, 29), date(2030, 3, 1), "longer than 10 years"),
+        (date(2027, 2, 1), date(2027, 1, 31), "before it starts"),
+    ]:
+        with pytest.raises(TimelinessInputError, match=says):
+            check_period(start, end)
+
+
+def test_quarters_reach_the_last_day_python_has() -> None:
+    assert quarters(date(9999, 11, 1), date(9999, 12, 31)) == (
+        (date(9999, 11, 1), date(9999, 12, 31)),
+    )
+
+
 def test_quarters_are_calendar_quarters_cut_to_the_period() -> None:
     assert quarters(date(2026, 11, 15), date(2027, 4, 30)) == (
         (date(2026, 11, 15), date(2026, 12, 31)),
@@ -222,3 +245,14 @@ def test_the_month_before_and_its_first_working_day() -> None:
     assert first_working_day_of_month(date(2027, 1, 20), calendar) == date(2027, 1, 4)
     # 1 June 2026 is a Monday and a working day.
     assert first_working_day_of_month(date(2026, 6, 30), calendar) == date(2026, 6, 1)
+
+
+def test_the_chart_refuses_more_quarters_than_it_can_label() -> None:
+    from usecases.timeliness_chart import MAX_QUARTERS, ChartTooLongError, render_chart
+
+    quarter = counted(start=START, end=END)
+    assert render_chart([quarter] * MAX_QUARTERS, partnership_name="Coventry").startswith(
+        b"\x89PNG"
+    )
+    with pytest.raises(ChartTooLongError, match="at most 12 quarters"):
+        render_chart([quarter] * (MAX_QUARTERS + 1), partnership_name="Coventry")

@@ -6,8 +6,10 @@ The Toolkit itself (and Azure) is not run here.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import logging
 import re
 import shlex
 import subprocess
@@ -18,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.app import open_store
+from bot.settings import load_settings
 from cli.main import run as cli
 from teamsapp.manifest import TEMPLATE_PATH, validate_manifest
 
@@ -137,3 +141,32 @@ def test_no_secret_is_committed_and_the_users_file_is_ignored(env: str) -> None:
         ["git", "check-ignore", "--quiet", f"env/.env.{env}.user"], cwd=ROOT, timeout=30
     )
     assert ignored.returncode == 0
+
+
+def test_the_local_run_starts_with_a_development_key_file_beside_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The `.env` the local project writes (credentials, no data keys): the bot, on loopback,
+    # makes its key file outside the data directory with a warning, and starts.
+    project = yaml.safe_load(PROJECTS["local"].read_text(encoding="utf-8"))
+    (written,) = [
+        step["with"]
+        for step in _steps(project)
+        if step["uses"] == "file/createOrUpdateEnvironmentFile"
+    ]
+    assert written["target"] == "./.env"
+    values = {**_environment("local"), **PROVISIONED, "SECRET_BOT_PASSWORD": "not-a-secret"}
+    env_lines = [f"{key}={_fill(str(value), values)}" for key, value in written["envs"].items()]
+    assert not any(line.startswith("REVIEW_BOT_DATA_KEYS") for line in env_lines)
+    monkeypatch.delenv("REVIEW_BOT_DATA_KEYS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("\n".join(env_lines) + "\n", encoding="utf-8")
+    settings = load_settings()
+    assert settings.authentication_enabled
+    assert settings.data_keys is None
+    with caplog.at_level(logging.WARNING):
+        store = asyncio.run(open_store(settings))
+    asyncio.run(store.close())
+    assert (tmp_path / "data.keys").is_file()
+    assert not (tmp_path / "data" / "data.keys").exists()
+    assert any("made a development key" in r.getMessage() for r in caplog.records)

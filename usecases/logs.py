@@ -6,12 +6,15 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
+import unicodedata
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Unicode categories dropped from logged values: controls (Cc: newlines, escapes, U+0085),
+# format characters (Cf: bidi overrides and isolates, zero-width joiners, which make a line
+# read other than it is), line and paragraph separators (Zl, Zp), surrogates and private use.
+_UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
 
 # The ids of the request being handled (request id, activity id), for the JSON lines: set by the
 # HTTP edge, read by the formatter. A task started during a request keeps its ids.
@@ -21,16 +24,27 @@ _IDS: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("review_bot_log_ids",
 def quoted(value: object, limit: int = 40) -> str:
     """A client-sent value, safe for one log line: it adds no line and cannot run on."""
     text = value if isinstance(value, str) else type(value).__name__
-    cleaned = _CONTROL.sub("", text)
+    cleaned = _cleaned(text, limit + 1)
     if len(cleaned) > limit:
         cleaned = cleaned[:limit] + "…"
     return '"' + cleaned.replace('"', "'") + '"'
 
 
+def _cleaned(text: str, limit: int) -> str:
+    """At most `limit` characters of the text, none of them of an unsafe category."""
+    kept: list[str] = []
+    for char in text:
+        if unicodedata.category(char) not in _UNSAFE:
+            kept.append(char)
+            if len(kept) >= limit:
+                break
+    return "".join(kept)
+
+
 @contextlib.contextmanager
 def log_ids(**ids: str) -> Iterator[None]:
     """Every line logged inside carries these ids (as well as those already set)."""
-    cleaned = tuple((name, _CONTROL.sub("", value)[:100]) for name, value in ids.items())
+    cleaned = tuple((name, _cleaned(value, 100)) for name, value in ids.items())
     token = _IDS.set(_IDS.get() + cleaned)
     try:
         yield

@@ -17,6 +17,7 @@ from datetime import date
 from cards import wording
 from safeguarding.calendar import MONTH_NAMES, day_month_year
 from safeguarding.timeliness import MEASURED, DeadlineOutcome, Timeliness
+from safeguarding.timeliness import quarters as quarters_of
 from usecases.errors import UseCaseError
 
 # 1000 x 700 pixels: inside Teams' 1024 x 1024 limit for a card image.
@@ -25,6 +26,8 @@ ON_TIME_COLOUR = "#0072B2"  # Okabe-Ito blue
 LATE_COLOUR = "#E69F00"  # Okabe-Ito orange
 LATE_HATCH = "///"
 INSTALL_HINT = "pip install 'safeguarding-review-bot[report]'"
+# Bars per panel: past 12 (three years) the quarter labels overlap and the counts cannot be read.
+MAX_QUARTERS = 12
 
 
 class ChartUnavailableError(UseCaseError):
@@ -32,6 +35,23 @@ class ChartUnavailableError(UseCaseError):
 
     def __init__(self) -> None:
         super().__init__(f"the chart needs matplotlib: {INSTALL_HINT}")
+
+
+class ChartTooLongError(UseCaseError):
+    """A period of more quarters than the chart can draw readably."""
+
+    def __init__(self, count: int, shorter_from: date) -> None:
+        super().__init__(
+            f"the chart draws at most {MAX_QUARTERS} quarters, so that its labels can be read;"
+            f" this period spans {count}: give a shorter one (from {shorter_from}, say)"
+        )
+
+
+def check_chart_period(start: date, end: date) -> None:
+    """ChartTooLongError when the period spans more quarters than the chart draws."""
+    spanned = quarters_of(start, end)
+    if len(spanned) > MAX_QUARTERS:
+        raise ChartTooLongError(len(spanned), spanned[-MAX_QUARTERS][0])
 
 
 def chart_available() -> bool:
@@ -60,6 +80,8 @@ def render_chart(quarters: Sequence[Timeliness], *, partnership_name: str) -> by
         raise ChartUnavailableError() from None
     if not quarters:
         raise ValueError("a chart needs at least one quarter")
+    if len(quarters) > MAX_QUARTERS:
+        raise ChartTooLongError(len(quarters), quarters[-MAX_QUARTERS].start)
     labels = [quarter_label(q.start, q.end) for q in quarters]
     # No pyplot: a Figure of its own holds no global state, so threads may draw side by side.
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
