@@ -377,8 +377,9 @@ class OpenMilestonesCache:
     """Each case's open deadlines, kept between passes until the case's clock inputs change.
 
     Computing 10,000 timelines takes seconds, while a case changes a few times a month; due dates,
-    completion and applicability do not depend on the day, so the cache key leaves it out. The
-    runner owns one and passes it to every pass; without one, a pass computes afresh.
+    completion and applicability do not depend on the day, so the cache key leaves it out. A
+    caller planning the same cases again and again passes one to every pass; without one, a
+    pass computes afresh. (The runner keeps each case's `CaseFacts` by e-tag instead.)
     """
 
     def __init__(self, maxsize: int = 50_000) -> None:

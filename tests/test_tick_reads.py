@@ -322,3 +322,15 @@ async def test_the_embedded_store_lists_case_etags_from_memory_once_known(
         assert reads == []
     finally:
         await store.close()
+
+
+async def test_a_tick_posts_what_the_dry_run_plans_from_the_whole_cases(
+    store: CountingStore,
+) -> None:
+    repo = await _seed(store)
+    cases = await repo.for_partnership("coventry")
+    runner = _runner(store, FakeClock(OVERDUE_DAY), Channel())
+    planned = sorted(r.key for r in runner.plan(cases, OVERDUE_DAY))
+    assert len(planned) > OPEN
+    report = await runner.tick()
+    assert sorted(k for k in report.sent if not k.startswith("digest|")) == planned
