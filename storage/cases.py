@@ -286,6 +286,11 @@ class CaseRepository:
             )
         return found
 
+    async def references_of(self, partnership_id: str) -> list[str]:
+        """The references of every case of one partnership, in order; no case is read."""
+        found = await self._store.etags(Collection.CASES, where={"partnership_id": partnership_id})
+        return [reference for reference, _ in found]
+
     async def each_version(self, references: Iterable[str]) -> AsyncIterator[tuple[Case, str]]:
         """These cases with their e-tags, read and validated one at a time, so one whole case
         at most is in memory; a case gone or unreadable is left out (and logged), so one
