@@ -41,6 +41,7 @@ How a deadline is counted (README "Timeliness reporting" says the same for peopl
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from enum import StrEnum
 from typing import get_args
@@ -255,6 +256,16 @@ def _submitted_on(case: Case) -> date:
     return london_time(moment).date()
 
 
+@dataclass(frozen=True, slots=True)
+class _Received:
+    """What the counts read of a case: when it came in, where it stands, who leads it."""
+
+    reference: str
+    submitted_on: date
+    status: CaseStatus
+    collaborator: bool
+
+
 class TimelinessCounter:
     """Every case's deadlines and slips worked out once, then counted for any period in range.
 
@@ -271,17 +282,30 @@ class TimelinessCounter:
     ) -> None:
         self.partnership = partnership
         self.today = today
-        self._cases: list[Case] = []
+        self._calendar = calendar
+        # Of each case only what the counts read, not the case: thousands can be counted.
+        self._cases: list[_Received] = []
         self._deadlines: list[Deadline] = []
         self._slips: list[SlipCount] = []
         self._not_counted: list[str] = []
+        self._in_order = True
+        self.add(cases)
+
+    def add(self, cases: Iterable[Case]) -> None:
+        """Count these cases too (another partnership's are passed over)."""
         for case in cases:
-            if case.partnership_id != partnership.id:
+            if case.partnership_id != self.partnership.id:
                 continue
-            self._cases.append(case)
-            self._add(case, calendar)
-        self._deadlines.sort(key=lambda d: (d.due, d.reference))
-        self._slips.sort(key=lambda s: (s.recorded_on, s.reference))
+            self._cases.append(
+                _Received(
+                    reference=case.reference,
+                    submitted_on=_submitted_on(case),
+                    status=case.status,
+                    collaborator=bool(case.collaborator),
+                )
+            )
+            self._add(case, self._calendar)
+            self._in_order = False
 
     def _add(self, case: Case, calendar: WorkingDayCalendar) -> None:
         for key, events in case.milestone_events.items():
@@ -317,9 +341,13 @@ class TimelinessCounter:
         """The figures for the period from `start` to `end`, both days included."""
         if end < start:
             raise TimelinessInputError(f"the period ends ({end}) before it starts ({start})")
-        received = [c for c in self._cases if start <= _submitted_on(c) <= end]
+        if not self._in_order:
+            self._deadlines.sort(key=lambda d: (d.due, d.reference))
+            self._slips.sort(key=lambda s: (s.recorded_on, s.reference))
+            self._in_order = True
+        received = [c for c in self._cases if start <= c.submitted_on <= end]
         open_cases = [
-            c for c in self._cases if c.status not in FINISHED_STATUSES and _submitted_on(c) <= end
+            c for c in self._cases if c.status not in FINISHED_STATUSES and c.submitted_on <= end
         ]
         stages = tuple(
             StageCount(

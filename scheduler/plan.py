@@ -8,7 +8,7 @@ same keys, a reminder posted once is never posted again, and a slipped due date 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Container, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -49,6 +49,7 @@ _ON_NOTIFICATION_PATH = frozenset({CaseStatus.REFERRED, CaseStatus.RAPID_REVIEW}
 _RAPID_REVIEW_CLOCK = _NOTIFICATION_PATH - {MilestoneKey.SIN, MilestoneKey.NOTIFY_PARTNERS}
 
 _ORDER = {key: index for index, key in enumerate(MilestoneKey)}
+_NOTHING: frozenset[str] = frozenset()
 _SETTLED = frozenset({MilestoneStatus.DONE, MilestoneStatus.NOT_APPLICABLE})
 
 
@@ -282,7 +283,7 @@ class _Pass:
         self.calendars = calendars
         self.now = _aware(now)
         self.today = london_time(self.now).date()
-        self.cache = cache if cache is not None else OpenMilestonesCache()
+        self.cache = cache
         self._contexts: dict[str, _Partnership | None] = {}
 
     def context(self, partnership_id: str) -> _Partnership | None:
@@ -305,13 +306,35 @@ class _Pass:
         self._contexts[partnership_id] = context
         return context
 
-    def pending(self, case: Case, context: _Partnership) -> list[_Open]:
+    def facts(self, case: Case) -> CaseFacts:
+        """What planning needs of `case`; no deadlines when its partnership is not planned for."""
+        context = self.context(case.partnership_id)
+        finished = case.status in FINISHED_STATUSES
+        found = (
+            ()
+            if context is None or finished
+            else _open_milestones(case, context, self.today, self.cache)
+        )
+        outstanding = (
+            agency_summaries(case).outstanding
+            if any(m.key is MilestoneKey.RR_IAS_RETURNS for m in found)
+            else ()
+        )
+        return CaseFacts(
+            reference=case.reference,
+            partnership_id=case.partnership_id,
+            status=case.status,
+            submitted_at=_stored(case.submitted_at),
+            open=found,
+            outstanding=outstanding,
+        )
+
+    def pending(self, case: CaseFacts, context: _Partnership) -> list[_Open]:
         """The case's milestones the policy reminds of that still have a due date to meet."""
-        open_milestones = _open_milestones(case, context, self.today, self.cache)
         on_path = case.status in _ON_NOTIFICATION_PATH
         return [
             m
-            for m in open_milestones
+            for m in case.open
             if m.key in context.milestones
             and (on_path or m.key not in _NOTIFICATION_PATH)
             and not (m.projected and m.key in _RAPID_REVIEW_CLOCK)
@@ -331,12 +354,32 @@ class _Open:
     projected: bool
 
 
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What planning needs of one case, in a few small objects rather than the whole case.
+
+    None of it depends on the day of planning, so the runner keeps it between ticks for each
+    version of a case (by e-tag) and reads again only the cases that changed.
+    """
+
+    reference: str
+    partnership_id: str
+    status: CaseStatus
+    # Aware UTC.
+    submitted_at: datetime
+    # The deadlines not yet met or settled, on its partnership's clock; none once finished.
+    open: tuple[_Open, ...]
+    # For the summaries-in milestone: the agencies whose summaries are not in yet.
+    outstanding: tuple[str, ...]
+
+
 class OpenMilestonesCache:
     """Each case's open deadlines, kept between passes until the case's clock inputs change.
 
     Computing 10,000 timelines takes seconds, while a case changes a few times a month; due dates,
-    completion and applicability do not depend on the day, so the cache key leaves it out. The
-    runner owns one and passes it to every pass; without one, a pass computes afresh.
+    completion and applicability do not depend on the day, so the cache key leaves it out. A
+    caller planning the same cases again and again passes one to every pass; without one, a
+    pass computes afresh. (The runner keeps each case's `CaseFacts` by e-tag instead.)
     """
 
     def __init__(self, maxsize: int = 50_000) -> None:
@@ -356,14 +399,16 @@ class OpenMilestonesCache:
 
 
 def _open_milestones(
-    case: Case, context: _Partnership, today: date, cache: OpenMilestonesCache
+    case: Case, context: _Partnership, today: date, cache: OpenMilestonesCache | None
 ) -> tuple[_Open, ...]:
     clock = context.partnership.clock
-    events = tuple(sorted(case.milestone_events.items()))
-    key = (clock, context.calendar, case.dates, events, case.collaborator)
-    found = cache.get(key)
-    if found is not None:
-        return found
+    key: Hashable = None
+    if cache is not None:
+        events = tuple(sorted(case.milestone_events.items()))
+        key = (clock, context.calendar, case.dates, events, case.collaborator)
+        found = cache.get(key)
+        if found is not None:
+            return found
     try:
         # A case the partnership only takes part in has no deadline here (CA 2004 s16C(1)).
         timeline = compute_timeline(
@@ -391,26 +436,30 @@ def _open_milestones(
             for m in timeline.milestones
             if m.due is not None and m.kind == "deadline" and m.status not in _SETTLED
         )
-    cache.put(key, found)
+    if cache is not None:
+        cache.put(key, found)
     return found
 
 
-def _reminder(case: Case, milestone: _Open, context: _Partnership) -> Reminder | None:
+def _reminder(
+    case: CaseFacts, milestone: _Open, context: _Partnership, settled: Container[str]
+) -> Reminder | None:
     """The most recent reminder for a milestone that may be posted now, if any is relevant."""
     slot = context.slot(milestone.due)
     if slot is None:
         return None
     due = milestone.due
+    key = reminder_key(case.reference, milestone.key, slot.kind, slot.lead_days, due)
+    if key in settled:
+        return None
     filed_on = context.first_day(case.submitted_at)
     # Planning only happens in working hours, so a day before today is a day whose working hours
     # are over. The reminder was missed only if the case existed on that day: a slot that came
     # before the case was filed is posted on time on the case's first working day.
     late = max(slot.day, filed_on) < context.today
-    filed_after_due = (
-        slot.kind == "overdue" and due < london_time(_stored(case.submitted_at)).date()
-    )
+    filed_after_due = slot.kind == "overdue" and due < london_time(case.submitted_at).date()
     return Reminder(
-        key=reminder_key(case.reference, milestone.key, slot.kind, slot.lead_days, due),
+        key=key,
         reference=case.reference,
         partnership_id=case.partnership_id,
         milestone=milestone.key,
@@ -424,16 +473,10 @@ def _reminder(case: Case, milestone: _Open, context: _Partnership) -> Reminder |
         send_after=slot.send_after,
         late=late,
         filed_after_due=filed_after_due,
-        outstanding=_outstanding(case, milestone.key),
+        # The business unit chases each agency whose summary is not in by day 10 (local
+        # practice within the rapid review's 15 working days, DOMAIN.md milestone 4): name them.
+        outstanding=case.outstanding if milestone.key is MilestoneKey.RR_IAS_RETURNS else (),
     )
-
-
-def _outstanding(case: Case, key: MilestoneKey) -> tuple[str, ...]:
-    # The business unit chases each agency whose summary is not in by day 10 (local practice
-    # within the rapid review's 15 working days, DOMAIN.md milestone 4): name them.
-    if key is not MilestoneKey.RR_IAS_RETURNS:
-        return ()
-    return agency_summaries(case).outstanding
 
 
 def plan_reminders(
@@ -447,8 +490,45 @@ def plan_reminders(
 ) -> list[Reminder]:
     """Every reminder that may be posted at `now`, in due order; empty outside working hours."""
     planning = _Pass(partnerships, calendars, now, lookback_days, cache)
+    return _plan_reminders(planning, (planning.facts(c) for c in cases), None)
+
+
+class FactsPass:
+    """Works out `CaseFacts` case by case, sharing one pass's partnership contexts."""
+
+    def __init__(
+        self,
+        *,
+        partnerships: Mapping[str, Partnership],
+        calendars: PartnershipCalendars,
+        now: datetime,
+    ) -> None:
+        self._pass = _Pass(partnerships, calendars, now)
+
+    def facts(self, case: Case) -> CaseFacts:
+        """What planning needs of `case`, to plan from later without the case itself."""
+        return self._pass.facts(case)
+
+
+def reminders_from_facts(
+    facts: Iterable[CaseFacts],
+    *,
+    partnerships: Mapping[str, Partnership],
+    calendars: PartnershipCalendars,
+    now: datetime,
+    settled: Mapping[str, Container[str]] | None = None,
+) -> list[Reminder]:
+    """`plan_reminders` over facts kept from earlier, leaving out the keys `settled` holds
+    under their case's reference (those posted, or settled for good, before)."""
+    planning = _Pass(partnerships, calendars, now)
+    return _plan_reminders(planning, facts, settled)
+
+
+def _plan_reminders(
+    planning: _Pass, facts: Iterable[CaseFacts], settled: Mapping[str, Container[str]] | None
+) -> list[Reminder]:
     planned: list[Reminder] = []
-    for case in cases:
+    for case in facts:
         if case.status in FINISHED_STATUSES:
             continue
         context = planning.context(case.partnership_id)
@@ -456,8 +536,9 @@ def plan_reminders(
         # relevant when its hours start is planned then.
         if context is None or not context.open_now:
             continue
+        done = settled.get(case.reference, _NOTHING) if settled else _NOTHING
         for milestone in planning.pending(case, context):
-            reminder = _reminder(case, milestone, context)
+            reminder = _reminder(case, milestone, context, done)
             if reminder is not None:
                 planned.append(reminder)
     planned.sort(
@@ -483,8 +564,23 @@ def plan_digest(
 ) -> list[Digest]:
     """One digest per partnership in `partnerships` (by id), listing each of its open cases."""
     planning = _Pass(partnerships, calendars, now, cache=cache)
-    entries: dict[str, list[DigestEntry]] = {pid: [] for pid in partnerships}
-    for case in cases:
+    return _plan_digest(planning, (planning.facts(c) for c in cases))
+
+
+def digests_from_facts(
+    facts: Iterable[CaseFacts],
+    *,
+    partnerships: Mapping[str, Partnership],
+    calendars: PartnershipCalendars,
+    now: datetime,
+) -> list[Digest]:
+    """`plan_digest` over facts kept from earlier."""
+    return _plan_digest(_Pass(partnerships, calendars, now), facts)
+
+
+def _plan_digest(planning: _Pass, facts: Iterable[CaseFacts]) -> list[Digest]:
+    entries: dict[str, list[DigestEntry]] = {pid: [] for pid in planning.partnerships}
+    for case in facts:
         if case.status in FINISHED_STATUSES:
             continue
         context = planning.context(case.partnership_id)
@@ -506,7 +602,7 @@ def plan_digest(
     ]
 
 
-def _digest_entry(case: Case, milestone: _Open | None, context: _Partnership) -> DigestEntry:
+def _digest_entry(case: CaseFacts, milestone: _Open | None, context: _Partnership) -> DigestEntry:
     if milestone is None:
         return DigestEntry(
             reference=case.reference,

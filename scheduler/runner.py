@@ -22,12 +22,14 @@ from safeguarding.cases import FINISHED_STATUSES, Case, CaseStatus
 from safeguarding.clocks import Clock, london_time
 from safeguarding.partnerships import Lead, Partnership, Partnerships
 from scheduler.plan import (
+    CaseFacts,
     Digest,
-    OpenMilestonesCache,
+    FactsPass,
     Reminder,
     digest_due,
-    plan_digest,
+    digests_from_facts,
     plan_reminders,
+    reminders_from_facts,
 )
 from storage.bulk import collector_paused
 from storage.cases import CaseRepository
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 _OPEN_STATUSES = frozenset(CaseStatus) - FINISHED_STATUSES
 # A tick's loop over thousands of reminders already posted lets other turns in this often.
 _YIELD_EVERY = 50
+# A tick renews its lease this often while it reads changed cases.
+_LEASE_EVERY = 100
 
 
 @dataclass
@@ -55,6 +59,8 @@ class TickReport:
     held_elsewhere: bool = False
     # References of interrupted filings finished, their referrers sent the acknowledgement.
     filed: list[str] = field(default_factory=list)
+    # Open cases read: those new or changed since the last tick (all of them at the first).
+    read: int = 0
 
 
 # The lease that lets one replica at a time tick; renewed while a long tick runs.
@@ -106,7 +112,6 @@ def due_reminders(
     partnerships: Partnerships,
     calendars: PartnershipCalendars,
     now: datetime,
-    cache: OpenMilestonesCache | None = None,
 ) -> list[Reminder]:
     """What the runner would post at `now`: the one plan for the tick and the CLI's dry run."""
     return plan_reminders(
@@ -114,8 +119,17 @@ def due_reminders(
         partnerships=posting_partnerships(partnerships),
         calendars=calendars,
         now=now,
-        cache=cache,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What a runner keeps of an open case between ticks: what planning needs, not the case."""
+
+    etag: str
+    facts: CaseFacts
+    # Its first card to the review channel, or to the child's home partnership, is not out.
+    cards_due: bool
 
 
 def digest_key(partnership_id: str, iso_year: int, iso_week: int) -> str:
@@ -166,32 +180,77 @@ class ReminderRunner:
         self._refresh_ids = refresh_ids
         # Held for a whole tick, so shutdown can wait for the tick in flight to finish.
         self._busy = asyncio.Lock()
-        self._open = OpenMilestonesCache()
         # The monthly report card (scheduler/monthly.py): run after the reminders, lease held.
         self._jobs = tuple(jobs)
+        # Each open case as last read, by reference: a tick reads only those whose e-tag moved.
+        self._known: dict[str, _Known] = {}
+        # Per open case, the reminder keys found posted or settled for good: never asked again.
+        self._settled: dict[str, set[str]] = {}
+
+    def forget(self) -> None:
+        """Drop what is kept of the cases between ticks, as a restart does: the next tick
+        reads every open case and asks the delivery log of every reminder again."""
+        self._known.clear()
+        self._settled.clear()
 
     async def drain(self) -> None:
         """Wait until no tick is running (before the store closes)."""
         async with self._busy:
             return
 
-    async def _open_cases(self) -> list[Case]:
-        # Closed and published cases have nothing left to remind of: they are not even read,
+    async def _read_changes(self, now: datetime, report: TickReport) -> None:
+        """Bring what is kept of each open case up to date, reading only what changed."""
+        # Closed and published cases have nothing left to remind of: they are not even listed,
         # so a tick costs what the open cases cost, however many finished ones are kept.
-        found: list[Case] = []
+        listed: dict[str, str] = {}
         for partnership_id in self._partnerships.partnerships:
-            found.extend(await self._cases.in_statuses(partnership_id, _OPEN_STATUSES))
-        return found
+            listed.update(await self._cases.versions_in_statuses(partnership_id, _OPEN_STATUSES))
+        for reference in self._known.keys() - listed.keys():
+            del self._known[reference]  # finished or gone since
+            self._settled.pop(reference, None)
+        changed = [
+            reference
+            for reference, etag in listed.items()
+            if (known := self._known.get(reference)) is None or known.etag != etag
+        ]
+        del listed
+        report.read = len(changed)
+        learning = FactsPass(
+            partnerships=posting_partnerships(self._partnerships),
+            calendars=self._calendars,
+            now=now,
+        )
+        # One case at a time, each let go before the next is read: a whole case is only ever
+        # in memory for the millisecond or two its deadlines take to work out, on the event
+        # loop, which other turns get between two cases. Thousands of cases held at once
+        # would be promoted to the collector's oldest generation as turns ran in between,
+        # setting off full collections that hold every turn for a tenth of a second or more.
+        number = 0
+        async for case, etag in self._cases.each_version(changed):
+            if number % _LEASE_EVERY == 0:
+                await self._hold_lease()
+            number += 1
+            self._known[case.reference] = _Known(
+                etag=etag, facts=learning.facts(case), cards_due=_cards_due(case)
+            )
+            # A read served from the store's memory does not wait: let other turns in anyway.
+            await asyncio.sleep(0)
 
     def plan(self, cases: Sequence[Case], now: datetime) -> list[Reminder]:
         """What is due at `now` (pure; also the CLI's dry run)."""
         return due_reminders(
-            cases,
-            partnerships=self._partnerships,
-            calendars=self._calendars,
-            now=now,
-            cache=self._open,
+            cases, partnerships=self._partnerships, calendars=self._calendars, now=now
         )
+
+    def _plan_known(self, facts: Sequence[CaseFacts], now: datetime) -> list[Reminder]:
+        with collector_paused():
+            return reminders_from_facts(
+                facts,
+                partnerships=posting_partnerships(self._partnerships),
+                calendars=self._calendars,
+                now=now,
+                settled=self._settled,
+            )
 
     async def tick(self) -> TickReport:
         """Post every reminder due now that no process has posted or claimed, then digests.
@@ -276,27 +335,16 @@ class ReminderRunner:
 
     async def _tick_cases(self, report: TickReport) -> None:
         now = self._clock.now()
-        # Thousands of cases are read and planned at once. With the cycle collector running,
-        # their allocation sets off full collections that hold the event loop (and every
-        # other conversation's turn) for a tenth of a second or more: paused while they are
-        # built and planned (cases hold no cycles). Not while posting: a catch-up tick's
-        # thousands of posts make cyclic garbage that must be collected as it goes.
-        with collector_paused():
-            cases = await self._open_cases()
-            # Planning is pure computation: in a thread, so the event loop keeps answering
-            # other conversations' turns meanwhile (one tick runs at a time).
-            reminders = await asyncio.to_thread(self.plan, cases, now)
-            digests = await self._plan_digests(cases, now)
-            # Only the few cases whose first cards are still to post are kept; the rest are
-            # let go in a thread, so freeing thousands of objects does not hold the loop, and
-            # none is left for the collector to go over once it runs again.
-            unposted = [
-                c
-                for c in cases
-                if not c.channel_activity_id
-                or (c.referral.area.told_partnership_id and not c.told_activity_id)
-            ]
-            await asyncio.to_thread(cases.clear)
+        await self._read_changes(now, report)
+        known = list(self._known.values())
+        facts = [k.facts for k in known]
+        # Planning is pure computation: in a thread, so the event loop keeps answering other
+        # conversations' turns meanwhile (one tick runs at a time). Reminders found posted by
+        # an earlier tick are not planned again, so a steady tick plans only what is new.
+        reminders = await asyncio.to_thread(self._plan_known, facts, now)
+        digests = await self._plan_digests(facts, now)
+        cards_due = [k.facts.reference for k in known if k.cards_due]
+        del known, facts
         report.planned = len(reminders)
         for number, reminder in enumerate(reminders):
             if number % _YIELD_EVERY == 0:
@@ -306,7 +354,7 @@ class ReminderRunner:
             partnership = self._partnerships.get(reminder.partnership_id)
             if partnership is None:
                 continue
-            await self._deliver(
+            done = await self._deliver(
                 key=reminder.key,
                 post=self._to_channel(
                     partnership,
@@ -326,9 +374,11 @@ class ReminderRunner:
                 },
                 report=report,
             )
+            if done.settled:
+                self._settled.setdefault(reminder.reference, set()).add(reminder.key)
+        del reminders
         await self._post_digests(digests, report)
-        await self._post_missing_case_cards(unposted, report)
-        await self._tell_missing_home_partnerships(unposted, report)
+        await self._post_missing_cards(cards_due, report)
         for sweep in self._sweeps:
             swept = await sweep.sweep(now)
             if swept:
@@ -341,6 +391,15 @@ class ReminderRunner:
                 len(report.failed),
                 report.skipped,
             )
+
+    async def _post_missing_cards(self, references: Sequence[str], report: TickReport) -> None:
+        """Post the first cards of the cases whose first posts failed, each read afresh (a
+        case's card shows it as it is now)."""
+        if self._announcements is None:
+            return
+        async for case, _ in self._cases.each_version(references):
+            await self._post_missing_case_cards([case], report)
+            await self._tell_missing_home_partnerships([case], report)
 
     async def _post_missing_case_cards(self, cases: Sequence[Case], report: TickReport) -> None:
         """Post the case card of any case whose first post to the channel failed."""
@@ -392,12 +451,12 @@ class ReminderRunner:
         post: Callable[[], Awaitable[str]],
         details: dict[str, Any],
         report: TickReport,
-    ) -> str | None:
-        """Claim, post and record one delivery; the activity id when it was posted now."""
+    ) -> Delivered:
+        """Claim, post and record one delivery."""
         await self._hold_lease()
         done = await self._sender.deliver(key, post, details)
         self._count(report, done)
-        return done.activity_id
+        return done
 
     @staticmethod
     def _count(report: TickReport, done: Delivered) -> None:
@@ -421,7 +480,7 @@ class ReminderRunner:
 
         return post
 
-    async def _plan_digests(self, cases: Sequence[Case], now: datetime) -> list[Digest]:
+    async def _plan_digests(self, facts: Sequence[CaseFacts], now: datetime) -> list[Digest]:
         """This week's digests not yet sent, planned (nothing is posted here)."""
         year, week, _ = london_time(now).isocalendar()
         due: list[Partnership] = []
@@ -434,12 +493,13 @@ class ReminderRunner:
                 due.append(p)
         if not due:
             return []
-        return plan_digest(
-            cases,
+        # Every open case's row, built in a thread as the plan is.
+        return await asyncio.to_thread(
+            digests_from_facts,
+            facts,
             partnerships={p.id: p for p in due},
             calendars=self._calendars,
             now=now,
-            cache=self._open,
         )
 
     async def _post_digests(self, digests: Sequence[Digest], report: TickReport) -> None:
@@ -492,6 +552,13 @@ class ReminderRunner:
                 },
                 report=report,
             )
+
+
+def _cards_due(case: Case) -> bool:
+    """Whether a case's first card to its review channel, or to the child's home partnership,
+    has not gone out (its first post failed): the tick posts it."""
+    told = case.referral.area.told_partnership_id
+    return not case.channel_activity_id or bool(told and not case.told_activity_id)
 
 
 async def _ready(card: dict[str, Any]) -> dict[str, Any]:

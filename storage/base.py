@@ -12,6 +12,8 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 JsonDict = dict[str, Any]
+# (key, e-tag) pairs in key order: what `Store.etags` lists.
+Versions = list[tuple[str, str]]
 
 _KEY = re.compile(r"^[\w.:;@+=/|-]{1,400}$")
 
@@ -143,6 +145,17 @@ class Store(Protocol):
     ) -> list[Document]:
         """Documents of a collection in key order, optionally only keys starting with `prefix`
         and only those whose top-level fields equal `where`."""
+        ...
+
+    async def etags(
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
+    ) -> Versions:
+        """(key, e-tag) of every document `list` would return, in the same order, without the
+        documents: what a reader that keeps what it read needs to see what changed since."""
         ...
 
     async def is_ready(self) -> bool:

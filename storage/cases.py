@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -307,6 +307,40 @@ class CaseRepository:
         docs.sort(key=lambda d: d.key)
         # Thousands of cases take a second to validate: not on the event loop.
         return await asyncio.to_thread(_load_cases, docs)
+
+    async def versions_in_statuses(
+        self, partnership_id: str, statuses: Iterable[CaseStatus]
+    ) -> dict[str, str]:
+        """Reference to e-tag of one partnership's cases in these statuses; no case is read."""
+        found: dict[str, str] = {}
+        for status in sorted(set(statuses)):
+            found.update(
+                await self._store.etags(
+                    Collection.CASES,
+                    where={"partnership_id": partnership_id, "status": status.value},
+                )
+            )
+        return found
+
+    async def references_of(self, partnership_id: str) -> list[str]:
+        """The references of every case of one partnership, in order; no case is read."""
+        found = await self._store.etags(Collection.CASES, where={"partnership_id": partnership_id})
+        return [reference for reference, _ in found]
+
+    async def each_version(self, references: Iterable[str]) -> AsyncIterator[tuple[Case, str]]:
+        """These cases with their e-tags, read and validated one at a time, so one whole case
+        at most is in memory; a case gone or unreadable is left out (and logged), so one
+        damaged record never stops the others."""
+        for reference in references:
+            doc = await self._store.get(Collection.CASES, reference)
+            if doc is None:
+                continue  # finished and deleted since it was listed
+            try:
+                case = load_model(Case, Collection.CASES, reference, doc.data)
+            except CorruptRecordError as exc:
+                logger.error("skipped a case: %s", exc)
+                continue
+            yield case, doc.etag
 
     async def for_partnership(self, partnership_id: str) -> list[Case]:
         """Every case of one partnership."""

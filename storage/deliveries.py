@@ -35,6 +35,10 @@ class DeliveryState(StrEnum):
     UNCERTAIN = "uncertain"  # may have been posted: never posted again
 
 
+# A delivery in one of these is settled for good: no process ever claims or posts it again.
+FINAL_STATES = frozenset({DeliveryState.SENT, DeliveryState.GONE, DeliveryState.UNCERTAIN})
+
+
 class Delivery(BaseModel):
     """One reminder's delivery record."""
 
@@ -81,6 +85,14 @@ class DeliveryLog:
         self, key: str, *, owner: str, now: datetime, details: dict[str, Any]
     ) -> Claim | None:
         """Claim a reminder for sending; None when it is sent, being sent, or settled otherwise."""
+        taken = await self.try_claim(key, owner=owner, now=now, details=details)
+        return taken if isinstance(taken, Claim) else None
+
+    async def try_claim(
+        self, key: str, *, owner: str, now: datetime, details: dict[str, Any]
+    ) -> Claim | DeliveryState | None:
+        """As `claim`, but a delivery that cannot be claimed gives the state it is in now (None
+        when another process claimed it a moment ago)."""
         doc = await self._store.get(Collection.DELIVERIES, key)
         if doc is None:
             delivery = Delivery(
@@ -99,12 +111,13 @@ class DeliveryLog:
             await self._settle(
                 doc.etag, current, DeliveryState.UNCERTAIN, "process stopped mid-send"
             )
-            return None
+            # Or whatever another process settled it as first: sent or uncertain, final too.
+            return DeliveryState.UNCERTAIN
         retry = current.state is DeliveryState.FAILED and (
             current.attempts < MAX_ATTEMPTS or now - current.claimed_at > SLOW_RETRY
         )
         if not (retry or (current.state is DeliveryState.CLAIMED and stale)):
-            return None
+            return current.state
         again = current.model_copy(
             update={
                 "state": DeliveryState.CLAIMED,

@@ -39,6 +39,7 @@ from storage.base import (
     JsonDict,
     Store,
     StoreError,
+    Versions,
     check_key,
 )
 from storage.bulk import collector_paused
@@ -335,6 +336,21 @@ class EncryptedStore:
             # Thousands of cases take a while to decrypt and parse: not on the event loop.
             return await asyncio.to_thread(self._open_all, collection, docs, after)
         return self._open_all(collection, docs, after)
+
+    async def etags(
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
+    ) -> Versions:
+        """(key, e-tag) of every document `list` would return, without them: from the backend
+        when `where` asks only of clear fields (an e-tag is no secret), else as `list` finds."""
+        collection = Collection(collection)
+        asked = dict(where or {})
+        if all(n in CLEAR_FIELDS.get(collection, ()) for n in asked):
+            return await self.inner.etags(collection, where=asked or None, prefix=prefix)
+        return [(d.key, d.etag) for d in await self.list(collection, where=asked, prefix=prefix)]
 
     async def is_ready(self) -> bool:
         """Whether the backend is open and usable."""

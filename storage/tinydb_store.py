@@ -33,6 +33,7 @@ from storage.base import (
     JsonDict,
     StoreClosedError,
     StoreError,
+    Versions,
     check_key,
 )
 from storage.bulk import collector_paused
@@ -82,6 +83,9 @@ INDEXED_FIELDS: Final[Mapping[Collection, tuple[str, ...]]] = {
     Collection.COUNTERS: ("kind", "month"),
     Collection.CONVERSATIONS: ("user_aad_object_id", "team_id"),
 }
+# The collections whose e-tags are kept in memory once read, so `etags` reads no file: those a
+# reminder tick lists every minute. Any other collection's e-tags are read from its files.
+KEPT_ETAGS: Final = frozenset({Collection.CASES})
 # Longer strings (and lists, objects) are not held in memory: matches are checked on disk.
 _LONGEST_INDEXED = 100
 _STRIPES = 64  # write locks, by file: writes to different files proceed side by side
@@ -117,9 +121,12 @@ def _indexable(value: Any) -> Any:
 class _Index:
     """One collection's keys in order, and for each indexed field the keys by value."""
 
-    def __init__(self, fields: tuple[str, ...]) -> None:
+    def __init__(self, fields: tuple[str, ...], *, keep_etags: bool = False) -> None:
         self.fields = fields
         self.order: list[str] = []
+        # Learnt as `etags` first asks for a key (read under the file's write lock), then kept
+        # by every write: a key here always has its current e-tag. None: not kept.
+        self.etags: dict[str, str] | None = {} if keep_etags else None
         # The files on disk: one that goes missing while running is damage, not a new file.
         self.files: set[str] = set()
         self.postings: dict[str, dict[Any, set[str]]] = {name: {} for name in fields}
@@ -160,6 +167,19 @@ class _Index:
             if at < len(self.order) and self.order[at] == key:
                 del self.order[at]
             self._unpost(key, old)
+            if self.etags is not None:
+                self.etags.pop(key, None)
+
+    def etag(self, key: str) -> str | None:
+        """The current e-tag of a document, if it is kept (and learnt)."""
+        with self.lock:
+            return None if self.etags is None else self.etags.get(key)
+
+    def keep_etag(self, key: str, etag: str) -> None:
+        """Remember a document's current e-tag (held under its file's write lock)."""
+        with self.lock:
+            if self.etags is not None:
+                self.etags[key] = etag
 
     def select(self, prefix: str | None, where: Mapping[str, Any]) -> tuple[list[str], bool]:
         """Keys that may match, in key order, and whether each must be checked on its document."""
@@ -270,7 +290,9 @@ class TinyDBStore:
         self._damage: CorruptStoreError | None = None
         self._cache = _Cache(cache_bytes)
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
-        self._indexes = {c: _Index(INDEXED_FIELDS.get(c, ())) for c in Collection}
+        self._indexes = {
+            c: _Index(INDEXED_FIELDS.get(c, ()), keep_etags=c in KEPT_ETAGS) for c in Collection
+        }
         self._manifests: dict[Collection, Manifest] = {}
         self._lock: DirectoryLock | None = None
         if read_only:
@@ -487,6 +509,7 @@ class TinyDBStore:
                 self._manifests[collection].append(path.name)
                 index.files.add(path.name)
             index.add(key, body, old=current["data"] if current is not None else None)
+            index.keep_etag(key, etag)
             self._cache.put(collection, key, etag, text)
             return etag
 
@@ -564,6 +587,56 @@ class TinyDBStore:
         and only those whose top-level fields equal `where`."""
         collection = self._collection(collection)
         return await self._run(self._list_now, collection, dict(where or {}), prefix)
+
+    async def etags(
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
+    ) -> Versions:
+        """(key, e-tag) of every document `list` would return, in the same order, without the
+        documents: kept e-tags come from memory, the others from their files."""
+        collection = self._collection(collection)
+        return await self._run(self._etags_now, collection, dict(where or {}), prefix)
+
+    def _etags_now(
+        self, collection: Collection, where: dict[str, Any], prefix: str | None
+    ) -> Versions:
+        index = self._indexes[collection]
+        keys, check = index.select(prefix, where)
+        if check or index.etags is None:
+            # Only the documents can say whether they match, or where their e-tags are.
+            with collector_paused():
+                listed = self._read_listed(collection, keys, where if check else None)
+                return [(doc.key, doc.etag) for doc in listed]
+        found: Versions = []
+        for key in keys:
+            etag = index.etag(key) or self._learn_etag(collection, key)
+            if etag is not None:
+                found.append((key, etag))
+        return found
+
+    def _learn_etag(self, collection: Collection, key: str) -> str | None:
+        index = self._indexes[collection]
+        path = self._path(collection, key)
+        # Under the file's write lock, as writes keep e-tags: one read here is never older
+        # than one a write kept meanwhile.
+        with self._stripe(collection, path):
+            if not index.contains(key):
+                return None  # deleted since the keys were chosen
+            etag = index.etag(key)
+            if etag is not None:
+                return etag
+            try:
+                etag = self._cache.get(collection, key, touch=False)[0]
+            except KeyError:
+                record = self._records(collection, path).get(key)
+                etag = None if record is None else str(record["etag"])
+            if etag is None:
+                raise CorruptStoreError(path, f"{key} is gone from the file: changed outside")
+            index.keep_etag(key, etag)
+            return etag
 
     async def is_ready(self) -> bool:
         """Whether the store is open, undamaged, still locked and its directory writable."""

@@ -8,7 +8,14 @@ process of its own so memory figures are not shared:
 - filing (the review's Submit);
 - a reminder tick over every open case, with `help` turns sent all through it: how long the
   tick took and the slowest of those turns (what the tick did to everyone else's turn);
-- the process's resident memory once the cases are loaded and the tick has run.
+- the same for the first tick after a restart (the runner forgets what it kept: every open
+  case is read again, every reminder asked of the delivery log again; nothing is posted);
+- the process's resident memory once the cases are loaded, after the first tick (the catch-up
+  that reads every open case) and after the steady tick;
+- the machine's load average as the row started: the machine is shared, so figures are noisy.
+
+`--one BACKEND SIZE` runs one row and prints it as JSON; `--backends` and `--sizes` choose rows,
+e.g. `python -m tests.bench_store --backends postgres --sizes 10000`.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -25,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,6 +129,7 @@ async def _one(backend: str, size: int, *, encrypted: bool = False) -> dict[str,
             # It runs in this process: keeping every card a catch-up tick posts (thousands)
             # would count the connector's memory as the bot's. The last few are enough here.
             fake.sent = collections.deque(maxlen=50)  # type: ignore[assignment]
+            fake.requests = collections.deque(maxlen=50)  # type: ignore[assignment]
             connector = TestServer(fake.app)
             await connector.start_server()
             fake.url = str(connector.make_url("/")).rstrip("/") + "/"
@@ -148,6 +157,8 @@ async def _measure(
         headers={"Content-Type": "application/json"},
     )
     await _post(client, _as(0, activities.message(fake.url, "help")))  # warm-up
+    gc.collect()
+    gc.freeze()  # as `review-bot serve` does once started
     helps = [
         await _post(client, _as(0, activities.message(fake.url, "help"))) for _ in range(HELP_TURNS)
     ]
@@ -181,19 +192,29 @@ async def _measure(
     first = await runner.tick()
     catch_up = time.perf_counter() - started
     services.notifier._sleep = paced
-    during: list[float] = []
-    done = asyncio.Event()
+    rss_first = _rss_mb()
 
-    async def probe() -> None:
-        while not done.is_set():
-            during.append(await _post(client, _as(0, activities.message(fake.url, "help"))))
+    async def probed(work: Callable[[], Awaitable[Any]]) -> tuple[Any, float, list[float]]:
+        """Run `work` with `help` turns sent all through it; its result, time and the turns'."""
+        during: list[float] = []
+        done = asyncio.Event()
 
-    prober = asyncio.create_task(probe())
-    started = time.perf_counter()
-    steady = await runner.tick()
-    tick = time.perf_counter() - started
-    done.set()
-    await prober
+        async def probe() -> None:
+            while not done.is_set():
+                during.append(await _post(client, _as(0, activities.message(fake.url, "help"))))
+
+        prober = asyncio.create_task(probe())
+        started = time.perf_counter()
+        result = await work()
+        elapsed = time.perf_counter() - started
+        done.set()
+        await prober
+        return result, elapsed, during
+
+    steady, tick, during = await probed(runner.tick)
+    rss_steady = _rss_mb()
+    runner.forget()
+    restarted, restart_s, during_restart = await probed(runner.tick)
     return {
         "size": size,
         "seeded_s": seeded,
@@ -206,8 +227,15 @@ async def _measure(
         "tick_sent": len(steady.sent),
         "turns_during_tick": len(during),
         "slowest_turn_during_tick_ms": max(during) if during else 0.0,
+        "tick_read": steady.read,
+        "restart_tick_s": restart_s,
+        "restart_tick_read": restarted.read,
+        "restart_tick_sent": len(restarted.sent),
+        "slowest_turn_during_restart_tick_ms": max(during_restart, default=0.0),
         "rss_ready_mb": rss_ready,
-        "rss_mb": _rss_mb(),
+        "rss_first_tick_mb": rss_first,
+        "rss_mb": rss_steady,
+        "load": os.getloadavg()[0],
     }
 
 
@@ -218,22 +246,36 @@ def _row(backend: str, r: dict[str, Any]) -> str:
         f" | {r['filing']['p50']:.1f} / {r['filing']['p95']:.1f}"
         f" | {r['catch_up_s']:.1f} ({r['catch_up_sent']}) | {r['tick_s']:.2f}"
         f" | {r['slowest_turn_during_tick_ms']:.0f}"
-        f" | {r['rss_ready_mb']:.0f} / {r['rss_mb']:.0f} | {r['seeded_s']:.1f} |"
+        f" | {r['restart_tick_s']:.1f} ({r['restart_tick_read']})"
+        f" | {r['slowest_turn_during_restart_tick_ms']:.0f}"
+        f" | {r['rss_ready_mb']:.0f} / {r['rss_first_tick_mb']:.0f} / {r['rss_mb']:.0f}"
+        f" | {r['seeded_s']:.1f} | {r['load']:.1f} |"
     )
 
 
-def store_table(out: Callable[[str], None], sizes: Sequence[int] = SIZES) -> None:
+def store_table(
+    out: Callable[[str], None],
+    sizes: Sequence[int] = SIZES,
+    backends: Sequence[str] = ("tinydb", "postgres"),
+    *,
+    encrypted: bool = False,
+) -> None:
     """Every backend and size, each in its own process, as one Markdown table."""
-    backends = ["tinydb"] + (["postgres"] if server_answers() else [])
+    wanted = list(backends)
+    if "postgres" in wanted and not server_answers():
+        wanted.remove("postgres")
     out(
         "| store | cases | help p50 / p95 ms | review step | filing | first tick s (posts)"
-        " | tick s | slowest turn during tick ms | RSS MB ready / after | seeding s |"
+        " | tick s | slowest turn during tick ms | restart tick s (cases read)"
+        " | slowest turn during restart tick ms | RSS MB ready / first tick / steady tick"
+        " | seeding s | load |"
     )
-    out("|---|---|---|---|---|---|---|---|---|---|")
-    for backend in backends:
+    out("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for backend in wanted:
         for size in sizes:
             done = subprocess.run(
-                [sys.executable, "-m", "tests.bench_store", "--one", backend, str(size)],
+                [sys.executable, "-m", "tests.bench_store", "--one", backend, str(size)]
+                + (["--encrypted"] if encrypted else []),
                 capture_output=True,
                 text=True,
                 check=False,
@@ -242,7 +284,7 @@ def store_table(out: Callable[[str], None], sizes: Sequence[int] = SIZES) -> Non
                 out(f"| {backend} | {size:,} | failed: {done.stderr.strip().splitlines()[-1:]} |")
                 continue
             out(_row(backend, json.loads(done.stdout.strip().splitlines()[-1])))
-    if "postgres" not in backends:
+    if "postgres" in backends and "postgres" not in wanted:
         out("(PostgreSQL: no server answers on 127.0.0.1:5432, so only the embedded store ran)")
 
 
@@ -254,13 +296,19 @@ def main() -> None:
     parser.add_argument(
         "--encrypted", action="store_true", help="over the encryption at rest the app runs on"
     )
+    parser.add_argument("--backends", default="tinydb,postgres")
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     if args.one:
         backend, size = args.one[0], int(args.one[1])
         _out(json.dumps(asyncio.run(_one(backend, size, encrypted=args.encrypted))))
         return
-    store_table(_out, [int(s) for s in args.sizes.split(",")])
+    store_table(
+        _out,
+        [int(s) for s in args.sizes.split(",")],
+        args.backends.split(","),
+        encrypted=args.encrypted,
+    )
 
 
 if __name__ == "__main__":

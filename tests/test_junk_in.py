@@ -22,7 +22,7 @@ from bot.app import adapter_config, create_app
 from bot.connectors import CachedConnectors
 from bot.settings import Settings
 from cards import wording
-from storage.base import Collection, Document, StoreError
+from storage.base import Collection, Document, StoreError, Versions
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cases import file_case
@@ -81,6 +81,16 @@ class BreakableStore:
     ) -> list[Document]:
         self._check()
         return await self.inner.list(collection, where=where, prefix=prefix)
+
+    async def etags(
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
+    ) -> Versions:
+        self._check()
+        return await self.inner.etags(collection, where=where, prefix=prefix)
 
     async def is_ready(self) -> bool:
         return not self.broken

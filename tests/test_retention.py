@@ -641,6 +641,9 @@ class MessagesBetweenReadAndDelete:
     async def list(self, collection: Collection, **filters: Any) -> Any:
         return await self._inner.list(collection, **filters)
 
+    async def etags(self, collection: Collection, **filters: Any) -> Any:
+        return await self._inner.etags(collection, **filters)
+
     async def delete(
         self, collection: Collection, key: str, *, if_match: str | None = None
     ) -> bool:

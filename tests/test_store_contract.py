@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -313,3 +314,81 @@ async def test_every_collection_keeps_documents(store: Store, collection: Collec
     assert doc is not None
     assert (doc.data, doc.etag) == ({"in": collection.value}, etag)
     assert [d.key for d in await store.list(collection, prefix="key:1/")] == ["key:1/000001"]
+
+
+# --- e-tags without the documents: what a reminder tick lists to see which cases changed ---
+
+
+async def _same_as_list(store: Store, collection: Collection, **how: Any) -> list[str]:
+    """The keys `etags` lists, checked against `list`'s keys and e-tags."""
+    listed = await store.etags(collection, **how)
+    assert listed == [(d.key, d.etag) for d in await store.list(collection, **how)]
+    return [key for key, _ in listed]
+
+
+@pytest.mark.parametrize("collection", [Collection.CASES, Collection.DELIVERIES])
+async def test_etags_lists_what_list_lists_without_the_documents(
+    store: Store, collection: Collection
+) -> None:
+    first = await store.put(collection, "COV-2026-002", {"partnership_id": "coventry", "n": 1})
+    await store.put(collection, "COV-2026-001", {"partnership_id": "coventry", "n": 2})
+    await store.put(collection, "HUL-2026-001", {"partnership_id": "hull", "n": 1})
+    assert await store.etags(collection, where={"partnership_id": "coventry"}) == [
+        ("COV-2026-001", (await _etag(store, collection, "COV-2026-001"))),
+        ("COV-2026-002", first),
+    ]
+    assert await _same_as_list(store, collection) == [
+        "COV-2026-001",
+        "COV-2026-002",
+        "HUL-2026-001",
+    ]
+    assert await _same_as_list(store, collection, prefix="COV-") == ["COV-2026-001", "COV-2026-002"]
+    assert await _same_as_list(store, collection, prefix="COV-", where={"n": 1}) == ["COV-2026-002"]
+    assert await _same_as_list(store, collection, where={"partnership_id": "leeds"}) == []
+
+
+async def _etag(store: Store, collection: Collection, key: str) -> str:
+    doc = await store.get(collection, key)
+    assert doc is not None
+    return doc.etag
+
+
+async def test_etags_follow_every_write_and_delete(store: Store) -> None:
+    etag = await store.put(Collection.CASES, "COV-2026-001", {"status": "referred"})
+    await store.put(Collection.CASES, "COV-2026-002", {"status": "referred"})
+    # Read once (an embedded store keeps what it read), then changed: the listing follows.
+    assert (await store.etags(Collection.CASES))[0] == ("COV-2026-001", etag)
+    moved = await store.put(
+        Collection.CASES, "COV-2026-001", {"status": "rapid_review"}, if_match=etag
+    )
+    await store.delete(Collection.CASES, "COV-2026-002")
+    assert await store.etags(Collection.CASES) == [("COV-2026-001", moved)]
+    assert await store.etags(Collection.CASES, where={"status": "referred"}) == []
+    again = await store.put(Collection.CASES, "COV-2026-002", {"status": "referred"})
+    assert await store.etags(Collection.CASES, where={"status": "referred"}) == [
+        ("COV-2026-002", again)
+    ]
+
+
+async def test_etags_of_a_reopened_store_are_those_written(open_store: StoreFactory) -> None:
+    first = await open_store()
+    written = [await first.put(Collection.CASES, f"COV-2026-00{n}", {"n": n}) for n in (1, 2)]
+    await first.close()
+    again = await open_store()
+    assert await again.etags(Collection.CASES) == list(
+        zip(["COV-2026-001", "COV-2026-002"], written, strict=True)
+    )
+
+
+async def test_etags_compare_any_json_value_as_list_does(store: Store) -> None:
+    long_text = "x" * 500
+    await store.put(Collection.CASES, "a", {"state": "sent", "reason": long_text})
+    await store.put(Collection.CASES, "b", {"state": {"nested": [1, 2]}})
+    await store.put(Collection.CASES, "c", {"state": None, "attempts": 2})
+    await store.put(Collection.CASES, "d", {"attempts": 2.0})
+    assert await _same_as_list(store, Collection.CASES, where={"reason": long_text}) == ["a"]
+    assert await _same_as_list(store, Collection.CASES, where={"state": {"nested": [1, 2]}}) == [
+        "b"
+    ]
+    assert await _same_as_list(store, Collection.CASES, where={"state": None}) == ["c", "d"]
+    assert await _same_as_list(store, Collection.CASES, where={"attempts": 2}) == ["c", "d"]

@@ -18,7 +18,7 @@ from safeguarding.cases import Case
 from safeguarding.clocks import Clock
 from safeguarding.partnerships import Partnership
 from storage.cases import CaseRepository
-from storage.deliveries import Claim, DeliveryLog, DeliveryState
+from storage.deliveries import FINAL_STATES, Claim, DeliveryLog, DeliveryState
 from usecases.errors import (
     ClaimTakenError,
     ConversationGoneError,
@@ -45,6 +45,8 @@ class Delivered:
     key: str
     outcome: Outcome
     activity_id: str | None = None
+    # Posted, or never to be posted again (whoever did it): a later tick need not even ask.
+    settled: bool = False
 
 
 class OnceSender:
@@ -66,11 +68,11 @@ class OnceSender:
         """Claim, post and record one delivery."""
         # Each claim is stamped with the moment it is made, not when a tick began: a long
         # catch-up tick must not make its own fresh claims look stale to another process.
-        claim = await self._log.claim(
+        claim = await self._log.try_claim(
             key, owner=self._owner, now=self._clock.now(), details=details
         )
-        if claim is None:
-            return Delivered(key, Outcome.SKIPPED)
+        if not isinstance(claim, Claim):
+            return Delivered(key, Outcome.SKIPPED, settled=claim in FINAL_STATES)
         marked: list[Claim] = []
 
         async def mark_sending() -> None:
@@ -100,7 +102,7 @@ class OnceSender:
             except ClaimTakenError:
                 marked.append(claim)
         await self._log.sent(marked[0], activity_id=activity_id, now=self._clock.now())
-        return Delivered(key, Outcome.SENT, activity_id)
+        return Delivered(key, Outcome.SENT, activity_id, settled=True)
 
     async def _record_failure(self, claim: Claim, exc: NotifierError) -> None:
         if isinstance(exc, DeliveryUncertainError):

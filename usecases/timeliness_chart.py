@@ -9,7 +9,11 @@ cards/wording.py.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import io
+import json
+import sys
 import textwrap
 from collections.abc import Sequence
 from datetime import date
@@ -55,12 +59,8 @@ def check_chart_period(start: date, end: date) -> None:
 
 
 def chart_available() -> bool:
-    """Whether matplotlib can be imported here."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether matplotlib is installed here (found, not imported: importing it costs 25 MB)."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def quarter_label(start: date, end: date) -> str:
@@ -184,3 +184,68 @@ def render_chart(quarters: Sequence[Timeliness], *, partnership_name: str) -> by
     # Metadata left out: the same figures give the same bytes (matplotlib stamps no date then).
     figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
     return out.getvalue()
+
+
+class ChartFailedError(UseCaseError):
+    """The process drawing a chart failed or took too long; says how, never what it drew."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the chart could not be drawn: {detail}")
+
+
+async def render_chart_apart(
+    quarters: Sequence[Timeliness], *, partnership_name: str, timeout_s: float = 120.0
+) -> bytes:
+    """`render_chart` in a short-lived process of its own, for the running bot.
+
+    matplotlib takes about 40 MB once loaded, which a process keeps for good, for a chart it
+    draws once a month per partnership: drawn apart, the bot's memory never holds it, and the
+    drawing's CPU is not the bot's.
+    """
+    request = json.dumps(
+        {
+            "partnership_name": partnership_name,
+            "quarters": [q.model_dump(mode="json") for q in quarters],
+        }
+    ).encode()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        __name__,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        png, errors = await asyncio.wait_for(child.communicate(request), timeout_s)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+        raise ChartFailedError(f"no answer within {timeout_s:.0f} s") from None
+    if child.returncode == _NO_MATPLOTLIB:
+        raise ChartUnavailableError()
+    if child.returncode != 0 or not png.startswith(_PNG):
+        # Its last line names the exception; the figures it was given stay out of the logs.
+        last = (errors.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+        raise ChartFailedError(f"exit {child.returncode}, {last.split(':', 1)[0]}")
+    return png
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_NO_MATPLOTLIB = 3
+
+
+def _draw_from_stdin() -> int:
+    """The child's side: a request as JSON on stdin, the PNG on stdout."""
+    request = json.loads(sys.stdin.buffer.read())
+    quarters = [Timeliness.model_validate(q) for q in request["quarters"]]
+    try:
+        png = render_chart(quarters, partnership_name=str(request["partnership_name"]))
+    except ChartUnavailableError:
+        return _NO_MATPLOTLIB
+    sys.stdout.buffer.write(png)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_draw_from_stdin())

@@ -19,6 +19,7 @@ from storage.base import (
     Store,
     StoreClosedError,
     StoreError,
+    Versions,
     check_key,
 )
 from storage.postgres_store import PostgresStore
@@ -107,6 +108,16 @@ class MemoryStore:
             and all(data.get(f) == v for f, v in conditions.items())
         ]
         return sorted(found, key=lambda d: d.key)
+
+    async def etags(
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
+    ) -> Versions:
+        """(key, e-tag) of what `list` would return."""
+        return [(d.key, d.etag) for d in await self.list(collection, where=where, prefix=prefix)]
 
     async def is_ready(self) -> bool:
         """Whether the store is open."""
@@ -204,6 +215,16 @@ class CrashingStore:
     ) -> list[Document]:
         """The inner store's listing."""
         return await self.inner.list(collection, where=where, prefix=prefix)
+
+    async def etags(
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
+    ) -> Versions:
+        """The inner store's listing of e-tags."""
+        return await self.inner.etags(collection, where=where, prefix=prefix)
 
     async def is_ready(self) -> bool:
         """Whether the inner store is ready."""
