@@ -541,17 +541,13 @@ def _plan_reminders(
             reminder = _reminder(case, milestone, context, done)
             if reminder is not None:
                 planned.append(reminder)
-    planned.sort(
-        key=lambda r: (
-            r.send_after,
-            r.due,
-            r.reference,
-            _ORDER[r.milestone],
-            r.partnership_id,
-            r.key,
-        )
-    )
+    planned.sort(key=reminder_order)
     return planned
+
+
+def reminder_order(r: Reminder) -> tuple[datetime, date, str, int, str, str]:
+    """The order reminders are posted in: by the moment they may go, then the due date."""
+    return (r.send_after, r.due, r.reference, _ORDER[r.milestone], r.partnership_id, r.key)
 
 
 def plan_digest(
