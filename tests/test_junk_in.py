@@ -7,11 +7,12 @@ body that caused it. Before these fixes the same run gave hundreds of 5xx and tr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -22,13 +23,14 @@ from bot.app import adapter_config, create_app
 from bot.connectors import CachedConnectors
 from bot.settings import Settings
 from cards import wording
-from storage.base import Collection, Document, StoreError, Versions
+from storage.base import Collection, StoreError
 from storage.tinydb_store import TinyDBStore
 from tests.support import activities
 from tests.support.cases import file_case
 from tests.support.connector import FakeConnector
 from tests.support.fakes import FakeClock, FakeTime, shared_screen
 from tests.support.junk import Mutator, special_bodies
+from tests.support.stores import ForwardingStore
 
 Client = TestClient[Any, Any]
 
@@ -36,67 +38,22 @@ SEED = 20261124
 MUTATED = 2500
 
 
-class BreakableStore:
+class BreakableStore(ForwardingStore):
     """The embedded store, until `broken` is set: then every call fails as a store outage."""
 
     def __init__(self, inner: TinyDBStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.broken = False
         self.single_process = True
 
-    def _check(self) -> None:
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
         if self.broken:
             raise StoreError("injected outage")
-
-    async def get(self, collection: Collection, key: str) -> Document | None:
-        self._check()
-        return await self.inner.get(collection, key)
-
-    async def put(
-        self,
-        collection: Collection,
-        key: str,
-        data: Mapping[str, Any],
-        *,
-        if_match: str | None = None,
-        if_none_match: bool = False,
-    ) -> str:
-        self._check()
-        return await self.inner.put(
-            collection, key, data, if_match=if_match, if_none_match=if_none_match
-        )
-
-    async def delete(
-        self, collection: Collection, key: str, *, if_match: str | None = None
-    ) -> bool:
-        self._check()
-        return await self.inner.delete(collection, key, if_match=if_match)
-
-    async def list(
-        self,
-        collection: Collection,
-        *,
-        where: Mapping[str, Any] | None = None,
-        prefix: str | None = None,
-    ) -> list[Document]:
-        self._check()
-        return await self.inner.list(collection, where=where, prefix=prefix)
-
-    async def etags(
-        self,
-        collection: Collection,
-        *,
-        where: Mapping[str, Any] | None = None,
-        prefix: str | None = None,
-    ) -> Versions:
-        self._check()
-        return await self.inner.etags(collection, where=where, prefix=prefix)
+        yield
 
     async def is_ready(self) -> bool:
         return not self.broken
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 @pytest.fixture

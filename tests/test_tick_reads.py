@@ -4,7 +4,8 @@ and never asks the delivery log again of a reminder it found posted; what it pos
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from safeguarding.cases import Case, CaseStatus
 from safeguarding.partnerships import Partnership, load_partnerships
 from scheduler.runner import ReminderRunner, TickReport
 from storage import tinydb_store
-from storage.base import Collection, Document, Store, Versions
+from storage.base import Collection, Document, Store
 from storage.cases import CaseRepository
 from storage.deliveries import DeliveryLog
 from storage.encrypted import EncryptedStore
@@ -25,7 +26,7 @@ from storage.tinydb_store import TinyDBStore
 from tests.support.cases import make_case, make_referral
 from tests.support.fakes import FakeClock
 from tests.support.keys import keyring
-from tests.support.stores import open_backend
+from tests.support.stores import ForwardingStore, open_backend
 
 # The SIN of every case below is due Mon 4 Jan 2027 (LA aware Wed 23 Dec 2026).
 TWO_DAYS_BEFORE = datetime(2026, 12, 30, 9, 30, tzinfo=UTC)
@@ -33,61 +34,34 @@ OVERDUE_DAY = datetime(2027, 1, 5, 10, 0, tzinfo=UTC)
 OPEN = 12
 
 
-class CountingStore:
+class CountingStore(ForwardingStore):
     """Another store, counting the case documents and delivery records it hands out."""
 
     def __init__(self, inner: Store) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cases_read = 0
         self.deliveries_asked: list[str] = []
         # Store calls under way at once, and the most there ever were.
         self.in_flight = 0
         self.most_in_flight = 0
 
-    def _begin(self) -> None:
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     async def get(self, collection: Collection, key: str) -> Document | None:
         """The inner store's document, counted."""
-        self._begin()
-        try:
-            doc = await self.inner.get(collection, key)
-        finally:
-            self.in_flight -= 1
+        doc = await super().get(collection, key)
         if collection is Collection.CASES and doc is not None:
             self.cases_read += 1
         if collection is Collection.DELIVERIES:
             self.deliveries_asked.append(key)
         return doc
-
-    async def put(
-        self,
-        collection: Collection,
-        key: str,
-        data: Mapping[str, Any],
-        *,
-        if_match: str | None = None,
-        if_none_match: bool = False,
-    ) -> str:
-        """Write through."""
-        self._begin()
-        try:
-            return await self.inner.put(
-                collection, key, data, if_match=if_match, if_none_match=if_none_match
-            )
-        finally:
-            self.in_flight -= 1
-
-    async def delete(
-        self, collection: Collection, key: str, *, if_match: str | None = None
-    ) -> bool:
-        """Delete through."""
-        self._begin()
-        try:
-            return await self.inner.delete(collection, key, if_match=if_match)
-        finally:
-            self.in_flight -= 1
 
     async def list(
         self,
@@ -97,36 +71,10 @@ class CountingStore:
         prefix: str | None = None,
     ) -> list[Document]:
         """The inner store's listing, its case documents counted."""
-        self._begin()
-        try:
-            docs = await self.inner.list(collection, where=where, prefix=prefix)
-        finally:
-            self.in_flight -= 1
+        docs = await super().list(collection, where=where, prefix=prefix)
         if collection is Collection.CASES:
             self.cases_read += len(docs)
         return docs
-
-    async def etags(
-        self,
-        collection: Collection,
-        *,
-        where: Mapping[str, Any] | None = None,
-        prefix: str | None = None,
-    ) -> Versions:
-        """The inner store's e-tags: no document is read."""
-        self._begin()
-        try:
-            return await self.inner.etags(collection, where=where, prefix=prefix)
-        finally:
-            self.in_flight -= 1
-
-    async def is_ready(self) -> bool:
-        """Whether the inner store is ready."""
-        return await self.inner.is_ready()
-
-    async def close(self) -> None:
-        """Close the inner store."""
-        await self.inner.close()
 
 
 class Channel:

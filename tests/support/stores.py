@@ -1,10 +1,12 @@
-"""Fake stores: one in memory, and one that crashes on a chosen write, over any other store."""
+"""Fake stores: one in memory, one that crashes on a chosen write over any other store, and a
+base for wrappers that watch another store's calls."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,75 @@ class MemoryStore:
     async def close(self) -> None:
         """Refuse every later call."""
         self._closed = True
+
+
+class ForwardingStore:
+    """Another store's every call, each run inside `_call()`: a wrapper overrides only that, or
+    the calls it watches."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        yield
+
+    async def get(self, collection: Collection, key: str) -> Document | None:
+        """The inner store's document."""
+        with self._call():
+            return await self.inner.get(collection, key)
+
+    async def put(
+        self,
+        collection: Collection,
+        key: str,
+        data: Mapping[str, Any],
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        """Write through."""
+        with self._call():
+            return await self.inner.put(
+                collection, key, data, if_match=if_match, if_none_match=if_none_match
+            )
+
+    async def delete(
+        self, collection: Collection, key: str, *, if_match: str | None = None
+    ) -> bool:
+        """Delete through."""
+        with self._call():
+            return await self.inner.delete(collection, key, if_match=if_match)
+
+    async def list(
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
+    ) -> list[Document]:
+        """The inner store's listing."""
+        with self._call():
+            return await self.inner.list(collection, where=where, prefix=prefix)
+
+    async def etags(
+        self,
+        collection: Collection,
+        *,
+        where: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
+    ) -> Versions:
+        """The inner store's e-tags."""
+        with self._call():
+            return await self.inner.etags(collection, where=where, prefix=prefix)
+
+    async def is_ready(self) -> bool:
+        """Whether the inner store is ready."""
+        return await self.inner.is_ready()
+
+    async def close(self) -> None:
+        """Close the inner store."""
+        await self.inner.close()
 
 
 class InjectedCrashError(StoreError):
